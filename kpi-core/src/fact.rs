@@ -1,0 +1,276 @@
+//! Validated facts: what the outside world tells us, checked once at the door.
+//! Each fact knows its contribution to a day's rollup; it does not know about storage.
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use serde::{Deserialize, Serialize};
+
+use crate::rollup::{Cell, CellKey, Dim, Family};
+use crate::FactError;
+
+/// The channel a survey link was sent through or a ticket came in on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// E-mail.
+    Email,
+    /// Live chat.
+    Chat,
+    /// Phone call.
+    Phone,
+    /// Zalo, Vietnam's messaging app.
+    Zalo,
+    /// Text message.
+    Sms,
+    /// A web page or form.
+    Web,
+    /// Anything else.
+    Other,
+}
+
+impl Channel {
+    /// Every channel, in display order.
+    pub const ALL: [Channel; 7] = [
+        Channel::Email,
+        Channel::Chat,
+        Channel::Phone,
+        Channel::Zalo,
+        Channel::Sms,
+        Channel::Web,
+        Channel::Other,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Chat => "chat",
+            Channel::Phone => "phone",
+            Channel::Zalo => "zalo",
+            Channel::Sms => "sms",
+            Channel::Web => "web",
+            Channel::Other => "other",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Result<Channel, FactError> {
+        Channel::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or(FactError::UnknownChannel)
+    }
+}
+
+/// A survey's kind and scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SurveyKind {
+    /// Net Promoter Score, 0–10.
+    Nps,
+    /// Customer satisfaction on a 5- or 10-point scale.
+    Csat {
+        /// 5 or 10.
+        scale: u8,
+    },
+    /// Customer effort score, 1–7.
+    Ces,
+}
+
+impl SurveyKind {
+    /// Builds a kind from its wire name and scale (`None` picks the default scale).
+    pub fn parse(name: &str, scale: Option<u8>) -> Result<SurveyKind, FactError> {
+        match (name, scale) {
+            ("nps", None | Some(10) | Some(11)) => Ok(SurveyKind::Nps),
+            ("csat", None) => Ok(SurveyKind::Csat { scale: 5 }),
+            ("csat", Some(s @ (5 | 10))) => Ok(SurveyKind::Csat { scale: s }),
+            ("ces", None | Some(7)) => Ok(SurveyKind::Ces),
+            ("nps" | "csat" | "ces", Some(scale)) => Err(FactError::UnsupportedScale { scale }),
+            _ => Err(FactError::UnknownSurvey),
+        }
+    }
+
+    /// The wire name.
+    pub fn name(self) -> &'static str {
+        match self {
+            SurveyKind::Nps => "nps",
+            SurveyKind::Csat { .. } => "csat",
+            SurveyKind::Ces => "ces",
+        }
+    }
+
+    /// Lowest and highest valid score.
+    pub fn range(self) -> (u8, u8) {
+        match self {
+            SurveyKind::Nps => (0, 10),
+            SurveyKind::Csat { scale } => (1, scale),
+            SurveyKind::Ces => (1, 7),
+        }
+    }
+
+    /// The number of points, as printed on a link (`nps` is 10: 0–10).
+    pub fn scale(self) -> u8 {
+        self.range().1
+    }
+
+    /// The rollup family its answers count in.
+    pub fn family(self) -> Family {
+        match self {
+            SurveyKind::Nps => Family::Nps,
+            SurveyKind::Csat { scale: 10 } => Family::Csat10,
+            SurveyKind::Csat { .. } => Family::Csat5,
+            SurveyKind::Ces => Family::Ces,
+        }
+    }
+
+    /// Checks a score against the scale.
+    pub fn check_score(self, score: i64) -> Result<u8, FactError> {
+        let (min, max) = self.range();
+        if score < min as i64 || score > max as i64 {
+            return Err(FactError::ScoreOutOfRange { score, min, max });
+        }
+        Ok(score as u8)
+    }
+}
+
+/// One answer to a survey link, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SurveyResponse {
+    kind: SurveyKind,
+    score: u8,
+    channel: Channel,
+    has_comment: bool,
+}
+
+impl SurveyResponse {
+    /// Validates an answer: the score must lie on the survey's scale.
+    pub fn new(
+        kind: SurveyKind,
+        score: i64,
+        channel: Channel,
+        has_comment: bool,
+    ) -> Result<Self, FactError> {
+        let score = kind.check_score(score)?;
+        Ok(SurveyResponse {
+            kind,
+            score,
+            channel,
+            has_comment,
+        })
+    }
+
+    /// The survey kind.
+    pub fn kind(&self) -> SurveyKind {
+        self.kind
+    }
+
+    /// The validated score.
+    pub fn score(&self) -> u8 {
+        self.score
+    }
+
+    /// What this answer adds to its day's rollup: one count at its score, in total, by
+    /// channel and by survey; plus one comment count when it carries a comment.
+    pub fn contributions(&self) -> Vec<(CellKey, Cell)> {
+        let family = self.kind.family();
+        let one = Cell {
+            n: 1,
+            sum: self.score as i64,
+        };
+        let mut out = Vec::with_capacity(4);
+        let mut push = |family: Family, dim: Dim, segment: &str, key: i64, cell: Cell| {
+            out.push((
+                CellKey {
+                    family,
+                    dim,
+                    segment: segment.to_string(),
+                    key,
+                },
+                cell,
+            ))
+        };
+        push(family, Dim::All, "", self.score as i64, one);
+        push(
+            family,
+            Dim::Channel,
+            self.channel.as_str(),
+            self.score as i64,
+            one,
+        );
+        if self.has_comment {
+            push(Family::Comments, Dim::All, "", 0, Cell { n: 1, sum: 0 });
+            push(
+                Family::Comments,
+                Dim::Survey,
+                self.kind.name(),
+                0,
+                Cell { n: 1, sum: 0 },
+            );
+        }
+        out
+    }
+}
+
+/// A batch of survey links issued: counted for the response rate.
+pub fn links_issued(kind: SurveyKind, channel: Channel, count: i64) -> Vec<(CellKey, Cell)> {
+    let cell = Cell { n: count, sum: 0 };
+    alloc::vec![
+        (
+            CellKey {
+                family: Family::LinksIssued,
+                dim: Dim::All,
+                segment: String::new(),
+                key: 0
+            },
+            cell
+        ),
+        (
+            CellKey {
+                family: Family::LinksIssued,
+                dim: Dim::Survey,
+                segment: kind.name().to_string(),
+                key: 0
+            },
+            cell
+        ),
+        (
+            CellKey {
+                family: Family::LinksIssued,
+                dim: Dim::Channel,
+                segment: channel.as_str().to_string(),
+                key: 0
+            },
+            cell
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn score_zero_is_a_valid_nps_answer() {
+        assert!(SurveyResponse::new(SurveyKind::Nps, 0, Channel::Email, false).is_ok());
+    }
+
+    #[test]
+    fn scores_outside_the_scale_are_typed_errors() {
+        assert_eq!(
+            SurveyResponse::new(SurveyKind::Nps, 11, Channel::Email, false),
+            Err(FactError::ScoreOutOfRange {
+                score: 11,
+                min: 0,
+                max: 10
+            })
+        );
+        assert!(
+            SurveyResponse::new(SurveyKind::Csat { scale: 5 }, 0, Channel::Chat, false).is_err()
+        );
+        assert!(SurveyResponse::new(SurveyKind::Ces, 8, Channel::Chat, false).is_err());
+        assert!(SurveyResponse::new(SurveyKind::Nps, i64::MIN, Channel::Chat, false).is_err());
+        assert_eq!(
+            SurveyKind::parse("csat", Some(7)),
+            Err(FactError::UnsupportedScale { scale: 7 })
+        );
+    }
+}

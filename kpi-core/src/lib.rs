@@ -1,0 +1,24 @@
+//! `kpi-core`: the domain of CRM KPIs at the edge.
+//!
+//! Facts come in (survey responses, ticket timestamps, CRM events), are validated into typed
+//! values, and fold into per-day [`rollup::Rollup`]s: sparse maps of integer counters that merge
+//! by pointwise addition. KPIs for any period are computed from merged rollups.
+//!
+//! *Architecture invariant*: this crate never reads the clock, never does I/O, never touches
+//! JavaScript; time arrives as an argument. It builds without `std` for both wasm targets.
+#![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
+
+extern crate alloc;
+
+pub mod error;
+pub mod fact;
+pub mod kpi;
+pub mod nps;
+pub mod period;
+pub mod rollup;
+pub mod stats;
+
+pub use error::FactError;
+pub use fact::{Channel, SurveyKind, SurveyResponse};
+pub use rollup::{Cell, CellKey, Family, Rollup};
