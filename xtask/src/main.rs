@@ -1,1 +1,47 @@
-fn main() {}
+//! `cargo xtask`: the one place that knows how to install, build, run and test the product.
+//!
+//! Tools are installed on first use and cached by version outside the repo
+//! (`$KPI_TOOLS_DIR`, default `~/.cache/kpi-edge/tools`); JavaScript tools come from the
+//! repo's `package.json` into `node_modules/`. Nothing is downloaded from anywhere but the
+//! package registries.
+use std::process::ExitCode;
+
+mod build;
+mod run;
+mod server;
+mod sh;
+mod test;
+mod tools;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+  run            install what is missing, build, start the worker on 127.0.0.1:8787 with a
+                 demo tenant and demo data; Ctrl-C stops it
+  test           install what is missing (also Chromium), build, run every test
+  build          build the widget and the worker (release)
+  build-worker   build the worker only (wrangler's build command)
+  build-widget   build the widget only
+  install        install the tools only";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run::run(),
+        Some("test") => test::test(),
+        Some("build") => tools::ensure(false).and_then(|t| build::all(&t)),
+        Some("build-worker") => tools::ensure(false).and_then(|t| build::worker(&t)),
+        Some("build-widget") => tools::ensure(false).and_then(|t| build::widget(&t).map(|_| ())),
+        Some("install") => tools::ensure(true).map(|_| ()),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nxtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

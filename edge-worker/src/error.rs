@@ -1,0 +1,103 @@
+//! The worker's one error type and its one mapping to HTTP: status, `code` and message.
+//! Every handler returns `Result<Response, ApiError>`; nothing else builds error responses.
+use kpi_core::FactError;
+use serde_json::json;
+use worker::Response;
+
+/// Everything a request can fail with, as the API contract names it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// 400: the body or query cannot be parsed. The caller fixes the request.
+    Malformed(String),
+    /// 401: no key, or a key that matches nothing. The caller sends a valid key.
+    Unauthorized(&'static str),
+    /// 401: a survey token whose signature does not verify (forged or altered).
+    BadToken,
+    /// 403: a valid key used where it is not allowed (wrong origin, publishable on a secret
+    /// route, wrong tenant).
+    Forbidden(&'static str),
+    /// 404: no such route or record.
+    NotFound(&'static str),
+    /// 405: the route exists, the method does not.
+    MethodNotAllowed,
+    /// 409: the record already exists.
+    Conflict(String),
+    /// 410: the survey link has expired.
+    Expired,
+    /// 413: the body is over the route's limit.
+    TooLarge(usize),
+    /// 415: the content type is not one the route reads.
+    UnsupportedMediaType(&'static str),
+    /// 422: well-formed but invalid (score out of range, unknown KPI, end before start…).
+    Invalid(String),
+    /// 500: storage or runtime failure; logged, never caused by input.
+    Internal(String),
+}
+
+impl ApiError {
+    /// Status, code and message of this error.
+    pub fn parts(&self) -> (u16, &'static str, String) {
+        match self {
+            ApiError::Malformed(m) => (400, "malformed", m.clone()),
+            ApiError::Unauthorized(m) => (401, "unauthorized", (*m).to_string()),
+            ApiError::BadToken => (
+                401,
+                "invalid_token",
+                "This survey link is not valid.".to_string(),
+            ),
+            ApiError::Forbidden(m) => (403, "forbidden", (*m).to_string()),
+            ApiError::NotFound(m) => (404, "not_found", (*m).to_string()),
+            ApiError::MethodNotAllowed => (
+                405,
+                "method_not_allowed",
+                "This route does not accept that method.".to_string(),
+            ),
+            ApiError::Conflict(m) => (409, "conflict", m.clone()),
+            ApiError::Expired => (
+                410,
+                "link_expired",
+                "This survey link has expired.".to_string(),
+            ),
+            ApiError::TooLarge(limit) => (
+                413,
+                "body_too_large",
+                format!("The body is larger than {limit} bytes."),
+            ),
+            ApiError::UnsupportedMediaType(m) => (415, "unsupported_media_type", (*m).to_string()),
+            ApiError::Invalid(m) => (422, "invalid", m.clone()),
+            ApiError::Internal(m) => (500, "internal", m.clone()),
+        }
+    }
+
+    /// The JSON error response: `{"error": {"code", "message"}}` with the right status.
+    pub fn to_response(&self) -> worker::Result<Response> {
+        let (status, code, message) = self.parts();
+        if status >= 500 {
+            crate::log::event("error", &[("code", code), ("message", &message)]);
+        }
+        let body = json!({"error": {"code": code, "message": message}});
+        Ok(Response::from_json(&body)?.with_status(status))
+    }
+}
+
+impl From<worker::Error> for ApiError {
+    fn from(e: worker::Error) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<worker::KvError> for ApiError {
+    fn from(e: worker::KvError) -> Self {
+        ApiError::Internal(format!("KV: {e}"))
+    }
+}
+
+impl From<FactError> for ApiError {
+    fn from(e: FactError) -> Self {
+        ApiError::Invalid(e.to_string())
+    }
+}
+
+/// Result of a handler.
+pub type ApiResult<T> = Result<T, ApiError>;

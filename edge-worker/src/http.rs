@@ -1,0 +1,137 @@
+//! Request plumbing shared by the routes: bounded bodies, content types, JSON replies,
+//! query strings, randomness and the clock. Knows HTTP, not the domain.
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use worker::{Request, Response};
+
+use crate::error::{ApiError, ApiResult};
+
+/// Body limit of single-record routes.
+pub const BODY_LIMIT: usize = 64 * 1024;
+/// Body limit of batch ingest routes.
+pub const BATCH_LIMIT: usize = 1024 * 1024;
+
+/// The request's media type, lower-cased and without parameters.
+pub fn media_type(req: &Request) -> String {
+    let ct = req
+        .headers()
+        .get("content-type")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    ct.split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// Reads the body as bytes, refusing bodies over `limit` (by header first, then by length).
+pub async fn body_bytes(req: &mut Request, limit: usize) -> ApiResult<Vec<u8>> {
+    if let Ok(Some(len)) = req.headers().get("content-length") {
+        if len
+            .trim()
+            .parse::<usize>()
+            .map(|l| l > limit)
+            .unwrap_or(false)
+        {
+            return Err(ApiError::TooLarge(limit));
+        }
+    }
+    let bytes = req
+        .bytes()
+        .await
+        .map_err(|_| ApiError::Malformed("unreadable body".into()))?;
+    if bytes.len() > limit {
+        return Err(ApiError::TooLarge(limit));
+    }
+    Ok(bytes)
+}
+
+/// Reads a JSON body of at most `limit` bytes into `T`.
+pub async fn json_body<T: DeserializeOwned>(req: &mut Request, limit: usize) -> ApiResult<T> {
+    if media_type(req) != "application/json" {
+        return Err(ApiError::UnsupportedMediaType(
+            "Send the body as application/json.",
+        ));
+    }
+    let bytes = body_bytes(req, limit).await?;
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::Malformed(format!("invalid JSON: {e}")))
+}
+
+/// A JSON response with `status`.
+pub fn json<T: Serialize>(status: u16, body: &T) -> ApiResult<Response> {
+    Ok(Response::from_json(body)?.with_status(status))
+}
+
+/// Query parameters of the request, in order.
+pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
+    match req.url() {
+        Ok(u) => u
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// The first value of query parameter `name`.
+pub fn query<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Milliseconds since the Unix epoch, from the runtime's clock.
+pub fn now_ms() -> i64 {
+    worker::Date::now().as_millis() as i64
+}
+
+/// `n` bytes from the platform CSPRNG.
+pub fn random_bytes<const N: usize>() -> ApiResult<[u8; N]> {
+    let mut b = [0u8; N];
+    getrandom::getrandom(&mut b).map_err(|e| ApiError::Internal(format!("no randomness: {e}")))?;
+    Ok(b)
+}
+
+/// URL-safe base64 without padding.
+pub fn b64url(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Decodes URL-safe base64 without padding.
+pub fn b64url_decode(s: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .ok()
+}
+
+/// Lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}

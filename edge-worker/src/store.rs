@@ -1,0 +1,139 @@
+//! Rollup storage in D1: one row per counter `(tenant, day, family, dim, segment, key)`.
+//!
+//! *Invariant*: rollups always equal a recomputation from the raw rows. Every raw row keeps
+//! in `contrib` the exact counters it added; a write retracts the old row's contribution and
+//! adds the new one with SQL that reads the row inside the same D1 batch (one transaction),
+//! so concurrent answers to one link can never count twice.
+use std::collections::BTreeMap;
+
+use kpi_core::rollup::Dim;
+use kpi_core::{Cell, CellKey, Family, Rollup};
+use serde::Deserialize;
+use serde_json::Value;
+use wasm_bindgen::JsValue;
+use worker::{D1Database, D1PreparedStatement};
+
+use crate::error::ApiResult;
+
+/// Encodes contributions as the JSON stored in a raw row's `contrib` column:
+/// `[[family, dim, segment, key, n, sum], …]`.
+pub fn encode_contrib(cells: &[(CellKey, Cell)]) -> String {
+    let rows: Vec<Value> = cells
+        .iter()
+        .map(|(k, c)| {
+            serde_json::json!([
+                k.family.as_str(),
+                k.dim.as_str(),
+                k.segment,
+                k.key,
+                c.n,
+                c.sum
+            ])
+        })
+        .collect();
+    Value::Array(rows).to_string()
+}
+
+/// SQL that applies (`sign` = 1) or retracts (`sign` = -1) the contribution stored in the
+/// raw row(s) selected by `row_filter` of `table`, on that row's own day. `row_filter` binds
+/// `?1` = tenant and `?2` = the row key.
+pub fn apply_stored(
+    db: &D1Database,
+    table: &str,
+    key_col: &str,
+    sign: i32,
+    tenant: &str,
+    key: &str,
+) -> ApiResult<D1PreparedStatement> {
+    let sql = format!(
+        "INSERT INTO rollup_cells (tenant_id, day, family, dim, segment, key, n, sum) \
+         SELECT r.tenant_id, r.day, j.value->>0, j.value->>1, j.value->>2, j.value->>3, \
+                {sign} * (j.value->>4), {sign} * (j.value->>5) \
+         FROM {table} r, json_each(r.contrib) j WHERE r.tenant_id = ?1 AND r.{key_col} = ?2 \
+         ON CONFLICT (tenant_id, day, family, dim, segment, key) \
+         DO UPDATE SET n = n + excluded.n, sum = sum + excluded.sum"
+    );
+    Ok(db
+        .prepare(sql)
+        .bind(&[JsValue::from_str(tenant), JsValue::from_str(key)])?)
+}
+
+/// SQL adding `cells` to day `day` directly (facts without a raw row, such as links issued).
+pub fn add_cells(
+    db: &D1Database,
+    tenant: &str,
+    day: &str,
+    cells: &[(CellKey, Cell)],
+) -> ApiResult<D1PreparedStatement> {
+    let sql = "INSERT INTO rollup_cells (tenant_id, day, family, dim, segment, key, n, sum) \
+         SELECT ?1, ?2, j.value->>0, j.value->>1, j.value->>2, j.value->>3, j.value->>4, j.value->>5 \
+         FROM json_each(?3) j WHERE true \
+         ON CONFLICT (tenant_id, day, family, dim, segment, key) \
+         DO UPDATE SET n = n + excluded.n, sum = sum + excluded.sum";
+    Ok(db.prepare(sql).bind(&[
+        JsValue::from_str(tenant),
+        JsValue::from_str(day),
+        JsValue::from_str(&encode_contrib(cells)),
+    ])?)
+}
+
+#[derive(Deserialize)]
+struct CellRow {
+    day: String,
+    family: String,
+    dim: String,
+    segment: String,
+    key: f64,
+    n: f64,
+    sum: f64,
+}
+
+/// Reads the per-day rollups of `families` for days in `[from, to)` (`YYYY-MM-DD`).
+/// The cost depends on days × counters, never on the number of raw rows.
+pub async fn day_rollups(
+    db: &D1Database,
+    tenant: &str,
+    from: &str,
+    to: &str,
+    families: &[Family],
+) -> ApiResult<BTreeMap<String, Rollup>> {
+    let fam_list: Vec<String> = families
+        .iter()
+        .map(|f| format!("'{}'", f.as_str()))
+        .collect();
+    let sql = format!(
+        "SELECT day, family, dim, segment, key, n, sum FROM rollup_cells \
+         WHERE tenant_id = ?1 AND day >= ?2 AND day < ?3 AND family IN ({}) AND (n != 0 OR sum != 0)",
+        fam_list.join(",")
+    );
+    let rows: Vec<CellRow> = db
+        .prepare(sql)
+        .bind(&[
+            JsValue::from_str(tenant),
+            JsValue::from_str(from),
+            JsValue::from_str(to),
+        ])?
+        .all()
+        .await?
+        .results()?;
+    let mut out: BTreeMap<String, Rollup> = BTreeMap::new();
+    for r in rows {
+        let (Some(family), Some(dim)) = (Family::parse(&r.family), Dim::parse(&r.dim)) else {
+            continue;
+        };
+        let key = CellKey {
+            family,
+            dim,
+            segment: r.segment,
+            key: r.key as i64,
+        };
+        out.entry(r.day).or_default().add(
+            key,
+            Cell {
+                n: r.n as i64,
+                sum: r.sum as i64,
+            },
+        );
+    }
+    Ok(out)
+}

@@ -1,0 +1,410 @@
+//! Survey links and answers: minting signed links, recording answers (one row per link,
+//! the latest answer wins), and importing past answers. The HTML page lives in `page`.
+use kpi_core::fact::links_issued;
+use kpi_core::period::{format_rfc3339, parse_rfc3339, CivilDate};
+use kpi_core::{Channel, SurveyKind, SurveyResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use wasm_bindgen::JsValue;
+use worker::{Env, Request, Response};
+
+use crate::auth;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{
+    self, b64url, json_body, now_ms, query_pairs, random_bytes, BATCH_LIMIT, BODY_LIMIT,
+};
+use crate::store;
+use crate::tenants::{self, TenantConfig};
+use crate::token::{self, LinkClaims};
+
+const DEFAULT_EXPIRY_S: i64 = 30 * 24 * 3600;
+const MAX_EXPIRY_S: i64 = 400 * 24 * 3600;
+const MAX_COMMENT_CHARS: usize = 4000;
+const MAX_ID_CHARS: usize = 200;
+/// Answers per import request: three statements each must fit one D1 batch.
+const MAX_IMPORT: usize = 300;
+
+/// The link-signing master secret.
+pub fn signing_secret(env: &Env) -> ApiResult<Vec<u8>> {
+    let s = env
+        .secret("LINK_SIGNING_SECRET")
+        .map_err(|_| ApiError::Internal("LINK_SIGNING_SECRET is not set".into()))?
+        .to_string();
+    if s.len() < 32 {
+        return Err(ApiError::Internal(
+            "LINK_SIGNING_SECRET must have at least 32 characters".into(),
+        ));
+    }
+    Ok(s.into_bytes())
+}
+
+/// The public base URL links point at: `PUBLIC_URL` if set, else the request's origin.
+fn public_base(env: &Env, req: &Request) -> ApiResult<String> {
+    if let Ok(v) = env.var("PUBLIC_URL") {
+        let v = v.to_string();
+        if !v.is_empty() {
+            return Ok(v.trim_end_matches('/').to_string());
+        }
+    }
+    let url = req.url()?;
+    Ok(url.origin().ascii_serialization())
+}
+
+fn check_opt_id(v: &Option<String>, what: &str) -> ApiResult<()> {
+    match v {
+        Some(s) if s.is_empty() || s.chars().count() > MAX_ID_CHARS => Err(ApiError::Invalid(
+            format!("`{what}` must have 1–{MAX_ID_CHARS} characters"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MintRequest {
+    survey: String,
+    #[serde(default)]
+    scale: Option<u8>,
+    #[serde(default)]
+    respondent: Option<String>,
+    #[serde(default)]
+    ticket: Option<String>,
+    #[serde(default)]
+    channel: Option<String>,
+    #[serde(default)]
+    lang: Option<String>,
+    #[serde(default)]
+    expires_in: Option<i64>,
+    #[serde(default)]
+    count: Option<u32>,
+}
+
+/// `POST /v1/survey-links`: mints `count` signed links (secret key).
+pub async fn mint(mut req: Request, env: &Env) -> ApiResult<Response> {
+    let pairs = query_pairs(&req);
+    let p = auth::require_secret(env, &req, &pairs).await?;
+    let body: MintRequest = json_body(&mut req, BODY_LIMIT).await?;
+    let kind = SurveyKind::parse(&body.survey, body.scale)?;
+    let channel = Channel::parse(body.channel.as_deref().unwrap_or("other"))?;
+    let lang = body.lang.unwrap_or_else(|| p.tenant.locale.clone());
+    if lang != "vi" && lang != "en" {
+        return Err(ApiError::Invalid("`lang` must be `vi` or `en`".into()));
+    }
+    check_opt_id(&body.respondent, "respondent")?;
+    check_opt_id(&body.ticket, "ticket")?;
+    let expires_in = body.expires_in.unwrap_or(DEFAULT_EXPIRY_S);
+    if !(60..=MAX_EXPIRY_S).contains(&expires_in) {
+        return Err(ApiError::Invalid(format!(
+            "`expires_in` must be 60–{MAX_EXPIRY_S} seconds"
+        )));
+    }
+    let count = body.count.unwrap_or(1);
+    if !(1..=1000).contains(&count) {
+        return Err(ApiError::Invalid("`count` must be 1–1000".into()));
+    }
+    let master = signing_secret(env)?;
+    let base = public_base(env, &req)?;
+    let now = now_ms();
+    let exp = now / 1000 + expires_in;
+    let (min, max) = kind.range();
+    let mut links = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let claims = LinkClaims {
+            v: 1,
+            t: p.tenant.id.clone(),
+            k: kind.name().into(),
+            s: kind.scale(),
+            l: b64url(&random_bytes::<12>()?),
+            r: body.respondent.clone(),
+            x: body.ticket.clone(),
+            c: channel.as_str().into(),
+            g: lang.clone(),
+            e: exp,
+        };
+        let tok = token::sign(&master, &claims)?;
+        let url = format!("{base}/s/{tok}");
+        let score_urls: serde_json::Map<String, Value> = (min..=max)
+            .map(|s| (s.to_string(), Value::from(format!("{url}?score={s}"))))
+            .collect();
+        links.push(json!({"url": url, "token": tok, "link_id": claims.l,
+            "expires_at": format_rfc3339(exp * 1000), "score_urls": score_urls}));
+    }
+    // Links issued count towards the response rate, on the day they are minted.
+    let day = CivilDate::of_instant(now, p.tenant.tz())?.to_string();
+    let db = env.d1("DB")?;
+    store::add_cells(
+        &db,
+        &p.tenant.id,
+        &day,
+        &links_issued(kind, channel, count as i64),
+    )?
+    .run()
+    .await?;
+    http::json(201, &json!({"links": links}))
+}
+
+/// An answer ready to store: validated against the link's scale.
+pub struct Answer {
+    /// Tenant id.
+    pub tenant: String,
+    /// Row key: the link id (or `imp:<id>` for imports).
+    pub link_id: String,
+    /// Kind and scale.
+    pub kind: SurveyKind,
+    /// Score on the scale.
+    pub score: i64,
+    /// Optional free text, stored verbatim.
+    pub comment: Option<String>,
+    /// Opaque respondent id.
+    pub respondent: Option<String>,
+    /// Ticket id.
+    pub ticket: Option<String>,
+    /// Channel.
+    pub channel: Channel,
+    /// Page language.
+    pub lang: String,
+    /// When it was answered (Unix ms): decides the day of a first answer.
+    pub at_ms: i64,
+}
+
+/// Whether a store created a response or updated an earlier one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// The first answer to this link.
+    Created,
+    /// A later answer replaced the earlier one.
+    Updated,
+}
+
+fn normalize_comment(c: Option<String>) -> ApiResult<Option<String>> {
+    let c = c.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+    if let Some(c) = &c {
+        if c.chars().count() > MAX_COMMENT_CHARS {
+            return Err(ApiError::Invalid(format!(
+                "comments are limited to {MAX_COMMENT_CHARS} characters"
+            )));
+        }
+    }
+    Ok(c)
+}
+
+fn js_opt(v: &Option<String>) -> JsValue {
+    v.as_deref().map(JsValue::from_str).unwrap_or(JsValue::NULL)
+}
+
+/// The statements that store one answer: retract the row's old contribution, upsert the row
+/// (a re-answer keeps its first day), add the new contribution. Run in one batch.
+fn answer_statements(
+    db: &worker::D1Database,
+    a: &Answer,
+    tz: kpi_core::period::TimeZone,
+) -> ApiResult<Vec<worker::D1PreparedStatement>> {
+    let fact = SurveyResponse::new(a.kind, a.score, a.channel, a.comment.is_some())?;
+    let contrib = store::encode_contrib(&fact.contributions());
+    let day = CivilDate::of_instant(a.at_ms, tz)?.to_string();
+    let upsert = db
+        .prepare(
+            "INSERT INTO responses (tenant_id, link_id, survey, scale, score, comment, respondent, \
+             ticket, channel, lang, day, answered_at, updated_at, contrib) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13) \
+             ON CONFLICT (tenant_id, link_id) DO UPDATE SET score = excluded.score, \
+             comment = excluded.comment, updated_at = excluded.updated_at, contrib = excluded.contrib",
+        )
+        .bind(&[
+            JsValue::from_str(&a.tenant),
+            JsValue::from_str(&a.link_id),
+            JsValue::from_str(a.kind.name()),
+            JsValue::from_f64(a.kind.scale() as f64),
+            JsValue::from_f64(fact.score() as f64),
+            js_opt(&a.comment),
+            js_opt(&a.respondent),
+            js_opt(&a.ticket),
+            JsValue::from_str(a.channel.as_str()),
+            JsValue::from_str(&a.lang),
+            JsValue::from_str(&day),
+            JsValue::from_f64(a.at_ms as f64),
+            JsValue::from_str(&contrib),
+        ])?;
+    Ok(vec![
+        store::apply_stored(db, "responses", "link_id", -1, &a.tenant, &a.link_id)?,
+        upsert,
+        store::apply_stored(db, "responses", "link_id", 1, &a.tenant, &a.link_id)?,
+    ])
+}
+
+/// Stores one answer atomically.
+pub async fn store_answer(env: &Env, a: Answer, tenant: &TenantConfig) -> ApiResult<Stored> {
+    let db = env.d1("DB")?;
+    let results = db.batch(answer_statements(&db, &a, tenant.tz())?).await?;
+    // The retraction wrote rows only if an earlier answer existed.
+    let retracted = results
+        .first()
+        .and_then(|r| r.meta().ok().flatten())
+        .and_then(|m| m.changes)
+        .unwrap_or(0);
+    crate::log::event(
+        "response_stored",
+        &[("tenant", &a.tenant), ("survey", a.kind.name())],
+    );
+    Ok(if retracted > 0 {
+        Stored::Updated
+    } else {
+        Stored::Created
+    })
+}
+
+/// Verifies a token and turns it with a score and comment into an [`Answer`].
+pub async fn answer_from_token(
+    env: &Env,
+    token: &str,
+    score: i64,
+    comment: Option<String>,
+) -> ApiResult<(Answer, TenantConfig)> {
+    let claims = token::verify(&signing_secret(env)?, token, now_ms() / 1000)?;
+    let kind = SurveyKind::parse(&claims.k, Some(claims.s)).map_err(|_| ApiError::BadToken)?;
+    kind.check_score(score)?;
+    let tenant = tenants::config(env, &claims.t).await?;
+    let answer = Answer {
+        tenant: claims.t,
+        link_id: claims.l,
+        kind,
+        score,
+        comment: normalize_comment(comment)?,
+        respondent: claims.r,
+        ticket: claims.x,
+        channel: Channel::parse(&claims.c).unwrap_or(Channel::Other),
+        lang: claims.g,
+        at_ms: now_ms(),
+    };
+    Ok((answer, tenant))
+}
+
+#[derive(Deserialize)]
+struct JsonAnswer {
+    token: String,
+    score: Value,
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+/// A score from JSON: an integer, or a string holding one.
+pub fn parse_score(v: &Value) -> ApiResult<i64> {
+    match v {
+        Value::Number(n) => n
+            .as_i64()
+            .ok_or_else(|| ApiError::Invalid("`score` must be an integer".into())),
+        Value::String(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| ApiError::Invalid("`score` must be an integer".into())),
+        _ => Err(ApiError::Invalid("`score` must be an integer".into())),
+    }
+}
+
+/// `POST /v1/responses`: records an answer from JSON; the token is the credential.
+pub async fn submit_json(mut req: Request, env: &Env) -> ApiResult<Response> {
+    let body: JsonAnswer = json_body(&mut req, BODY_LIMIT).await?;
+    let score = parse_score(&body.score)?;
+    let (answer, tenant) = answer_from_token(env, &body.token, score, body.comment).await?;
+    let link_id = answer.link_id.clone();
+    let score = answer.score;
+    let stored = store_answer(env, answer, &tenant).await?;
+    let status = if stored == Stored::Created { 201 } else { 200 };
+    http::json(
+        status,
+        &json!({"response": {"link_id": link_id, "score": score,
+        "updated": stored == Stored::Updated}}),
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportItem {
+    id: String,
+    survey: String,
+    #[serde(default)]
+    scale: Option<u8>,
+    score: Value,
+    at: Value,
+    #[serde(default)]
+    channel: Option<String>,
+    #[serde(default)]
+    comment: Option<String>,
+    #[serde(default)]
+    respondent: Option<String>,
+    #[serde(default)]
+    ticket: Option<String>,
+    #[serde(default)]
+    lang: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportBody {
+    responses: Vec<ImportItem>,
+}
+
+/// An instant from the API: RFC 3339 with any offset, or integer Unix milliseconds.
+pub fn parse_instant(v: &Value) -> ApiResult<i64> {
+    let ms = match v {
+        Value::String(s) => parse_rfc3339(s)?,
+        Value::Number(n) => n.as_i64().ok_or_else(|| {
+            ApiError::Invalid("instants must be integer milliseconds or RFC 3339".into())
+        })?,
+        _ => {
+            return Err(ApiError::Invalid(
+                "instants must be integer milliseconds or RFC 3339".into(),
+            ))
+        }
+    };
+    // 1970-01-01 ..= 9999-12-31.
+    if !(0..=253_402_300_799_999).contains(&ms) {
+        return Err(ApiError::Invalid("instant out of range".into()));
+    }
+    Ok(ms)
+}
+
+/// `POST /v1/responses/import` (secret key): answers collected elsewhere (a previous survey
+/// tool, a paper form), each with its own instant and an id unique per tenant. Re-importing
+/// an id updates that answer. All or nothing: one invalid item rejects the request.
+pub async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
+    let pairs = query_pairs(&req);
+    let p = auth::require_secret(env, &req, &pairs).await?;
+    let body: ImportBody = json_body(&mut req, BATCH_LIMIT).await?;
+    if body.responses.is_empty() || body.responses.len() > MAX_IMPORT {
+        return Err(ApiError::Invalid(format!("send 1–{MAX_IMPORT} responses")));
+    }
+    let db = env.d1("DB")?;
+    let tz = p.tenant.tz();
+    let mut stmts = Vec::with_capacity(body.responses.len() * 3);
+    for (i, item) in body.responses.into_iter().enumerate() {
+        let at = |e: ApiError| match e {
+            ApiError::Invalid(m) => ApiError::Invalid(format!("responses[{i}]: {m}")),
+            e => e,
+        };
+        if item.id.is_empty() || item.id.chars().count() > MAX_ID_CHARS {
+            return Err(at(ApiError::Invalid(
+                "`id` must have 1–200 characters".into(),
+            )));
+        }
+        let kind = SurveyKind::parse(&item.survey, item.scale).map_err(|e| at(e.into()))?;
+        let lang = item.lang.unwrap_or_else(|| p.tenant.locale.clone());
+        let a = Answer {
+            tenant: p.tenant.id.clone(),
+            link_id: format!("imp:{}", item.id),
+            kind,
+            score: parse_score(&item.score).map_err(at)?,
+            comment: normalize_comment(item.comment).map_err(at)?,
+            respondent: item.respondent,
+            ticket: item.ticket,
+            channel: Channel::parse(item.channel.as_deref().unwrap_or("other"))
+                .map_err(|e| at(e.into()))?,
+            lang,
+            at_ms: parse_instant(&item.at).map_err(at)?,
+        };
+        stmts.extend(answer_statements(&db, &a, tz).map_err(at)?);
+    }
+    let n = stmts.len() / 3;
+    db.batch(stmts).await?;
+    http::json(200, &json!({"stored": n}))
+}

@@ -1,0 +1,217 @@
+//! Tenants: creation (admin), and the hot configuration every request needs (zone, locale,
+//! allowed origins), cached in KV with D1 as the source of truth.
+use kpi_core::period::TimeZone;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use wasm_bindgen::JsValue;
+use worker::{Env, Request, Response};
+
+use crate::auth::{self, KeyKind};
+use crate::error::{ApiError, ApiResult};
+use crate::http::{self, json_body, now_ms, BODY_LIMIT};
+
+const CONFIG_TTL_S: u64 = 60;
+
+/// A tenant's configuration, as stored and as served.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TenantConfig {
+    /// Slug id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// IANA zone name.
+    pub timezone: String,
+    /// Default locale, `vi` or `en`.
+    pub locale: String,
+    /// Origins allowed to embed the widget.
+    pub allowed_origins: Vec<String>,
+}
+
+impl TenantConfig {
+    /// The tenant's zone (validated at creation; the default if it has since become unknown).
+    pub fn tz(&self) -> TimeZone {
+        TimeZone::from_name(&self.timezone).unwrap_or(TimeZone::DEFAULT)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewTenant {
+    id: String,
+    name: String,
+    #[serde(default)]
+    timezone: Option<String>,
+    #[serde(default)]
+    locale: Option<String>,
+    #[serde(default)]
+    allowed_origins: Vec<String>,
+}
+
+fn valid_slug(id: &str) -> bool {
+    (3..=40).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !id.starts_with('-')
+        && !id.ends_with('-')
+}
+
+fn valid_origin(o: &str) -> bool {
+    (o.starts_with("https://") || o.starts_with("http://"))
+        && o.len() <= 200
+        && !o.ends_with('/')
+        && o.split("://")
+            .nth(1)
+            .map(|h| !h.is_empty() && !h.contains('/'))
+            .unwrap_or(false)
+}
+
+/// `POST /admin/tenants`: creates a tenant and its two keys, shown once.
+pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
+    auth::require_admin(env, &req)?;
+    let body: NewTenant = json_body(&mut req, BODY_LIMIT).await?;
+    if !valid_slug(&body.id) {
+        return Err(ApiError::Invalid(
+            "`id` must be a lowercase slug of 3–40 characters.".into(),
+        ));
+    }
+    let name = body.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 120 {
+        return Err(ApiError::Invalid(
+            "`name` must have 1–120 characters.".into(),
+        ));
+    }
+    let timezone = body
+        .timezone
+        .unwrap_or_else(|| TimeZone::DEFAULT.name.to_string());
+    if TimeZone::from_name(&timezone).is_none() {
+        return Err(ApiError::Invalid(format!(
+            "unsupported time zone `{timezone}`"
+        )));
+    }
+    let locale = body.locale.unwrap_or_else(|| "vi".into());
+    if locale != "vi" && locale != "en" {
+        return Err(ApiError::Invalid("`locale` must be `vi` or `en`.".into()));
+    }
+    if body.allowed_origins.len() > 50 || !body.allowed_origins.iter().all(|o| valid_origin(o)) {
+        return Err(ApiError::Invalid(
+            "`allowed_origins` must be up to 50 origins like `https://crm.example.com`.".into(),
+        ));
+    }
+    let tenant = TenantConfig {
+        id: body.id,
+        name,
+        timezone,
+        locale,
+        allowed_origins: body.allowed_origins,
+    };
+    let sk = auth::generate(KeyKind::Secret)?;
+    let pk = auth::generate(KeyKind::Publishable)?;
+    let now = kpi_core::period::format_rfc3339(now_ms());
+    let db = env.d1("DB")?;
+    let origins = serde_json::to_string(&tenant.allowed_origins).unwrap_or_else(|_| "[]".into());
+    let insert_tenant = db
+        .prepare(
+            "INSERT INTO tenants (id, name, timezone, locale, allowed_origins, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .bind(&[
+            tenant.id.as_str().into(),
+            tenant.name.as_str().into(),
+            tenant.timezone.as_str().into(),
+            tenant.locale.as_str().into(),
+            origins.as_str().into(),
+            now.as_str().into(),
+        ])?;
+    let key_stmt = |k: &auth::NewKey, kind: KeyKind| {
+        db.prepare(
+            "INSERT INTO api_keys (lookup, tenant_id, kind, hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .bind(&[
+            k.lookup.as_str().into(),
+            tenant.id.as_str().into(),
+            kind.as_str().into(),
+            k.hash.as_str().into(),
+            now.as_str().into(),
+        ])
+    };
+    let stmts = vec![
+        insert_tenant,
+        key_stmt(&sk, KeyKind::Secret)?,
+        key_stmt(&pk, KeyKind::Publishable)?,
+    ];
+    if let Err(e) = db.batch(stmts).await {
+        let msg = e.to_string();
+        if msg.contains("UNIQUE") || msg.contains("constraint") {
+            return Err(ApiError::Conflict(format!(
+                "tenant `{}` already exists",
+                tenant.id
+            )));
+        }
+        return Err(ApiError::Internal(msg));
+    }
+    crate::log::event("tenant_created", &[("tenant", &tenant.id)]);
+    http::json(
+        201,
+        &json!({"tenant": tenant, "secret_key": sk.plaintext, "publishable_key": pk.plaintext}),
+    )
+}
+
+#[derive(Deserialize)]
+struct TenantRow {
+    id: String,
+    name: String,
+    timezone: String,
+    locale: String,
+    allowed_origins: String,
+}
+
+/// The tenant's configuration: KV cache, then D1. Unknown tenant → 404.
+pub async fn config(env: &Env, id: &str) -> ApiResult<TenantConfig> {
+    let kv = env.kv("KV")?;
+    let cache_key = format!("tenant:{id}");
+    if let Ok(Some(c)) = kv.get(&cache_key).json::<TenantConfig>().await {
+        return Ok(c);
+    }
+    let row: Option<TenantRow> = env
+        .d1("DB")?
+        .prepare("SELECT id, name, timezone, locale, allowed_origins FROM tenants WHERE id = ?1")
+        .bind(&[JsValue::from_str(id)])?
+        .first(None)
+        .await?;
+    let row = row.ok_or(ApiError::NotFound("No such tenant."))?;
+    let cfg = TenantConfig {
+        id: row.id,
+        name: row.name,
+        timezone: row.timezone,
+        locale: row.locale,
+        allowed_origins: serde_json::from_str(&row.allowed_origins).unwrap_or_default(),
+    };
+    if let Ok(put) = kv.put(&cache_key, serde_json::to_string(&cfg).unwrap_or_default()) {
+        let _ = put.expiration_ttl(CONFIG_TTL_S).execute().await;
+    }
+    Ok(cfg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert!(valid_slug("hoa-sen-spa"));
+        assert!(!valid_slug("ab"));
+        assert!(!valid_slug("Hoa-Sen"));
+        assert!(!valid_slug("-abc"));
+        assert!(!valid_slug(&"a".repeat(41)));
+    }
+
+    #[test]
+    fn origins() {
+        assert!(valid_origin("https://crm.hoasen.vn"));
+        assert!(valid_origin("http://127.0.0.1:8787"));
+        assert!(!valid_origin("https://crm.hoasen.vn/"));
+        assert!(!valid_origin("crm.hoasen.vn"));
+        assert!(!valid_origin("https://"));
+    }
+}

@@ -1,0 +1,137 @@
+//! Signed survey links: the token carries everything a submission needs (tenant, survey kind
+//! and scale, link id, respondent, ticket, channel, language, expiry) and is verified with
+//! HMAC-SHA-256 alone — no database read. Each tenant's signing key is derived from the
+//! worker secret `LINK_SIGNING_SECRET`, so keys never sit in D1.
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::error::{ApiError, ApiResult};
+use crate::http::{b64url, b64url_decode};
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// What a survey link says about itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkClaims {
+    /// Format version.
+    pub v: u8,
+    /// Tenant id.
+    pub t: String,
+    /// Survey kind: `nps`, `csat`, `ces`.
+    pub k: String,
+    /// Scale (points).
+    pub s: u8,
+    /// Link id, unique per tenant.
+    pub l: String,
+    /// Respondent (opaque CRM contact id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r: Option<String>,
+    /// Ticket id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<String>,
+    /// Channel.
+    pub c: String,
+    /// Language of the page: `vi` or `en`.
+    pub g: String,
+    /// Expiry, Unix seconds.
+    pub e: i64,
+}
+
+/// The per-tenant HMAC key: HMAC(master, "kpi-link-v1:" + tenant).
+fn tenant_key(master: &[u8], tenant: &str) -> ApiResult<[u8; 32]> {
+    let mut mac = HmacSha256::new_from_slice(master)
+        .map_err(|_| ApiError::Internal("bad signing secret".into()))?;
+    mac.update(b"kpi-link-v1:");
+    mac.update(tenant.as_bytes());
+    Ok(mac.finalize().into_bytes().into())
+}
+
+/// Signs claims into `payload.mac`, both URL-safe base64.
+pub fn sign(master: &[u8], claims: &LinkClaims) -> ApiResult<String> {
+    let payload = serde_json::to_vec(claims).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let payload = b64url(&payload);
+    let key = tenant_key(master, &claims.t)?;
+    let mut mac = HmacSha256::new_from_slice(&key).map_err(|_| ApiError::Internal("key".into()))?;
+    mac.update(payload.as_bytes());
+    Ok(format!(
+        "{payload}.{}",
+        b64url(&mac.finalize().into_bytes())
+    ))
+}
+
+/// Verifies a token's signature (constant time) and expiry at `now_s`.
+/// Forged or altered → [`ApiError::BadToken`]; valid but expired → [`ApiError::Expired`].
+pub fn verify(master: &[u8], token: &str, now_s: i64) -> ApiResult<LinkClaims> {
+    if token.len() > 2048 {
+        return Err(ApiError::BadToken);
+    }
+    let (payload, sig) = token.split_once('.').ok_or(ApiError::BadToken)?;
+    let bytes = b64url_decode(payload).ok_or(ApiError::BadToken)?;
+    let sig = b64url_decode(sig).ok_or(ApiError::BadToken)?;
+    // The tenant named inside picks the key; a payload naming another tenant fails the MAC.
+    let claims: LinkClaims = serde_json::from_slice(&bytes).map_err(|_| ApiError::BadToken)?;
+    let key = tenant_key(master, &claims.t)?;
+    let mut mac = HmacSha256::new_from_slice(&key).map_err(|_| ApiError::Internal("key".into()))?;
+    mac.update(payload.as_bytes());
+    mac.verify_slice(&sig).map_err(|_| ApiError::BadToken)?;
+    if claims.v != 1 {
+        return Err(ApiError::BadToken);
+    }
+    if claims.e <= now_s {
+        return Err(ApiError::Expired);
+    }
+    Ok(claims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims() -> LinkClaims {
+        LinkClaims {
+            v: 1,
+            t: "hoa-sen-spa".into(),
+            k: "nps".into(),
+            s: 10,
+            l: "abc".into(),
+            r: Some("C-1".into()),
+            x: None,
+            c: "email".into(),
+            g: "vi".into(),
+            e: 2_000_000_000,
+        }
+    }
+
+    #[test]
+    fn round_trip_and_expiry() {
+        let tok = sign(b"secret", &claims()).unwrap();
+        assert_eq!(verify(b"secret", &tok, 1_000).unwrap(), claims());
+        assert!(matches!(
+            verify(b"secret", &tok, 2_000_000_000),
+            Err(ApiError::Expired)
+        ));
+    }
+
+    #[test]
+    fn forged_altered_and_cross_tenant_tokens_fail() {
+        let tok = sign(b"secret", &claims()).unwrap();
+        assert!(matches!(verify(b"other", &tok, 0), Err(ApiError::BadToken)));
+        let mut other = claims();
+        other.t = "evil".into();
+        let (_, sig) = tok.split_once('.').unwrap();
+        let forged = format!("{}.{sig}", b64url(&serde_json::to_vec(&other).unwrap()));
+        assert!(matches!(
+            verify(b"secret", &forged, 0),
+            Err(ApiError::BadToken)
+        ));
+        assert!(matches!(
+            verify(b"secret", "garbage", 0),
+            Err(ApiError::BadToken)
+        ));
+        assert!(matches!(
+            verify(b"secret", "a.b.c", 0),
+            Err(ApiError::BadToken)
+        ));
+    }
+}

@@ -1,0 +1,194 @@
+//! Release builds of the two wasm artefacts: the worker (worker-build → `edge-worker/build/`)
+//! and the widget (cargo → wasm-bindgen → wasm-opt → content-hashed files in
+//! `web-widget/dist/widget/`, behind the stable loader `kpi-widget.js`).
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::SystemTime;
+
+use crate::sh::{self, root, Result};
+use crate::tools::Tools;
+
+/// Builds the widget, then the worker (which serves the widget's files as assets).
+pub fn all(t: &Tools) -> Result<()> {
+    widget(t)?;
+    worker(t)
+}
+
+fn newest_mtime(paths: &[PathBuf]) -> Option<SystemTime> {
+    let mut newest = None;
+    let mut stack: Vec<PathBuf> = paths.to_vec();
+    while let Some(p) = stack.pop() {
+        let Ok(meta) = std::fs::metadata(&p) else {
+            continue;
+        };
+        if meta.is_dir() {
+            if let Ok(rd) = std::fs::read_dir(&p) {
+                stack.extend(rd.filter_map(|e| e.ok().map(|e| e.path())));
+            }
+        } else if let Ok(m) = meta.modified() {
+            newest = Some(newest.map_or(m, |n: SystemTime| n.max(m)));
+        }
+    }
+    newest
+}
+
+fn up_to_date(output: &Path, inputs: &[PathBuf]) -> bool {
+    let Ok(out) = std::fs::metadata(output).and_then(|m| m.modified()) else {
+        return false;
+    };
+    newest_mtime(inputs).map(|i| i <= out).unwrap_or(false)
+}
+
+fn rust_inputs(krate: &str) -> Vec<PathBuf> {
+    let r = root();
+    vec![
+        r.join(krate).join("src"),
+        r.join(krate).join("Cargo.toml"),
+        r.join("kpi-core/src"),
+        r.join("kpi-core/Cargo.toml"),
+        r.join("Cargo.toml"),
+        r.join("Cargo.lock"),
+    ]
+}
+
+/// `edge-worker/build/`: skipped when nothing it is built from changed, because wrangler
+/// runs this as its build command at every start.
+pub fn worker(t: &Tools) -> Result<()> {
+    let dir = root().join("edge-worker");
+    let out = dir.join("build/index_bg.wasm");
+    if up_to_date(&out, &rust_inputs("edge-worker")) {
+        return Ok(());
+    }
+    sh::run(
+        "building the worker (cargo release + wasm-bindgen + wasm-opt -Oz + esbuild)",
+        Command::new(&t.worker_build)
+            .arg("--release")
+            .current_dir(&dir)
+            .env("WASM_BINDGEN_BIN", &t.wasm_bindgen)
+            .env("WASM_OPT_BIN", &t.wasm_opt)
+            .env("ESBUILD_BIN", &t.esbuild)
+            .env("PATH", t.path_env()),
+    )?;
+    report_size("worker wasm", &out);
+    Ok(())
+}
+
+/// Raw and gzip size of a file, for progress lines and the issue notes.
+pub fn sizes(path: &Path) -> Option<(u64, u64)> {
+    let raw = std::fs::metadata(path).ok()?.len();
+    let gz = Command::new("gzip")
+        .arg("-9c")
+        .arg(path)
+        .output()
+        .ok()?
+        .stdout
+        .len() as u64;
+    Some((raw, gz))
+}
+
+fn report_size(what: &str, path: &Path) {
+    if let Some((raw, gz)) = sizes(path) {
+        eprintln!(
+            "    {what}: {:.1} KB raw, {:.1} KB gzip",
+            raw as f64 / 1024.0,
+            gz as f64 / 1024.0
+        );
+    }
+}
+
+fn content_hash(bytes: &[u8]) -> String {
+    // FNV-1a 64: enough to bust caches; not a security boundary.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= *b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{:012x}", h & 0xffff_ffff_ffff)
+}
+
+/// Builds the widget into `web-widget/dist/widget/` and returns the file names written.
+pub fn widget(t: &Tools) -> Result<Vec<PathBuf>> {
+    let r = root();
+    let dist = r.join("web-widget/dist");
+    let out_dir = dist.join("widget");
+    let mut inputs = rust_inputs("web-widget");
+    inputs.push(r.join("web-widget/loader"));
+    if up_to_date(&out_dir.join("kpi-widget.js"), &inputs) {
+        return Ok(Vec::new());
+    }
+    sh::run(
+        "building the widget (cargo release, wasm32)",
+        Command::new("cargo").args([
+            "build",
+            "--release",
+            "--package",
+            "web-widget",
+            "--target",
+            "wasm32-unknown-unknown",
+        ]),
+    )?;
+    let bindgen_dir = r.join("target/widget-bindgen");
+    let _ = std::fs::remove_dir_all(&bindgen_dir);
+    sh::run(
+        "wasm-bindgen --target web (widget)",
+        Command::new(&t.wasm_bindgen)
+            .arg(r.join("target/wasm32-unknown-unknown/release/web_widget.wasm"))
+            .args([
+                "--target",
+                "web",
+                "--no-typescript",
+                "--out-name",
+                "widget",
+                "--out-dir",
+            ])
+            .arg(&bindgen_dir),
+    )?;
+    let opt = bindgen_dir.join("widget_opt.wasm");
+    sh::run(
+        "wasm-opt -Oz (widget)",
+        t.node_cmd(&t.wasm_opt)
+            .arg(bindgen_dir.join("widget_bg.wasm"))
+            .args(["-Oz", "--strip-debug", "--strip-producers", "-o"])
+            .arg(&opt),
+    )?;
+    let wasm = std::fs::read(&opt).map_err(|e| format!("reading {}: {e}", opt.display()))?;
+    let glue = std::fs::read_to_string(bindgen_dir.join("widget.js"))
+        .map_err(|e| format!("reading glue: {e}"))?;
+    let wasm_name = format!("kpi-widget-{}.wasm", content_hash(&wasm));
+    let glue_name = format!("kpi-widget-{}.js", content_hash(glue.as_bytes()));
+    let loader_src = r.join("web-widget/loader/kpi-widget.js");
+    let loader = std::fs::read_to_string(&loader_src)
+        .map_err(|e| format!("reading {}: {e}", loader_src.display()))?;
+    let loader = loader
+        .replace("__GLUE_FILE__", &glue_name)
+        .replace("__WASM_FILE__", &wasm_name);
+    let _ = std::fs::remove_dir_all(&dist);
+    std::fs::create_dir_all(&out_dir)
+        .map_err(|e| format!("creating {}: {e}", out_dir.display()))?;
+    let write = |name: &str, bytes: &[u8]| {
+        std::fs::write(out_dir.join(name), bytes).map_err(|e| format!("writing {name}: {e}"))
+    };
+    write(&wasm_name, &wasm)?;
+    write(&glue_name, glue.as_bytes())?;
+    write("kpi-widget.js", loader.as_bytes())?;
+    // Cloudflare static assets read `_headers`: hashed files never change, the loader may.
+    let headers = "/widget/kpi-widget-*\n  Cache-Control: public, max-age=31536000, immutable\n  Access-Control-Allow-Origin: *\n\
+/widget/kpi-widget.js\n  Cache-Control: public, max-age=300\n  Access-Control-Allow-Origin: *\n";
+    std::fs::write(dist.join("_headers"), headers).map_err(|e| format!("writing _headers: {e}"))?;
+    let files: Vec<PathBuf> = ["kpi-widget.js", glue_name.as_str(), wasm_name.as_str()]
+        .iter()
+        .map(|n| out_dir.join(n))
+        .collect();
+    let mut total = (0, 0);
+    for f in &files {
+        if let Some((raw, gz)) = sizes(f) {
+            total = (total.0 + raw, total.1 + gz);
+        }
+    }
+    eprintln!(
+        "    widget (loader + glue + wasm): {:.1} KB raw, {:.1} KB gzip",
+        total.0 as f64 / 1024.0,
+        total.1 as f64 / 1024.0
+    );
+    Ok(files)
+}

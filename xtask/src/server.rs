@@ -1,0 +1,139 @@
+//! The worker under real workerd, through `wrangler dev --local`, with local D1 and KV
+//! persisted in a directory of our choice; and the HTTP calls xtask makes to it.
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::sh::{self, Result};
+use crate::tools::Tools;
+
+/// A running `wrangler dev`; stopped (with workerd) when dropped.
+pub struct Worker {
+    child: Child,
+    /// Base URL, e.g. `http://127.0.0.1:8787`.
+    pub url: String,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        // SIGTERM lets wrangler stop workerd; SIGKILL would orphan it.
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+    }
+}
+
+/// Applies the D1 migrations to the local state in `persist`.
+pub fn migrate(t: &Tools, persist: &Path) -> Result<()> {
+    sh::run(
+        "applying D1 migrations (local)",
+        t.wrangler()
+            .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+            .arg(persist)
+            .stdin(Stdio::null()),
+    )
+}
+
+/// Starts the worker on `port` with `vars`, and waits until `/healthz` answers.
+pub fn start(
+    t: &Tools,
+    port: u16,
+    persist: &Path,
+    vars: &[(&str, &str)],
+    log: Option<&Path>,
+) -> Result<Worker> {
+    sh::step(&format!(
+        "starting the worker under workerd on 127.0.0.1:{port}"
+    ));
+    let mut cmd = t.wrangler();
+    cmd.args([
+        "dev",
+        "--local",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        &port.to_string(),
+        "--persist-to",
+    ])
+    .arg(persist)
+    .args([
+        "--show-interactive-dev-session=false",
+        "--log-level",
+        "warn",
+    ])
+    .stdin(Stdio::null());
+    for (k, v) in vars {
+        cmd.arg("--var").arg(format!("{k}:{v}"));
+    }
+    if let Some(log) = log {
+        let f =
+            std::fs::File::create(log).map_err(|e| format!("creating {}: {e}", log.display()))?;
+        let f2 = f.try_clone().map_err(|e| e.to_string())?;
+        cmd.stdout(f).stderr(f2);
+    }
+    let child = cmd
+        .spawn()
+        .map_err(|e| format!("starting wrangler dev: {e}"))?;
+    let mut w = Worker {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(120);
+    loop {
+        if let Ok(Some(status)) = w.child.try_wait() {
+            return Err(format!(
+                "wrangler dev exited early ({status}); see its output above{}",
+                log.map(|l| format!(" or in {}", l.display()))
+                    .unwrap_or_default()
+            ));
+        }
+        if let Ok(resp) = ureq::get(&format!("{}/healthz", w.url))
+            .timeout(Duration::from_secs(2))
+            .call()
+        {
+            if resp.status() == 200 {
+                eprintln!("    ready in {:.1} s", started.elapsed().as_secs_f64());
+                return Ok(w);
+            }
+        }
+        if Instant::now() > deadline {
+            return Err("the worker did not answer /healthz within 120 s".into());
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// POSTs (or PUTs) JSON with a bearer token; returns status and body.
+pub fn send(method: &str, url: &str, bearer: &str, body: &Value) -> Result<(u16, Value)> {
+    let req = ureq::request(method, url).set("authorization", &format!("Bearer {bearer}"));
+    let resp = match req.send_json(body.clone()) {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => return Err(format!("{method} {url}: {e}")),
+    };
+    let status = resp.status();
+    let v = resp.into_json().unwrap_or(Value::Null);
+    Ok((status, v))
+}
+
+impl Worker {
+    /// Waits until the worker exits (Ctrl-C reaches wrangler and workerd too).
+    pub fn wait(&mut self) -> Result<()> {
+        self.child
+            .wait()
+            .map_err(|e| format!("waiting for wrangler: {e}"))?;
+        Ok(())
+    }
+}

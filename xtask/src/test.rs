@@ -1,0 +1,105 @@
+//! `cargo xtask test`: every test, on the real runtimes — native unit and property tests, the
+//! wasm builds (kpi-core without std included), the deployable bundle, end-to-end tests
+//! against the worker under workerd, and browser tests in headless Chromium.
+use std::process::Command;
+use std::time::Instant;
+
+use crate::sh::{self, root, Result};
+use crate::{build, server, tools};
+
+fn free_port() -> Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| format!("finding a free port: {e}"))?;
+    l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+}
+
+/// `cargo xtask test`.
+pub fn test() -> Result<()> {
+    let started = Instant::now();
+    let t = tools::ensure(true)?;
+    let r = root();
+    sh::run(
+        "native unit and property tests (cargo test, all crates but the end-to-end ones)",
+        Command::new("cargo").args(["test", "--workspace", "--exclude", "tests"]),
+    )?;
+    sh::run(
+        "kpi-core for wasm32 without std",
+        Command::new("cargo").args([
+            "build",
+            "--package",
+            "kpi-core",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--no-default-features",
+        ]),
+    )?;
+    build::all(&t)?;
+    let dry = r.join("target/deploy-dry-run");
+    sh::run(
+        "wrangler deploy --dry-run (the bundle that would ship)",
+        t.wrangler()
+            .args(["deploy", "--dry-run", "--outdir"])
+            .arg(&dry),
+    )?;
+
+    // A fresh local D1/KV for every run.
+    let persist = r.join("target/e2e-state");
+    let _ = std::fs::remove_dir_all(&persist);
+    server::migrate(&t, &persist)?;
+    let admin = sh::random_hex(24)?;
+    let signing = sh::random_hex(32)?;
+    let log = r.join("target/e2e-worker.log");
+    let port = free_port()?;
+    let worker = server::start(
+        &t,
+        port,
+        &persist,
+        &[
+            ("ADMIN_TOKEN", &admin),
+            ("LINK_SIGNING_SECRET", &signing),
+            ("DEMO_PAGE", "on"),
+        ],
+        Some(&log),
+    )?;
+    let env = [
+        ("KPI_TEST_URL", worker.url.as_str()),
+        ("KPI_ADMIN_TOKEN", admin.as_str()),
+    ];
+    let e2e = sh::run(
+        "end-to-end tests against the worker under workerd (cargo test -p tests)",
+        Command::new("cargo")
+            .args(["test", "--package", "tests", "--", "--test-threads", "4"])
+            .envs(env),
+    );
+    let browser = e2e.as_ref().map_err(Clone::clone).and_then(|_| {
+        let artifacts = r.join("test-artifacts");
+        std::fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
+        sh::run(
+            "browser tests in headless Chromium (node --test tests/browser)",
+            t.node_cmd(&t.node_bin.join("node"))
+                .args(["--test", "--test-concurrency=1"])
+                .arg(r.join("tests/browser"))
+                .envs(env)
+                .env("KPI_ARTIFACTS", &artifacts)
+                .env("CHROMIUM", "/usr/bin/chromium"),
+        )
+    });
+    drop(worker);
+    if e2e.is_err() || browser.is_err() {
+        eprintln!("    worker log: {}", log.display());
+    }
+    e2e?;
+    browser?;
+    if let Some((raw, gz)) = build::sizes(&r.join("edge-worker/build/index_bg.wasm")) {
+        eprintln!(
+            "worker wasm: {:.1} KB raw, {:.1} KB gzip",
+            raw as f64 / 1024.0,
+            gz as f64 / 1024.0
+        );
+    }
+    eprintln!(
+        "all tests passed in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
