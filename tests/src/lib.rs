@@ -1,1 +1,190 @@
-//! End-to-end tests live in tests/*.rs.
+//! Client helpers for the end-to-end tests in `tests/`: they talk HTTP to a worker running
+//! under workerd, started by `cargo xtask test` (which sets `KPI_TEST_URL`,
+//! `KPI_ADMIN_TOKEN` and `KPI_LINK_SECRET`). Run outside xtask, they fail loudly.
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Value};
+
+/// Base URL of the worker under test.
+pub fn base() -> String {
+    std::env::var("KPI_TEST_URL").expect("KPI_TEST_URL is not set: run the tests with `cargo xtask test`")
+}
+
+/// The worker's admin token.
+pub fn admin_token() -> String {
+    std::env::var("KPI_ADMIN_TOKEN").expect("KPI_ADMIN_TOKEN is not set: run `cargo xtask test`")
+}
+
+/// A status and a JSON (or text) body.
+#[derive(Debug)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers we look at.
+    pub headers: Vec<(String, String)>,
+    /// Body text.
+    pub text: String,
+}
+
+impl Reply {
+    /// The body as JSON (`Null` when it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The error code of a JSON error body.
+    pub fn error_code(&self) -> String {
+        self.json()["error"]["code"].as_str().unwrap_or("").to_string()
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).redirects(0).build()
+}
+
+/// Sends a request; `body` is sent as is with `content_type`.
+pub fn request(method: &str, path: &str, headers: &[(&str, &str)], body: Option<(&str, &str)>) -> Reply {
+    let url = if path.starts_with("http") { path.to_string() } else { format!("{}{path}", base()) };
+    let mut req = agent().request(method, &url);
+    for (k, v) in headers {
+        req = req.set(k, v);
+    }
+    let result = match body {
+        Some((ct, b)) => req.set("content-type", ct).send_string(b),
+        None => req.call(),
+    };
+    let resp = match result {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{method} {url}: {e}"),
+    };
+    let status = resp.status();
+    let headers = resp
+        .headers_names()
+        .into_iter()
+        .filter_map(|n| resp.header(&n).map(|v| (n.clone(), v.to_string())))
+        .collect();
+    let text = resp.into_string().unwrap_or_default();
+    Reply { status, headers, text }
+}
+
+/// POSTs JSON with a bearer token.
+pub fn post_json(path: &str, bearer: Option<&str>, body: &Value) -> Reply {
+    let auth = bearer.map(|b| format!("Bearer {b}"));
+    let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("authorization", a.as_str())).collect();
+    request("POST", path, &headers, Some(("application/json", &body.to_string())))
+}
+
+/// A tenant created for one test: its id and keys.
+pub struct Tenant {
+    /// Slug.
+    pub id: String,
+    /// `sk_…`.
+    pub secret_key: String,
+    /// `pk_…`.
+    pub publishable_key: String,
+    /// Its one allowed origin.
+    pub origin: String,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh unique slug starting with `prefix`.
+pub fn unique_id(prefix: &str) -> String {
+    let t = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros()).unwrap_or(0);
+    format!("{prefix}-{:x}-{}", t % 0xffff_ffff, COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Creates a tenant with one allowed origin.
+pub fn new_tenant(prefix: &str) -> Tenant {
+    let id = unique_id(prefix);
+    let origin = format!("https://{id}.crm.example");
+    let r = post_json(
+        "/admin/tenants",
+        Some(&admin_token()),
+        &json!({"id": id, "name": "Test Spa", "allowed_origins": [origin]}),
+    );
+    assert_eq!(r.status, 201, "creating tenant: {}", r.text);
+    let v = r.json();
+    Tenant {
+        id,
+        secret_key: v["secret_key"].as_str().unwrap().to_string(),
+        publishable_key: v["publishable_key"].as_str().unwrap().to_string(),
+        origin,
+    }
+}
+
+impl Tenant {
+    /// Mints one link with `body` fields merged over an NPS e-mail link; returns the link.
+    pub fn mint(&self, extra: Value) -> Value {
+        let mut body = json!({"survey": "nps", "channel": "email", "lang": "en"});
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            for (k, v) in e {
+                b.insert(k.clone(), v.clone());
+            }
+        }
+        let r = post_json("/v1/survey-links", Some(&self.secret_key), &body);
+        assert_eq!(r.status, 201, "minting: {}", r.text);
+        r.json()["links"][0].clone()
+    }
+
+    /// `GET /v1/kpis?<query>` with the publishable key from the allowed origin.
+    pub fn kpis(&self, query: &str) -> Value {
+        let r = request(
+            "GET",
+            &format!("/v1/kpis?{query}&key={}", self.publishable_key),
+            &[("origin", &self.origin)],
+            None,
+        );
+        assert_eq!(r.status, 200, "kpis: {}", r.text);
+        r.json()
+    }
+
+    /// The NPS KPI object for the current month (all answers of a test land today).
+    pub fn nps_now(&self) -> Value {
+        self.kpis("metrics=nps&period=month")["kpis"][0].clone()
+    }
+}
+
+/// Answers a link through the survey page's form, as a browser without JS would.
+pub fn answer_form(token: &str, score: i64, comment: Option<&str>) -> Reply {
+    let mut body = format!("score={score}");
+    if let Some(c) = comment {
+        let enc: String = c
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        body.push_str(&format!("&comment={enc}"));
+    }
+    request(
+        "POST",
+        &format!("/s/{token}"),
+        &[("accept", "text/html")],
+        Some(("application/x-www-form-urlencoded", &body)),
+    )
+}
+
+/// Signs link claims with the worker's secret, as the worker does (for expired-link tests).
+pub fn sign_token(claims: &Value) -> String {
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    let master = std::env::var("KPI_LINK_SECRET").expect("KPI_LINK_SECRET is not set: run `cargo xtask test`");
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let tenant = claims["t"].as_str().unwrap();
+    let mut k = <Hmac<sha2::Sha256>>::new_from_slice(master.as_bytes()).unwrap();
+    k.update(format!("kpi-link-v1:{tenant}").as_bytes());
+    let key = k.finalize().into_bytes();
+    let payload = b64.encode(claims.to_string());
+    let mut mac = <Hmac<sha2::Sha256>>::new_from_slice(&key).unwrap();
+    mac.update(payload.as_bytes());
+    format!("{payload}.{}", b64.encode(mac.finalize().into_bytes()))
+}
