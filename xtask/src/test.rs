@@ -77,8 +77,8 @@ pub fn test() -> Result<()> {
         sh::run(
             "browser tests in headless Chromium (node --test tests/browser)",
             t.node_cmd(&t.node_bin.join("node"))
-                .args(["--test", "--test-concurrency=1"])
-                .arg(r.join("tests/browser"))
+                .args(["--test", "--test-concurrency=1", "tests/browser/*.test.mjs"])
+                .current_dir(&r)
                 .envs(env)
                 .env("KPI_ARTIFACTS", &artifacts)
                 .env("CHROMIUM", "/usr/bin/chromium"),

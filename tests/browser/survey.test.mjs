@@ -1,0 +1,65 @@
+// A customer answering a survey link in a real browser.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { api, launch, mint, newTenant, ARTIFACTS } from './harness.mjs';
+import { join } from 'node:path';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser.close(); });
+
+async function npsOf(t) {
+  const r = await api('GET', '/v1/kpis?metrics=nps&period=month', { bearer: t.sk });
+  assert.equal(r.status, 200, r.text);
+  return r.json.kpis[0];
+}
+
+test('open a link, pick a score, see the thank-you state, and the answer counts', async () => {
+  const t = await newTenant('browser-survey');
+  const link = await mint(t, { lang: 'vi' });
+  const page = await browser.context.newPage();
+  await page.setViewportSize({ width: 390, height: 800 });
+  await page.goto(link.url);
+  assert.equal(await page.locator('html').getAttribute('lang'), 'vi');
+  assert.equal((await npsOf(t)).n, 0, 'opening the page records nothing');
+  await page.locator('textarea[name=comment]').fill('Dịch vụ tốt <b>lắm</b>');
+  await page.locator('button[name=score][value="9"]').click();
+  await page.locator('#thanks').waitFor();
+  assert.match(await page.locator('#thanks').textContent(), /Cảm ơn/);
+  await page.screenshot({ path: join(ARTIFACTS, 'survey-thanks-390.png') });
+  const nps = await npsOf(t);
+  assert.equal(nps.n, 1);
+  assert.equal(nps.value, 100);
+  await page.close();
+});
+
+test('a one-click e-mail link submits its score by itself', async () => {
+  const t = await newTenant('browser-oneclick');
+  const link = await mint(t);
+  const page = await browser.context.newPage();
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(link.score_urls['6']);
+  await page.locator('#thanks').waitFor();
+  assert.deepEqual(errors, [], 'no CSP violation or script error');
+  const nps = await npsOf(t);
+  assert.equal(nps.n, 1);
+  assert.equal(nps.value, -100);
+  await page.close();
+});
+
+test('without JavaScript the one-click page offers a Send button that works', async () => {
+  const t = await newTenant('browser-nojs');
+  const link = await mint(t);
+  const nojs = await launch({ javaScriptEnabled: false });
+  try {
+    const page = await nojs.context.newPage();
+    await page.goto(link.score_urls['8']);
+    assert.equal((await npsOf(t)).n, 0, 'nothing recorded before Send');
+    await page.locator('button.send').click();
+    await page.locator('#thanks').waitFor();
+    assert.equal((await npsOf(t)).n, 1);
+  } finally {
+    await nojs.close();
+  }
+});
