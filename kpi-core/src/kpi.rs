@@ -530,8 +530,11 @@ fn stage_conversion(v: &View, opts: &ReportOptions) -> Measure {
             let Some((order, c)) = v.r.keyed(Family::StageReached, Dim::Stage, v.seg).next() else {
                 return Measure::default();
             };
-            let next = all.iter().map(|(k, _)| *k).find(|k| *k > order);
-            (next.map_or(0, reached), c.n)
+            // The last stage has no next one: no conversion to report.
+            let Some(next) = all.iter().map(|(k, _)| *k).find(|k| *k > order) else {
+                return Measure::default();
+            };
+            (reached(next), c.n)
         }
         _ => match (all.first(), all.last()) {
             (Some(first), Some(last)) if first.0 != last.0 => (last.1.n, first.1.n),
@@ -924,11 +927,11 @@ fn compute(def: &KpiDef, v: &View, opts: &ReportOptions) -> Measure {
             }
         }
         "crm_adoption_rate" => match opts.licensed_users {
-            Some(l) => ratio_pct(
+            Some(l) if v.has(ActiveUsers) => ratio_pct(
                 distinct_keys(v.r, ActiveUsers),
                 l.min(i64::MAX as u64) as i64,
             ),
-            None => Measure::default(),
+            _ => Measure::default(),
         },
         "activities_per_rep" => {
             let reps = distinct_keys(v.r, ActiveUsers);
@@ -1176,3 +1179,6 @@ fn series_points(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests;
