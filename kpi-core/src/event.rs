@@ -688,3 +688,160 @@ fn deal_closed(
         None => c.add(family, 0, Cell { n: k, sum: 0 }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn parse(json: &str) -> Result<Event, FactError> {
+        let raw: RawEvent = serde_json::from_str(json).unwrap();
+        Event::from_wire(&raw, TimeZone::DEFAULT)
+    }
+
+    #[test]
+    fn every_type_validates_from_json() {
+        for t in EVENT_TYPES {
+            let json = alloc::format!(
+                r#"{{"id":"e1","type":"{t}","at":"2026-11-23T10:00:00+07:00","count":2,
+                   "amount":120000,"currency":"VND","mrr":50000,"pages":3,"user":"lan",
+                   "kind":"call","stage":"demo","customer":"c1","source":"facebook",
+                   "campaign":"tet","channel":"zalo"}}"#
+            );
+            let e = parse(&json).unwrap_or_else(|err| panic!("{t}: {err}"));
+            assert_eq!(e.count, 2);
+            assert_eq!(e.day.to_string(), "2026-11-23");
+            assert!(!e.contributions().is_empty(), "{t}");
+        }
+    }
+
+    #[test]
+    fn aggregated_counts_multiply_counters_not_amounts() {
+        let e =
+            parse(r#"{"type":"ad.impression","at":1795000000000,"count":120,"campaign":"tet"}"#)
+                .unwrap();
+        let c = e.contributions();
+        assert!(c.contains(&(
+            CellKey::new(Family::Ads, Dim::Campaign, "tet", key::AD_IMPRESSION),
+            Cell { n: 120, sum: 0 }
+        )));
+        let e =
+            parse(r#"{"type":"spend","at":1795000000000,"count":3,"amount":900,"currency":"usd"}"#)
+                .unwrap();
+        assert!(e.contributions().contains(&(
+            CellKey::total(Family::Spend, Currency::USD.key()),
+            Cell { n: 3, sum: 900 }
+        )));
+    }
+
+    #[test]
+    fn invalid_events_are_typed_errors() {
+        let cases = [
+            (
+                r#"{"type":"lead.created"}"#,
+                FactError::MissingField { field: "at" },
+            ),
+            (r#"{"type":"nope","at":0}"#, FactError::UnknownEventType),
+            (
+                r#"{"type":"lead.created","at":0,"count":0}"#,
+                FactError::CountOutOfRange { count: 0 },
+            ),
+            (
+                r#"{"type":"order.placed","at":0}"#,
+                FactError::MissingField { field: "amount" },
+            ),
+            (
+                r#"{"type":"order.placed","at":0,"amount":-5}"#,
+                FactError::AmountOutOfRange { amount: -5 },
+            ),
+            (
+                r#"{"type":"spend","at":0,"amount":5,"currency":"dong"}"#,
+                FactError::UnknownCurrency,
+            ),
+            (
+                r#"{"type":"deal.stage","at":0,"stage":"pilot"}"#,
+                FactError::UnknownStage,
+            ),
+            (
+                r#"{"type":"crm.activity","at":0,"user":"a","kind":"lunch"}"#,
+                FactError::InvalidText { field: "kind" },
+            ),
+            (
+                r#"{"type":"web.session","at":0,"pages":0}"#,
+                FactError::CountOutOfRange { count: 0 },
+            ),
+            (
+                r#"{"type":"lead.created","at":1000,"first_contact_at":0}"#,
+                FactError::InvalidDate,
+            ),
+            (
+                r#"{"type":"lead.created","at":0,"channel":"fax"}"#,
+                FactError::UnknownChannel,
+            ),
+            (
+                r#"{"type":"lead.created","at":0,"campaign":""}"#,
+                FactError::InvalidText { field: "campaign" },
+            ),
+            (
+                r#"{"type":"lead.created","at":"2026-02-30T00:00:00Z"}"#,
+                FactError::InvalidDate,
+            ),
+        ];
+        for (json, err) in cases {
+            assert_eq!(parse(json), Err(err), "{json}");
+        }
+        assert!(parse(r#"{"type":"deal.stage","at":0,"stage":"pilot","order":2}"#).is_ok());
+    }
+
+    #[test]
+    fn a_stage_move_moves_the_pipeline_between_stages() {
+        let e = parse(
+            r#"{"type":"deal.stage","at":0,"stage":"demo","previous_stage":"consult",
+                "amount":700,"previous_amount":500}"#,
+        )
+        .unwrap();
+        let c = e.contributions();
+        let cur = Currency::VND.key();
+        assert!(c.contains(&(
+            CellKey::total(Family::Pipeline, cur),
+            Cell { n: 0, sum: 200 }
+        )));
+        assert!(c.contains(&(
+            CellKey::new(Family::Pipeline, Dim::Stage, "demo", cur),
+            Cell { n: 1, sum: 700 }
+        )));
+        assert!(c.contains(&(
+            CellKey::new(Family::Pipeline, Dim::Stage, "consult", cur),
+            Cell { n: -1, sum: -500 }
+        )));
+    }
+
+    proptest! {
+        #[test]
+        fn no_input_panics(kind in 0usize..EVENT_TYPES.len() + 1, at in any::<i64>(),
+                           count in any::<i64>(), amount in any::<i64>(), prev in any::<i64>(),
+                           text in "\\PC{0,200}", order in any::<i64>()) {
+            let raw = RawEvent {
+                kind: EVENT_TYPES.get(kind).map_or(text.clone(), |s| String::from(*s)),
+                at: Some(WireInstant::Millis(at)),
+                count: Some(count),
+                amount: Some(amount),
+                previous_amount: Some(prev),
+                mrr: Some(amount),
+                previous_mrr: Some(prev),
+                pages: Some(count),
+                order: Some(order),
+                stage: Some(text.clone()),
+                user: Some(text.clone()),
+                campaign: Some(text.clone()),
+                currency: Some(text.clone()),
+                first_contact_at: Some(WireInstant::Text(text.clone())),
+                previous_order_at: Some(WireInstant::Millis(prev)),
+                ..RawEvent::default()
+            };
+            if let Ok(e) = Event::from_wire(&raw, TimeZone::DEFAULT) {
+                let _ = e.contributions();
+            }
+        }
+    }
+}

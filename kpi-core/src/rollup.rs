@@ -584,3 +584,6 @@ impl Rollup {
         self.cells.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests;
