@@ -27,6 +27,41 @@ pub enum FactError {
     UnknownSurvey,
     /// A calendar date that does not exist, or an instant outside the supported range.
     InvalidDate,
+    /// A currency that is not three ASCII letters. The caller sends an ISO 4217 code.
+    UnknownCurrency,
+    /// A money amount that is negative or above [`crate::money::Money::MAX`] minor units.
+    AmountOutOfRange {
+        /// The amount given, in minor units.
+        amount: i64,
+    },
+    /// An aggregated `count` (or a ticket's `contacts`, a session's `pages`) outside
+    /// 1..=[`crate::event::MAX_COUNT`]. Larger aggregates are split over several facts.
+    CountOutOfRange {
+        /// The count given.
+        count: i64,
+    },
+    /// A ticket's first response is earlier than its opening. The caller corrects the
+    /// timestamps; they are never swapped or clamped.
+    FirstResponseBeforeOpening,
+    /// A ticket's resolution is earlier than its opening.
+    ResolvedBeforeOpening,
+    /// A field the fact's type needs is missing.
+    MissingField {
+        /// The field's wire name.
+        field: &'static str,
+    },
+    /// A text field (id, campaign, stage, user…) that is empty, longer than
+    /// [`crate::event::MAX_TEXT`] bytes or holds control characters.
+    InvalidText {
+        /// The field's wire name.
+        field: &'static str,
+    },
+    /// An event `type` that is not one of the CRM event types.
+    UnknownEventType,
+    /// A pipeline stage outside the default pipeline given without its `order`.
+    UnknownStage,
+    /// A business-hours calendar whose intervals are out of the day, empty or overlapping.
+    InvalidHours,
 }
 
 impl fmt::Display for FactError {
@@ -41,6 +76,27 @@ impl fmt::Display for FactError {
             FactError::UnknownChannel => f.write_str("unknown channel"),
             FactError::UnknownSurvey => f.write_str("unknown survey kind"),
             FactError::InvalidDate => f.write_str("invalid or out-of-range date"),
+            FactError::UnknownCurrency => f.write_str("currency must be an ISO 4217 code"),
+            FactError::AmountOutOfRange { amount } => {
+                write!(f, "amount {amount} is negative or too large")
+            }
+            FactError::CountOutOfRange { count } => write!(f, "count {count} is out of range"),
+            FactError::FirstResponseBeforeOpening => {
+                f.write_str("first response is earlier than opening")
+            }
+            FactError::ResolvedBeforeOpening => f.write_str("resolution is earlier than opening"),
+            FactError::MissingField { field } => write!(f, "missing field `{field}`"),
+            FactError::InvalidText { field } => {
+                write!(
+                    f,
+                    "field `{field}` is empty, too long or has control characters"
+                )
+            }
+            FactError::UnknownEventType => f.write_str("unknown event type"),
+            FactError::UnknownStage => {
+                f.write_str("a stage outside the default pipeline needs its `order`")
+            }
+            FactError::InvalidHours => f.write_str("invalid business hours"),
         }
     }
 }

@@ -1,5 +1,8 @@
 //! Validated facts: what the outside world tells us, checked once at the door.
 //! Each fact knows its contribution to a day's rollup; it does not know about storage.
+//! This module owns survey responses and the pieces every fact shares (channels, instants on
+//! the wire, text fields, the contribution builder); tickets live in [`crate::ticket`], CRM
+//! events in [`crate::event`].
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
@@ -207,6 +210,115 @@ impl SurveyResponse {
             );
         }
         out
+    }
+}
+
+/// An instant as the API accepts it: RFC 3339 text with any offset, or Unix milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum WireInstant {
+    /// Unix milliseconds.
+    Millis(i64),
+    /// RFC 3339 text.
+    Text(String),
+}
+
+impl WireInstant {
+    /// The instant in Unix ms, validated to lie in 1970..=9999.
+    pub fn to_ms(&self) -> Result<i64, FactError> {
+        let ms = match self {
+            WireInstant::Millis(ms) => *ms,
+            WireInstant::Text(s) => crate::period::parse_rfc3339(s)?,
+        };
+        check_instant(ms)
+    }
+}
+
+/// Latest instant accepted: the end of year 9999 (Unix ms).
+const MAX_INSTANT_MS: i64 = 253_402_300_799_999;
+
+/// Checks that an instant (Unix ms) lies in 1970..=9999.
+pub fn check_instant(ms: i64) -> Result<i64, FactError> {
+    if (0..=MAX_INSTANT_MS).contains(&ms) {
+        Ok(ms)
+    } else {
+        Err(FactError::InvalidDate)
+    }
+}
+
+/// Longest text field accepted (ids, campaigns, stages, users), in bytes.
+pub const MAX_TEXT: usize = 128;
+
+/// Validates a text field that becomes a segment value: 1..=[`MAX_TEXT`] bytes, no control
+/// characters.
+pub fn check_text(field: &'static str, s: &str) -> Result<String, FactError> {
+    if s.is_empty() || s.len() > MAX_TEXT || s.chars().any(char::is_control) {
+        return Err(FactError::InvalidText { field });
+    }
+    Ok(s.to_string())
+}
+
+/// Validates an optional text field.
+pub fn check_opt_text(field: &'static str, s: Option<&str>) -> Result<Option<String>, FactError> {
+    s.map(|s| check_text(field, s)).transpose()
+}
+
+/// Collects a fact's contributions: each counter goes to the totals and to every segment the
+/// fact carries.
+#[derive(Debug, Default)]
+pub struct Contributions {
+    segments: Vec<(Dim, String)>,
+    out: Vec<(CellKey, Cell)>,
+}
+
+impl Contributions {
+    /// A builder for a fact carrying `segments` (dimension, value); `Dim::All` is implied.
+    pub fn new(segments: Vec<(Dim, String)>) -> Self {
+        Contributions {
+            segments,
+            out: Vec::new(),
+        }
+    }
+
+    /// Adds `cell` at `key` of `family`, in the totals and in every segment.
+    pub fn add(&mut self, family: Family, key: i64, cell: Cell) {
+        self.total(family, key, cell);
+        for (dim, seg) in &self.segments {
+            self.out.push((CellKey::new(family, *dim, seg, key), cell));
+        }
+    }
+
+    /// Adds `cell` at `key` of `family` in the totals only.
+    pub fn total(&mut self, family: Family, key: i64, cell: Cell) {
+        self.out.push((CellKey::total(family, key), cell));
+    }
+
+    /// Adds `cell` in the fact's segments of dimension `dim` only.
+    pub fn only(&mut self, dim: Dim, family: Family, key: i64, cell: Cell) {
+        for (d, seg) in &self.segments {
+            if *d == dim {
+                self.out.push((CellKey::new(family, *d, seg, key), cell));
+            }
+        }
+    }
+
+    /// Adds `cell` in every segment of the fact except those of dimension `dim`.
+    pub fn except(&mut self, dim: Dim, family: Family, key: i64, cell: Cell) {
+        for (d, seg) in &self.segments {
+            if *d != dim {
+                self.out.push((CellKey::new(family, *d, seg, key), cell));
+            }
+        }
+    }
+
+    /// Adds `cell` in one segment only.
+    pub fn segment(&mut self, family: Family, dim: Dim, seg: &str, key: i64, cell: Cell) {
+        self.out.push((CellKey::new(family, dim, seg, key), cell));
+    }
+
+    /// The collected contributions.
+    pub fn finish(self) -> Vec<(CellKey, Cell)> {
+        self.out
     }
 }
 

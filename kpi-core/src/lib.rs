@@ -11,14 +11,26 @@
 
 extern crate alloc;
 
+pub mod calendar;
+pub mod catalog;
+pub mod codec;
 pub mod error;
+pub mod event;
 pub mod fact;
+pub mod format;
 pub mod kpi;
+pub mod money;
 pub mod nps;
 pub mod period;
 pub mod rollup;
+pub mod sketch;
 pub mod stats;
+pub mod target;
+pub mod ticket;
 
 pub use error::FactError;
+pub use event::{Event, RawEvent};
 pub use fact::{Channel, SurveyKind, SurveyResponse};
+pub use money::{Currency, Money};
 pub use rollup::{Cell, CellKey, Family, Rollup};
+pub use ticket::{RawTicket, Ticket};

@@ -1,4 +1,5 @@
-//! Calendar days in the tenant's time zone, and the periods KPIs are reported over.
+//! Calendar days in the tenant's time zone, and the periods KPIs are reported over (day, ISO
+//! week, month, quarter, year, any range; the previous period; sub-periods for a series).
 //! Owns civil-date arithmetic and zone offsets; does not own the clock (instants come in as
 //! Unix milliseconds from the caller).
 use alloc::string::String;
@@ -76,6 +77,10 @@ impl CivilDate {
 
     /// The date `days` days after 1970-01-01.
     pub fn from_days_since_epoch(days: i64) -> Result<Self, FactError> {
+        // 1970-01-01 ..= 9999-12-31; also keeps the arithmetic below far from overflow.
+        if !(0..=2_932_896).contains(&days) {
+            return Err(FactError::InvalidDate);
+        }
         let (y, m, d) = civil_from_days(days);
         let year = i32::try_from(y).map_err(|_| FactError::InvalidDate)?;
         CivilDate::new(year, m as u8, d as u8)
@@ -83,13 +88,17 @@ impl CivilDate {
 
     /// The date `n` days later (or earlier for negative `n`).
     pub fn add_days(self, n: i64) -> Result<Self, FactError> {
-        Self::from_days_since_epoch(self.days_since_epoch() + n)
+        let days = self
+            .days_since_epoch()
+            .checked_add(n)
+            .ok_or(FactError::InvalidDate)?;
+        Self::from_days_since_epoch(days)
     }
 
     /// Parses `YYYY-MM-DD`.
     pub fn parse(s: &str) -> Result<Self, FactError> {
         let b = s.as_bytes();
-        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        if b.len() != 10 || !s.is_ascii() || b[4] != b'-' || b[7] != b'-' {
             return Err(FactError::InvalidDate);
         }
         let year = parse_digits(&s[0..4])? as i32;
@@ -104,6 +113,21 @@ impl CivilDate {
             .checked_add(tz.offset_minutes as i64 * 60_000)
             .ok_or(FactError::InvalidDate)?;
         Self::from_days_since_epoch(local_ms.div_euclid(86_400_000))
+    }
+
+    /// Monday 0 … Sunday 6.
+    pub fn weekday(self) -> u8 {
+        (self.days_since_epoch() + 3).rem_euclid(7) as u8
+    }
+
+    /// The ISO 8601 week-numbering year and week (1..=53) of this day.
+    pub fn iso_week(self) -> (i32, u8) {
+        // The week's Thursday decides its year.
+        let d = self.days_since_epoch();
+        let thursday = d - self.weekday() as i64 + 3;
+        let (y, _, _) = civil_from_days(thursday);
+        let jan1 = days_from_civil(y, 1, 1);
+        (y as i32, ((thursday - jan1) / 7 + 1) as u8)
     }
 
     /// The UTC instant (Unix ms) at which this day starts in zone `tz`.
@@ -184,7 +208,8 @@ impl TimeZone {
 }
 
 /// The kinds of period a KPI is reported over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum PeriodKind {
     /// One calendar day.
     Day,
@@ -286,6 +311,9 @@ impl Period {
     /// Parses the `at` selector of the API: `2026-11-23` (any kind), `2026-11` (month),
     /// `2026-Q4` (quarter), `2026-W48` (ISO week), `2026` (year).
     pub fn parse_at(kind: PeriodKind, at: &str) -> Result<Period, FactError> {
+        if !at.is_ascii() {
+            return Err(FactError::InvalidDate);
+        }
         let day = match at.len() {
             10 => CivilDate::parse(at)?,
             7 if at.as_bytes()[4] == b'-' && at.as_bytes()[5] == b'Q' => {
@@ -295,12 +323,12 @@ impl Period {
                 }
                 CivilDate::new(parse_digits(&at[0..4])? as i32, (q as u8 - 1) * 3 + 1, 1)?
             }
-            7 => CivilDate::new(
+            7 if at.as_bytes()[4] == b'-' => CivilDate::new(
                 parse_digits(&at[0..4])? as i32,
                 parse_digits(&at[5..7])? as u8,
                 1,
             )?,
-            8 if at.as_bytes()[5] == b'W' => {
+            8 if at.as_bytes()[4] == b'-' && at.as_bytes()[5] == b'W' => {
                 let year = parse_digits(&at[0..4])? as i32;
                 let week = parse_digits(&at[6..8])? as i64;
                 // ISO week 1 contains January 4th.
@@ -309,7 +337,12 @@ impl Period {
                 if !(1..=53).contains(&week) {
                     return Err(FactError::InvalidDate);
                 }
-                jan4.add_days(-wd + (week - 1) * 7)?
+                let monday = jan4.add_days(-wd + (week - 1) * 7)?;
+                // Week 53 exists only in years whose ISO calendar has it.
+                if monday.iso_week().0 != year {
+                    return Err(FactError::InvalidDate);
+                }
+                monday
             }
             4 => CivilDate::new(parse_digits(at)? as i32, 1, 1)?,
             _ => return Err(FactError::InvalidDate),
@@ -332,6 +365,52 @@ impl Period {
         }
     }
 
+    /// A range given by its first and last day, both inclusive (the API's `from`, `to`).
+    pub fn inclusive(from: CivilDate, last: CivilDate) -> Result<Period, FactError> {
+        Period::range(from, last.add_days(1)?)
+    }
+
+    /// The last day of the period (inclusive).
+    pub fn last_day(&self) -> CivilDate {
+        CivilDate::from_days_since_epoch(self.to.days_since_epoch() - 1).unwrap_or(self.from)
+    }
+
+    /// True when `day` lies in the period.
+    pub fn contains(&self, day: CivilDate) -> bool {
+        self.from <= day && day < self.to
+    }
+
+    /// The UTC instants (Unix ms) `[start, end)` of the period in zone `tz`.
+    pub fn instants(&self, tz: TimeZone) -> (i64, i64) {
+        (self.from.start_instant(tz), self.to.start_instant(tz))
+    }
+
+    /// The `at` selector naming this period: `2026-11-23`, `2026-W48`, `2026-11`, `2026-Q4`,
+    /// `2026`, or `from..last` for a range.
+    pub fn label(&self) -> String {
+        use core::fmt::Write;
+        let mut s = String::new();
+        let _ = match self.kind {
+            PeriodKind::Day => write!(s, "{}", self.from),
+            PeriodKind::Week => {
+                let (y, w) = self.from.iso_week();
+                write!(s, "{y:04}-W{w:02}")
+            }
+            PeriodKind::Month => write!(s, "{:04}-{:02}", self.from.year, self.from.month),
+            PeriodKind::Quarter => {
+                write!(
+                    s,
+                    "{:04}-Q{}",
+                    self.from.year,
+                    (self.from.month - 1) / 3 + 1
+                )
+            }
+            PeriodKind::Year => write!(s, "{:04}", self.from.year),
+            PeriodKind::Range => write!(s, "{}..{}", self.from, self.last_day()),
+        };
+        s
+    }
+
     /// Number of days in the period.
     pub fn len_days(&self) -> i64 {
         self.to.days_since_epoch() - self.from.days_since_epoch()
@@ -343,8 +422,8 @@ impl Period {
         (0..self.len_days()).filter_map(move |i| CivilDate::from_days_since_epoch(start + i).ok())
     }
 
-    /// Sub-periods for a sparkline: days for a day/week/month/range, ISO weeks… no: months
-    /// for a quarter or year. Each is clipped to this period.
+    /// Sub-periods for a sparkline: days for a day, week, month or range; months for a
+    /// quarter or year. Each is clipped to this period.
     pub fn series(&self) -> alloc::vec::Vec<Period> {
         let step = match self.kind {
             PeriodKind::Quarter | PeriodKind::Year => PeriodKind::Month,
@@ -401,7 +480,7 @@ pub fn format_rfc3339(unix_ms: i64) -> String {
 /// `2026-11-23T03:00:00.5Z`) into Unix milliseconds.
 pub fn parse_rfc3339(s: &str) -> Result<i64, FactError> {
     let b = s.as_bytes();
-    if b.len() < 20 || !(b[10] == b'T' || b[10] == b't' || b[10] == b' ') {
+    if b.len() < 20 || !s.is_ascii() || !(b[10] == b'T' || b[10] == b't' || b[10] == b' ') {
         return Err(FactError::InvalidDate);
     }
     let date = CivilDate::parse(&s[0..10])?;
@@ -488,6 +567,21 @@ mod tests {
         assert!(parse_rfc3339("nonsense").is_err());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn parsers_never_panic(s in "\\PC{0,30}", n in proptest::num::i64::ANY) {
+            let _ = parse_rfc3339(&s);
+            let _ = CivilDate::parse(&s);
+            for kind in ["day", "week", "month", "quarter", "year", "range"] {
+                let _ = Period::parse_at(PeriodKind::parse(kind).unwrap(), &s);
+            }
+            let _ = CivilDate::from_days_since_epoch(n);
+            let _ = CivilDate::new(2026, 1, 1).unwrap().add_days(n);
+            let _ = CivilDate::of_instant(n, TimeZone::DEFAULT);
+            let _ = format_rfc3339(n / 4);
+        }
+    }
+
     #[test]
     fn after_2038_is_fine() {
         let ms = parse_rfc3339("2040-01-01T00:00:00Z").unwrap();
@@ -512,5 +606,43 @@ mod tests {
         let wk = Period::parse_at(PeriodKind::Week, "2026-W01").unwrap();
         assert_eq!(wk.from.to_string(), "2025-12-29");
         assert_eq!(m.series().len(), 30);
+        assert_eq!(m.label(), "2026-11");
+        assert_eq!(wk.label(), "2026-W01");
+        assert_eq!(q.label(), "2026-Q4");
+        assert_eq!(m.last_day().to_string(), "2026-11-30");
+    }
+
+    #[test]
+    fn iso_weeks_and_week_53() {
+        // 2026 starts on a Thursday: it has a week 53; 2025 does not.
+        assert!(Period::parse_at(PeriodKind::Week, "2026-W53").is_ok());
+        assert!(Period::parse_at(PeriodKind::Week, "2025-W53").is_err());
+        let d = CivilDate::new(2027, 1, 1).unwrap();
+        assert_eq!(d.iso_week(), (2026, 53));
+        assert_eq!(CivilDate::new(2026, 11, 23).unwrap().iso_week(), (2026, 48));
+        assert!(Period::parse_at(PeriodKind::Month, "2026/11").is_err());
+        assert!(Period::parse_at(PeriodKind::Month, "2026-13").is_err());
+    }
+
+    #[test]
+    fn ranges_previous_and_year_series() {
+        let from = CivilDate::new(2026, 11, 1).unwrap();
+        let last = CivilDate::new(2026, 11, 10).unwrap();
+        let r = Period::inclusive(from, last).unwrap();
+        assert_eq!(r.len_days(), 10);
+        let p = r.previous().unwrap();
+        assert_eq!(
+            (p.from.to_string(), p.to.to_string()),
+            ("2026-10-22".into(), "2026-11-01".into())
+        );
+        assert!(Period::inclusive(last, from).is_err());
+        let y = Period::parse_at(PeriodKind::Year, "2026").unwrap();
+        assert_eq!(y.series().len(), 12);
+        assert_eq!(y.previous().unwrap().label(), "2025");
+        let (a, b) = Period::containing(PeriodKind::Day, from)
+            .unwrap()
+            .instants(TimeZone::DEFAULT);
+        assert_eq!(b - a, 86_400_000);
+        assert_eq!(format_rfc3339(a), "2026-10-31T17:00:00.000Z");
     }
 }

@@ -10,6 +10,9 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 /// What kind of fact a counter counts; each KPI reads the families it needs.
+///
+/// The storage codes ([`Family::as_str`]) and ids ([`Family::id`]) are stored in D1 and in
+/// encoded rollups: never change or reuse one, only add.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -26,9 +29,118 @@ pub enum Family {
     Comments,
     /// Survey links issued; key = 0.
     LinksIssued,
+    /// Ticket counts on the day the ticket opened; key = one of [`key`]`::TICKET_*`, `sum` = contacts for `TICKET_OPENED`.
+    Tickets,
+    /// First response time sketch, calendar time; key = [`crate::sketch`] bucket, `sum` = ms.
+    FirstResponse,
+    /// Resolution time sketch, calendar time; key = bucket, `sum` = ms.
+    Resolution,
+    /// First response time sketch in business hours; key = bucket, `sum` = ms.
+    FirstResponseBiz,
+    /// Resolution time sketch in business hours; key = bucket, `sum` = ms.
+    ResolutionBiz,
+    /// Tickets by the local day they were resolved (days since 1970-01-01, [`key::STILL_OPEN`] when unresolved), counted on the day they opened: the backlog at any day follows from a to-date rollup.
+    TicketOpenUntil,
+    /// Leads created; key = 0.
+    Leads,
+    /// Lead response time sketch; key = bucket, `sum` = ms.
+    LeadResponse,
+    /// Deals reaching a pipeline stage; key = the stage's position in the pipeline.
+    StageReached,
+    /// Deals won; key = currency ([`crate::money::Currency::key`]), `sum` = amount in minor units.
+    DealsWon,
+    /// Deals lost; key = currency, `sum` = amount.
+    DealsLost,
+    /// Sales cycle length sketch of won deals; key = bucket, `sum` = ms.
+    SalesCycle,
+    /// Open pipeline changes (a stock: read it from a to-date rollup); key = currency, `n` = open deals, `sum` = open amount.
+    Pipeline,
+    /// Customers won and lost; key = [`key::CUSTOMER_WON`] or [`key::CUSTOMER_LOST`].
+    Customers,
+    /// Orders placed; key = currency, `sum` = revenue in minor units.
+    Orders,
+    /// First orders of new customers; key = currency, `sum` = revenue.
+    FirstOrders,
+    /// Orders cancelled; key = currency, `sum` = amount.
+    Cancellations,
+    /// Orders by the customer's two previous order days ([`key::repeat`]): distinct customers with one or two orders in any window follow from the window's rollup.
+    RepeatOrders,
+    /// Orders of existing customers buying an additional product; key = 0.
+    Upsell,
+    /// Monthly recurring revenue changes (a stock); key = currency, `n` = active subscriptions, `sum` = MRR.
+    Mrr,
+    /// Recurring add-on (expansion) revenue; key = currency, `sum` = MRR added.
+    ExpansionMrr,
+    /// Renewals; key = [`key::RENEWAL_DUE`] or [`key::RENEWAL_DONE`].
+    Renewals,
+    /// Marketing and acquisition spend; key = currency, `sum` = amount.
+    Spend,
+    /// Spend on keeping customers; key = currency, `sum` = amount.
+    RetentionSpend,
+    /// Spend on customer support; key = currency, `sum` = amount.
+    SupportSpend,
+    /// Revenue of orders attributed to a campaign (the return of ROI); key = currency.
+    CampaignRevenue,
+    /// Web traffic; key = one of [`key`]`::WEB_*`.
+    Web,
+    /// Ads; key = [`key::AD_IMPRESSION`] or [`key::AD_CLICK`].
+    Ads,
+    /// E-mail campaigns; key = one of [`key`]`::EMAIL_*`.
+    Email,
+    /// Social reach and interactions; key = [`key::SOCIAL_REACH`] or [`key::SOCIAL_INTERACTION`].
+    Social,
+    /// Appointments; key = [`key::APPOINTMENT_PROPOSED`] or [`key::APPOINTMENT_ACCEPTED`].
+    Appointments,
+    /// CRM users active; key = a 48-bit hash of the user id, so distinct users over any period are the keys with `n > 0`.
+    ActiveUsers,
+    /// Calls, e-mails and meetings logged by CRM users; key = one of [`key`]`::ACTIVITY_*`.
+    Activities,
 }
 
 impl Family {
+    /// Every family, in id order.
+    pub const ALL: [Family; 39] = [
+        Family::Nps,
+        Family::Csat5,
+        Family::Csat10,
+        Family::Ces,
+        Family::Comments,
+        Family::LinksIssued,
+        Family::Tickets,
+        Family::FirstResponse,
+        Family::Resolution,
+        Family::FirstResponseBiz,
+        Family::ResolutionBiz,
+        Family::TicketOpenUntil,
+        Family::Leads,
+        Family::LeadResponse,
+        Family::StageReached,
+        Family::DealsWon,
+        Family::DealsLost,
+        Family::SalesCycle,
+        Family::Pipeline,
+        Family::Customers,
+        Family::Orders,
+        Family::FirstOrders,
+        Family::Cancellations,
+        Family::RepeatOrders,
+        Family::Upsell,
+        Family::Mrr,
+        Family::ExpansionMrr,
+        Family::Renewals,
+        Family::Spend,
+        Family::RetentionSpend,
+        Family::SupportSpend,
+        Family::CampaignRevenue,
+        Family::Web,
+        Family::Ads,
+        Family::Email,
+        Family::Social,
+        Family::Appointments,
+        Family::ActiveUsers,
+        Family::Activities,
+    ];
+
     /// The storage code of the family.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -38,20 +150,183 @@ impl Family {
             Family::Ces => "ces",
             Family::Comments => "comments",
             Family::LinksIssued => "links_issued",
+            Family::Tickets => "tickets",
+            Family::FirstResponse => "first_response",
+            Family::Resolution => "resolution",
+            Family::FirstResponseBiz => "first_response_biz",
+            Family::ResolutionBiz => "resolution_biz",
+            Family::TicketOpenUntil => "ticket_open_until",
+            Family::Leads => "leads",
+            Family::LeadResponse => "lead_response",
+            Family::StageReached => "stage_reached",
+            Family::DealsWon => "deals_won",
+            Family::DealsLost => "deals_lost",
+            Family::SalesCycle => "sales_cycle",
+            Family::Pipeline => "pipeline",
+            Family::Customers => "customers",
+            Family::Orders => "orders",
+            Family::FirstOrders => "first_orders",
+            Family::Cancellations => "cancellations",
+            Family::RepeatOrders => "repeat_orders",
+            Family::Upsell => "upsell",
+            Family::Mrr => "mrr",
+            Family::ExpansionMrr => "expansion_mrr",
+            Family::Renewals => "renewals",
+            Family::Spend => "spend",
+            Family::RetentionSpend => "retention_spend",
+            Family::SupportSpend => "support_spend",
+            Family::CampaignRevenue => "campaign_revenue",
+            Family::Web => "web",
+            Family::Ads => "ads",
+            Family::Email => "email",
+            Family::Social => "social",
+            Family::Appointments => "appointments",
+            Family::ActiveUsers => "active_users",
+            Family::Activities => "activities",
         }
     }
 
     /// Parses a storage code.
     pub fn parse(s: &str) -> Option<Family> {
-        Some(match s {
-            "nps" => Family::Nps,
-            "csat5" => Family::Csat5,
-            "csat10" => Family::Csat10,
-            "ces" => Family::Ces,
-            "comments" => Family::Comments,
-            "links_issued" => Family::LinksIssued,
-            _ => return None,
-        })
+        Family::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+
+    /// The compact id used by [`crate::codec`]; stable like the storage code.
+    pub fn id(self) -> u8 {
+        match self {
+            Family::Nps => 0,
+            Family::Csat5 => 1,
+            Family::Csat10 => 2,
+            Family::Ces => 3,
+            Family::Comments => 4,
+            Family::LinksIssued => 5,
+            Family::Tickets => 6,
+            Family::FirstResponse => 7,
+            Family::Resolution => 8,
+            Family::FirstResponseBiz => 9,
+            Family::ResolutionBiz => 10,
+            Family::TicketOpenUntil => 11,
+            Family::Leads => 12,
+            Family::LeadResponse => 13,
+            Family::StageReached => 14,
+            Family::DealsWon => 15,
+            Family::DealsLost => 16,
+            Family::SalesCycle => 17,
+            Family::Pipeline => 18,
+            Family::Customers => 19,
+            Family::Orders => 20,
+            Family::FirstOrders => 21,
+            Family::Cancellations => 22,
+            Family::RepeatOrders => 23,
+            Family::Upsell => 24,
+            Family::Mrr => 25,
+            Family::ExpansionMrr => 26,
+            Family::Renewals => 27,
+            Family::Spend => 28,
+            Family::RetentionSpend => 29,
+            Family::SupportSpend => 30,
+            Family::CampaignRevenue => 31,
+            Family::Web => 32,
+            Family::Ads => 33,
+            Family::Email => 34,
+            Family::Social => 35,
+            Family::Appointments => 36,
+            Family::ActiveUsers => 37,
+            Family::Activities => 38,
+        }
+    }
+
+    /// The family of a compact id.
+    pub fn from_id(id: u8) -> Option<Family> {
+        Family::ALL
+            .get(id as usize)
+            .copied()
+            .filter(|f| f.id() == id)
+    }
+}
+
+/// Family-specific keys.
+pub mod key {
+    /// [`super::Family::Tickets`]: a ticket opened (`sum` = its contacts).
+    pub const TICKET_OPENED: i64 = 0;
+    /// [`super::Family::Tickets`]: a ticket tagged `complaint`.
+    pub const TICKET_COMPLAINT: i64 = 1;
+    /// [`super::Family::Tickets`]: a ticket transferred.
+    pub const TICKET_TRANSFERRED: i64 = 2;
+    /// [`super::Family::Tickets`]: a ticket abandoned by the customer before an answer.
+    pub const TICKET_ABANDONED: i64 = 3;
+    /// [`super::Family::Tickets`]: a ticket resolved.
+    pub const TICKET_RESOLVED: i64 = 4;
+    /// [`super::Family::Tickets`]: a ticket resolved with a single contact.
+    pub const TICKET_RESOLVED_FIRST_CONTACT: i64 = 5;
+    /// [`super::Family::Tickets`]: a ticket that got a first response.
+    pub const TICKET_ANSWERED: i64 = 6;
+    /// [`super::Family::TicketOpenUntil`]: not resolved yet.
+    pub const STILL_OPEN: i64 = i64::MAX;
+    /// [`super::Family::Customers`]: a customer won.
+    pub const CUSTOMER_WON: i64 = 1;
+    /// [`super::Family::Customers`]: a customer lost.
+    pub const CUSTOMER_LOST: i64 = 2;
+    /// [`super::Family::Renewals`]: a renewal came due.
+    pub const RENEWAL_DUE: i64 = 1;
+    /// [`super::Family::Renewals`]: a renewal was done.
+    pub const RENEWAL_DONE: i64 = 2;
+    /// [`super::Family::Web`]: a visit.
+    pub const WEB_VISIT: i64 = 1;
+    /// [`super::Family::Web`]: a session.
+    pub const WEB_SESSION: i64 = 2;
+    /// [`super::Family::Web`]: a single-page session (a bounce).
+    pub const WEB_BOUNCE: i64 = 3;
+    /// [`super::Family::Web`]: a visit to a landing page.
+    pub const WEB_LANDING_VISIT: i64 = 4;
+    /// [`super::Family::Web`]: a conversion on a landing page.
+    pub const WEB_CONVERSION: i64 = 5;
+    /// [`super::Family::Ads`]: impressions.
+    pub const AD_IMPRESSION: i64 = 1;
+    /// [`super::Family::Ads`]: clicks.
+    pub const AD_CLICK: i64 = 2;
+    /// [`super::Family::Email`]: delivered.
+    pub const EMAIL_DELIVERED: i64 = 1;
+    /// [`super::Family::Email`]: opened.
+    pub const EMAIL_OPENED: i64 = 2;
+    /// [`super::Family::Email`]: clicked.
+    pub const EMAIL_CLICKED: i64 = 3;
+    /// [`super::Family::Email`]: unsubscribed.
+    pub const EMAIL_UNSUBSCRIBED: i64 = 4;
+    /// [`super::Family::Social`]: audience reached.
+    pub const SOCIAL_REACH: i64 = 1;
+    /// [`super::Family::Social`]: interactions (likes, shares, comments, clicks).
+    pub const SOCIAL_INTERACTION: i64 = 2;
+    /// [`super::Family::Appointments`]: proposed.
+    pub const APPOINTMENT_PROPOSED: i64 = 1;
+    /// [`super::Family::Appointments`]: accepted.
+    pub const APPOINTMENT_ACCEPTED: i64 = 2;
+    /// [`super::Family::Activities`]: a call.
+    pub const ACTIVITY_CALL: i64 = 1;
+    /// [`super::Family::Activities`]: an e-mail.
+    pub const ACTIVITY_EMAIL: i64 = 2;
+    /// [`super::Family::Activities`]: a meeting.
+    pub const ACTIVITY_MEETING: i64 = 3;
+
+    /// Days since 1970-01-01 fit in 22 bits up to year 9999.
+    const DAY_BITS: u32 = 22;
+    const DAY_MASK: i64 = (1 << DAY_BITS) - 1;
+
+    /// [`super::Family::RepeatOrders`] key of an order whose customer last ordered on day
+    /// `previous` and before that on `second_previous` (days since 1970-01-01; `None` when
+    /// there was no such order).
+    pub fn repeat(previous: Option<i64>, second_previous: Option<i64>) -> i64 {
+        let enc = |d: Option<i64>| d.map_or(0, |d| (d + 1).clamp(1, DAY_MASK));
+        match previous {
+            None => 0,
+            Some(_) => (enc(previous) << DAY_BITS) | enc(second_previous),
+        }
+    }
+
+    /// The inverse of [`repeat`].
+    pub fn repeat_parts(key: i64) -> (Option<i64>, Option<i64>) {
+        let dec = |v: i64| if v == 0 { None } else { Some(v - 1) };
+        (dec((key >> DAY_BITS) & DAY_MASK), dec(key & DAY_MASK))
     }
 }
 
@@ -117,6 +392,23 @@ pub struct CellKey {
     pub key: i64,
 }
 
+impl CellKey {
+    /// A key.
+    pub fn new(family: Family, dim: Dim, segment: &str, key: i64) -> Self {
+        CellKey {
+            family,
+            dim,
+            segment: String::from(segment),
+            key,
+        }
+    }
+
+    /// A key of the totals (`Dim::All`).
+    pub fn total(family: Family, key: i64) -> Self {
+        CellKey::new(family, Dim::All, "", key)
+    }
+}
+
 /// A counter: how many facts, and the sum of an integer quantity they carry.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cell {
@@ -128,6 +420,8 @@ pub struct Cell {
 
 impl Cell {
     /// Pointwise addition, saturating rather than wrapping on absurd input.
+    // Saturating, so deliberately not `std::ops::Add` (which would promise wrapping or panics).
+    #[allow(clippy::should_implement_trait)]
     pub fn add(self, other: Cell) -> Cell {
         Cell {
             n: self.n.saturating_add(other.n),
@@ -138,12 +432,21 @@ impl Cell {
     /// The inverse, for retracting a fact.
     pub fn negate(self) -> Cell {
         Cell {
-            n: -self.n,
-            sum: -self.sum,
+            n: self.n.saturating_neg(),
+            sum: self.sum.saturating_neg(),
         }
     }
 
-    fn is_zero(self) -> bool {
+    /// `k` facts like this one (an aggregated count), saturating.
+    pub fn times(self, k: i64) -> Cell {
+        Cell {
+            n: self.n.saturating_mul(k),
+            sum: self.sum.saturating_mul(k),
+        }
+    }
+
+    /// True when both counters are zero.
+    pub fn is_zero(self) -> bool {
         self.n == 0 && self.sum == 0
     }
 }
@@ -235,6 +538,42 @@ impl Rollup {
         out
     }
 
+    /// Subtracts every counter of `other` (`self − other`): the days of a to-date rollup
+    /// before a period are the to-date rollup minus the period.
+    pub fn subtract(&mut self, other: &Rollup) {
+        for (k, c) in &other.cells {
+            self.add(k.clone(), c.negate());
+        }
+    }
+
+    /// The counters of one segment of one family, as (key, cell), in key order.
+    pub fn keyed(
+        &self,
+        family: Family,
+        dim: Dim,
+        segment: &str,
+    ) -> impl Iterator<Item = (i64, Cell)> + '_ {
+        let lo = CellKey::new(family, dim, segment, i64::MIN);
+        let hi = CellKey::new(family, dim, segment, i64::MAX);
+        self.cells.range(lo..=hi).map(|(k, c)| (k.key, *c))
+    }
+
+    /// The sum of every counter of one segment of one family (all keys).
+    pub fn total(&self, family: Family, dim: Dim, segment: &str) -> Cell {
+        self.keyed(family, dim, segment)
+            .fold(Cell::default(), |a, (_, c)| a.add(c))
+    }
+
+    /// The counter at one key of one segment of one family.
+    pub fn at(&self, family: Family, dim: Dim, segment: &str, key: i64) -> Cell {
+        self.get(&CellKey::new(family, dim, segment, key))
+    }
+
+    /// Number of counters.
+    pub fn len(&self) -> usize {
+        self.cells.len()
+    }
+
     /// All counters.
     pub fn iter(&self) -> impl Iterator<Item = (&CellKey, &Cell)> {
         self.cells.iter()
@@ -245,3 +584,6 @@ impl Rollup {
         self.cells.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests;

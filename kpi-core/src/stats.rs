@@ -1,4 +1,5 @@
-//! Sampling statistics: intervals and margins for KPIs computed from samples.
+//! Sampling statistics: intervals and margins for KPIs computed from samples (Wilson for
+//! proportions, the catalog's NPS margin and the adjusted-Wald NPS interval, means).
 //! `libm` keeps the float maths identical on native and wasm targets.
 
 /// z for a two-sided 95 % interval.
@@ -41,6 +42,38 @@ pub fn nps_margin(promoters: u64, detractors: u64, n: u64) -> Option<f64> {
     Some(1.96 * libm::sqrt(var.max(0.0)) * 100.0)
 }
 
+/// Adjusted-Wald 95 % interval for NPS (Sauro & Lewis): add 3/4 of a promoter and 3/4 of a
+/// detractor (3 responses in all) before the Wald interval of the difference of two shares.
+/// Better coverage than the plain margin at small n. In NPS points, clipped to −100..100;
+/// `None` when `n` is 0.
+pub fn nps_adjusted_wald(promoters: u64, detractors: u64, n: u64) -> Option<(f64, f64)> {
+    if n == 0 {
+        return None;
+    }
+    let n_adj = n as f64 + 3.0;
+    let p = (promoters as f64 + 0.75) / n_adj;
+    let d = (detractors as f64 + 0.75) / n_adj;
+    let nps = p - d;
+    let var = (p + d - nps * nps) / n_adj;
+    let half = Z95 * libm::sqrt(var.max(0.0));
+    Some((
+        ((nps - half) * 100.0).max(-100.0),
+        ((nps + half) * 100.0).min(100.0),
+    ))
+}
+
+/// Normal 95 % interval of a mean from its count, sum and sum of squares; `None` below 2.
+pub fn mean_interval(n: u64, sum: f64, sum_sq: f64) -> Option<(f64, f64)> {
+    if n < 2 {
+        return None;
+    }
+    let n_f = n as f64;
+    let mean = sum / n_f;
+    let var = ((sum_sq - sum * mean) / (n_f - 1.0)).max(0.0);
+    let half = Z95 * libm::sqrt(var / n_f);
+    Some((mean - half, mean + half))
+}
+
 /// Rounds to `digits` decimals for presentation (half away from zero).
 pub fn round_to(v: f64, digits: i32) -> f64 {
     let f = libm::pow(10.0, digits as f64);
@@ -63,6 +96,18 @@ mod tests {
         let (lo, hi) = wilson_percent(0, 10).unwrap();
         assert_eq!(lo, 0.0);
         assert!(hi > 0.0);
+    }
+
+    #[test]
+    fn adjusted_wald_is_wider_at_small_n_and_clipped() {
+        let (lo, hi) = nps_adjusted_wald(1, 0, 1).unwrap();
+        assert!(lo > -100.0 && hi <= 100.0 && lo < hi);
+        let (lo, hi) = nps_adjusted_wald(180, 46, 318).unwrap();
+        assert!(lo < 42.1 && 42.1 < hi, "{lo} {hi}");
+        assert_eq!(nps_adjusted_wald(0, 0, 0), None);
+        let (lo, hi) = mean_interval(4, 10.0, 30.0).unwrap();
+        assert!(lo < 2.5 && 2.5 < hi);
+        assert_eq!(mean_interval(1, 3.0, 9.0), None);
     }
 
     #[test]

@@ -1,0 +1,267 @@
+//! A compact, versioned binary encoding of a [`Rollup`], for storing one in a single D1 or KV
+//! value. Owns the byte format; not where the bytes are kept.
+//!
+//! Layout: the magic byte `b'K'`, a version byte, then the body.
+//! - **v1**: cell count, then per cell: family id, dim, segment (length + UTF-8), key, n, sum.
+//! - **v2** (written now): a table of the distinct segment strings, then runs of cells sharing
+//!   (family, dim, segment): the run's family, dim, segment index and length once, then per
+//!   cell the key as a delta from the previous one, n and sum. Scores and sketch buckets are
+//!   runs of small deltas, so a day of answers takes about 3 bytes a cell.
+//!
+//! Integers are LEB128 varints, signed ones zigzag-encoded. Readers accept every version ever
+//! written; a version this build does not know is an error, never a guess.
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::rollup::{Cell, CellKey, Dim, Family, Rollup};
+
+/// The first byte of every encoded rollup.
+pub const MAGIC: u8 = b'K';
+/// The version [`encode`] writes.
+pub const VERSION: u8 = 2;
+
+/// Why bytes could not be read as a rollup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The bytes do not start with [`MAGIC`]: not an encoded rollup.
+    NotARollup,
+    /// Written by a newer build: deploy it before reading these bytes.
+    UnknownVersion(u8),
+    /// The bytes end too early or hold an out-of-range value: the value is corrupt.
+    Corrupt,
+    /// A family or dimension id this build does not know (written by a newer build).
+    UnknownFamily(u8),
+}
+
+impl core::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            DecodeError::NotARollup => f.write_str("not an encoded rollup"),
+            DecodeError::UnknownVersion(v) => write!(f, "unknown rollup encoding version {v}"),
+            DecodeError::Corrupt => f.write_str("corrupt rollup encoding"),
+            DecodeError::UnknownFamily(id) => write!(f, "unknown family or dimension id {id}"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for DecodeError {}
+
+const DIMS: [Dim; 7] = [
+    Dim::All,
+    Dim::Channel,
+    Dim::Survey,
+    Dim::Campaign,
+    Dim::Source,
+    Dim::Stage,
+    Dim::Agent,
+];
+
+fn dim_id(d: Dim) -> u8 {
+    DIMS.iter().position(|x| *x == d).unwrap_or(0) as u8
+}
+
+fn put_u(out: &mut Vec<u8>, mut v: u64) {
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+fn put_i(out: &mut Vec<u8>, v: i64) {
+    put_u(out, ((v << 1) ^ (v >> 63)) as u64);
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn byte(&mut self) -> Result<u8, DecodeError> {
+        let v = *self.b.get(self.at).ok_or(DecodeError::Corrupt)?;
+        self.at += 1;
+        Ok(v)
+    }
+
+    fn u(&mut self) -> Result<u64, DecodeError> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            v |= ((b & 0x7f) as u64) << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(DecodeError::Corrupt)
+    }
+
+    fn i(&mut self) -> Result<i64, DecodeError> {
+        let u = self.u()?;
+        Ok(((u >> 1) as i64) ^ -((u & 1) as i64))
+    }
+
+    fn len(&mut self) -> Result<usize, DecodeError> {
+        let n = self.u()?;
+        // No count can exceed the bytes left: refuse before allocating.
+        if n > (self.b.len() - self.at) as u64 {
+            return Err(DecodeError::Corrupt);
+        }
+        Ok(n as usize)
+    }
+
+    fn string(&mut self) -> Result<String, DecodeError> {
+        let n = self.len()?;
+        let s = self
+            .b
+            .get(self.at..self.at + n)
+            .ok_or(DecodeError::Corrupt)?;
+        self.at += n;
+        String::from_utf8(s.to_vec()).map_err(|_| DecodeError::Corrupt)
+    }
+
+    fn family(&mut self) -> Result<Family, DecodeError> {
+        let id = self.byte()?;
+        Family::from_id(id).ok_or(DecodeError::UnknownFamily(id))
+    }
+
+    fn dim(&mut self) -> Result<Dim, DecodeError> {
+        let id = self.byte()?;
+        DIMS.get(id as usize)
+            .copied()
+            .ok_or(DecodeError::UnknownFamily(id))
+    }
+}
+
+/// What the cells of one v2 run share.
+type RunHead<'a> = (Family, Dim, &'a str);
+
+/// Encodes a rollup in the current version.
+pub fn encode(r: &Rollup) -> Vec<u8> {
+    let mut segs: Vec<&str> = r.iter().map(|(k, _)| k.segment.as_str()).collect();
+    segs.sort_unstable();
+    segs.dedup();
+    // Runs of cells sharing (family, dim, segment), in key order.
+    let mut runs: Vec<(RunHead, Vec<(i64, Cell)>)> = Vec::new();
+    for (k, c) in r.iter() {
+        let this = (k.family, k.dim, k.segment.as_str());
+        match runs.last_mut() {
+            Some((head, cells)) if *head == this => cells.push((k.key, *c)),
+            _ => runs.push((this, alloc::vec![(k.key, *c)])),
+        }
+    }
+    let mut out = Vec::with_capacity(8 + r.len() * 4);
+    out.push(MAGIC);
+    out.push(VERSION);
+    put_u(&mut out, segs.len() as u64);
+    for s in &segs {
+        put_u(&mut out, s.len() as u64);
+        out.extend_from_slice(s.as_bytes());
+    }
+    put_u(&mut out, runs.len() as u64);
+    for ((family, dim, seg), cells) in &runs {
+        out.push(family.id());
+        out.push(dim_id(*dim));
+        put_u(&mut out, segs.binary_search(seg).unwrap_or(0) as u64);
+        put_u(&mut out, cells.len() as u64);
+        let mut last = 0i64;
+        for (key, c) in cells {
+            put_i(&mut out, key.wrapping_sub(last));
+            last = *key;
+            put_i(&mut out, c.n);
+            put_i(&mut out, c.sum);
+        }
+    }
+    out
+}
+
+/// Encodes a rollup in version 1 (kept so that old values can be produced in tests).
+pub fn encode_v1(r: &Rollup) -> Vec<u8> {
+    let mut out = alloc::vec![MAGIC, 1];
+    put_u(&mut out, r.len() as u64);
+    for (k, c) in r.iter() {
+        out.push(k.family.id());
+        out.push(dim_id(k.dim));
+        put_u(&mut out, k.segment.len() as u64);
+        out.extend_from_slice(k.segment.as_bytes());
+        put_i(&mut out, k.key);
+        put_i(&mut out, c.n);
+        put_i(&mut out, c.sum);
+    }
+    out
+}
+
+/// Decodes bytes of any known version.
+pub fn decode(bytes: &[u8]) -> Result<Rollup, DecodeError> {
+    let mut rd = Reader { b: bytes, at: 0 };
+    if rd.byte().map_err(|_| DecodeError::NotARollup)? != MAGIC {
+        return Err(DecodeError::NotARollup);
+    }
+    let mut r = Rollup::new();
+    match rd.byte()? {
+        1 => {
+            let n = rd.len()?;
+            for _ in 0..n {
+                let family = rd.family()?;
+                let dim = rd.dim()?;
+                let segment = rd.string()?;
+                let key = rd.i()?;
+                let cell = Cell {
+                    n: rd.i()?,
+                    sum: rd.i()?,
+                };
+                r.add(
+                    CellKey {
+                        family,
+                        dim,
+                        segment,
+                        key,
+                    },
+                    cell,
+                );
+            }
+        }
+        2 => {
+            let nsegs = rd.len()?;
+            let mut segs = Vec::with_capacity(nsegs);
+            for _ in 0..nsegs {
+                segs.push(rd.string()?);
+            }
+            let runs = rd.len()?;
+            for _ in 0..runs {
+                let family = rd.family()?;
+                let dim = rd.dim()?;
+                let segment = segs.get(rd.u()? as usize).ok_or(DecodeError::Corrupt)?;
+                let cells = rd.len()?;
+                let mut key = 0i64;
+                for _ in 0..cells {
+                    key = key.wrapping_add(rd.i()?);
+                    let cell = Cell {
+                        n: rd.i()?,
+                        sum: rd.i()?,
+                    };
+                    r.add(
+                        CellKey {
+                            family,
+                            dim,
+                            segment: segment.clone(),
+                            key,
+                        },
+                        cell,
+                    );
+                }
+            }
+        }
+        v => return Err(DecodeError::UnknownVersion(v)),
+    }
+    if rd.at != bytes.len() {
+        return Err(DecodeError::Corrupt);
+    }
+    Ok(r)
+}

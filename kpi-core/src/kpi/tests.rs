@@ -1,0 +1,761 @@
+//! The worked examples of the source articles, the article errors in their correct form, the
+//! edge cases of issue 3, and every catalog KPI computed from rollups.
+use super::*;
+use crate::event::{Event, RawEvent};
+use crate::fact::{SurveyKind, SurveyResponse, WireInstant};
+use crate::period::{PeriodKind, TimeZone};
+use crate::ticket::{RawTicket, Ticket};
+use alloc::vec;
+
+const TZ: TimeZone = TimeZone::DEFAULT;
+
+fn ev(kind: &str, at: &str) -> RawEvent {
+    RawEvent {
+        kind: kind.into(),
+        at: Some(WireInstant::Text(at.into())),
+        ..RawEvent::default()
+    }
+}
+
+fn add(r: &mut Rollup, e: RawEvent) {
+    r.extend(Event::from_wire(&e, TZ).unwrap().contributions());
+}
+
+fn survey(r: &mut Rollup, kind: SurveyKind, score: i64, n: usize) {
+    for _ in 0..n {
+        r.extend(
+            SurveyResponse::new(kind, score, Channel::Email, false)
+                .unwrap()
+                .contributions(),
+        );
+    }
+}
+
+fn month() -> Period {
+    Period::parse_at(PeriodKind::Month, "2026-11").unwrap()
+}
+
+fn opts() -> ReportOptions {
+    ReportOptions {
+        period: Some(month()),
+        lang: Lang::En,
+        ..ReportOptions::default()
+    }
+}
+
+fn value(id: &str, r: &Rollup) -> Option<f64> {
+    report(find(id).unwrap(), r, None, &[], &opts())
+        .measure
+        .value
+}
+
+fn value_to_date(id: &str, r: &Rollup, to_date: &Rollup, o: &ReportOptions) -> Option<f64> {
+    let inputs = Inputs {
+        period: r,
+        previous: None,
+        series: &[],
+        to_date: Some(to_date),
+    };
+    report_with(find(id).unwrap(), &inputs, o).measure.value
+}
+
+#[test]
+fn csat_35_of_50_is_70_percent() {
+    let mut r = Rollup::new();
+    survey(&mut r, SurveyKind::Csat { scale: 5 }, 5, 20);
+    survey(&mut r, SurveyKind::Csat { scale: 5 }, 4, 15);
+    survey(&mut r, SurveyKind::Csat { scale: 5 }, 3, 10);
+    survey(&mut r, SurveyKind::Csat { scale: 5 }, 1, 5);
+    let rep = report(find("csat").unwrap(), &r, None, &[], &opts());
+    assert_eq!(rep.measure.value, Some(70.0));
+    assert_eq!(rep.measure.n, Some(50));
+    assert_eq!(rep.measure.interval, Some([56.2, 80.9]));
+    assert!(!rep.measure.insufficient_sample);
+    // The catalog's default target is ≥ 85 %.
+    assert_eq!(rep.status, Some(Status::OffTrack));
+}
+
+#[test]
+fn csat_threshold_is_configurable_and_ten_point_scales_count() {
+    let mut r = Rollup::new();
+    survey(&mut r, SurveyKind::Csat { scale: 10 }, 8, 1);
+    survey(&mut r, SurveyKind::Csat { scale: 10 }, 7, 1);
+    assert_eq!(value("csat", &r), Some(50.0));
+    let strict = ReportOptions {
+        csat_positive_10: 9,
+        ..opts()
+    };
+    let rep = report(find("csat").unwrap(), &r, None, &[], &strict);
+    assert_eq!(rep.measure.value, Some(0.0));
+    // Mean on the 5-point scale: 8 → 4.11, 7 → 3.67.
+    assert_eq!(value("csat_mean", &r), Some(3.89));
+}
+
+#[test]
+fn roi_8000_to_10000_is_25_percent() {
+    assert_eq!(roi_percent(8000.0, 10000.0), Some(25.0));
+    let mut r = Rollup::new();
+    let mut spend = ev("spend", "2026-11-02T09:00:00Z");
+    spend.amount = Some(800_000);
+    spend.currency = Some("USD".into());
+    spend.campaign = Some("email-nov".into());
+    add(&mut r, spend);
+    let mut order = ev("order.placed", "2026-11-03T09:00:00Z");
+    order.amount = Some(1_000_000);
+    order.currency = Some("USD".into());
+    order.campaign = Some("email-nov".into());
+    order.customer = Some("c1".into());
+    add(&mut r, order);
+    let rep = report(find("roi").unwrap(), &r, None, &[], &opts());
+    assert_eq!(rep.measure.value, Some(25.0));
+    assert_eq!(rep.measure.currency, Some(Currency::USD));
+}
+
+#[test]
+fn clv_100_x_12_x_5_is_6000() {
+    assert_eq!(clv(100.0, 12.0, 5.0), 6000.0);
+    // From rollups: one customer ordering 100 a month for a year, lifespan 5 years.
+    let year = Period::parse_at(PeriodKind::Year, "2026").unwrap();
+    let mut r = Rollup::new();
+    let mut prev: Vec<String> = vec!["2025-12-15T10:00:00Z".into()];
+    for m in 1..=12 {
+        let at = alloc::format!("2026-{m:02}-15T10:00:00Z");
+        let mut o = ev("order.placed", &at);
+        o.amount = Some(100);
+        o.currency = Some("USD".into());
+        o.previous_order_at = prev.last().map(|p| WireInstant::Text(p.clone()));
+        o.second_previous_order_at = prev
+            .len()
+            .checked_sub(2)
+            .map(|i| WireInstant::Text(prev[i].clone()));
+        add(&mut r, o);
+        prev.push(at);
+    }
+    let o = ReportOptions {
+        period: Some(year),
+        customer_lifespan_years: Some(5.0),
+        ..opts()
+    };
+    let rep = report(find("clv").unwrap(), &r, None, &[], &o);
+    // Amounts are in USD cents: 100 cents × 12 × 5 = 60.00 USD.
+    assert_eq!(rep.measure.value, Some(60.0));
+    assert_eq!(
+        report(find("repeat_purchase_rate").unwrap(), &r, None, &[], &o)
+            .measure
+            .value,
+        Some(100.0)
+    );
+}
+
+/// Article 003 writes 75 / 24 × 100 % = 32 %; the 32 % is 24 renewed of 75 due.
+#[test]
+fn renewal_24_of_75_is_32_percent() {
+    let mut r = Rollup::new();
+    let mut due = ev("renewal.due", "2026-11-01T00:00:00Z");
+    due.count = Some(75);
+    add(&mut r, due);
+    let mut done = ev("renewal.done", "2026-11-20T00:00:00Z");
+    done.count = Some(24);
+    add(&mut r, done);
+    assert_eq!(value("renewal_rate", &r), Some(32.0));
+}
+
+/// Article 002 says to divide visits by leads; its own example (5000 leads of 100000 visits =
+/// 5 %) is leads ÷ visits.
+#[test]
+fn traffic_to_lead_5000_of_100000_is_5_percent() {
+    let mut r = Rollup::new();
+    let mut visits = ev("web.visit", "2026-11-05T00:00:00Z");
+    visits.count = Some(100_000);
+    add(&mut r, visits);
+    let mut leads = ev("lead.created", "2026-11-05T00:00:00Z");
+    leads.count = Some(5000);
+    add(&mut r, leads);
+    assert_eq!(value("visit_to_lead", &r), Some(5.0));
+}
+
+/// Article 002 calls 130 − 80 = 50 "lifetime value"; it is the net value per new customer, a
+/// KPI of its own beside CLV.
+#[test]
+fn net_value_130_minus_80_is_50_and_is_not_clv() {
+    assert_eq!(net_value(130.0, 80.0), 50.0);
+    let mut r = Rollup::new();
+    let mut won = ev("customer.won", "2026-11-05T00:00:00Z");
+    won.count = Some(10);
+    add(&mut r, won);
+    let mut spend = ev("spend", "2026-11-01T00:00:00Z");
+    spend.amount = Some(80_000);
+    spend.currency = Some("USD".into());
+    add(&mut r, spend);
+    for i in 0..10 {
+        let mut o = ev("order.placed", "2026-11-06T00:00:00Z");
+        o.amount = Some(13_000);
+        o.currency = Some("USD".into());
+        o.customer = Some(alloc::format!("c{i}"));
+        add(&mut r, o);
+    }
+    assert_eq!(value("customer_net_value", &r), Some(50.0));
+    assert_ne!(
+        find("customer_net_value").unwrap().id,
+        find("clv").unwrap().id
+    );
+    // Without a lifespan or churn, CLV has no value rather than the net value.
+    assert_eq!(value("clv", &r), None);
+}
+
+fn customers(before: i64, won: i64, lost: i64) -> (Rollup, Rollup) {
+    let mut to_date = Rollup::new();
+    let mut start = ev("customer.won", "2025-06-01T00:00:00Z");
+    start.count = Some(before);
+    add(&mut to_date, start);
+    let mut period = Rollup::new();
+    if won > 0 {
+        let mut e = ev("customer.won", "2026-11-10T00:00:00Z");
+        e.count = Some(won);
+        add(&mut period, e);
+    }
+    if lost > 0 {
+        let mut e = ev("customer.lost", "2026-11-20T00:00:00Z");
+        e.count = Some(lost);
+        add(&mut period, e);
+    }
+    to_date.merge(&period);
+    (period, to_date)
+}
+
+/// Article 003 divides the customers *added* (300) by those at the start (1000) and calls the
+/// 30 % churn. Churn counts customers *lost*.
+#[test]
+fn churn_counts_customers_lost_not_added() {
+    let (period, to_date) = customers(1000, 300, 50);
+    assert_eq!(
+        value_to_date("churn_rate", &period, &to_date, &opts()),
+        Some(5.0)
+    );
+    // The article's example read correctly: 300 lost of 1000 → 30 %.
+    let (period, to_date) = customers(1000, 0, 300);
+    assert_eq!(
+        value_to_date("churn_rate", &period, &to_date, &opts()),
+        Some(30.0)
+    );
+}
+
+#[test]
+fn retention_is_end_minus_new_over_start() {
+    // 1000 at start, 300 new, 100 lost: end 1200, (1200 − 300) ÷ 1000 = 90 %.
+    let (period, to_date) = customers(1000, 300, 100);
+    let inputs = Inputs {
+        period: &period,
+        previous: None,
+        series: &[],
+        to_date: Some(&to_date),
+    };
+    let rep = report_with(find("retention_rate").unwrap(), &inputs, &opts());
+    assert_eq!(rep.measure.value, Some(90.0));
+    assert_eq!(rep.measure.breakdown["start"], 1000);
+    assert_eq!(rep.measure.breakdown["end"], 1200);
+    assert_eq!(rep.status, Some(Status::OnTrack));
+    // Without the to-date rollup the stock is unknown: no value, not a guess.
+    assert_eq!(value("retention_rate", &period), None);
+}
+
+/// Article 003 adds all add-on revenue and multiplies by the number of customers; expansion
+/// MRR is the sum of recurring add-on revenue.
+#[test]
+fn expansion_mrr_is_the_sum_of_add_on_revenue() {
+    let mut r = Rollup::new();
+    for (customer, prev, now) in [
+        ("a", 100_000, 150_000),
+        ("b", 200_000, 230_000),
+        ("c", 0, 90_000),
+    ] {
+        let mut e = ev("subscription.changed", "2026-11-10T00:00:00Z");
+        e.customer = Some(customer.into());
+        e.mrr = Some(now);
+        e.previous_mrr = Some(prev);
+        add(&mut r, e);
+    }
+    // 50.000 + 30.000 ₫ of add-ons; the new subscription is not expansion.
+    assert_eq!(value("expansion_mrr", &r), Some(80_000.0));
+    let to_date = r.clone();
+    let rep = report_with(
+        find("mrr").unwrap(),
+        &Inputs {
+            period: &r,
+            previous: None,
+            series: &[],
+            to_date: Some(&to_date),
+        },
+        &opts(),
+    );
+    assert_eq!(rep.measure.value, Some(170_000.0));
+    assert_eq!(rep.measure.currency, Some(Currency::VND));
+}
+
+#[test]
+fn no_responses_means_no_value_for_every_kpi() {
+    let empty = Rollup::new();
+    for def in CATALOG {
+        let inputs = Inputs {
+            period: &empty,
+            previous: Some(&empty),
+            series: &[("2026-11-01".into(), Rollup::new())],
+            to_date: Some(&empty),
+        };
+        let o = ReportOptions {
+            licensed_users: Some(10),
+            segment: Some(Dim::Channel),
+            ..opts()
+        };
+        let rep = report_with(def, &inputs, &o);
+        assert_eq!(rep.measure.value, None, "{}", def.id);
+        assert_eq!(rep.status, None, "{}", def.id);
+        assert!(!serde_json::to_string(&rep).unwrap().contains("NaN"));
+    }
+}
+
+#[test]
+fn all_passives_is_nps_zero_and_score_zero_is_valid() {
+    let mut r = Rollup::new();
+    survey(&mut r, SurveyKind::Nps, 7, 20);
+    survey(&mut r, SurveyKind::Nps, 8, 20);
+    let rep = report(find("nps").unwrap(), &r, None, &[], &opts());
+    assert_eq!(rep.measure.value, Some(0.0));
+    assert_eq!(rep.measure.margin, Some(0.0));
+    let mut r = Rollup::new();
+    survey(&mut r, SurveyKind::Nps, 0, 1);
+    let rep = report(find("nps").unwrap(), &r, None, &[], &opts());
+    assert_eq!(rep.measure.value, Some(-100.0));
+    assert_eq!(rep.measure.n, Some(1));
+    assert!(rep.measure.insufficient_sample);
+    let [lo, hi] = rep.measure.interval.unwrap();
+    assert!(lo >= -100.0 && hi > lo && hi <= 100.0);
+}
+
+#[test]
+fn a_single_response_counts_everywhere() {
+    let mut r = Rollup::new();
+    survey(&mut r, SurveyKind::Ces, 6, 1);
+    let rep = report(find("ces").unwrap(), &r, None, &[], &opts());
+    assert_eq!(rep.measure.value, Some(6.0));
+    assert_eq!(rep.measure.share, Some(100.0));
+    assert_eq!(rep.measure.interval, None);
+    assert!(rep.measure.insufficient_sample);
+}
+
+#[test]
+fn ten_million_responses_in_a_day_do_not_overflow() {
+    let mut r = Rollup::new();
+    // 10^7 responses and tickets, added as real contributions scaled per distinct fact.
+    let per_score = 10_000_000 / 11;
+    for score in 0..=10 {
+        let c = SurveyResponse::new(SurveyKind::Nps, score, Channel::Zalo, true)
+            .unwrap()
+            .contributions();
+        r.extend(c.into_iter().map(|(k, c)| (k, c.times(per_score))));
+    }
+    let t = Ticket::new(
+        Channel::Chat,
+        1_790_000_000_000,
+        Some(1_790_000_000_000 + 30 * 86_400_000),
+        None,
+        TZ,
+    )
+    .unwrap();
+    r.extend(
+        t.contributions()
+            .into_iter()
+            .map(|(k, c)| (k, c.times(10_000_000))),
+    );
+    let rep = report(find("nps").unwrap(), &r, None, &[], &opts());
+    assert_eq!(rep.measure.n, Some(per_score as u64 * 11));
+    assert_eq!(
+        rep.measure.value,
+        Some(stats::round_to((2.0 - 7.0) * 100.0 / 11.0, 1))
+    );
+    let frt = report(find("first_response_time").unwrap(), &r, None, &[], &opts());
+    assert!((frt.measure.mean.unwrap() - 30.0 * 86_400.0).abs() < 1.0);
+    // And one by one, the counters stay exact.
+    let mut one = Rollup::new();
+    let c = SurveyResponse::new(SurveyKind::Csat { scale: 5 }, 5, Channel::Web, false)
+        .unwrap()
+        .contributions();
+    for _ in 0..10_000_000 {
+        one.extend(c.iter().cloned());
+    }
+    assert_eq!(value("csat", &one), Some(100.0));
+    assert_eq!(one.total(Family::Csat5, Dim::All, "").n, 10_000_000);
+}
+
+#[test]
+fn durations_report_median_p90_mean_in_seconds_and_business_time() {
+    let hours = crate::calendar::BusinessHours::weekdays(TZ, &[(480, 1020)], false).unwrap();
+    let mut r = Rollup::new();
+    for (opened, first) in [
+        ("2026-11-23T09:00:00+07:00", "2026-11-23T09:04:30+07:00"),
+        ("2026-11-23T09:00:00+07:00", "2026-11-23T09:02:00+07:00"),
+        // Friday 16:59 → Monday 08:03: 4 business minutes, ~2.6 calendar days.
+        ("2026-11-27T16:59:00+07:00", "2026-11-30T08:03:00+07:00"),
+    ] {
+        let raw = RawTicket {
+            id: None,
+            channel: "chat".into(),
+            opened_at: WireInstant::Text(opened.into()),
+            first_response_at: Some(WireInstant::Text(first.into())),
+            resolved_at: None,
+            contacts: None,
+            agent: None,
+            tags: vec![],
+            transferred: false,
+            abandoned: false,
+        };
+        r.extend(
+            Ticket::from_wire(&raw, TZ, Some(&hours))
+                .unwrap()
+                .contributions(),
+        );
+    }
+    let rep = report(find("first_response_time").unwrap(), &r, None, &[], &opts());
+    assert!((rep.measure.value.unwrap() - 270.0).abs() <= 2.7);
+    assert!(rep.measure.p90.unwrap() > 200_000.0);
+    let biz = ReportOptions {
+        business_hours: true,
+        ..opts()
+    };
+    let rep = report(find("first_response_time").unwrap(), &r, None, &[], &biz);
+    assert!((rep.measure.p90.unwrap() - 270.0).abs() <= 2.7);
+    assert!((rep.measure.mean.unwrap() - 210.0).abs() < 0.1);
+    // Chat target 5 min: two of three in calendar time, all three in business time.
+    let sl = report(find("service_level").unwrap(), &r, None, &[], &opts());
+    assert_eq!(sl.measure.value, Some(66.7));
+    let sl = report(find("service_level").unwrap(), &r, None, &[], &biz);
+    assert_eq!(sl.measure.value, Some(100.0));
+    let json = serde_json::to_value(&rep).unwrap();
+    assert!(json.get("p90").is_some() && json.get("mean").is_some());
+    assert_eq!(crate::format::duration(240.0, Lang::Vi), "4 phút");
+}
+
+#[test]
+fn backlog_is_open_at_the_period_end() {
+    let ticket = |opened: &str, resolved: Option<&str>| {
+        let raw = RawTicket {
+            id: None,
+            channel: "email".into(),
+            opened_at: WireInstant::Text(opened.into()),
+            first_response_at: None,
+            resolved_at: resolved.map(|s| WireInstant::Text(s.into())),
+            contacts: None,
+            agent: None,
+            tags: vec![],
+            transferred: false,
+            abandoned: false,
+        };
+        Ticket::from_wire(&raw, TZ, None).unwrap().contributions()
+    };
+    let mut before = Rollup::new();
+    before.extend(ticket("2026-10-20T03:00:00Z", Some("2026-11-03T03:00:00Z")));
+    before.extend(ticket("2026-10-25T03:00:00Z", Some("2026-10-26T03:00:00Z")));
+    let mut period = Rollup::new();
+    period.extend(ticket("2026-11-10T03:00:00Z", Some("2026-12-02T03:00:00Z")));
+    period.extend(ticket("2026-11-11T03:00:00Z", None));
+    period.extend(ticket("2026-11-12T03:00:00Z", Some("2026-11-13T03:00:00Z")));
+    let mut to_date = before.clone();
+    to_date.merge(&period);
+    let inputs = Inputs {
+        period: &period,
+        previous: Some(&before),
+        series: &[],
+        to_date: Some(&to_date),
+    };
+    let rep = report_with(find("backlog").unwrap(), &inputs, &opts());
+    // Open on 2026-12-01: the one resolved in December and the unresolved one.
+    assert_eq!(rep.measure.value, Some(2.0));
+    // Open on 2026-11-01: the October ticket resolved on 3 November.
+    assert_eq!(rep.previous, Some(1.0));
+    assert_eq!(value("ticket_volume", &period), Some(3.0));
+}
+
+#[test]
+fn repeat_purchase_counts_distinct_customers_in_the_window() {
+    let mut r = Rollup::new();
+    let order = |at: &str, prev: Option<&str>, prev2: Option<&str>| {
+        let mut o = ev("order.placed", at);
+        o.amount = Some(100_000);
+        o.previous_order_at = prev.map(|p| WireInstant::Text(p.into()));
+        o.second_previous_order_at = prev2.map(|p| WireInstant::Text(p.into()));
+        o
+    };
+    // A: three orders in November. B: one in November, one in September. C: new, once.
+    add(
+        &mut r,
+        order("2026-11-02T03:00:00Z", Some("2026-09-01T03:00:00Z"), None),
+    );
+    add(
+        &mut r,
+        order(
+            "2026-11-09T03:00:00Z",
+            Some("2026-11-02T03:00:00Z"),
+            Some("2026-09-01T03:00:00Z"),
+        ),
+    );
+    add(
+        &mut r,
+        order(
+            "2026-11-20T03:00:00Z",
+            Some("2026-11-09T03:00:00Z"),
+            Some("2026-11-02T03:00:00Z"),
+        ),
+    );
+    add(
+        &mut r,
+        order("2026-11-05T03:00:00Z", Some("2026-09-05T03:00:00Z"), None),
+    );
+    add(&mut r, order("2026-11-07T03:00:00Z", None, None));
+    // A (and no one else) has two or more: 1 of 3 customers.
+    assert_eq!(value("repeat_purchase_rate", &r), Some(33.3));
+    // ARPU: 500.000 ₫ over 3 active customers.
+    assert_eq!(value("arpu", &r), Some(166_667.0));
+    assert_eq!(value("average_order_value", &r), Some(100_000.0));
+}
+
+#[test]
+fn stage_conversion_per_stage_and_overall() {
+    let mut r = Rollup::new();
+    for (stage, n) in [
+        ("interested", 100),
+        ("consult", 50),
+        ("demo", 20),
+        ("negotiate", 10),
+        ("won", 5),
+    ] {
+        let mut e = ev("deal.stage", "2026-11-03T00:00:00Z");
+        e.stage = Some(stage.into());
+        e.count = Some(n);
+        add(&mut r, e);
+    }
+    let o = ReportOptions {
+        segment: Some(Dim::Stage),
+        ..opts()
+    };
+    let rep = report(find("stage_conversion").unwrap(), &r, None, &[], &o);
+    assert_eq!(rep.measure.value, Some(5.0));
+    assert_eq!(rep.measure.breakdown["consult"], 50);
+    assert_eq!(rep.segments["interested"].value, Some(50.0));
+    assert_eq!(rep.segments["demo"].value, Some(50.0));
+    assert_eq!(rep.segments["won"].value, None);
+}
+
+#[test]
+fn money_in_two_currencies_never_adds() {
+    let mut r = Rollup::new();
+    for (amount, cur) in [(120_000, "VND"), (500, "USD"), (80_000, "VND")] {
+        let mut o = ev("order.placed", "2026-11-03T00:00:00Z");
+        o.amount = Some(amount);
+        o.currency = Some(cur.into());
+        add(&mut r, o);
+    }
+    let rep = report(find("average_order_value").unwrap(), &r, None, &[], &opts());
+    assert_eq!(rep.measure.value, Some(100_000.0));
+    assert_eq!(rep.measure.currency, Some(Currency::VND));
+    assert_eq!(crate::format::value(&rep, Lang::Vi), "100.000 ₫");
+    let usd = ReportOptions {
+        currency: Some(Currency::USD),
+        ..opts()
+    };
+    let rep = report(find("average_order_value").unwrap(), &r, None, &[], &usd);
+    assert_eq!(rep.measure.value, Some(5.0));
+}
+
+/// A tenant with a bit of everything: every KPI of the catalog has a value.
+#[test]
+fn every_catalog_kpi_computes_from_rollups() {
+    let mut r = Rollup::new();
+    survey(&mut r, SurveyKind::Nps, 10, 40);
+    survey(&mut r, SurveyKind::Nps, 3, 10);
+    survey(&mut r, SurveyKind::Csat { scale: 5 }, 5, 30);
+    survey(&mut r, SurveyKind::Csat { scale: 5 }, 2, 5);
+    survey(&mut r, SurveyKind::Ces, 6, 30);
+    r.extend(
+        SurveyResponse::new(SurveyKind::Nps, 9, Channel::Chat, true)
+            .unwrap()
+            .contributions(),
+    );
+    r.extend(crate::fact::links_issued(
+        SurveyKind::Nps,
+        Channel::Email,
+        200,
+    ));
+    for (i, ch) in ["chat", "email", "phone"].iter().enumerate() {
+        let raw = RawTicket {
+            id: None,
+            channel: (*ch).into(),
+            opened_at: WireInstant::Text("2026-11-03T02:00:00Z".into()),
+            first_response_at: Some(WireInstant::Text("2026-11-03T02:03:00Z".into())),
+            resolved_at: (i < 2).then(|| WireInstant::Text("2026-11-03T05:00:00Z".into())),
+            contacts: Some(i as i64 + 1),
+            agent: Some("lan".into()),
+            tags: vec!["complaint".into()],
+            transferred: i == 1,
+            abandoned: i == 2,
+        };
+        r.extend(Ticket::from_wire(&raw, TZ, None).unwrap().contributions());
+    }
+    let at = "2026-11-10T03:00:00Z";
+    let mut events = vec![];
+    let mut e = ev("lead.created", at);
+    e.count = Some(50);
+    e.first_contact_at = Some(WireInstant::Text("2026-11-10T03:10:00Z".into()));
+    events.push(e);
+    for (stage, n, amount) in [("interested", 20, 1_000_000), ("won", 4, 0)] {
+        let mut e = ev("deal.stage", at);
+        e.stage = Some(stage.into());
+        e.count = Some(n);
+        e.amount = Some(amount);
+        events.push(e);
+    }
+    let mut e = ev("deal.won", at);
+    e.amount = Some(2_000_000);
+    e.first_touch_at = Some(WireInstant::Text("2026-10-01T03:00:00Z".into()));
+    events.push(e);
+    let mut e = ev("customer.won", at);
+    e.count = Some(5);
+    events.push(e);
+    let mut e = ev("customer.lost", at);
+    events.push(e.clone());
+    for i in 0..4 {
+        e = ev("order.placed", at);
+        e.amount = Some(300_000);
+        e.campaign = Some("tet".into());
+        e.upsell = Some(i == 0);
+        e.previous_order_at = (i < 2).then(|| WireInstant::Text("2026-11-01T03:00:00Z".into()));
+        events.push(e);
+    }
+    events.push(ev("order.cancelled", at));
+    let mut e = ev("subscription.changed", at);
+    e.mrr = Some(500_000);
+    e.previous_mrr = Some(400_000);
+    events.push(e);
+    events.push(ev("renewal.due", at));
+    events.push(ev("renewal.done", at));
+    for purpose in ["acquisition", "retention", "support"] {
+        let mut e = ev("spend", at);
+        e.amount = Some(200_000);
+        e.purpose = Some(purpose.into());
+        events.push(e);
+    }
+    let mut e = ev("web.visit", at);
+    e.count = Some(1000);
+    e.landing = Some(true);
+    events.push(e);
+    let mut e = ev("web.session", at);
+    e.pages = Some(1);
+    events.push(e);
+    events.push(ev("web.conversion", at));
+    for kind in [
+        "ad.impression",
+        "ad.click",
+        "email.delivered",
+        "email.opened",
+        "email.clicked",
+        "email.unsubscribed",
+        "social.reach",
+        "social.interaction",
+        "appointment.proposed",
+        "appointment.accepted",
+    ] {
+        let mut e = ev(kind, at);
+        e.count = Some(
+            if kind.ends_with("impression")
+                || kind.ends_with("delivered")
+                || kind.ends_with("reach")
+                || kind.ends_with("proposed")
+            {
+                100
+            } else {
+                10
+            },
+        );
+        events.push(e);
+    }
+    let mut e = ev("crm.user_active", at);
+    e.user = Some("lan".into());
+    events.push(e);
+    let mut e = ev("crm.activity", at);
+    e.user = Some("minh".into());
+    e.activity = Some("call".into());
+    e.count = Some(30);
+    events.push(e);
+    for e in events {
+        add(&mut r, e);
+    }
+    let mut history = Rollup::new();
+    let mut e = ev("customer.won", "2025-01-01T00:00:00Z");
+    e.count = Some(100);
+    add(&mut history, e);
+    let mut to_date = history.clone();
+    to_date.merge(&r);
+    let mut previous = Rollup::new();
+    let mut e = ev("order.placed", "2026-10-10T00:00:00Z");
+    e.amount = Some(1_000_000);
+    add(&mut previous, e);
+    let o = ReportOptions {
+        licensed_users: Some(4),
+        ..opts()
+    };
+    let inputs = Inputs {
+        period: &r,
+        previous: Some(&previous),
+        series: &[("2026-11-01".into(), r.clone())],
+        to_date: Some(&to_date),
+    };
+    let mut missing = vec![];
+    for def in CATALOG {
+        let rep = report_with(def, &inputs, &o);
+        if rep.measure.value.is_none() {
+            missing.push(def.id);
+        }
+        let json = serde_json::to_value(&rep).unwrap();
+        for field in [
+            "id",
+            "label",
+            "unit",
+            "direction",
+            "value",
+            "insufficient_sample",
+        ] {
+            assert!(json.get(field).is_some(), "{} lacks {field}", def.id);
+        }
+        if def.unit == Unit::Money {
+            assert!(json.get("currency").is_some(), "{}", def.id);
+        }
+        assert_eq!(rep.series.len(), 1);
+    }
+    assert!(missing.is_empty(), "no value: {missing:?}");
+    assert_eq!(
+        value_to_date("conversion_rate", &r, &to_date, &o),
+        Some(10.0)
+    );
+    assert_eq!(
+        value_to_date("crm_adoption_rate", &r, &to_date, &o),
+        Some(50.0)
+    );
+    assert_eq!(value_to_date("sales_growth", &r, &to_date, &o), None);
+    let rep = report_with(find("sales_growth").unwrap(), &inputs, &o);
+    assert_eq!(rep.measure.value, Some(20.0));
+}
+
+#[test]
+fn report_json_has_the_api_shape() {
+    let mut r = Rollup::new();
+    survey(&mut r, SurveyKind::Nps, 10, 3);
+    let rep = report(find("nps").unwrap(), &r, None, &[], &opts());
+    let json = serde_json::to_value(&rep).unwrap();
+    assert_eq!(json["id"], "nps");
+    assert_eq!(json["unit"], "score");
+    assert_eq!(json["direction"], "up");
+    assert_eq!(json["breakdown"]["promoters"], 3);
+    assert_eq!(json["target"]["goal"], 50.0);
+    assert_eq!(json["status"], "on_track");
+    let back: KpiReport = serde_json::from_value(json).unwrap();
+    assert_eq!(back, rep);
+}

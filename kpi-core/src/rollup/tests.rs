@@ -1,0 +1,238 @@
+//! The monoid laws of rollups, retract-and-add, and the codec, over random facts of every kind.
+use super::*;
+use crate::codec;
+use crate::event::{Event, RawEvent, EVENT_TYPES};
+use crate::fact::{Channel, SurveyKind, SurveyResponse, WireInstant};
+use crate::period::TimeZone;
+use crate::ticket::Ticket;
+use alloc::vec::Vec;
+use proptest::prelude::*;
+
+type Contribs = Vec<(CellKey, Cell)>;
+
+fn response() -> impl Strategy<Value = Contribs> {
+    (0usize..4, 0i64..=10, 0usize..7, any::<bool>()).prop_map(|(kind, score, ch, comment)| {
+        let kind = [
+            SurveyKind::Nps,
+            SurveyKind::Csat { scale: 5 },
+            SurveyKind::Csat { scale: 10 },
+            SurveyKind::Ces,
+        ][kind];
+        let (lo, hi) = kind.range();
+        let score = lo as i64 + score % (hi - lo + 1) as i64;
+        SurveyResponse::new(kind, score, Channel::ALL[ch], comment)
+            .map(|r| r.contributions())
+            .unwrap_or_default()
+    })
+}
+
+fn ticket() -> impl Strategy<Value = Contribs> {
+    (
+        0usize..7,
+        1_700_000_000_000i64..1_800_000_000_000,
+        proptest::option::of(0i64..10 * 86_400_000),
+        proptest::option::of(0i64..40 * 86_400_000),
+        1i64..4,
+        proptest::option::of("[a-c]"),
+        any::<(bool, bool, bool)>(),
+    )
+        .prop_map(|(ch, opened, first, resolved, contacts, agent, flags)| {
+            Ticket::new(
+                Channel::ALL[ch],
+                opened,
+                first.map(|f| opened + f),
+                resolved.map(|r| opened + r),
+                TimeZone::DEFAULT,
+            )
+            .and_then(|t| t.with_contacts(contacts))
+            .and_then(|t| t.with_agent(agent.as_deref()))
+            .map(|t| t.with_flags(flags.0, flags.1, flags.2).contributions())
+            .unwrap_or_default()
+        })
+}
+
+fn event() -> impl Strategy<Value = Contribs> {
+    (
+        0usize..EVENT_TYPES.len(),
+        1i64..1000,
+        0i64..10_000_000,
+        proptest::option::of(0i64..10_000_000),
+        proptest::option::of("[a-c]"),
+        0usize..4,
+        1_700_000_000_000i64..1_800_000_000_000,
+    )
+        .prop_map(|(t, count, amount, prev, seg, cur, at)| {
+            let raw = RawEvent {
+                kind: EVENT_TYPES[t].into(),
+                at: Some(WireInstant::Millis(at)),
+                count: Some(count),
+                amount: Some(amount),
+                previous_amount: prev,
+                mrr: Some(amount),
+                previous_mrr: prev,
+                currency: Some(["VND", "USD", "EUR", "vnd"][cur].into()),
+                campaign: seg.clone(),
+                stage: Some(["interested", "demo", "won"][cur % 3].into()),
+                previous_stage: seg.clone(),
+                user: seg.clone().or(Some("u".into())),
+                activity: Some("call".into()),
+                pages: Some(1 + cur as i64),
+                previous_order_at: prev.map(|p| WireInstant::Millis(at - p * 1000)),
+                second_previous_order_at: prev.map(|p| WireInstant::Millis(at - p * 2000)),
+                first_contact_at: Some(WireInstant::Millis(at + amount)),
+                first_touch_at: Some(WireInstant::Millis(at - amount)),
+                channel: Some("zalo".into()),
+                ..RawEvent::default()
+            };
+            Event::from_wire(&raw, TimeZone::DEFAULT)
+                .map(|e| e.contributions())
+                .unwrap_or_default()
+        })
+}
+
+fn fact() -> impl Strategy<Value = Contribs> {
+    prop_oneof![response(), ticket(), event()]
+}
+
+fn agg(facts: &[Contribs]) -> Rollup {
+    let mut r = Rollup::new();
+    for f in facts {
+        r.extend(f.iter().cloned());
+    }
+    r
+}
+
+fn merged(a: &Rollup, b: &Rollup) -> Rollup {
+    let mut m = a.clone();
+    m.merge(b);
+    m
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn empty_rollup_is_the_identity(a in prop::collection::vec(fact(), 0..30)) {
+        let a = agg(&a);
+        prop_assert_eq!(merged(&a, &Rollup::new()), a.clone());
+        prop_assert_eq!(merged(&Rollup::new(), &a), a);
+    }
+
+    #[test]
+    fn merge_is_associative_and_commutative(a in prop::collection::vec(fact(), 0..20),
+                                            b in prop::collection::vec(fact(), 0..20),
+                                            c in prop::collection::vec(fact(), 0..20)) {
+        let (a, b, c) = (agg(&a), agg(&b), agg(&c));
+        prop_assert_eq!(merged(&merged(&a, &b), &c), merged(&a, &merged(&b, &c)));
+        prop_assert_eq!(merged(&a, &b), merged(&b, &a));
+    }
+
+    #[test]
+    fn merge_of_aggregates_is_aggregate_of_concatenation(a in prop::collection::vec(fact(), 0..30),
+                                                          b in prop::collection::vec(fact(), 0..30)) {
+        let all: Vec<Contribs> = a.iter().chain(&b).cloned().collect();
+        prop_assert_eq!(merged(&agg(&a), &agg(&b)), agg(&all));
+    }
+
+    /// The same link answered again: retract the old answer's contributions, add the new
+    /// one's — the result equals aggregating the final state.
+    #[test]
+    fn retract_and_add_equals_the_final_state(before in prop::collection::vec(fact(), 0..20),
+                                              old in fact(), new in fact(),
+                                              after in prop::collection::vec(fact(), 0..20)) {
+        let mut incremental = agg(&before);
+        incremental.extend(old.iter().cloned());
+        incremental.extend(after.iter().flatten().cloned());
+        incremental.extend(old.iter().map(|(k, c)| (k.clone(), c.negate())));
+        incremental.extend(new.iter().cloned());
+        let final_state: Vec<Contribs> =
+            before.iter().chain(core::iter::once(&new)).chain(&after).cloned().collect();
+        prop_assert_eq!(incremental, agg(&final_state));
+    }
+
+    #[test]
+    fn subtract_undoes_merge(a in prop::collection::vec(fact(), 0..20),
+                             b in prop::collection::vec(fact(), 0..20)) {
+        let (a, b) = (agg(&a), agg(&b));
+        let mut m = merged(&a, &b);
+        m.subtract(&b);
+        prop_assert_eq!(m, a);
+    }
+
+    #[test]
+    fn codec_round_trips_every_version(a in prop::collection::vec(fact(), 0..40)) {
+        let r = agg(&a);
+        prop_assert_eq!(codec::decode(&codec::encode(&r)).unwrap(), r.clone());
+        prop_assert_eq!(codec::decode(&codec::encode_v1(&r)).unwrap(), r.clone());
+    }
+
+    #[test]
+    fn decoding_garbage_is_an_error_not_a_panic(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+        let _ = codec::decode(&bytes);
+        let mut framed = alloc::vec![codec::MAGIC, codec::VERSION];
+        framed.extend(&bytes);
+        let _ = codec::decode(&framed);
+    }
+}
+
+#[test]
+fn codec_rejects_unknown_versions_and_trailing_bytes() {
+    assert_eq!(codec::decode(&[]), Err(codec::DecodeError::NotARollup));
+    assert_eq!(codec::decode(b"X\x02"), Err(codec::DecodeError::NotARollup));
+    assert_eq!(
+        codec::decode(&[codec::MAGIC, 9]),
+        Err(codec::DecodeError::UnknownVersion(9))
+    );
+    let mut bytes = codec::encode(&Rollup::new());
+    assert_eq!(codec::decode(&bytes), Ok(Rollup::new()));
+    bytes.push(0);
+    assert_eq!(codec::decode(&bytes), Err(codec::DecodeError::Corrupt));
+}
+
+#[test]
+fn a_day_of_answers_encodes_small() {
+    let mut r = Rollup::new();
+    for s in 0..=10 {
+        for ch in Channel::ALL {
+            r.extend(
+                SurveyResponse::new(SurveyKind::Nps, s, ch, s % 3 == 0)
+                    .unwrap()
+                    .contributions(),
+            );
+        }
+    }
+    let bytes = codec::encode(&r);
+    assert!(
+        bytes.len() <= r.len() * 4,
+        "{} bytes for {} cells",
+        bytes.len(),
+        r.len()
+    );
+    assert!(bytes.len() * 2 < codec::encode_v1(&r).len());
+}
+
+#[test]
+fn family_codes_and_ids_are_stable_and_round_trip() {
+    for f in Family::ALL {
+        assert_eq!(Family::parse(f.as_str()), Some(f));
+        assert_eq!(Family::from_id(f.id()), Some(f));
+    }
+    // Stored in D1 since the first slice: never change.
+    assert_eq!(Family::Nps.as_str(), "nps");
+    assert_eq!(Family::LinksIssued.as_str(), "links_issued");
+    assert_eq!(Family::LinksIssued.id(), 5);
+    assert_eq!(Family::parse("nope"), None);
+}
+
+#[test]
+fn repeat_keys_round_trip() {
+    assert_eq!(key::repeat_parts(key::repeat(None, Some(5))), (None, None));
+    assert_eq!(
+        key::repeat_parts(key::repeat(Some(20_000), None)),
+        (Some(20_000), None)
+    );
+    assert_eq!(
+        key::repeat_parts(key::repeat(Some(20_000), Some(19_000))),
+        (Some(20_000), Some(19_000))
+    );
+}
