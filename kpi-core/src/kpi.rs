@@ -1007,7 +1007,9 @@ pub fn measure_with(
     compute(def, &v, opts)
 }
 
-fn uses_stock(id: &str) -> bool {
+/// Whether a KPI reads stocks (open tickets, customers, MRR…): sums over every day up to the
+/// period's end, which the caller supplies as [`Inputs::to_date`].
+pub fn uses_stock(id: &str) -> bool {
     matches!(
         id,
         "backlog"
