@@ -1,0 +1,36 @@
+//! What a tile prints beyond the value itself: figures in a KPI's unit (interval ends, p90) and
+//! signed changes. Numbers, groupings and units come from `kpi_core::format`; this module only
+//! picks among them.
+use kpi_core::format;
+use kpi_core::kpi::{KpiReport, Lang, Unit};
+
+pub use format::{number, value};
+
+/// `v` in the unit of `r` (`70,5%`, `42,0`, `4 phút 30 giây`, `120.000 ₫`).
+pub fn in_unit(v: f64, r: &KpiReport, lang: Lang) -> String {
+    match r.unit {
+        Unit::Percent => format::percent(v, lang),
+        Unit::Money => format::money(v, r.measure.currency.unwrap_or_default(), lang),
+        Unit::Duration => format::duration(v, lang),
+        Unit::Count => number(v, 0, lang),
+        Unit::Ratio => number(v, 2, lang),
+        Unit::Score => number(v, 1, lang),
+    }
+}
+
+/// A change against the previous period, always signed: `+4,5`, `−1 min 5 s`, `+2,0 điểm %`.
+pub fn delta(d: f64, r: &KpiReport, lang: Lang) -> String {
+    let mut s = String::from(if d < 0.0 { "−" } else { "+" });
+    match r.unit {
+        // A change of a percentage is in points, not a percentage of a percentage.
+        Unit::Percent => {
+            s.push_str(&number(d.abs(), 1, lang));
+            s.push_str(match lang {
+                Lang::Vi => " điểm %",
+                Lang::En => " pp",
+            });
+        }
+        _ => s.push_str(&in_unit(d.abs(), r, lang)),
+    }
+    s
+}
