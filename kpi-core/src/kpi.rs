@@ -1022,6 +1022,17 @@ fn uses_stock(id: &str) -> bool {
     )
 }
 
+/// The families a stock KPI reads from its to-date rollup.
+fn stock_families(id: &str) -> &'static [Family] {
+    match id {
+        "backlog" => &[Family::TicketOpenUntil],
+        "pipeline_value" => &[Family::Pipeline],
+        "mrr" => &[Family::Mrr],
+        "retention_cost" => &[Family::Customers, Family::Mrr],
+        _ => &[Family::Customers],
+    }
+}
+
 fn delta_digits(unit: Unit) -> i32 {
     match unit {
         Unit::Ratio => 2,
@@ -1067,11 +1078,13 @@ pub fn report_with(def: &KpiDef, inputs: &Inputs, opts: &ReportOptions) -> KpiRe
         _ => None,
     };
     let stock = uses_stock(def.id);
+    let fams = stock_families(def.id);
     // The previous period ends where this one starts: its to-date is ours minus the period.
+    // Only the families the KPI reads are copied: a to-date rollup can be large.
     let prev_to_date = match (stock, inputs.to_date) {
         (true, Some(td)) => {
-            let mut p = td.clone();
-            p.subtract(inputs.period);
+            let mut p = td.restricted(fams);
+            p.subtract(&inputs.period.restricted(fams));
             Some(p)
         }
         _ => None,
@@ -1144,10 +1157,11 @@ fn series_points(
     // For stocks, each point's to-date is the period's to-date minus the points after it.
     let mut to_dates: Vec<Option<Rollup>> = alloc::vec![None; s.len()];
     if let (true, Some(td)) = (stock, inputs.to_date) {
-        let mut acc = td.clone();
+        let fams = stock_families(def.id);
+        let mut acc = td.restricted(fams);
         for i in (0..s.len()).rev() {
             to_dates[i] = Some(acc.clone());
-            acc.subtract(&s[i].1);
+            acc.subtract(&s[i].1.restricted(fams));
         }
     }
     let end = opts.period.map(|p| p.to);

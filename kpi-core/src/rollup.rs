@@ -503,8 +503,25 @@ impl Rollup {
 
     /// Adds every counter of `other` (the monoid operation).
     pub fn merge(&mut self, other: &Rollup) {
+        self.merge_mapped(other, |c| c);
+    }
+
+    fn merge_mapped(&mut self, other: &Rollup, f: impl Fn(Cell) -> Cell) {
+        // Look up before cloning: most keys of a day are already in a period's rollup.
         for (k, c) in &other.cells {
-            self.add(k.clone(), *c);
+            let c = &f(*c);
+            match self.cells.get_mut(k) {
+                Some(v) => {
+                    *v = v.add(*c);
+                    if v.is_zero() {
+                        self.cells.remove(k);
+                    }
+                }
+                None if !c.is_zero() => {
+                    self.cells.insert(k.clone(), *c);
+                }
+                None => {}
+            }
         }
     }
 
@@ -541,9 +558,7 @@ impl Rollup {
     /// Subtracts every counter of `other` (`self − other`): the days of a to-date rollup
     /// before a period are the to-date rollup minus the period.
     pub fn subtract(&mut self, other: &Rollup) {
-        for (k, c) in &other.cells {
-            self.add(k.clone(), c.negate());
-        }
+        self.merge_mapped(other, Cell::negate);
     }
 
     /// The counters of one segment of one family, as (key, cell), in key order.
@@ -567,6 +582,18 @@ impl Rollup {
     /// The counter at one key of one segment of one family.
     pub fn at(&self, family: Family, dim: Dim, segment: &str, key: i64) -> Cell {
         self.get(&CellKey::new(family, dim, segment, key))
+    }
+
+    /// The counters of the given families only.
+    pub fn restricted(&self, families: &[Family]) -> Rollup {
+        Rollup {
+            cells: self
+                .cells
+                .iter()
+                .filter(|(k, _)| families.contains(&k.family))
+                .map(|(k, c)| (k.clone(), *c))
+                .collect(),
+        }
     }
 
     /// Number of counters.
