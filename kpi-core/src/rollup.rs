@@ -507,6 +507,10 @@ impl Rollup {
     }
 
     fn merge_mapped(&mut self, other: &Rollup, f: impl Fn(Cell) -> Cell) {
+        // Into a smaller map (the first day of a period): one linear pass and a bulk build.
+        if other.cells.len() >= self.cells.len() {
+            return self.merge_linear(other, f);
+        }
         // Look up before cloning: most keys of a day are already in a period's rollup.
         for (k, c) in &other.cells {
             let c = &f(*c);
@@ -523,6 +527,42 @@ impl Rollup {
                 None => {}
             }
         }
+    }
+
+    fn merge_linear(&mut self, other: &Rollup, f: impl Fn(Cell) -> Cell) {
+        let mine = core::mem::take(&mut self.cells);
+        let mut out: Vec<(CellKey, Cell)> = Vec::with_capacity(mine.len() + other.cells.len());
+        let mut a = mine.into_iter().peekable();
+        let mut b = other.cells.iter().peekable();
+        loop {
+            let order = match (a.peek(), b.peek()) {
+                (Some((ka, _)), Some((kb, _))) => ka.cmp(kb),
+                (Some(_), None) => core::cmp::Ordering::Less,
+                (None, Some(_)) => core::cmp::Ordering::Greater,
+                (None, None) => break,
+            };
+            match order {
+                core::cmp::Ordering::Less => out.extend(a.next()),
+                core::cmp::Ordering::Greater => {
+                    if let Some((k, c)) = b.next() {
+                        let c = f(*c);
+                        if !c.is_zero() {
+                            out.push((k.clone(), c));
+                        }
+                    }
+                }
+                core::cmp::Ordering::Equal => {
+                    if let (Some((k, ca)), Some((_, cb))) = (a.next(), b.next()) {
+                        let c = ca.add(f(*cb));
+                        if !c.is_zero() {
+                            out.push((k, c));
+                        }
+                    }
+                }
+            }
+        }
+        // Sorted input: the map is bulk-built in linear time.
+        self.cells = out.into_iter().collect();
     }
 
     /// Adds a list of contributions, as produced by a fact.
