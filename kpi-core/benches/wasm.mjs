@@ -1,6 +1,7 @@
 // Times the wasm build of the benchmarks under Node (V8's wasm engine).
-// Build: cargo build --release -p kpi-core --example wasm_bench --target wasm32-unknown-unknown
-// Run:   node kpi-core/benches/wasm.mjs <path to wasm_bench.wasm>
+// Build: cargo rustc -p kpi-core --release --lib --crate-type cdylib --features bench \
+//          --target wasm32-unknown-unknown
+// Run:   node kpi-core/benches/wasm.mjs <target dir>/wasm32-unknown-unknown/release/kpi_core.wasm
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 

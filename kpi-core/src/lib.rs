@@ -21,6 +21,9 @@
 #![deny(missing_docs)]
 
 extern crate alloc;
+// Lets the shared benchmark facts (`benches/support`) name this crate from inside it.
+#[cfg(feature = "bench")]
+extern crate self as kpi_core;
 
 pub mod calendar;
 pub mod catalog;
@@ -38,6 +41,8 @@ pub mod sketch;
 pub mod stats;
 pub mod target;
 pub mod ticket;
+#[cfg(feature = "bench")]
+pub mod wasm_bench;
 
 pub use error::FactError;
 pub use event::{Event, RawEvent};

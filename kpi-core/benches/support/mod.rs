@@ -1,5 +1,5 @@
 //! Deterministic facts for the benchmarks, shared by the criterion benches and the wasm build
-//! of them (`examples/wasm_bench.rs`).
+//! of them (`src/wasm_bench.rs`, feature `bench`).
 use kpi_core::event::{Event, RawEvent};
 use kpi_core::fact::{SurveyKind, SurveyResponse, WireInstant};
 use kpi_core::kpi::{self, Inputs, KpiReport, ReportOptions, CATALOG};

@@ -1,10 +1,13 @@
-//! The benchmarks of `benches/rollups.rs` as a wasm module, so that the same work can be timed
-//! in a wasm engine: `benches/wasm.mjs` builds nothing, it loads the module and times each
-//! export with Node's clock (wasm32-unknown-unknown has none).
-#[path = "../benches/support/mod.rs"]
-mod support;
+//! The benchmarks of `benches/rollups.rs` as wasm exports (feature `bench`, off by default),
+//! so that the same work can be timed in a wasm engine: `benches/wasm.mjs` loads the module
+//! and times each export with Node's clock (wasm32-unknown-unknown has none).
+use alloc::vec::Vec;
 
-use kpi_core::rollup::Rollup;
+use crate::rollup::Rollup;
+
+#[path = "../benches/support/mod.rs"]
+#[allow(missing_docs)]
+mod support;
 
 /// Folds `n` facts into 31 daily rollups; returns the cells of the first day.
 #[no_mangle]
