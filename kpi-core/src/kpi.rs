@@ -105,7 +105,9 @@ pub fn families(id: &str) -> &'static [Family] {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Measure {
     /// The value; `None` when there is no data (never NaN, never a made-up 0). Durations:
-    /// the median in seconds. Money: major units of `currency`.
+    /// the median in seconds. Money: major units of `currency`. Whole values are written as
+    /// JSON integers (counts are integers on the wire).
+    #[serde(serialize_with = "whole_as_integer")]
     pub value: Option<f64>,
     /// Sample size, where the KPI is computed from a sample.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -137,12 +139,22 @@ pub struct Measure {
     pub share: Option<f64>,
 }
 
+/// Writes a whole number as a JSON integer, anything else as a float.
+fn whole_as_integer<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => s.serialize_some(&(*x as i64)),
+        Some(x) => s.serialize_some(x),
+        None => s.serialize_none(),
+    }
+}
+
 /// One point of a KPI's series (a sparkline).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeriesPoint {
     /// First day of the sub-period, `YYYY-MM-DD`.
     pub from: String,
     /// Value over the sub-period.
+    #[serde(serialize_with = "whole_as_integer")]
     pub value: Option<f64>,
     /// Sample size over the sub-period.
     #[serde(default, skip_serializing_if = "Option::is_none")]

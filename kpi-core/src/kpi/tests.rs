@@ -755,6 +755,13 @@ fn report_json_has_the_api_shape() {
     assert_eq!(json["direction"], "up");
     assert_eq!(json["breakdown"]["promoters"], 3);
     assert_eq!(json["target"]["goal"], 50.0);
+    assert!(json["value"].is_i64(), "{}", json["value"]);
+    let mut t = Rollup::new();
+    survey(&mut t, SurveyKind::Nps, 10, 2);
+    survey(&mut t, SurveyKind::Nps, 0, 1);
+    let rep3 = report(find("nps").unwrap(), &t, None, &[], &opts());
+    let j3 = serde_json::to_value(&rep3).unwrap();
+    assert_eq!(j3["value"], 33.3);
     assert_eq!(json["status"], "on_track");
     let back: KpiReport = serde_json::from_value(json).unwrap();
     assert_eq!(back, rep);
