@@ -17,6 +17,9 @@
 //!   the window's rollup (key = [`key::repeat`] of the two days).
 //! - *Distinct CRM users* (adoption, per-rep KPIs): few per tenant, so the key is a 48-bit
 //!   hash of the user id and distinct users are the keys with a count.
+//!
+//! These two distinct counts are kept in the totals only; every other counter also goes to each
+//! segment the event carries (channel, campaign, source, stage, agent).
 use alloc::string::String;
 use alloc::vec::Vec;
 

@@ -11,7 +11,7 @@
 //! - [`rollup`]: the counters; [`sketch`]: durations as counters; [`codec`]: a rollup in bytes.
 //! - [`period`]: days, weeks, months… in the tenant's zone.
 //! - [`kpi`]: every KPI of [`catalog`] from merged rollups, with [`stats`] (intervals),
-//!   [`nps`], [`target`] (achievement, status, scorecard, health score) and [`format`]
+//!   [`nps`], [`target`] (achievement, status, scorecard, health score) and [`format`](mod@format)
 //!   (vi/en text).
 //!
 //! *Architecture invariant*: this crate never reads the clock, never does I/O, never touches
