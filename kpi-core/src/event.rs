@@ -372,6 +372,12 @@ impl Event {
                     Some(_) => local_day(&raw.second_previous_order_at)?,
                     None => None,
                 };
+                // Previous orders come before this one, the second-previous before the previous.
+                if previous.is_some_and(|p| p > day.days_since_epoch())
+                    || second.zip(previous).is_some_and(|(s, p)| s > p)
+                {
+                    return Err(FactError::InvalidDate);
+                }
                 EventKind::OrderPlaced {
                     amount: money(raw, need(&raw.amount, "amount")?)?,
                     previous_days: (previous, second),

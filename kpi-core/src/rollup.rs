@@ -65,7 +65,8 @@ pub enum Family {
     Cancellations,
     /// Orders by the customer's two previous order days ([`key::repeat`]): distinct customers with one or two orders in any window follow from the window's rollup.
     RepeatOrders,
-    /// Orders of existing customers buying an additional product; key = 0.
+    /// Orders of existing customers buying an additional product; key = 0. An order count: a
+    /// customer with two such orders in a period counts twice.
     Upsell,
     /// Monthly recurring revenue changes (a stock); key = currency, `n` = active subscriptions, `sum` = MRR.
     Mrr,

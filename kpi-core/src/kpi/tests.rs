@@ -766,3 +766,42 @@ fn report_json_has_the_api_shape() {
     let back: KpiReport = serde_json::from_value(json).unwrap();
     assert_eq!(back, rep);
 }
+
+#[test]
+fn previous_delta_series_and_segments() {
+    let day = |scores: &[(i64, Channel)]| {
+        let mut r = Rollup::new();
+        for &(s, ch) in scores {
+            r.extend(
+                SurveyResponse::new(SurveyKind::Csat { scale: 5 }, s, ch, false)
+                    .unwrap()
+                    .contributions(),
+            );
+        }
+        r
+    };
+    let d1 = day(&[(5, Channel::Email), (4, Channel::Zalo), (2, Channel::Zalo)]);
+    let d2 = day(&[(5, Channel::Email), (1, Channel::Zalo)]);
+    let mut period = d1.clone();
+    period.merge(&d2);
+    let previous = day(&[(5, Channel::Email), (1, Channel::Email)]);
+    let series = [
+        ("2026-11-01".to_string(), d1),
+        ("2026-11-02".to_string(), d2),
+    ];
+    let o = ReportOptions {
+        segment: Some(Dim::Channel),
+        ..opts()
+    };
+    let rep = report(find("csat").unwrap(), &period, Some(&previous), &series, &o);
+    assert_eq!(rep.measure.value, Some(60.0));
+    assert_eq!(rep.previous, Some(50.0));
+    assert_eq!(rep.delta, Some(10.0));
+    assert_eq!(
+        rep.series.iter().map(|p| p.value).collect::<Vec<_>>(),
+        vec![Some(66.7), Some(50.0)]
+    );
+    assert_eq!(rep.segments["email"].value, Some(100.0));
+    assert_eq!(rep.segments["zalo"].value, Some(33.3));
+    assert_eq!(rep.segments["zalo"].n, Some(3));
+}
