@@ -436,13 +436,10 @@ fn mean_score(cells: &[(i64, Cell)], map: impl Fn(i64) -> f64, opts: &ReportOpti
 /// rollup.
 fn customer_stock(v: &View) -> Option<(i64, i64, i64, i64)> {
     let td = v.to_date?;
-    let end = td.at(Family::Customers, Dim::All, "", key::CUSTOMER_WON).n
-        - td.at(Family::Customers, Dim::All, "", key::CUSTOMER_LOST).n;
-    let won = v.r.at(Family::Customers, Dim::All, "", key::CUSTOMER_WON).n;
-    let lost =
-        v.r.at(Family::Customers, Dim::All, "", key::CUSTOMER_LOST)
-            .n;
-    Some((end, won, lost, end - won + lost))
+    let at = |r: &Rollup, k: i64| r.at(Family::Customers, Dim::All, "", k).n;
+    let end = at(td, key::CUSTOMER_WON).saturating_sub(at(td, key::CUSTOMER_LOST));
+    let (won, lost) = (at(v.r, key::CUSTOMER_WON), at(v.r, key::CUSTOMER_LOST));
+    Some((end, won, lost, end.saturating_sub(won).saturating_add(lost)))
 }
 
 /// Distinct customers with at least one, and at least two, orders in the view's window.
@@ -595,12 +592,12 @@ fn compute(def: &KpiDef, v: &View, opts: &ReportOptions) -> Measure {
             let mut cells: Vec<(i64, Cell)> = v.r.keyed(Csat5, v.dim, v.seg).collect();
             // 10-point answers are put on the 5-point scale: 1 → 1, 10 → 5.
             let ten: Vec<(i64, Cell)> = v.r.keyed(Csat10, v.dim, v.seg).collect();
-            cells.extend(ten.iter().map(|&(k, c)| (k + 1000, c)));
+            cells.extend(ten.iter().map(|&(k, c)| (k.saturating_add(1000), c)));
             mean_score(
                 &cells,
                 |k| {
                     if k >= 1000 {
-                        1.0 + (k - 1001) as f64 * 4.0 / 9.0
+                        1.0 + k.saturating_sub(1001) as f64 * 4.0 / 9.0
                     } else {
                         k as f64
                     }
@@ -616,7 +613,7 @@ fn compute(def: &KpiDef, v: &View, opts: &ReportOptions) -> Measure {
                     .iter()
                     .filter(|(k, _)| (lo..=hi).contains(k))
                     .map(|(_, c)| pos(c.n))
-                    .sum()
+                    .fold(0, |a, x| a.saturating_add(x))
             };
             let (easy, n) = (part(5, 7), part(1, 7));
             m.breakdown.insert("easy".into(), easy);
@@ -629,14 +626,18 @@ fn compute(def: &KpiDef, v: &View, opts: &ReportOptions) -> Measure {
             let responses = match v.dim {
                 Dim::Survey => match v.seg {
                     "nps" => v.r.total(Nps, Dim::All, "").n,
-                    "csat" => v.r.total(Csat5, Dim::All, "").n + v.r.total(Csat10, Dim::All, "").n,
+                    "csat" => {
+                        v.r.total(Csat5, Dim::All, "")
+                            .n
+                            .saturating_add(v.r.total(Csat10, Dim::All, "").n)
+                    }
                     "ces" => v.r.total(Ces, Dim::All, "").n,
                     _ => 0,
                 },
                 _ => [Nps, Csat5, Csat10, Ces]
                     .iter()
                     .map(|f| v.total(*f).n)
-                    .sum(),
+                    .fold(0i64, |a, x| a.saturating_add(x)),
             };
             ratio_pct(responses, v.total(LinksIssued).n)
         }
@@ -674,7 +675,7 @@ fn compute(def: &KpiDef, v: &View, opts: &ReportOptions) -> Measure {
                 .keyed(TicketOpenUntil, v.dim, v.seg)
                 .filter(|(k, _)| *k >= end)
                 .map(|(_, c)| c.n)
-                .sum();
+                .fold(0, |a, x| a.saturating_add(x));
             count(
                 open,
                 td.keyed(TicketOpenUntil, v.dim, v.seg).next().is_some(),
@@ -748,7 +749,7 @@ fn compute(def: &KpiDef, v: &View, opts: &ReportOptions) -> Measure {
             if let Some(p) = v.previous {
                 let before = v.with(p).money(Orders, cur).sum;
                 if before > 0 && v.has(Orders) {
-                    m.value = round((now - before) as f64 * 100.0 / before as f64, 1);
+                    m.value = round(now.saturating_sub(before) as f64 * 100.0 / before as f64, 1);
                 }
             }
             if let Some(t) = opts.revenue_target.filter(|t| *t > 0.0) {
@@ -780,7 +781,7 @@ fn compute(def: &KpiDef, v: &View, opts: &ReportOptions) -> Measure {
             let ret = v.money(CampaignRevenue, cur).sum;
             Measure {
                 value: (cost > 0)
-                    .then(|| (ret - cost) as f64 * 100.0 / cost as f64)
+                    .then(|| ret.saturating_sub(cost) as f64 * 100.0 / cost as f64)
                     .and_then(|x| round(x, 1)),
                 currency: Some(cur),
                 ..Measure::default()
@@ -886,7 +887,7 @@ fn compute(def: &KpiDef, v: &View, opts: &ReportOptions) -> Measure {
             let mut m = if def.id == "churn_rate" {
                 ratio_pct(lost, start)
             } else {
-                let mut m = ratio_pct(end - won, start);
+                let mut m = ratio_pct(end.saturating_sub(won), start);
                 m.interval = None;
                 m
             };

@@ -64,7 +64,11 @@ impl NpsTally {
 
     /// Promoter / passive / detractor split.
     pub fn breakdown(&self) -> NpsBreakdown {
-        let sum = |r: core::ops::RangeInclusive<usize>| self.counts[r].iter().sum::<u64>();
+        let sum = |r: core::ops::RangeInclusive<usize>| {
+            self.counts[r]
+                .iter()
+                .fold(0u64, |a, &c| a.saturating_add(c))
+        };
         NpsBreakdown {
             promoters: sum(9..=10),
             passives: sum(7..=8),

@@ -805,3 +805,61 @@ fn previous_delta_series_and_segments() {
     assert_eq!(rep.segments["zalo"].value, Some(33.3));
     assert_eq!(rep.segments["zalo"].n, Some(3));
 }
+
+mod arbitrary {
+    use super::*;
+    use crate::rollup::CellKey;
+    use proptest::prelude::*;
+
+    fn cell() -> impl Strategy<Value = (CellKey, Cell)> {
+        (
+            0usize..Family::ALL.len(),
+            0usize..7,
+            "[a-b]{0,1}",
+            prop_oneof![any::<i64>(), -3i64..20, 0i64..30_000],
+            prop_oneof![any::<i64>(), -5i64..5],
+            prop_oneof![any::<i64>(), -5i64..1_000_000],
+        )
+            .prop_map(|(f, d, seg, key, n, sum)| {
+                let dim = [
+                    Dim::All,
+                    Dim::Channel,
+                    Dim::Survey,
+                    Dim::Campaign,
+                    Dim::Source,
+                    Dim::Stage,
+                    Dim::Agent,
+                ][d];
+                let seg = if dim == Dim::All { String::new() } else { seg };
+                (
+                    CellKey::new(Family::ALL[f], dim, &seg, key),
+                    Cell { n, sum },
+                )
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Rollups read back from storage may hold anything: no report panics or yields NaN.
+        #[test]
+        fn no_rollup_makes_a_report_panic(a in prop::collection::vec(cell(), 0..60),
+                                          b in prop::collection::vec(cell(), 0..20)) {
+            let period = Rollup::from(a);
+            let other = Rollup::from(b);
+            let o = ReportOptions {
+                segment: Some(Dim::Channel),
+                licensed_users: Some(3),
+                revenue_target: Some(1.0),
+                ..opts()
+            };
+            let series = [("2026-11-01".to_string(), other.clone()), ("bad".to_string(), period.clone())];
+            let inputs = Inputs { period: &period, previous: Some(&other), series: &series, to_date: Some(&other) };
+            for def in CATALOG {
+                let rep = report_with(def, &inputs, &o);
+                prop_assert!(rep.measure.value.is_none_or(f64::is_finite), "{}", def.id);
+                let _ = crate::format::value(&rep, Lang::Vi);
+            }
+        }
+    }
+}
