@@ -142,7 +142,9 @@ pub struct Measure {
 /// Writes a whole number as a JSON integer, anything else as a float.
 fn whole_as_integer<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
     match v {
-        Some(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => s.serialize_some(&(*x as i64)),
+        Some(x) if libm::trunc(*x) == *x && libm::fabs(*x) < 9.0e15 => {
+            s.serialize_some(&(*x as i64))
+        }
         Some(x) => s.serialize_some(x),
         None => s.serialize_none(),
     }
