@@ -1022,29 +1022,19 @@ pub fn measure_with(
     compute(def, &v, opts)
 }
 
-fn uses_stock(id: &str) -> bool {
-    matches!(
-        id,
-        "backlog"
-            | "pipeline_value"
-            | "mrr"
-            | "retention_rate"
-            | "churn_rate"
-            | "upsell_rate"
-            | "retention_cost"
-            | "clv"
-            | "health_score"
-    )
-}
-
-/// The families a stock KPI reads from its to-date rollup.
-fn stock_families(id: &str) -> &'static [Family] {
+/// The families a KPI reads from the to-date rollup ([`Inputs::to_date`]): empty for KPIs
+/// that are sums over the period's days. A storage layer sums only these families over every
+/// day before the period's end, e.g. one `GROUP BY family, dim, segment, key` query.
+pub fn stock_families(id: &str) -> &'static [Family] {
     match id {
         "backlog" => &[Family::TicketOpenUntil],
         "pipeline_value" => &[Family::Pipeline],
         "mrr" => &[Family::Mrr],
         "retention_cost" => &[Family::Customers, Family::Mrr],
-        _ => &[Family::Customers],
+        "retention_rate" | "churn_rate" | "upsell_rate" | "clv" | "health_score" => {
+            &[Family::Customers]
+        }
+        _ => &[],
     }
 }
 
@@ -1092,7 +1082,7 @@ pub fn report_with(def: &KpiDef, inputs: &Inputs, opts: &ReportOptions) -> KpiRe
         (Some(v), Some(t), d) => Some(t.status(v, d)),
         _ => None,
     };
-    let stock = uses_stock(def.id);
+    let stock = !stock_families(def.id).is_empty();
     let fams = stock_families(def.id);
     // The previous period ends where this one starts: its to-date is ours minus the period.
     // Only the families the KPI reads are copied: a to-date rollup can be large.
