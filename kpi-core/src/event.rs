@@ -17,6 +17,9 @@
 //!   the window's rollup (key = [`key::repeat`] of the two days).
 //! - *Distinct CRM users* (adoption, per-rep KPIs): few per tenant, so the key is a 48-bit
 //!   hash of the user id and distinct users are the keys with a count.
+//!
+//! These two distinct counts are kept in the totals only; every other counter also goes to each
+//! segment the event carries (channel, campaign, source, stage, agent).
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -369,6 +372,12 @@ impl Event {
                     Some(_) => local_day(&raw.second_previous_order_at)?,
                     None => None,
                 };
+                // Previous orders come before this one, the second-previous before the previous.
+                if previous.is_some_and(|p| p > day.days_since_epoch())
+                    || second.zip(previous).is_some_and(|(s, p)| s > p)
+                {
+                    return Err(FactError::InvalidDate);
+                }
                 EventKind::OrderPlaced {
                     amount: money(raw, need(&raw.amount, "amount")?)?,
                     previous_days: (previous, second),

@@ -105,7 +105,9 @@ pub fn families(id: &str) -> &'static [Family] {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Measure {
     /// The value; `None` when there is no data (never NaN, never a made-up 0). Durations:
-    /// the median in seconds. Money: major units of `currency`.
+    /// the median in seconds. Money: major units of `currency`. Whole values are written as
+    /// JSON integers (counts are integers on the wire).
+    #[serde(serialize_with = "whole_as_integer")]
     pub value: Option<f64>,
     /// Sample size, where the KPI is computed from a sample.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -137,12 +139,24 @@ pub struct Measure {
     pub share: Option<f64>,
 }
 
+/// Writes a whole number as a JSON integer, anything else as a float.
+fn whole_as_integer<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(x) if libm::trunc(*x) == *x && libm::fabs(*x) < 9.0e15 => {
+            s.serialize_some(&(*x as i64))
+        }
+        Some(x) => s.serialize_some(x),
+        None => s.serialize_none(),
+    }
+}
+
 /// One point of a KPI's series (a sparkline).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeriesPoint {
     /// First day of the sub-period, `YYYY-MM-DD`.
     pub from: String,
     /// Value over the sub-period.
+    #[serde(serialize_with = "whole_as_integer")]
     pub value: Option<f64>,
     /// Sample size over the sub-period.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -424,13 +438,10 @@ fn mean_score(cells: &[(i64, Cell)], map: impl Fn(i64) -> f64, opts: &ReportOpti
 /// rollup.
 fn customer_stock(v: &View) -> Option<(i64, i64, i64, i64)> {
     let td = v.to_date?;
-    let end = td.at(Family::Customers, Dim::All, "", key::CUSTOMER_WON).n
-        - td.at(Family::Customers, Dim::All, "", key::CUSTOMER_LOST).n;
-    let won = v.r.at(Family::Customers, Dim::All, "", key::CUSTOMER_WON).n;
-    let lost =
-        v.r.at(Family::Customers, Dim::All, "", key::CUSTOMER_LOST)
-            .n;
-    Some((end, won, lost, end - won + lost))
+    let at = |r: &Rollup, k: i64| r.at(Family::Customers, Dim::All, "", k).n;
+    let end = at(td, key::CUSTOMER_WON).saturating_sub(at(td, key::CUSTOMER_LOST));
+    let (won, lost) = (at(v.r, key::CUSTOMER_WON), at(v.r, key::CUSTOMER_LOST));
+    Some((end, won, lost, end.saturating_sub(won).saturating_add(lost)))
 }
 
 /// Distinct customers with at least one, and at least two, orders in the view's window.
@@ -583,12 +594,12 @@ fn compute(def: &KpiDef, v: &View, opts: &ReportOptions) -> Measure {
             let mut cells: Vec<(i64, Cell)> = v.r.keyed(Csat5, v.dim, v.seg).collect();
             // 10-point answers are put on the 5-point scale: 1 → 1, 10 → 5.
             let ten: Vec<(i64, Cell)> = v.r.keyed(Csat10, v.dim, v.seg).collect();
-            cells.extend(ten.iter().map(|&(k, c)| (k + 1000, c)));
+            cells.extend(ten.iter().map(|&(k, c)| (k.saturating_add(1000), c)));
             mean_score(
                 &cells,
                 |k| {
                     if k >= 1000 {
-                        1.0 + (k - 1001) as f64 * 4.0 / 9.0
+                        1.0 + k.saturating_sub(1001) as f64 * 4.0 / 9.0
                     } else {
                         k as f64
                     }
@@ -604,7 +615,7 @@ fn compute(def: &KpiDef, v: &View, opts: &ReportOptions) -> Measure {
                     .iter()
                     .filter(|(k, _)| (lo..=hi).contains(k))
                     .map(|(_, c)| pos(c.n))
-                    .sum()
+                    .fold(0, |a, x| a.saturating_add(x))
             };
             let (easy, n) = (part(5, 7), part(1, 7));
             m.breakdown.insert("easy".into(), easy);
@@ -617,14 +628,18 @@ fn compute(def: &KpiDef, v: &View, opts: &ReportOptions) -> Measure {
             let responses = match v.dim {
                 Dim::Survey => match v.seg {
                     "nps" => v.r.total(Nps, Dim::All, "").n,
-                    "csat" => v.r.total(Csat5, Dim::All, "").n + v.r.total(Csat10, Dim::All, "").n,
+                    "csat" => {
+                        v.r.total(Csat5, Dim::All, "")
+                            .n
+                            .saturating_add(v.r.total(Csat10, Dim::All, "").n)
+                    }
                     "ces" => v.r.total(Ces, Dim::All, "").n,
                     _ => 0,
                 },
                 _ => [Nps, Csat5, Csat10, Ces]
                     .iter()
                     .map(|f| v.total(*f).n)
-                    .sum(),
+                    .fold(0i64, |a, x| a.saturating_add(x)),
             };
             ratio_pct(responses, v.total(LinksIssued).n)
         }
@@ -662,7 +677,7 @@ fn compute(def: &KpiDef, v: &View, opts: &ReportOptions) -> Measure {
                 .keyed(TicketOpenUntil, v.dim, v.seg)
                 .filter(|(k, _)| *k >= end)
                 .map(|(_, c)| c.n)
-                .sum();
+                .fold(0, |a, x| a.saturating_add(x));
             count(
                 open,
                 td.keyed(TicketOpenUntil, v.dim, v.seg).next().is_some(),
@@ -736,7 +751,7 @@ fn compute(def: &KpiDef, v: &View, opts: &ReportOptions) -> Measure {
             if let Some(p) = v.previous {
                 let before = v.with(p).money(Orders, cur).sum;
                 if before > 0 && v.has(Orders) {
-                    m.value = round((now - before) as f64 * 100.0 / before as f64, 1);
+                    m.value = round(now.saturating_sub(before) as f64 * 100.0 / before as f64, 1);
                 }
             }
             if let Some(t) = opts.revenue_target.filter(|t| *t > 0.0) {
@@ -768,7 +783,7 @@ fn compute(def: &KpiDef, v: &View, opts: &ReportOptions) -> Measure {
             let ret = v.money(CampaignRevenue, cur).sum;
             Measure {
                 value: (cost > 0)
-                    .then(|| (ret - cost) as f64 * 100.0 / cost as f64)
+                    .then(|| ret.saturating_sub(cost) as f64 * 100.0 / cost as f64)
                     .and_then(|x| round(x, 1)),
                 currency: Some(cur),
                 ..Measure::default()
@@ -874,7 +889,7 @@ fn compute(def: &KpiDef, v: &View, opts: &ReportOptions) -> Measure {
             let mut m = if def.id == "churn_rate" {
                 ratio_pct(lost, start)
             } else {
-                let mut m = ratio_pct(end - won, start);
+                let mut m = ratio_pct(end.saturating_sub(won), start);
                 m.interval = None;
                 m
             };
@@ -1007,21 +1022,20 @@ pub fn measure_with(
     compute(def, &v, opts)
 }
 
-/// Whether a KPI reads stocks (open tickets, customers, MRR…): sums over every day up to the
-/// period's end, which the caller supplies as [`Inputs::to_date`].
-pub fn uses_stock(id: &str) -> bool {
-    matches!(
-        id,
-        "backlog"
-            | "pipeline_value"
-            | "mrr"
-            | "retention_rate"
-            | "churn_rate"
-            | "upsell_rate"
-            | "retention_cost"
-            | "clv"
-            | "health_score"
-    )
+/// The families a KPI reads from the to-date rollup ([`Inputs::to_date`]): empty for KPIs
+/// that are sums over the period's days. A storage layer sums only these families over every
+/// day before the period's end, e.g. one `GROUP BY family, dim, segment, key` query.
+pub fn stock_families(id: &str) -> &'static [Family] {
+    match id {
+        "backlog" => &[Family::TicketOpenUntil],
+        "pipeline_value" => &[Family::Pipeline],
+        "mrr" => &[Family::Mrr],
+        "retention_cost" => &[Family::Customers, Family::Mrr],
+        "retention_rate" | "churn_rate" | "upsell_rate" | "clv" | "health_score" => {
+            &[Family::Customers]
+        }
+        _ => &[],
+    }
 }
 
 fn delta_digits(unit: Unit) -> i32 {
@@ -1068,12 +1082,14 @@ pub fn report_with(def: &KpiDef, inputs: &Inputs, opts: &ReportOptions) -> KpiRe
         (Some(v), Some(t), d) => Some(t.status(v, d)),
         _ => None,
     };
-    let stock = uses_stock(def.id);
+    let stock = !stock_families(def.id).is_empty();
+    let fams = stock_families(def.id);
     // The previous period ends where this one starts: its to-date is ours minus the period.
+    // Only the families the KPI reads are copied: a to-date rollup can be large.
     let prev_to_date = match (stock, inputs.to_date) {
         (true, Some(td)) => {
-            let mut p = td.clone();
-            p.subtract(inputs.period);
+            let mut p = td.restricted(fams);
+            p.subtract(&inputs.period.restricted(fams));
             Some(p)
         }
         _ => None,
@@ -1146,10 +1162,11 @@ fn series_points(
     // For stocks, each point's to-date is the period's to-date minus the points after it.
     let mut to_dates: Vec<Option<Rollup>> = alloc::vec![None; s.len()];
     if let (true, Some(td)) = (stock, inputs.to_date) {
-        let mut acc = td.clone();
+        let fams = stock_families(def.id);
+        let mut acc = td.restricted(fams);
         for i in (0..s.len()).rev() {
             to_dates[i] = Some(acc.clone());
-            acc.subtract(&s[i].1);
+            acc.subtract(&s[i].1.restricted(fams));
         }
     }
     let end = opts.period.map(|p| p.to);

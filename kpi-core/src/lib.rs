@@ -4,12 +4,26 @@
 //! values, and fold into per-day [`rollup::Rollup`]s: sparse maps of integer counters that merge
 //! by pointwise addition. KPIs for any period are computed from merged rollups.
 //!
+//! Code map, in the direction data flows:
+//! - [`fact`] (survey responses), [`ticket`], [`event`] (CRM events): wire shapes validated
+//!   into typed facts, each knowing its `contributions()` to its day's rollup;
+//!   [`money`] and [`calendar`] (business hours) support them.
+//! - [`rollup`]: the counters; [`sketch`]: durations as counters; [`codec`]: a rollup in bytes.
+//! - [`period`]: days, weeks, months… in the tenant's zone.
+//! - [`kpi`]: every KPI of [`catalog`] from merged rollups, with [`stats`] (intervals),
+//!   [`nps`], [`target`] (achievement, status, scorecard, health score) and [`format`](mod@format)
+//!   (vi/en text).
+//!
 //! *Architecture invariant*: this crate never reads the clock, never does I/O, never touches
 //! JavaScript; time arrives as an argument. It builds without `std` for both wasm targets.
+//! *Architecture invariant*: no input makes it panic; invalid facts are [`FactError`]s.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
 
 extern crate alloc;
+// Lets the shared benchmark facts (`benches/support`) name this crate from inside it.
+#[cfg(feature = "bench")]
+extern crate self as kpi_core;
 
 pub mod calendar;
 pub mod catalog;
@@ -27,6 +41,8 @@ pub mod sketch;
 pub mod stats;
 pub mod target;
 pub mod ticket;
+#[cfg(feature = "bench")]
+pub mod wasm_bench;
 
 pub use error::FactError;
 pub use event::{Event, RawEvent};

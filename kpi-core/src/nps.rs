@@ -30,7 +30,7 @@ impl NpsTally {
     /// Counts one answer; scores above 10 are ignored (scores are validated as facts first).
     pub fn add(&mut self, score: u8) {
         if let Some(c) = self.counts.get_mut(score as usize) {
-            *c += 1;
+            *c = c.saturating_add(1);
         }
     }
 
@@ -44,9 +44,9 @@ impl NpsTally {
     /// The tally of one segment of a rollup (`Dim::All`, `""` for the total).
     pub fn from_rollup(r: &Rollup, dim: Dim, segment: &str) -> Self {
         let mut t = NpsTally::new();
-        for (k, c) in r.cells_of(Family::Nps, dim) {
-            if k.segment == segment && (0..=10).contains(&k.key) && c.n > 0 {
-                t.counts[k.key as usize] = t.counts[k.key as usize].saturating_add(c.n as u64);
+        for (k, c) in r.keyed(Family::Nps, dim, segment) {
+            if (0..=10).contains(&k) && c.n > 0 {
+                t.counts[k as usize] = t.counts[k as usize].saturating_add(c.n as u64);
             }
         }
         t
@@ -64,7 +64,11 @@ impl NpsTally {
 
     /// Promoter / passive / detractor split.
     pub fn breakdown(&self) -> NpsBreakdown {
-        let sum = |r: core::ops::RangeInclusive<usize>| self.counts[r].iter().sum::<u64>();
+        let sum = |r: core::ops::RangeInclusive<usize>| {
+            self.counts[r]
+                .iter()
+                .fold(0u64, |a, &c| a.saturating_add(c))
+        };
         NpsBreakdown {
             promoters: sum(9..=10),
             passives: sum(7..=8),

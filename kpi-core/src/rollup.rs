@@ -65,7 +65,8 @@ pub enum Family {
     Cancellations,
     /// Orders by the customer's two previous order days ([`key::repeat`]): distinct customers with one or two orders in any window follow from the window's rollup.
     RepeatOrders,
-    /// Orders of existing customers buying an additional product; key = 0.
+    /// Orders of existing customers buying an additional product; key = 0. An order count: a
+    /// customer with two such orders in a period counts twice.
     Upsell,
     /// Monthly recurring revenue changes (a stock); key = currency, `n` = active subscriptions, `sum` = MRR.
     Mrr,
@@ -503,9 +504,66 @@ impl Rollup {
 
     /// Adds every counter of `other` (the monoid operation).
     pub fn merge(&mut self, other: &Rollup) {
-        for (k, c) in &other.cells {
-            self.add(k.clone(), *c);
+        self.merge_mapped(other, |c| c);
+    }
+
+    fn merge_mapped(&mut self, other: &Rollup, f: impl Fn(Cell) -> Cell) {
+        // Into a smaller map (the first day of a period): one linear pass and a bulk build.
+        if other.cells.len() >= self.cells.len() {
+            return self.merge_linear(other, f);
         }
+        // Look up before cloning: most keys of a day are already in a period's rollup.
+        for (k, c) in &other.cells {
+            let c = &f(*c);
+            match self.cells.get_mut(k) {
+                Some(v) => {
+                    *v = v.add(*c);
+                    if v.is_zero() {
+                        self.cells.remove(k);
+                    }
+                }
+                None if !c.is_zero() => {
+                    self.cells.insert(k.clone(), *c);
+                }
+                None => {}
+            }
+        }
+    }
+
+    fn merge_linear(&mut self, other: &Rollup, f: impl Fn(Cell) -> Cell) {
+        let mine = core::mem::take(&mut self.cells);
+        let mut out: Vec<(CellKey, Cell)> = Vec::with_capacity(mine.len() + other.cells.len());
+        let mut a = mine.into_iter().peekable();
+        let mut b = other.cells.iter().peekable();
+        loop {
+            let order = match (a.peek(), b.peek()) {
+                (Some((ka, _)), Some((kb, _))) => ka.cmp(kb),
+                (Some(_), None) => core::cmp::Ordering::Less,
+                (None, Some(_)) => core::cmp::Ordering::Greater,
+                (None, None) => break,
+            };
+            match order {
+                core::cmp::Ordering::Less => out.extend(a.next()),
+                core::cmp::Ordering::Greater => {
+                    if let Some((k, c)) = b.next() {
+                        let c = f(*c);
+                        if !c.is_zero() {
+                            out.push((k.clone(), c));
+                        }
+                    }
+                }
+                core::cmp::Ordering::Equal => {
+                    if let (Some((k, ca)), Some((_, cb))) = (a.next(), b.next()) {
+                        let c = ca.add(f(*cb));
+                        if !c.is_zero() {
+                            out.push((k, c));
+                        }
+                    }
+                }
+            }
+        }
+        // Sorted input: the map is bulk-built in linear time.
+        self.cells = out.into_iter().collect();
     }
 
     /// Adds a list of contributions, as produced by a fact.
@@ -541,9 +599,7 @@ impl Rollup {
     /// Subtracts every counter of `other` (`self − other`): the days of a to-date rollup
     /// before a period are the to-date rollup minus the period.
     pub fn subtract(&mut self, other: &Rollup) {
-        for (k, c) in &other.cells {
-            self.add(k.clone(), c.negate());
-        }
+        self.merge_mapped(other, Cell::negate);
     }
 
     /// The counters of one segment of one family, as (key, cell), in key order.
@@ -567,6 +623,18 @@ impl Rollup {
     /// The counter at one key of one segment of one family.
     pub fn at(&self, family: Family, dim: Dim, segment: &str, key: i64) -> Cell {
         self.get(&CellKey::new(family, dim, segment, key))
+    }
+
+    /// The counters of the given families only.
+    pub fn restricted(&self, families: &[Family]) -> Rollup {
+        Rollup {
+            cells: self
+                .cells
+                .iter()
+                .filter(|(k, _)| families.contains(&k.family))
+                .map(|(k, c)| (k.clone(), *c))
+                .collect(),
+        }
     }
 
     /// Number of counters.

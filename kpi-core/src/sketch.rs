@@ -142,7 +142,7 @@ impl Sketch {
             .iter()
             .filter(|(&i, _)| representative(i) <= limit_ms as f64)
             .map(|(_, &c)| c.max(0) as u64)
-            .sum()
+            .fold(0, |a, x| a.saturating_add(x))
     }
 }
 

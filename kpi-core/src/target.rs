@@ -104,6 +104,15 @@ pub struct KpiDefinition {
     /// The strategic goal it serves (step 2).
     #[serde(default)]
     pub goal_of: Option<String>,
+    /// Where the data comes from and how it is collected (step 4).
+    #[serde(default)]
+    pub data_source: Option<String>,
+    /// What tracking it costs per review period, in the tenant's words (step 9).
+    #[serde(default)]
+    pub tracking_cost: Option<String>,
+    /// How the KPI is used: the decisions it informs (step 11).
+    #[serde(default)]
+    pub scope: Option<String>,
     /// Increase or decrease.
     pub direction: Direction,
     /// Unit.
@@ -235,6 +244,9 @@ mod tests {
             kpi: "x".into(),
             name: None,
             goal_of: None,
+            data_source: Some("CRM tickets".into()),
+            tracking_cost: None,
+            scope: None,
             direction,
             unit: Unit::Percent,
             baseline: None,

@@ -285,6 +285,32 @@ mod tests {
         assert_eq!(Ticket::from_wire(&r, tz, None), Err(FactError::InvalidDate));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn no_input_panics(opened in -1i64..253_402_400_000_000, first in -1i64..253_402_400_000_000,
+                           resolved in -1i64..253_402_400_000_000, contacts in proptest::num::i64::ANY,
+                           text in "\\PC{0,140}") {
+            let raw = RawTicket {
+                id: Some(text.clone()),
+                channel: text.clone(),
+                opened_at: WireInstant::Millis(opened),
+                first_response_at: Some(WireInstant::Millis(first)),
+                resolved_at: Some(WireInstant::Text(text.clone())),
+                contacts: Some(contacts),
+                agent: Some(text.clone()),
+                tags: alloc::vec![text.clone()],
+                transferred: true,
+                abandoned: false,
+            };
+            let _ = Ticket::from_wire(&raw, TimeZone::DEFAULT, None);
+            let hours = crate::calendar::BusinessHours::weekdays(TimeZone::DEFAULT, &[(480, 1020)], true)
+                .unwrap();
+            if let Ok(t) = Ticket::new(Channel::Chat, opened, Some(first), Some(resolved), TimeZone::DEFAULT) {
+                let _ = t.with_business_hours(&hours).contributions();
+            }
+        }
+    }
+
     #[test]
     fn ticket_contributes_to_its_opening_day() {
         let r = raw(

@@ -755,7 +755,111 @@ fn report_json_has_the_api_shape() {
     assert_eq!(json["direction"], "up");
     assert_eq!(json["breakdown"]["promoters"], 3);
     assert_eq!(json["target"]["goal"], 50.0);
+    assert!(json["value"].is_i64(), "{}", json["value"]);
+    let mut t = Rollup::new();
+    survey(&mut t, SurveyKind::Nps, 10, 2);
+    survey(&mut t, SurveyKind::Nps, 0, 1);
+    let rep3 = report(find("nps").unwrap(), &t, None, &[], &opts());
+    let j3 = serde_json::to_value(&rep3).unwrap();
+    assert_eq!(j3["value"], 33.3);
     assert_eq!(json["status"], "on_track");
     let back: KpiReport = serde_json::from_value(json).unwrap();
     assert_eq!(back, rep);
+}
+
+#[test]
+fn previous_delta_series_and_segments() {
+    let day = |scores: &[(i64, Channel)]| {
+        let mut r = Rollup::new();
+        for &(s, ch) in scores {
+            r.extend(
+                SurveyResponse::new(SurveyKind::Csat { scale: 5 }, s, ch, false)
+                    .unwrap()
+                    .contributions(),
+            );
+        }
+        r
+    };
+    let d1 = day(&[(5, Channel::Email), (4, Channel::Zalo), (2, Channel::Zalo)]);
+    let d2 = day(&[(5, Channel::Email), (1, Channel::Zalo)]);
+    let mut period = d1.clone();
+    period.merge(&d2);
+    let previous = day(&[(5, Channel::Email), (1, Channel::Email)]);
+    let series = [
+        ("2026-11-01".to_string(), d1),
+        ("2026-11-02".to_string(), d2),
+    ];
+    let o = ReportOptions {
+        segment: Some(Dim::Channel),
+        ..opts()
+    };
+    let rep = report(find("csat").unwrap(), &period, Some(&previous), &series, &o);
+    assert_eq!(rep.measure.value, Some(60.0));
+    assert_eq!(rep.previous, Some(50.0));
+    assert_eq!(rep.delta, Some(10.0));
+    assert_eq!(
+        rep.series.iter().map(|p| p.value).collect::<Vec<_>>(),
+        vec![Some(66.7), Some(50.0)]
+    );
+    assert_eq!(rep.segments["email"].value, Some(100.0));
+    assert_eq!(rep.segments["zalo"].value, Some(33.3));
+    assert_eq!(rep.segments["zalo"].n, Some(3));
+}
+
+mod arbitrary {
+    use super::*;
+    use crate::rollup::CellKey;
+    use proptest::prelude::*;
+
+    fn cell() -> impl Strategy<Value = (CellKey, Cell)> {
+        (
+            0usize..Family::ALL.len(),
+            0usize..7,
+            "[a-b]{0,1}",
+            prop_oneof![any::<i64>(), -3i64..20, 0i64..30_000],
+            prop_oneof![any::<i64>(), -5i64..5],
+            prop_oneof![any::<i64>(), -5i64..1_000_000],
+        )
+            .prop_map(|(f, d, seg, key, n, sum)| {
+                let dim = [
+                    Dim::All,
+                    Dim::Channel,
+                    Dim::Survey,
+                    Dim::Campaign,
+                    Dim::Source,
+                    Dim::Stage,
+                    Dim::Agent,
+                ][d];
+                let seg = if dim == Dim::All { String::new() } else { seg };
+                (
+                    CellKey::new(Family::ALL[f], dim, &seg, key),
+                    Cell { n, sum },
+                )
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Rollups read back from storage may hold anything: no report panics or yields NaN.
+        #[test]
+        fn no_rollup_makes_a_report_panic(a in prop::collection::vec(cell(), 0..60),
+                                          b in prop::collection::vec(cell(), 0..20)) {
+            let period = Rollup::from(a);
+            let other = Rollup::from(b);
+            let o = ReportOptions {
+                segment: Some(Dim::Channel),
+                licensed_users: Some(3),
+                revenue_target: Some(1.0),
+                ..opts()
+            };
+            let series = [("2026-11-01".to_string(), other.clone()), ("bad".to_string(), period.clone())];
+            let inputs = Inputs { period: &period, previous: Some(&other), series: &series, to_date: Some(&other) };
+            for def in CATALOG {
+                let rep = report_with(def, &inputs, &o);
+                prop_assert!(rep.measure.value.is_none_or(f64::is_finite), "{}", def.id);
+                let _ = crate::format::value(&rep, Lang::Vi);
+            }
+        }
+    }
 }

@@ -1,0 +1,29 @@
+// Times the wasm build of the benchmarks under Node (V8's wasm engine).
+// Build: cargo rustc -p kpi-core --release --lib --crate-type cdylib --features bench \
+//          --target wasm32-unknown-unknown
+// Run:   node kpi-core/benches/wasm.mjs <target dir>/wasm32-unknown-unknown/release/kpi_core.wasm
+import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+
+const path = process.argv[2];
+const { instance } = await WebAssembly.instantiate(readFileSync(path), {});
+const x = instance.exports;
+
+function time(label, f, reps = 3) {
+  let best = Infinity;
+  for (let i = 0; i < reps; i++) {
+    const t = performance.now();
+    f();
+    best = Math.min(best, performance.now() - t);
+  }
+  console.log(`${label}: ${best.toFixed(1)} ms (best of ${reps})`);
+  return best;
+}
+
+const setup = time("setup: a month of daily rollups", () => x.bench_setup());
+const merge10 = time("setup + merge 365 daily rollups x10", () => x.bench_merge_year(10));
+console.log(`merge 365 daily rollups: ${((merge10 - setup) / 10).toFixed(1)} ms`);
+const kpis10 = time("setup + full KPI set for a month x10", () => x.bench_month_kpis(10));
+console.log(`full KPI set for a month: ${((kpis10 - setup) / 10).toFixed(1)} ms`);
+const fold = time("fold 10M responses+tickets into 31 daily rollups", () => x.bench_fold(10_000_000), 1);
+console.log(`fold: ${(fold * 1e6 / 10_000_000).toFixed(0)} ns per fact`);

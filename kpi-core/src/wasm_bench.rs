@@ -1,0 +1,43 @@
+//! The benchmarks of `benches/rollups.rs` as wasm exports (feature `bench`, off by default),
+//! so that the same work can be timed in a wasm engine: `benches/wasm.mjs` loads the module
+//! and times each export with Node's clock (wasm32-unknown-unknown has none).
+use alloc::vec::Vec;
+
+use crate::rollup::Rollup;
+
+#[path = "../benches/support/mod.rs"]
+#[allow(missing_docs)]
+mod support;
+
+/// Folds `n` facts into 31 daily rollups; returns the cells of the first day.
+#[no_mangle]
+pub extern "C" fn bench_fold(n: u32) -> u32 {
+    support::fold(n as u64, 7)[0].len() as u32
+}
+
+/// Computes every KPI for a month `times` times; returns the number of reports.
+#[no_mangle]
+pub extern "C" fn bench_month_kpis(times: u32) -> u32 {
+    let days = support::month_of_days(3000);
+    let mut history = Rollup::new();
+    days.iter().for_each(|d| history.merge(d));
+    (0..times)
+        .map(|_| support::month_kpis(&days, &history).len() as u32)
+        .sum()
+}
+
+/// Merges 365 daily rollups `times` times; returns the cells of the result.
+#[no_mangle]
+pub extern "C" fn bench_merge_year(times: u32) -> u32 {
+    let month = support::month_of_days(3000);
+    let year: Vec<Rollup> = (0..365).map(|i| month[i % 31].clone()).collect();
+    (0..times)
+        .map(|_| support::merge_year(&year).len() as u32)
+        .sum()
+}
+
+/// Builds the month's daily rollups only, to subtract setup time from the figures above.
+#[no_mangle]
+pub extern "C" fn bench_setup() -> u32 {
+    support::month_of_days(3000).len() as u32
+}
