@@ -103,17 +103,24 @@ pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
         None
     };
     let read_from = previous.map(|p| p.from).unwrap_or(period.from).to_string();
-    let families = all_families();
+    let mut families: Vec<Family> = Vec::new();
+    let mut stock_families: Vec<Family> = Vec::new();
+    for d in &defs {
+        for f in kpi::families(d.id) {
+            if !families.contains(f) {
+                families.push(*f);
+            }
+        }
+        for f in kpi::stock_families(d.id) {
+            if !stock_families.contains(f) {
+                stock_families.push(*f);
+            }
+        }
+    }
     let db = env.d1("DB")?;
-    let days = store::day_rollups(
-        &db,
-        &p.tenant.id,
-        &read_from,
-        &period.to.to_string(),
-        &families,
-    )
-    .await?;
-    let cur = merged(&days, &period.from.to_string(), &period.to.to_string());
+    let to = period.to.to_string();
+    let days = store::day_rollups(&db, &p.tenant.id, &read_from, &to, &families).await?;
+    let cur = merged(&days, &period.from.to_string(), &to);
     let prev = previous.map(|pp| merged(&days, &pp.from.to_string(), &pp.to.to_string()));
     let series: Vec<(String, Rollup)> = period
         .series()
@@ -125,14 +132,31 @@ pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
             )
         })
         .collect();
+    // Stocks (backlog, MRR, customers…) are the sum of every day up to the period's end.
+    let to_date = if stock_families.is_empty() {
+        None
+    } else {
+        let all = store::day_rollups(&db, &p.tenant.id, "0000-00-00", &to, &stock_families).await?;
+        Some(all.values().fold(Rollup::new(), |mut acc, r| {
+            acc.merge(r);
+            acc
+        }))
+    };
     let opts = ReportOptions {
         lang,
         segment,
+        period: Some(period),
         ..Default::default()
+    };
+    let inputs = kpi::Inputs {
+        period: &cur,
+        previous: prev.as_ref(),
+        series: &series,
+        to_date: to_date.as_ref(),
     };
     let kpis: Vec<_> = defs
         .iter()
-        .map(|d| kpi::report(d, &cur, prev.as_ref(), &series, &opts))
+        .map(|d| kpi::report_with(d, &inputs, &opts))
         .collect();
     http::json(
         200,
@@ -143,17 +167,6 @@ pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
             "kpis": kpis,
         }),
     )
-}
-
-fn all_families() -> Vec<Family> {
-    vec![
-        Family::Nps,
-        Family::Csat5,
-        Family::Csat10,
-        Family::Ces,
-        Family::Comments,
-        Family::LinksIssued,
-    ]
 }
 
 /// `GET /v1/kpis/catalog`: every KPI id with labels, unit, direction and default target.
