@@ -174,7 +174,7 @@ pub async fn require_reader(
         "Send a key as `Authorization: Bearer …` or `key=`.",
     ))?;
     let p = resolve(env, &key).await?;
-    let origin = req.headers().get("origin").ok().flatten();
+    let origin = page_origin(req);
     if p.kind == KeyKind::Publishable {
         let allowed = origin
             .as_deref()
@@ -187,6 +187,25 @@ pub async fn require_reader(
         }
     }
     Ok((p, origin))
+}
+
+/// The origin of the page that made a request: the `Origin` header, or else the origin of
+/// the `Referer` (browsers omit `Origin` on same-origin GETs, such as a widget on the
+/// worker's own demo page).
+pub fn page_origin(req: &Request) -> Option<String> {
+    let headers = req.headers();
+    if let Ok(Some(o)) = headers.get("origin") {
+        if o != "null" {
+            return Some(o);
+        }
+    }
+    let referer = headers.get("referer").ok().flatten()?;
+    let scheme_end = referer.find("://")? + 3;
+    let end = referer[scheme_end..]
+        .find('/')
+        .map(|i| scheme_end + i)
+        .unwrap_or(referer.len());
+    Some(referer[..end].to_string())
 }
 
 /// The admin token (worker secret `ADMIN_TOKEN`) must be presented.

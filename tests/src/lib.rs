@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 
 /// Base URL of the worker under test.
 pub fn base() -> String {
-    std::env::var("KPI_TEST_URL").expect("KPI_TEST_URL is not set: run the tests with `cargo xtask test`")
+    std::env::var("KPI_TEST_URL")
+        .expect("KPI_TEST_URL is not set: run the tests with `cargo xtask test`")
 }
 
 /// The worker's admin token.
@@ -35,22 +36,40 @@ impl Reply {
 
     /// A header's value.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// The error code of a JSON error body.
     pub fn error_code(&self) -> String {
-        self.json()["error"]["code"].as_str().unwrap_or("").to_string()
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
     }
 }
 
 fn agent() -> ureq::Agent {
-    ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).redirects(0).build()
+    ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(30))
+        .redirects(0)
+        .build()
 }
 
 /// Sends a request; `body` is sent as is with `content_type`.
-pub fn request(method: &str, path: &str, headers: &[(&str, &str)], body: Option<(&str, &str)>) -> Reply {
-    let url = if path.starts_with("http") { path.to_string() } else { format!("{}{path}", base()) };
+pub fn request(
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<(&str, &str)>,
+) -> Reply {
+    let url = if path.starts_with("http") {
+        path.to_string()
+    } else {
+        format!("{}{path}", base())
+    };
     let mut req = agent().request(method, &url);
     for (k, v) in headers {
         req = req.set(k, v);
@@ -71,14 +90,23 @@ pub fn request(method: &str, path: &str, headers: &[(&str, &str)], body: Option<
         .filter_map(|n| resp.header(&n).map(|v| (n.clone(), v.to_string())))
         .collect();
     let text = resp.into_string().unwrap_or_default();
-    Reply { status, headers, text }
+    Reply {
+        status,
+        headers,
+        text,
+    }
 }
 
 /// POSTs JSON with a bearer token.
 pub fn post_json(path: &str, bearer: Option<&str>, body: &Value) -> Reply {
     let auth = bearer.map(|b| format!("Bearer {b}"));
     let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("authorization", a.as_str())).collect();
-    request("POST", path, &headers, Some(("application/json", &body.to_string())))
+    request(
+        "POST",
+        path,
+        &headers,
+        Some(("application/json", &body.to_string())),
+    )
 }
 
 /// A tenant created for one test: its id and keys.
@@ -97,8 +125,15 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// A fresh unique slug starting with `prefix`.
 pub fn unique_id(prefix: &str) -> String {
-    let t = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros()).unwrap_or(0);
-    format!("{prefix}-{:x}-{}", t % 0xffff_ffff, COUNTER.fetch_add(1, Ordering::Relaxed))
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros())
+        .unwrap_or(0);
+    format!(
+        "{prefix}-{:x}-{}",
+        t % 0xffff_ffff,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// Creates a tenant with one allowed origin.
@@ -159,7 +194,9 @@ pub fn answer_form(token: &str, score: i64, comment: Option<&str>) -> Reply {
         let enc: String = c
             .bytes()
             .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
                 _ => format!("%{b:02X}"),
             })
             .collect();
@@ -177,7 +214,8 @@ pub fn answer_form(token: &str, score: i64, comment: Option<&str>) -> Reply {
 pub fn sign_token(claims: &Value) -> String {
     use base64::Engine;
     use hmac::{Hmac, Mac};
-    let master = std::env::var("KPI_LINK_SECRET").expect("KPI_LINK_SECRET is not set: run `cargo xtask test`");
+    let master = std::env::var("KPI_LINK_SECRET")
+        .expect("KPI_LINK_SECRET is not set: run `cargo xtask test`");
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let tenant = claims["t"].as_str().unwrap();
     let mut k = <Hmac<sha2::Sha256>>::new_from_slice(master.as_bytes()).unwrap();

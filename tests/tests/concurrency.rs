@@ -12,23 +12,40 @@ fn fifty_concurrent_answers_to_one_link_make_one_response() {
             let tok = tok.clone();
             std::thread::spawn(move || {
                 let score = if i % 2 == 0 { 10 } else { 0 };
-                post_json("/v1/responses", None, &json!({"token": tok, "score": score})).status
+                post_json(
+                    "/v1/responses",
+                    None,
+                    &json!({"token": tok, "score": score}),
+                )
+                .status
             })
         })
         .collect();
     let statuses: Vec<u16> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-    assert!(statuses.iter().all(|s| *s == 200 || *s == 201), "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "exactly one creation: {statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 201),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "exactly one creation: {statuses:?}"
+    );
     let nps = t.nps_now();
     assert_eq!(nps["n"], 1, "{nps}");
     let b = &nps["breakdown"];
-    assert_eq!(b["promoters"].as_u64().unwrap() + b["detractors"].as_u64().unwrap(), 1);
+    assert_eq!(
+        b["promoters"].as_u64().unwrap() + b["detractors"].as_u64().unwrap(),
+        1
+    );
 }
 
 #[test]
 fn concurrent_answers_to_distinct_links_are_all_counted() {
     let t = new_tenant("many");
-    let tokens: Vec<String> = (0..40).map(|_| t.mint(json!({}))["token"].as_str().unwrap().to_string()).collect();
+    let tokens: Vec<String> = (0..40)
+        .map(|_| t.mint(json!({}))["token"].as_str().unwrap().to_string())
+        .collect();
     let handles: Vec<_> = tokens
         .into_iter()
         .enumerate()
@@ -72,7 +89,10 @@ fn imported_history_lands_on_its_own_days_and_reimport_changes_nothing() {
     assert_eq!(nps["segments"]["email"]["value"].as_f64(), Some(-100.0));
     let after_2038 = t.kpis("metrics=nps&period=year&at=2041");
     assert_eq!(after_2038["kpis"][0]["n"], 1);
-    let bad = post_json("/v1/responses/import", Some(&t.secret_key),
-        &json!({"responses": [{"id": "z", "survey": "nps", "score": 12, "at": 0}]}));
+    let bad = post_json(
+        "/v1/responses/import",
+        Some(&t.secret_key),
+        &json!({"responses": [{"id": "z", "survey": "nps", "score": 12, "at": 0}]}),
+    );
     assert_eq!(bad.status, 422);
 }

@@ -23,12 +23,25 @@ fn forged_and_altered_tokens_are_401() {
         format!("{payload}"),
     ] {
         let r = post_json("/v1/responses", None, &json!({"token": bad, "score": 9}));
-        assert_eq!((r.status, r.error_code().as_str()), (401, "invalid_token"), "{bad}: {}", r.text);
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (401, "invalid_token"),
+            "{bad}: {}",
+            r.text
+        );
     }
     // A token signed with some other secret for this very tenant.
-    let claims = json!({"v":1,"t":t.id,"k":"nps","s":10,"l":"x1","c":"email","g":"en","e":far_future()});
-    let (p2, _) = sign_token(&claims).split_once('.').map(|(a, b)| (a.to_string(), b.to_string())).unwrap();
-    let r = post_json("/v1/responses", None, &json!({"token": format!("{p2}.{sig}"), "score": 9}));
+    let claims =
+        json!({"v":1,"t":t.id,"k":"nps","s":10,"l":"x1","c":"email","g":"en","e":far_future()});
+    let (p2, _) = sign_token(&claims)
+        .split_once('.')
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .unwrap();
+    let r = post_json(
+        "/v1/responses",
+        None,
+        &json!({"token": format!("{p2}.{sig}"), "score": 9}),
+    );
     assert_eq!(r.status, 401);
     assert_eq!(t.nps_now()["n"], 0);
 }
@@ -41,7 +54,8 @@ fn a_token_moved_to_another_tenant_is_401() {
     let (payload, sig) = tok.split_once('.').unwrap();
     use base64::Engine;
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let mut claims: serde_json::Value = serde_json::from_slice(&b64.decode(payload).unwrap()).unwrap();
+    let mut claims: serde_json::Value =
+        serde_json::from_slice(&b64.decode(payload).unwrap()).unwrap();
     claims["t"] = json!(b.id);
     let moved = format!("{}.{sig}", b64.encode(claims.to_string()));
     let r = post_json("/v1/responses", None, &json!({"token": moved, "score": 10}));
@@ -55,14 +69,29 @@ fn expired_links_are_410_and_record_nothing() {
     let claims = json!({"v":1,"t":t.id,"k":"nps","s":10,"l":"old-link","c":"email","g":"en","e":1_000_000_000});
     let tok = sign_token(&claims);
     let r = post_json("/v1/responses", None, &json!({"token": tok, "score": 9}));
-    assert_eq!((r.status, r.error_code().as_str()), (410, "link_expired"), "{}", r.text);
-    let page = request("GET", &format!("/s/{tok}"), &[("accept", "text/html")], None);
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (410, "link_expired"),
+        "{}",
+        r.text
+    );
+    let page = request(
+        "GET",
+        &format!("/s/{tok}"),
+        &[("accept", "text/html")],
+        None,
+    );
     assert_eq!(page.status, 410);
     assert!(page.text.contains("hết hạn") || page.text.contains("expired"));
     assert_eq!(answer_form(&tok, 9, None).status, 410);
     // The same claims, unexpired, are accepted: the signature scheme is the worker's.
-    let fresh = sign_token(&json!({"v":1,"t":t.id,"k":"nps","s":10,"l":"new-link","c":"email","g":"en","e":far_future()}));
-    assert_eq!(post_json("/v1/responses", None, &json!({"token": fresh, "score": 9})).status, 201);
+    let fresh = sign_token(
+        &json!({"v":1,"t":t.id,"k":"nps","s":10,"l":"new-link","c":"email","g":"en","e":far_future()}),
+    );
+    assert_eq!(
+        post_json("/v1/responses", None, &json!({"token": fresh, "score": 9})).status,
+        201
+    );
 }
 
 #[test]
@@ -71,21 +100,49 @@ fn keys_in_the_wrong_place_are_refused() {
     let body = json!({"survey": "nps"});
     let r = post_json("/v1/survey-links", None, &body);
     assert_eq!((r.status, r.error_code().as_str()), (401, "unauthorized"));
-    let r = post_json("/v1/survey-links", Some("sk_notarealkeyatallnotarealkeyatallnotareal"), &body);
+    let r = post_json(
+        "/v1/survey-links",
+        Some("sk_notarealkeyatallnotarealkeyatallnotareal"),
+        &body,
+    );
     assert_eq!(r.status, 401);
     let r = post_json("/v1/survey-links", Some(&t.publishable_key), &body);
-    assert_eq!((r.status, r.error_code().as_str()), (403, "forbidden"), "publishable key on a secret route");
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (403, "forbidden"),
+        "publishable key on a secret route"
+    );
     // Publishable key: only from an allowed origin.
     let path = format!("/v1/kpis?metrics=nps&key={}", t.publishable_key);
     let r = request("GET", &path, &[("origin", "https://evil.example")], None);
     assert_eq!(r.status, 403);
-    assert_eq!(r.header("access-control-allow-origin"), Some("https://evil.example"), "readable error for the widget");
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://evil.example"),
+        "readable error for the widget"
+    );
     assert_eq!(request("GET", &path, &[], None).status, 403);
+    // Browsers omit Origin on same-origin GETs; the Referer's origin stands in for it.
+    let page = format!("{}/crm/customers?id=1", t.origin);
+    assert_eq!(
+        request("GET", &path, &[("referer", &page)], None).status,
+        200
+    );
+    let r = request("GET", &path, &[("referer", "https://evil.example/x")], None);
+    assert_eq!(r.status, 403);
     let ok = request("GET", &path, &[("origin", &t.origin)], None);
     assert_eq!(ok.status, 200);
-    assert_eq!(ok.header("access-control-allow-origin"), Some(t.origin.as_str()));
+    assert_eq!(
+        ok.header("access-control-allow-origin"),
+        Some(t.origin.as_str())
+    );
     // Secret key reads from a server, no origin needed.
-    let r = request("GET", "/v1/kpis?metrics=nps", &[("authorization", &format!("Bearer {}", t.secret_key))], None);
+    let r = request(
+        "GET",
+        "/v1/kpis?metrics=nps",
+        &[("authorization", &format!("Bearer {}", t.secret_key))],
+        None,
+    );
     assert_eq!(r.status, 200, "{}", r.text);
 }
 
@@ -93,12 +150,19 @@ fn keys_in_the_wrong_place_are_refused() {
 fn admin_route_needs_the_admin_token_and_validates() {
     let body = json!({"id": unique_id("adm"), "name": "X"});
     assert_eq!(post_json("/admin/tenants", None, &body).status, 401);
-    assert_eq!(post_json("/admin/tenants", Some("wrong-token-wrong-token"), &body).status, 401);
+    assert_eq!(
+        post_json("/admin/tenants", Some("wrong-token-wrong-token"), &body).status,
+        401
+    );
     let admin = admin_token();
     assert_eq!(post_json("/admin/tenants", Some(&admin), &body).status, 201);
     assert_eq!(post_json("/admin/tenants", Some(&admin), &body).status, 409);
     for bad_id in ["AB", "Has Spaces", "x", "-leading"] {
-        let r = post_json("/admin/tenants", Some(&admin), &json!({"id": bad_id, "name": "X"}));
+        let r = post_json(
+            "/admin/tenants",
+            Some(&admin),
+            &json!({"id": bad_id, "name": "X"}),
+        );
         assert_eq!(r.status, 422, "{bad_id}");
     }
 }
@@ -107,20 +171,51 @@ fn admin_route_needs_the_admin_token_and_validates() {
 fn malformed_bodies_methods_and_routes() {
     let t = new_tenant("malformed");
     let auth = format!("Bearer {}", t.secret_key);
-    let r = request("POST", "/v1/survey-links", &[("authorization", &auth)], Some(("application/json", "{not json")));
+    let r = request(
+        "POST",
+        "/v1/survey-links",
+        &[("authorization", &auth)],
+        Some(("application/json", "{not json")),
+    );
     assert_eq!((r.status, r.error_code().as_str()), (400, "malformed"));
-    let r = request("POST", "/v1/survey-links", &[("authorization", &auth)], Some(("text/plain", "{}")));
+    let r = request(
+        "POST",
+        "/v1/survey-links",
+        &[("authorization", &auth)],
+        Some(("text/plain", "{}")),
+    );
     assert_eq!(r.status, 415);
-    let big = format!("{{\"survey\":\"nps\",\"respondent\":\"{}\"}}", "x".repeat(70 * 1024));
-    let r = request("POST", "/v1/survey-links", &[("authorization", &auth)], Some(("application/json", &big)));
+    let big = format!(
+        "{{\"survey\":\"nps\",\"respondent\":\"{}\"}}",
+        "x".repeat(70 * 1024)
+    );
+    let r = request(
+        "POST",
+        "/v1/survey-links",
+        &[("authorization", &auth)],
+        Some(("application/json", &big)),
+    );
     assert_eq!(r.status, 413);
     assert_eq!(request("DELETE", "/v1/kpis", &[], None).status, 405);
     let r = request("GET", "/nope", &[], None);
     assert_eq!((r.status, r.error_code().as_str()), (404, "not_found"));
-    let r = post_json("/v1/survey-links", Some(&t.secret_key), &json!({"survey": "nps", "count": 1001}));
+    let r = post_json(
+        "/v1/survey-links",
+        Some(&t.secret_key),
+        &json!({"survey": "nps", "count": 1001}),
+    );
     assert_eq!(r.status, 422);
-    let r = post_json("/v1/survey-links", Some(&t.secret_key), &json!({"survey": "csat", "scale": 7}));
+    let r = post_json(
+        "/v1/survey-links",
+        Some(&t.secret_key),
+        &json!({"survey": "csat", "scale": 7}),
+    );
     assert_eq!(r.status, 422);
-    let r = request("GET", &format!("/v1/kpis?metrics=nope&key={}", t.publishable_key), &[("origin", &t.origin)], None);
+    let r = request(
+        "GET",
+        &format!("/v1/kpis?metrics=nope&key={}", t.publishable_key),
+        &[("origin", &t.origin)],
+        None,
+    );
     assert_eq!(r.status, 422, "unknown KPI id");
 }

@@ -23,10 +23,19 @@ fn nps_from_form_answers_equals_the_answers_given() {
     let nps = t.nps_now();
     assert_eq!(nps["n"], 6);
     assert_eq!(nps["value"].as_f64(), Some(16.7));
-    assert_eq!(nps["breakdown"], json!({"promoters": 3, "passives": 1, "detractors": 2}));
+    assert_eq!(
+        nps["breakdown"],
+        json!({"promoters": 3, "passives": 1, "detractors": 2})
+    );
     assert_eq!(nps["insufficient_sample"], true);
     assert_eq!(nps["unit"], "score");
-    assert_eq!((nps["target"]["min"].as_f64(), nps["target"]["goal"].as_f64()), (Some(0.0), Some(50.0)));
+    assert_eq!(
+        (
+            nps["target"]["min"].as_f64(),
+            nps["target"]["goal"].as_f64()
+        ),
+        (Some(0.0), Some(50.0))
+    );
     assert_eq!(nps["status"], "at_risk");
 }
 
@@ -51,10 +60,16 @@ fn resubmitting_a_token_changes_the_score_not_the_count() {
 fn a_get_never_records_even_with_a_score() {
     let t = new_tenant("scanner");
     let link = t.mint(json!({}));
-    for url in [link["url"].as_str().unwrap(), link["score_urls"]["3"].as_str().unwrap()] {
+    for url in [
+        link["url"].as_str().unwrap(),
+        link["score_urls"]["3"].as_str().unwrap(),
+    ] {
         let r = request("GET", url, &[("accept", "text/html")], None);
         assert_eq!(r.status, 200);
-        assert!(r.header("content-type").unwrap_or("").starts_with("text/html"));
+        assert!(r
+            .header("content-type")
+            .unwrap_or("")
+            .starts_with("text/html"));
     }
     assert_eq!(t.nps_now()["n"], 0);
     assert_eq!(t.nps_now()["value"], serde_json::Value::Null);
@@ -64,14 +79,23 @@ fn a_get_never_records_even_with_a_score() {
 fn one_click_page_preselects_and_submits_with_a_nonce_script() {
     let t = new_tenant("oneclick");
     let link = t.mint(json!({"lang": "vi"}));
-    let r = request("GET", link["score_urls"]["9"].as_str().unwrap(), &[("accept", "text/html")], None);
+    let r = request(
+        "GET",
+        link["score_urls"]["9"].as_str().unwrap(),
+        &[("accept", "text/html")],
+        None,
+    );
     assert_eq!(r.status, 200);
     assert!(r.text.contains("name=\"score\" value=\"9\""));
     assert!(r.text.contains("<html lang=\"vi\">"));
     let csp = r.header("content-security-policy").unwrap();
     assert!(csp.contains("script-src 'nonce-"), "{csp}");
     assert!(!csp.contains("unsafe-inline"));
-    assert!(r.text.len() < 8 * 1024, "the page weighs {} bytes", r.text.len());
+    assert!(
+        r.text.len() < 8 * 1024,
+        "the page weighs {} bytes",
+        r.text.len()
+    );
 }
 
 #[test]
@@ -80,7 +104,12 @@ fn json_answers_record_and_scores_off_the_scale_are_422() {
     let link = t.mint(json!({"survey": "csat", "scale": 5}));
     let tok = link["token"].as_str().unwrap();
     let r = post_json("/v1/responses", None, &json!({"token": tok, "score": 6}));
-    assert_eq!((r.status, r.error_code().as_str()), (422, "invalid"), "{}", r.text);
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (422, "invalid"),
+        "{}",
+        r.text
+    );
     let r = post_json("/v1/responses", None, &json!({"token": tok, "score": 0}));
     assert_eq!(r.status, 422);
     let r = post_json("/v1/responses", None, &json!({"token": tok, "score": 5}));
