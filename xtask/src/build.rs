@@ -127,12 +127,15 @@ pub fn widget(t: &Tools) -> Result<Vec<PathBuf>> {
             "wasm32-unknown-unknown",
         ]),
     )?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| r.join("target"));
     let bindgen_dir = r.join("target/widget-bindgen");
     let _ = std::fs::remove_dir_all(&bindgen_dir);
     sh::run(
         "wasm-bindgen --target web (widget)",
         Command::new(&t.wasm_bindgen)
-            .arg(r.join("target/wasm32-unknown-unknown/release/web_widget.wasm"))
+            .arg(target.join("wasm32-unknown-unknown/release/web_widget.wasm"))
             .args([
                 "--target",
                 "web",

@@ -22,7 +22,15 @@ pub fn test() -> Result<()> {
         "native unit and property tests (kpi-core, edge-worker, xtask)",
         // The widget's logic is kpi-core's; its view is tested in Chromium, so leptos is
         // never built natively.
-        Command::new("cargo").args(["test", "--package", "kpi-core", "--package", "edge-worker", "--package", "xtask"]),
+        Command::new("cargo").args([
+            "test",
+            "--package",
+            "kpi-core",
+            "--package",
+            "edge-worker",
+            "--package",
+            "xtask",
+        ]),
     )?;
     sh::run(
         "kpi-core for wasm32 without std",
