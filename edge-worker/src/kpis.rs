@@ -16,7 +16,7 @@ use crate::store;
 
 const MAX_RANGE_DAYS: i64 = 366 * 3;
 
-fn merged<'a>(days: &'a BTreeMap<String, Rollup>, from: &str, to: &str) -> Rollup {
+fn merged(days: &BTreeMap<String, Rollup>, from: &str, to: &str) -> Rollup {
     let mut r = Rollup::new();
     for (_, day) in days.range::<str, _>((
         std::ops::Bound::Included(from),

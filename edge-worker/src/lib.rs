@@ -8,6 +8,7 @@ use worker::{event, Context, Env, Method, Request, Response};
 mod auth;
 mod demo;
 mod error;
+mod events;
 mod http;
 mod kpis;
 mod log;
@@ -15,6 +16,7 @@ mod page;
 mod store;
 mod surveys;
 mod tenants;
+mod tickets;
 mod token;
 
 use error::{ApiError, ApiResult};
@@ -38,6 +40,8 @@ async fn route(req: Request, env: &Env) -> ApiResult<Response> {
         ("/v1/survey-links", Method::Post) => surveys::mint(req, env).await,
         ("/v1/responses", Method::Post) => surveys::submit_json(req, env).await,
         ("/v1/responses/import", Method::Post) => surveys::import(req, env).await,
+        ("/v1/tickets", Method::Post) => tickets::ingest(req, env).await,
+        ("/v1/events", Method::Post) => events::ingest(req, env).await,
         ("/v1/kpis", Method::Get) => kpis::get(req, env).await,
         ("/v1/kpis/catalog", Method::Get) => kpis::catalog(),
         (p, Method::Options) if cors_route(p) => preflight(&req),
@@ -51,6 +55,8 @@ async fn route(req: Request, env: &Env) -> ApiResult<Response> {
             | "/v1/survey-links"
             | "/v1/responses"
             | "/v1/responses/import"
+            | "/v1/tickets"
+            | "/v1/events"
             | "/v1/kpis"
             | "/v1/kpis/catalog",
             _,

@@ -58,6 +58,60 @@ pub fn apply_stored(
         .bind(&[JsValue::from_str(tenant), JsValue::from_str(key)])?)
 }
 
+/// Like [`apply_stored`], but only for the row whose `guard_col` equals `guard`: a write
+/// guarded by a per-write random revision retracts or adds exactly the row version it read
+/// or wrote, and nothing when a concurrent write got there first.
+#[allow(clippy::too_many_arguments)]
+pub fn apply_stored_guarded(
+    db: &D1Database,
+    table: &str,
+    key_col: &str,
+    guard_col: &str,
+    sign: i32,
+    tenant: &str,
+    key: &str,
+    guard: &str,
+) -> ApiResult<D1PreparedStatement> {
+    let sql = format!(
+        "INSERT INTO rollup_cells (tenant_id, day, family, dim, segment, key, n, sum) \
+         SELECT r.tenant_id, r.day, j.value->>0, j.value->>1, j.value->>2, j.value->>3, \
+                {sign} * (j.value->>4), {sign} * (j.value->>5) \
+         FROM {table} r, json_each(r.contrib) j \
+         WHERE r.tenant_id = ?1 AND r.{key_col} = ?2 AND r.{guard_col} = ?3 \
+         ON CONFLICT (tenant_id, day, family, dim, segment, key) \
+         DO UPDATE SET n = n + excluded.n, sum = sum + excluded.sum"
+    );
+    Ok(db.prepare(sql).bind(&[
+        JsValue::from_str(tenant),
+        JsValue::from_str(key),
+        JsValue::from_str(guard),
+    ])?)
+}
+
+/// SQL adding the contributions of every row of `table` whose `batch_col` is `batch`, summed
+/// per counter: the rows one request inserted (rows it did not insert keep another token).
+pub fn apply_batch(
+    db: &D1Database,
+    table: &str,
+    batch_col: &str,
+    tenant: &str,
+    batch: &str,
+) -> ApiResult<D1PreparedStatement> {
+    let sql = format!(
+        "INSERT INTO rollup_cells (tenant_id, day, family, dim, segment, key, n, sum) \
+         SELECT r.tenant_id, r.day, j.value->>0, j.value->>1, j.value->>2, j.value->>3, \
+                sum(j.value->>4), sum(j.value->>5) \
+         FROM {table} r, json_each(r.contrib) j \
+         WHERE r.{batch_col} = ?2 AND r.tenant_id = ?1 \
+         GROUP BY r.tenant_id, r.day, j.value->>0, j.value->>1, j.value->>2, j.value->>3 \
+         ON CONFLICT (tenant_id, day, family, dim, segment, key) \
+         DO UPDATE SET n = n + excluded.n, sum = sum + excluded.sum"
+    );
+    Ok(db
+        .prepare(sql)
+        .bind(&[JsValue::from_str(tenant), JsValue::from_str(batch)])?)
+}
+
 /// SQL adding `cells` to day `day` directly (facts without a raw row, such as links issued).
 pub fn add_cells(
     db: &D1Database,

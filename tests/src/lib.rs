@@ -181,6 +181,27 @@ impl Tenant {
         r.json()
     }
 
+    /// POSTs JSON to `path` with the secret key.
+    pub fn post(&self, path: &str, body: &Value) -> Reply {
+        post_json(path, Some(&self.secret_key), body)
+    }
+
+    /// POSTs `body` as `content_type` to `path` with the secret key.
+    pub fn post_raw(&self, path: &str, content_type: &str, body: &str) -> Reply {
+        let auth = format!("Bearer {}", self.secret_key);
+        request(
+            "POST",
+            path,
+            &[("authorization", &auth)],
+            Some((content_type, body)),
+        )
+    }
+
+    /// The KPI object `id` of `GET /v1/kpis?metrics=<id>&<query>`.
+    pub fn kpi(&self, id: &str, query: &str) -> Value {
+        self.kpis(&format!("metrics={id}&{query}"))["kpis"][0].clone()
+    }
+
     /// The NPS KPI object for the current month (all answers of a test land today).
     pub fn nps_now(&self) -> Value {
         self.kpis("metrics=nps&period=month")["kpis"][0].clone()
@@ -225,4 +246,16 @@ pub fn sign_token(claims: &Value) -> String {
     let mut mac = <Hmac<sha2::Sha256>>::new_from_slice(&key).unwrap();
     mac.update(payload.as_bytes());
     format!("{payload}.{}", b64.encode(mac.finalize().into_bytes()))
+}
+
+/// Asserts that a JSON number is within `rel` (relative) of `expected`.
+pub fn assert_near(actual: &Value, expected: f64, rel: f64, what: &str) {
+    let a = actual
+        .as_f64()
+        .unwrap_or_else(|| panic!("{what}: not a number: {actual}"));
+    assert!(
+        (a - expected).abs() <= expected.abs() * rel,
+        "{what}: {a} is not within {:.1} % of {expected}",
+        rel * 100.0
+    );
 }

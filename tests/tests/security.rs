@@ -20,7 +20,7 @@ fn forged_and_altered_tokens_are_401() {
         format!("{payload}.{altered_sig}"),
         format!("{}x.{sig}", payload),
         "not-a-token".to_string(),
-        format!("{payload}"),
+        payload.to_string(),
     ] {
         let r = post_json("/v1/responses", None, &json!({"token": bad, "score": 9}));
         assert_eq!(

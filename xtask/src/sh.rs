@@ -8,7 +8,13 @@ pub type Result<T> = std::result::Result<T, String>;
 
 /// The repository root (the workspace of this xtask).
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    // `cargo run` sets CARGO_MANIFEST_DIR at run time too. Prefer it: worktrees sharing one
+    // CARGO_TARGET_DIR also share the uplifted `target/debug/xtask`, whose compile-time path
+    // may be another worktree's.
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    Path::new(&dir)
         .parent()
         .expect("xtask lives in the workspace")
         .to_path_buf()

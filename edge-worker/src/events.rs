@@ -1,0 +1,168 @@
+//! `POST /v1/events`: CRM events as a JSON array or NDJSON, validated by `kpi_core::event`,
+//! stored once per `(tenant, id)`. Owns parsing, the per-event report and the idempotent
+//! write; not what an event means (kpi-core) nor how counters are stored (`store`).
+//!
+//! Idempotency without a read: one D1 batch inserts every valid event with `ON CONFLICT DO
+//! NOTHING`, stamping the rows it inserts with a random per-request token, then adds to the
+//! rollups the contributions of exactly the rows carrying that token. A replayed or concurrent
+//! duplicate inserts nothing, so it adds nothing; the insert's `changes` tell stored from
+//! duplicate.
+use kpi_core::fact::check_text;
+use kpi_core::{Event, RawEvent};
+use serde_json::{json, Value};
+use wasm_bindgen::JsValue;
+use worker::{Env, Request, Response};
+
+use crate::auth;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{self, b64url, body_bytes, media_type, query_pairs, random_bytes};
+use crate::store;
+
+/// Events per request.
+const MAX_EVENTS: usize = 1000;
+/// Events per insert statement (its one JSON parameter stays well under D1's 2 MB).
+const PER_INSERT: usize = 250;
+
+/// An event ready to insert: the row's fields as one JSON object.
+fn row(raw_json: &Value, id: &str, ev: &Event) -> Value {
+    json!({
+        "id": id,
+        "type": raw_json.get("type").and_then(Value::as_str).unwrap_or(""),
+        "at": ev.at_ms,
+        "day": ev.day.to_string(),
+        "body": raw_json.to_string(),
+        "contrib": store::encode_contrib(&ev.contributions()),
+    })
+}
+
+/// Validates one event: its id and its type's fields.
+fn validate(v: &Value, tz: kpi_core::period::TimeZone) -> Result<(String, Event), String> {
+    let raw: RawEvent =
+        serde_json::from_value(v.clone()).map_err(|e| format!("invalid event: {e}"))?;
+    let id = raw
+        .id
+        .as_deref()
+        .ok_or_else(|| "missing field `id`".to_string())?;
+    let id = check_text("id", id).map_err(|e| e.to_string())?;
+    let ev = Event::from_wire(&raw, tz).map_err(|e| e.to_string())?;
+    Ok((id, ev))
+}
+
+/// The events of a body: a JSON array (or `{"events": [...]}`), or NDJSON, one per line.
+/// A line of NDJSON that is not JSON is that event's error, not the request's.
+fn parse_body(bytes: &[u8], ndjson: bool) -> ApiResult<Vec<Result<Value, String>>> {
+    if ndjson {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| ApiError::Malformed("the body is not UTF-8".into()))?;
+        return Ok(text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_str(l).map_err(|e| format!("invalid JSON: {e}")))
+            .collect());
+    }
+    let body: Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::Malformed(format!("invalid JSON: {e}")))?;
+    match body {
+        Value::Array(a) => Ok(a.into_iter().map(Ok).collect()),
+        Value::Object(mut o) => match o.remove("events") {
+            Some(Value::Array(a)) => Ok(a.into_iter().map(Ok).collect()),
+            _ => Err(ApiError::Malformed(
+                "send a JSON array of events, or NDJSON".into(),
+            )),
+        },
+        _ => Err(ApiError::Malformed(
+            "send a JSON array of events, or NDJSON".into(),
+        )),
+    }
+}
+
+/// `POST /v1/events` (secret key): up to 1000 events; replies with how many were stored, how
+/// many were duplicates (an id already stored), and which were rejected and why.
+pub async fn ingest(mut req: Request, env: &Env) -> ApiResult<Response> {
+    let pairs = query_pairs(&req);
+    let p = auth::require_secret(env, &req, &pairs).await?;
+    let ndjson = match media_type(&req).as_str() {
+        "application/json" => false,
+        "application/x-ndjson" | "application/jsonl" => true,
+        _ => {
+            return Err(ApiError::UnsupportedMediaType(
+                "Send events as application/json (an array) or application/x-ndjson.",
+            ))
+        }
+    };
+    let bytes = body_bytes(&mut req, http::BATCH_LIMIT).await?;
+    let items = parse_body(&bytes, ndjson)?;
+    if items.len() > MAX_EVENTS {
+        return Err(ApiError::Invalid(format!(
+            "send at most {MAX_EVENTS} events a request"
+        )));
+    }
+    let tz = p.tenant.tz();
+    let mut rows = Vec::with_capacity(items.len());
+    let mut rejected = Vec::new();
+    for (i, item) in items.into_iter().enumerate() {
+        let id = item
+            .as_ref()
+            .ok()
+            .and_then(|v| v.get("id"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        match item.and_then(|v| validate(&v, tz).map(|(id, ev)| row(&v, &id, &ev))) {
+            Ok(r) => rows.push(r),
+            Err(e) => rejected.push(json!({"index": i, "id": id, "error": e})),
+        }
+    }
+    let mut stored = 0usize;
+    if !rows.is_empty() {
+        let db = env.d1("DB")?;
+        let tenant = JsValue::from_str(&p.tenant.id);
+        let token_s = b64url(&random_bytes::<16>()?);
+        let token = JsValue::from_str(&token_s);
+        let mut stmts = Vec::new();
+        for chunk in rows.chunks(PER_INSERT) {
+            let payload = Value::Array(chunk.to_vec()).to_string();
+            stmts.push(
+                db.prepare(
+                    "INSERT INTO events (tenant_id, id, type, at, day, body, contrib, batch) \
+                     SELECT ?1, j.value->>'id', j.value->>'type', CAST(j.value->>'at' AS REAL), \
+                            j.value->>'day', j.value->>'body', j.value->>'contrib', ?3 \
+                     FROM json_each(?2) j WHERE true \
+                     ON CONFLICT (tenant_id, id) DO NOTHING",
+                )
+                .bind(&[
+                    tenant.clone(),
+                    JsValue::from_str(&payload),
+                    token.clone(),
+                ])?,
+            );
+        }
+        let inserts = stmts.len();
+        stmts.push(store::apply_batch(
+            &db,
+            "events",
+            "batch",
+            &p.tenant.id,
+            &token_s,
+        )?);
+        let results = db.batch(stmts).await?;
+        stored = results
+            .iter()
+            .take(inserts)
+            .map(|r| r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0))
+            .sum();
+    }
+    let duplicates = rows.len().saturating_sub(stored);
+    crate::log::event(
+        "events_stored",
+        &[
+            ("tenant", &p.tenant.id),
+            ("stored", &stored.to_string()),
+            ("duplicates", &duplicates.to_string()),
+        ],
+    );
+    http::json(
+        200,
+        &json!({"stored": stored, "duplicates": duplicates, "rejected": rejected}),
+    )
+}
