@@ -212,5 +212,5 @@ export async function mount(element, { data, lang = '', theme = '' } = {}) {
   skeleton(box, 1);
   const m = await load();
   box.replaceChildren();
-  return m.mount_widget(box, { data: typeof data === 'string' ? data : JSON.stringify(data ?? {}), lang });
+  return m.mount_widget(box, { data: data ?? {}, lang });
 }

@@ -2,16 +2,15 @@
 //! Renders what the API (or the offline `data`) says; computes no KPI and decides no status.
 //! Every text, including labels that came over the network, reaches the DOM as a text node;
 //! nothing here sets `innerHTML` or a `style` attribute (a strict CSP forbids inline styles).
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kpi_core::kpi::{Direction, KpiReport, Lang, SeriesPoint};
+use kpi_core::kpi::{Direction, Lang};
 use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::{self, LoadError, Report};
+use crate::api::{self, Kpi, LoadError, Report};
 use crate::fmt;
 use crate::text::{texts, Texts};
 use crate::Config;
@@ -23,18 +22,17 @@ enum State {
     Failed(LoadError),
 }
 
-/// The whole widget for one configuration.
-pub fn widget(cfg: Config) -> impl IntoView {
+/// The whole widget for one configuration; `data` is the offline mode's report (or why it
+/// could not be read), `None` to fetch from the API.
+pub fn widget(cfg: Config, data: Option<Result<Report, LoadError>>) -> impl IntoView {
     let lang = cfg.lang;
     let t = texts(lang);
-    let online = cfg.data.is_none();
+    let online = data.is_none();
     let skeletons = cfg.metric_count();
     let refresh = cfg.refresh;
-    let state = RwSignal::new(match &cfg.data {
-        Some(d) => match api::parse(d) {
-            Ok(r) => State::Ready(Arc::new(r)),
-            Err(e) => State::Failed(e),
-        },
+    let state = RwSignal::new(match data {
+        Some(Ok(r)) => State::Ready(Arc::new(r)),
+        Some(Err(e)) => State::Failed(e),
         None => State::Loading,
     });
     let stale = RwSignal::new(false);
@@ -140,21 +138,42 @@ pub fn widget(cfg: Config) -> impl IntoView {
                         })
                 }}
             </div>
-            {move || match state.get() {
-                State::Loading => EitherOf3::A(skeleton(skeletons, t)),
-                State::Ready(r) => {
-                    EitherOf3::B(
-                        view! {
-                            <div class="tiles" part="tiles">
-                                {r.kpis.iter().map(|k| tile(k, lang)).collect::<Vec<_>>()}
-                            </div>
-                        },
-                    )
+            // Each new state replaces the whole body: a keyed list of one item whose key changes
+            // with every state only ever builds views, so no diffing ("rebuild") code for the
+            // tiles is compiled in; the tiles are few and a new answer changes most of them.
+            <For
+                each=move || {
+                    state.track();
+                    [next_key()]
                 }
-                State::Failed(e) => EitherOf3::C(failure(&e, t, online.then_some(move || load(true)))),
-            }}
+                key=|k| *k
+                let(_k)
+            >
+                {match state.get_untracked() {
+                    State::Loading => EitherOf3::A(skeleton(skeletons, t)),
+                    State::Ready(r) => {
+                        EitherOf3::B(
+                            view! {
+                                <div class="tiles" part="tiles">
+                                    {r.kpis.iter().map(|k| tile(k, lang)).collect::<Vec<_>>()}
+                                </div>
+                            },
+                        )
+                    }
+                    State::Failed(e) => {
+                        EitherOf3::C(failure(&e, t, online.then_some(move || load(true))))
+                    }
+                }}
+            </For>
         </div>
     }
+}
+
+/// A key never used before in this page.
+fn next_key() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 fn switcher(
@@ -237,7 +256,7 @@ fn failure(
     }
 }
 
-fn tile(r: &KpiReport, lang: Lang) -> impl IntoView {
+fn tile(r: &Kpi, lang: Lang) -> impl IntoView {
     let t = texts(lang);
     // The API always sends a label; looking one up here would pull the whole catalog in.
     let label = if r.label.is_empty() {
@@ -245,7 +264,7 @@ fn tile(r: &KpiReport, lang: Lang) -> impl IntoView {
     } else {
         r.label.clone()
     };
-    let m = &r.measure;
+    let m = r;
     let status = r.status.map(|s| {
         let (text, class, icon) = t.status(Some(s));
         view! {
@@ -334,7 +353,7 @@ fn tile(r: &KpiReport, lang: Lang) -> impl IntoView {
             {no_data}
             {delta}
             <p class="meta">{n} {p90} {interval} {insufficient}</p>
-            {nps_bar(&m.breakdown, t, lang)}
+            {nps_bar(m.breakdown, t, lang)}
             {sparkline(&r.series, t)}
         </div>
     }
@@ -350,9 +369,8 @@ fn raw(v: f64) -> String {
 }
 
 /// Detractors | passives | promoters as one stacked bar, widths as SVG attributes.
-fn nps_bar(b: &BTreeMap<String, u64>, t: &'static Texts, lang: Lang) -> Option<impl IntoView> {
-    let get = |k: &str| b.get(k).copied().unwrap_or(0);
-    let (pro, pas, det) = (get("promoters"), get("passives"), get("detractors"));
+fn nps_bar(b: [u64; 3], t: &'static Texts, lang: Lang) -> Option<impl IntoView> {
+    let [pro, pas, det] = b;
     let total = pro + pas + det;
     if total == 0 {
         return None;
@@ -400,11 +418,11 @@ fn nps_bar(b: &BTreeMap<String, u64>, t: &'static Texts, lang: Lang) -> Option<i
 }
 
 /// The period's series as a line; points without a value are left out.
-fn sparkline(series: &[SeriesPoint], t: &'static Texts) -> Option<impl IntoView> {
+fn sparkline(series: &[Option<f64>], t: &'static Texts) -> Option<impl IntoView> {
     let pts: Vec<(usize, f64)> = series
         .iter()
         .enumerate()
-        .filter_map(|(i, p)| p.value.map(|v| (i, v)))
+        .filter_map(|(i, p)| p.map(|v| (i, v)))
         .collect();
     if pts.len() < 2 {
         return None;
