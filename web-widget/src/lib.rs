@@ -15,6 +15,7 @@ use web_sys::HtmlElement;
 mod api;
 mod fmt;
 mod text;
+mod tiles;
 mod view;
 
 /// A widget's configuration: the element's attributes, as the loader passes them.
