@@ -39,7 +39,12 @@ fn text(parent: &Element, s: &str) {
 /// A decorative marker (`⚠ `, an arrow, a status shape) hidden from screen readers.
 fn hidden(parent: &Element, class: Option<&str>, s: &str) {
     let e = match class {
-        Some(c) => el(parent, false, "span", &[("class", c), ("aria-hidden", "true")]),
+        Some(c) => el(
+            parent,
+            false,
+            "span",
+            &[("class", c), ("aria-hidden", "true")],
+        ),
         None => el(parent, false, "span", &[("aria-hidden", "true")]),
     };
     text(&e, s);
@@ -80,7 +85,11 @@ fn tile(parent: &Element, r: &Kpi, lang: Lang) {
     let h = el(&tile, false, "h3", &[("class", "label"), ("part", "label")]);
     text(&h, label);
     let value_raw = r.value.map(raw);
-    let mut attrs = vec![("class", "value"), ("part", "value"), ("data-role", "value")];
+    let mut attrs = vec![
+        ("class", "value"),
+        ("part", "value"),
+        ("data-role", "value"),
+    ];
     if let Some(v) = &value_raw {
         attrs.push(("data-value", v));
     }
@@ -146,7 +155,11 @@ fn tile(parent: &Element, r: &Kpi, lang: Lang) {
             &meta,
             false,
             "span",
-            &[("class", "n"), ("data-role", "n"), ("data-value", &raw(n as f64))],
+            &[
+                ("class", "n"),
+                ("data-role", "n"),
+                ("data-value", &raw(n as f64)),
+            ],
         );
         text(&s, "n = ");
         text(&s, &fmt::number(n as f64, 0, lang));
@@ -156,13 +169,22 @@ fn tile(parent: &Element, r: &Kpi, lang: Lang) {
             &meta,
             false,
             "span",
-            &[("class", "p90"), ("data-role", "p90"), ("data-value", &raw(p90))],
+            &[
+                ("class", "p90"),
+                ("data-role", "p90"),
+                ("data-value", &raw(p90)),
+            ],
         );
         text(&s, "p90: ");
         text(&s, &fmt::in_unit(p90, r, lang));
     }
     if let Some([lo, hi]) = r.interval {
-        let s = el(&meta, false, "span", &[("class", "ci"), ("data-role", "interval")]);
+        let s = el(
+            &meta,
+            false,
+            "span",
+            &[("class", "ci"), ("data-role", "interval")],
+        );
         text(&s, t.interval);
         text(&s, ": ");
         text(&s, &fmt::in_unit(lo, r, lang));
@@ -174,7 +196,11 @@ fn tile(parent: &Element, r: &Kpi, lang: Lang) {
             &meta,
             false,
             "span",
-            &[("class", "badge"), ("part", "badge"), ("data-role", "insufficient")],
+            &[
+                ("class", "badge"),
+                ("part", "badge"),
+                ("data-role", "insufficient"),
+            ],
         );
         hidden(&s, None, "⚠ ");
         text(&s, t.insufficient);
@@ -199,7 +225,11 @@ fn nps_bar(tile: &Element, b: [u64; 3], t: &'static Texts, lang: Lang) {
         tile,
         false,
         "div",
-        &[("class", "nps"), ("part", "breakdown"), ("data-role", "breakdown")],
+        &[
+            ("class", "nps"),
+            ("part", "breakdown"),
+            ("data-role", "breakdown"),
+        ],
     );
     let svg = el(
         &box_,
@@ -240,7 +270,12 @@ fn nps_bar(tile: &Element, b: [u64; 3], t: &'static Texts, lang: Lang) {
             "li",
             &[("data-part", key), ("data-value", &raw(count as f64))],
         );
-        el(&li, false, "span", &[("class", class), ("aria-hidden", "true")]);
+        el(
+            &li,
+            false,
+            "span",
+            &[("class", class), ("aria-hidden", "true")],
+        );
         text(&li, label);
         text(&li, " ");
         text(&li, &fmt::number(count as f64, 0, lang));

@@ -10,8 +10,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::{self, LoadError, Report};
-use crate::tiles::fill;
 use crate::text::{texts, Texts};
+use crate::tiles::fill;
 use crate::Config;
 
 #[derive(Clone)]
