@@ -16,7 +16,7 @@ use crate::text::{texts, Texts};
 const SVG: &str = "http://www.w3.org/2000/svg";
 
 /// Appends a `tag` element (SVG when `svg`) with `attrs` to `parent`.
-fn el(parent: &Element, svg: bool, tag: &str, attrs: &[(&str, &str)]) -> Element {
+pub(crate) fn el(parent: &Element, svg: bool, tag: &str, attrs: &[(&str, &str)]) -> Element {
     let doc: Document = parent.owner_document().unwrap_throw();
     let e = if svg {
         doc.create_element_ns(Some(SVG), tag)
@@ -32,12 +32,12 @@ fn el(parent: &Element, svg: bool, tag: &str, attrs: &[(&str, &str)]) -> Element
 }
 
 /// Appends `s` to `parent` as one text node.
-fn text(parent: &Element, s: &str) {
+pub(crate) fn text(parent: &Element, s: &str) {
     parent.append_with_str_1(s).unwrap_throw();
 }
 
 /// A decorative marker (`⚠ `, an arrow, a status shape) hidden from screen readers.
-fn hidden(parent: &Element, class: Option<&str>, s: &str) {
+pub(crate) fn hidden(parent: &Element, class: Option<&str>, s: &str) {
     let e = match class {
         Some(c) => el(
             parent,
@@ -50,10 +50,10 @@ fn hidden(parent: &Element, class: Option<&str>, s: &str) {
     text(&e, s);
 }
 
-/// The `use:` directive of the tiles container: one tile per KPI of the report.
-pub fn fill(container: Element, (report, lang): (std::sync::Arc<Report>, Lang)) {
+/// One tile per KPI of the report, appended to `container`.
+pub fn fill(container: &Element, report: &Report, lang: Lang) {
     for k in &report.kpis {
-        tile(&container, k, lang);
+        tile(container, k, lang);
     }
 }
 

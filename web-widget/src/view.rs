@@ -5,13 +5,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use leptos::either::EitherOf3;
+use kpi_core::kpi::Lang;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::Element;
 
 use crate::api::{self, LoadError, Report};
 use crate::text::{texts, Texts};
-use crate::tiles::fill;
+use crate::tiles::{self, el, hidden, text};
 use crate::Config;
 
 #[derive(Clone)]
@@ -137,38 +140,16 @@ pub fn widget(cfg: Config, data: Option<Result<Report, LoadError>>) -> impl Into
                         })
                 }}
             </div>
-            // Each new state replaces the whole body: a keyed list of one item whose key changes
-            // with every state only ever builds views, so no diffing ("rebuild") code for the
-            // tiles is compiled in; the tiles are few and a new answer changes most of them.
-            <For
-                each=move || {
-                    state.track();
-                    [next_key()]
-                }
-                key=|k| *k
-                let(_k)
-            >
-                {match state.get_untracked() {
-                    State::Loading => EitherOf3::A(skeleton(skeletons, t)),
-                    State::Ready(r) => {
-                        EitherOf3::B(
-                            view! { <div class="tiles" part="tiles" use:fill=(r, lang)></div> },
-                        )
-                    }
-                    State::Failed(e) => {
-                        EitherOf3::C(failure(&e, t, online.then_some(move || load(true))))
-                    }
-                }}
-            </For>
+            // Each new state replaces the body's content, built straight into the DOM (see
+            // `tiles`): no typed views and no diffing code for what is rebuilt from scratch anyway.
+            <div use:body=Body {
+                state,
+                lang,
+                skeletons,
+                retry: online.then_some(move || load(true)),
+            }></div>
         </div>
     }
-}
-
-/// A key never used before in this page.
-fn next_key() -> u32 {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 fn switcher(
@@ -199,32 +180,71 @@ fn switcher(
     }
 }
 
-fn skeleton(count: usize, t: &'static Texts) -> impl IntoView {
-    view! {
-        <div class="tiles" part="tiles">
-            <p class="sr" role="status">
-                {t.loading}
-            </p>
-            {(0..count)
-                .map(|_| {
-                    view! {
-                        <div class="tile skel" aria-hidden="true">
-                            <div class="sk sk-l"></div>
-                            <div class="sk sk-v"></div>
-                            <div class="sk sk-s"></div>
-                        </div>
-                    }
-                })
-                .collect::<Vec<_>>()}
-        </div>
+/// What the body shows: the state, and what it needs to draw it.
+#[derive(Clone)]
+struct Body<R> {
+    state: RwSignal<State>,
+    lang: Lang,
+    skeletons: usize,
+    retry: Option<R>,
+}
+
+/// The `use:` directive of the body: redraws `slot` (its attributes and children) from the
+/// state whenever the state changes. The retry button's listener lives until the next redraw.
+fn body<R: Fn() + Clone + 'static>(slot: Element, b: Body<R>) {
+    let t = texts(b.lang);
+    let effect = RenderEffect::new(move |_previous: Option<Option<Closure<dyn FnMut()>>>| {
+        for name in slot.get_attribute_names().iter() {
+            if let Some(name) = name.as_string() {
+                let _ = slot.remove_attribute(&name);
+            }
+        }
+        slot.set_text_content(None);
+        b.state.with(|s| match s {
+            State::Loading => {
+                skeleton(&slot, b.skeletons, t);
+                None
+            }
+            State::Ready(r) => {
+                set(&slot, &[("class", "tiles"), ("part", "tiles")]);
+                tiles::fill(&slot, r, b.lang);
+                None
+            }
+            State::Failed(e) => failure(&slot, e, t, b.retry.clone()),
+        })
+    });
+    StoredValue::new_local(effect);
+}
+
+fn set(e: &Element, attrs: &[(&str, &str)]) {
+    for (k, v) in attrs {
+        let _ = e.set_attribute(k, v);
+    }
+}
+
+fn skeleton(slot: &Element, count: usize, t: &'static Texts) {
+    set(slot, &[("class", "tiles"), ("part", "tiles")]);
+    let p = el(slot, false, "p", &[("class", "sr"), ("role", "status")]);
+    text(&p, t.loading);
+    for _ in 0..count {
+        let tile = el(
+            slot,
+            false,
+            "div",
+            &[("class", "tile skel"), ("aria-hidden", "true")],
+        );
+        for class in ["sk sk-l", "sk sk-v", "sk sk-s"] {
+            el(&tile, false, "div", &[("class", class)]);
+        }
     }
 }
 
 fn failure(
+    slot: &Element,
     e: &LoadError,
     t: &'static Texts,
-    retry: Option<impl Fn() + Send + Sync + 'static>,
-) -> impl IntoView {
+    retry: Option<impl Fn() + 'static>,
+) -> Option<Closure<dyn FnMut()>> {
     let (title, code, detail) = match e {
         LoadError::BadKey(m) => (t.bad_key, "bad_key", m.clone()),
         LoadError::Forbidden(m) => (t.forbidden, "forbidden", m.clone()),
@@ -232,21 +252,37 @@ fn failure(
         LoadError::Server(s, m) => (t.server, "server", format!("{s} {m}")),
         LoadError::Invalid => (t.invalid, "invalid", String::new()),
     };
-    view! {
-        <div class="error" part="error" role="alert" data-role="error" data-error=code>
-            <p class="error-title">
-                <span aria-hidden="true">"⚠ "</span>
-                {title}
-            </p>
-            {(!detail.is_empty()).then(|| view! { <p class="muted">{detail}</p> })}
-            {retry
-                .map(|retry| {
-                    view! {
-                        <button type="button" part="retry" data-role="retry" on:click=move |_| retry()>
-                            {t.retry}
-                        </button>
-                    }
-                })}
-        </div>
+    set(
+        slot,
+        &[
+            ("class", "error"),
+            ("part", "error"),
+            ("role", "alert"),
+            ("data-role", "error"),
+            ("data-error", code),
+        ],
+    );
+    let p = el(slot, false, "p", &[("class", "error-title")]);
+    hidden(&p, None, "⚠ ");
+    text(&p, title);
+    if !detail.is_empty() {
+        let p = el(slot, false, "p", &[("class", "muted")]);
+        text(&p, &detail);
     }
+    retry.map(|retry| {
+        let b = el(
+            slot,
+            false,
+            "button",
+            &[
+                ("type", "button"),
+                ("part", "retry"),
+                ("data-role", "retry"),
+            ],
+        );
+        text(&b, t.retry);
+        let cb = Closure::<dyn FnMut()>::new(retry);
+        let _ = b.add_event_listener_with_callback("click", cb.as_ref().unchecked_ref());
+        cb
+    })
 }
