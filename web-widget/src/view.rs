@@ -100,46 +100,23 @@ pub fn widget(cfg: Config, data: Option<Result<Report, LoadError>>) -> impl Into
             load(true);
         }
     };
-    let period_line = move || {
-        state.with(|s| match s {
-            State::Ready(r) => r.period.as_ref().map(|p| {
-                let mut s = String::from(t.period(&p.kind));
-                if !p.from.is_empty() {
-                    s.push_str(" · ");
-                    s.push_str(&p.from);
-                    s.push_str(" – ");
-                    s.push_str(&p.to);
-                }
-                s
-            }),
-            _ => None,
-        })
-    };
-
     view! {
         <div
             class="widget"
             part="widget"
             aria-busy=move || state.with(|s| matches!(s, State::Loading)).to_string()
         >
-            <div class="bar">
-                {online.then(|| switcher(t, period, pick))}
-                <span class="period" part="period" data-role="period">
-                    {period_line}
-                </span>
-                {move || {
-                    stale
-                        .get()
-                        .then(|| {
-                            view! {
-                                <span class="stale" part="stale" role="status" data-role="stale">
-                                    <span aria-hidden="true">"⟳ "</span>
-                                    {t.stale}
-                                </span>
-                            }
-                        })
-                }}
-            </div>
+            <div
+                class="bar"
+                use:bar=Bar {
+                    online,
+                    t,
+                    period,
+                    pick,
+                    state,
+                    stale,
+                }
+            ></div>
             // Each new state replaces the body's content, built straight into the DOM (see
             // `tiles`): no typed views and no diffing code for what is rebuilt from scratch anyway.
             <div use:body=Body {
@@ -152,32 +129,114 @@ pub fn widget(cfg: Config, data: Option<Result<Report, LoadError>>) -> impl Into
     }
 }
 
-fn switcher(
+/// What the bar shows: the period switcher (online only), the period covered, the stale mark.
+#[derive(Clone)]
+struct Bar<P> {
+    online: bool,
     t: &'static Texts,
     period: RwSignal<String>,
-    pick: impl Fn(&'static str) + Copy + Send + Sync + 'static,
-) -> impl IntoView {
-    view! {
-        <div class="periods" role="group" aria-label=t.period_group part="periods">
-            {t
-                .periods
-                .iter()
-                .map(|&(k, label)| {
-                    view! {
-                        <button
-                            type="button"
-                            part="period-button"
-                            data-period=k
-                            aria-pressed=move || (period.get() == k).to_string()
-                            on:click=move |_| pick(k)
-                        >
-                            {label}
-                        </button>
-                    }
-                })
-                .collect::<Vec<_>>()}
-        </div>
+    pick: P,
+    state: RwSignal<State>,
+    stale: RwSignal<bool>,
+}
+
+/// The `use:` directive of the bar: builds the switcher once, and keeps the pressed button,
+/// the period line and the stale mark in step with their signals.
+fn bar<P: Fn(&'static str) + Copy + 'static>(bar: Element, b: Bar<P>) {
+    let t = b.t;
+    if b.online {
+        let group = el(
+            &bar,
+            false,
+            "div",
+            &[
+                ("class", "periods"),
+                ("role", "group"),
+                ("aria-label", t.period_group),
+                ("part", "periods"),
+            ],
+        );
+        let mut buttons = Vec::new();
+        let mut listeners = Vec::new();
+        for &(k, label) in &t.periods {
+            let button = el(
+                &group,
+                false,
+                "button",
+                &[
+                    ("type", "button"),
+                    ("part", "period-button"),
+                    ("data-period", k),
+                ],
+            );
+            text(&button, label);
+            let pick = b.pick;
+            let cb = Closure::<dyn FnMut()>::new(move || pick(k));
+            let _ = button.add_event_listener_with_callback("click", cb.as_ref().unchecked_ref());
+            listeners.push(cb);
+            buttons.push((k, button));
+        }
+        let period = b.period;
+        let pressed = RenderEffect::new(move |_| {
+            period.with(|p| {
+                for (k, button) in &buttons {
+                    let on = if p == k { "true" } else { "false" };
+                    let _ = button.set_attribute("aria-pressed", on);
+                }
+            })
+        });
+        StoredValue::new_local((pressed, listeners));
     }
+    let line = el(
+        &bar,
+        false,
+        "span",
+        &[
+            ("class", "period"),
+            ("part", "period"),
+            ("data-role", "period"),
+        ],
+    );
+    let state = b.state;
+    let period_line = RenderEffect::new(move |_| {
+        let s = state.with(|s| match s {
+            State::Ready(r) => r.period.as_ref().map(|p| {
+                let mut s = String::from(t.period(&p.kind));
+                if !p.from.is_empty() {
+                    s.push_str(" · ");
+                    s.push_str(&p.from);
+                    s.push_str(" – ");
+                    s.push_str(&p.to);
+                }
+                s
+            }),
+            _ => None,
+        });
+        line.set_text_content(s.as_deref());
+    });
+    let stale = b.stale;
+    let mark = RenderEffect::new(move |previous: Option<Option<Element>>| {
+        if let Some(Some(mark)) = previous {
+            mark.remove();
+        }
+        stale.get().then(|| {
+            let s = el(
+                &bar,
+                false,
+                "span",
+                &[
+                    ("class", "stale"),
+                    ("part", "stale"),
+                    ("role", "status"),
+                    ("data-role", "stale"),
+                ],
+            );
+            hidden(&s, None, "⟳ ");
+            text(&s, t.stale);
+            s
+        })
+    });
+    StoredValue::new_local((period_line, mark));
 }
 
 /// What the body shows: the state, and what it needs to draw it.
