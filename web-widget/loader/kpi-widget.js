@@ -212,5 +212,10 @@ export async function mount(element, { data, lang = '', theme = '' } = {}) {
   skeleton(box, 1);
   const m = await load();
   box.replaceChildren();
-  return m.mount_widget(box, { data: typeof data === 'string' ? data : JSON.stringify(data ?? {}), lang });
+  const handle = m.mount_widget(box, { data: data ?? {}, lang });
+  // The dashboard lives as long as its element: a handle the caller drops would otherwise be
+  // garbage-collected, and its finalizer would unmount the view.
+  mounted.set(element, handle);
+  return handle;
 }
+const mounted = new WeakMap();

@@ -1,40 +1,59 @@
 //! The one request the widget makes: `GET {endpoint}/v1/kpis?…&key=…`, a plain GET with no
 //! custom headers (so no CORS preflight), through the page's own `fetch`. Owns the response
 //! shapes and the mapping of failures to what the error state names; not the rendering.
-use kpi_core::kpi::KpiReport;
-use serde::Deserialize;
-use wasm_bindgen::JsCast;
+//!
+//! The browser parses the JSON (`JSON.parse`) and the fields are read from the resulting
+//! object with `Reflect`: serde and serde_json would be about half of the widget's wasm.
+use js_sys::{Array, Reflect, JSON};
+use kpi_core::kpi::{Direction, Status, Unit};
+use kpi_core::Currency;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::Response;
 
 /// The period a response covers, as the API echoes it.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PeriodInfo {
     /// `day`, `week`, `month`, `quarter`, `year` or `range`.
-    #[serde(default)]
     pub kind: String,
     /// First day, `YYYY-MM-DD`.
-    #[serde(default)]
     pub from: String,
     /// Last day, inclusive.
-    #[serde(default)]
     pub to: String,
 }
 
-/// A `kpis[]` element: a report this build understands, or one it skips (a unit or shape added
-/// to the API after this widget was built must not blank the other tiles).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
-enum Item {
-    Known(Box<KpiReport>),
-    Unknown(serde::de::IgnoredAny),
-}
-
-#[derive(Deserialize)]
-struct Wire {
-    #[serde(default)]
-    period: Option<PeriodInfo>,
-    kpis: Vec<Item>,
+/// What a tile shows of a `kpis[]` element (kpi-core's `KpiReport`, minus what no tile reads:
+/// target, previous, mean, margin, share, segments, the series' dates and sizes).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Kpi {
+    /// Catalog id.
+    pub id: String,
+    /// Label in the requested language (may be empty).
+    pub label: String,
+    /// Unit of `value`.
+    pub unit: Unit,
+    /// Which way is better.
+    pub direction: Direction,
+    /// The value; `None` without data.
+    pub value: Option<f64>,
+    /// Sample size.
+    pub n: Option<u64>,
+    /// 95 % interval.
+    pub interval: Option<[f64; 2]>,
+    /// `n` below the minimum sample.
+    pub insufficient_sample: bool,
+    /// NPS split: promoters, passives, detractors (zeros when absent).
+    pub breakdown: [u64; 3],
+    /// Durations: 90th percentile in seconds.
+    pub p90: Option<f64>,
+    /// Money: the currency of `value`.
+    pub currency: Option<Currency>,
+    /// Status against the target.
+    pub status: Option<Status>,
+    /// value − previous.
+    pub delta: Option<f64>,
+    /// The series' values, in order; `None` where a sub-period has no value.
+    pub series: Vec<Option<f64>>,
 }
 
 /// The body of a successful `GET /v1/kpis`, or the `data` given to the offline `mount`.
@@ -43,18 +62,7 @@ pub struct Report {
     /// The period covered, when the source says.
     pub period: Option<PeriodInfo>,
     /// One report per KPI this build can show, in the order asked.
-    pub kpis: Vec<KpiReport>,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: ErrorInfo,
-}
-
-#[derive(Deserialize)]
-struct ErrorInfo {
-    #[serde(default)]
-    message: String,
+    pub kpis: Vec<Kpi>,
 }
 
 /// Why the KPIs could not be shown; each variant is a distinct message and a retry.
@@ -73,21 +81,121 @@ pub enum LoadError {
     Invalid,
 }
 
-/// Parses a `GET /v1/kpis` body.
-pub fn parse(json: &str) -> Result<Report, LoadError> {
-    let wire: Wire = serde_json::from_str(json).map_err(|_| LoadError::Invalid)?;
-    let kpis = wire
-        .kpis
-        .into_iter()
-        .filter_map(|i| match i {
-            Item::Known(r) => Some(*r),
-            Item::Unknown(_) => None,
-        })
-        .collect();
-    Ok(Report {
-        period: wire.period,
-        kpis,
+/// `o[k]`, or `undefined` when `o` is not an object.
+pub(crate) fn get(o: &JsValue, k: &str) -> JsValue {
+    if !o.is_object() {
+        return JsValue::UNDEFINED;
+    }
+    Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn text(o: &JsValue, k: &str) -> Option<String> {
+    get(o, k).as_string()
+}
+
+fn num(o: &JsValue, k: &str) -> Option<f64> {
+    get(o, k).as_f64()
+}
+
+/// A JSON number that is a whole, non-negative count.
+fn count(o: &JsValue, k: &str) -> Option<u64> {
+    num(o, k)
+        .filter(|v| *v >= 0.0 && *v <= 9.0e15 && v.fract() == 0.0)
+        .map(|v| v as u64)
+}
+
+fn array(v: &JsValue) -> Option<Array> {
+    Array::is_array(v).then(|| v.clone().unchecked_into())
+}
+
+fn unit(s: &str) -> Option<Unit> {
+    Some(match s {
+        "percent" => Unit::Percent,
+        "score" => Unit::Score,
+        "duration" => Unit::Duration,
+        "money" => Unit::Money,
+        "count" => Unit::Count,
+        "ratio" => Unit::Ratio,
+        _ => return None,
     })
+}
+
+fn direction(s: &str) -> Option<Direction> {
+    Some(match s {
+        "up" => Direction::Up,
+        "down" => Direction::Down,
+        "none" => Direction::None,
+        _ => return None,
+    })
+}
+
+fn status(s: &str) -> Option<Status> {
+    Some(match s {
+        "on_track" => Status::OnTrack,
+        "at_risk" => Status::AtRisk,
+        "off_track" => Status::OffTrack,
+        _ => return None,
+    })
+}
+
+/// One `kpis[]` element, or `None` for one this build does not understand (a unit or shape
+/// added to the API after this widget was built must not blank the other tiles).
+fn kpi(o: &JsValue) -> Option<Kpi> {
+    let id = text(o, "id")?;
+    let unit = unit(&text(o, "unit")?)?;
+    let direction = direction(&text(o, "direction")?)?;
+    let status = match text(o, "status") {
+        Some(s) => Some(status(&s)?),
+        None => None,
+    };
+    let interval = array(&get(o, "interval")).and_then(|a| {
+        let (lo, hi) = (a.get(0).as_f64()?, a.get(1).as_f64()?);
+        (a.length() == 2).then_some([lo, hi])
+    });
+    let b = get(o, "breakdown");
+    let series = array(&get(o, "series"))
+        .map(|a| a.iter().map(|p| num(&p, "value")).collect())
+        .unwrap_or_default();
+    Some(Kpi {
+        id,
+        label: text(o, "label").unwrap_or_default(),
+        unit,
+        direction,
+        value: num(o, "value"),
+        n: count(o, "n"),
+        interval,
+        insufficient_sample: get(o, "insufficient_sample").as_bool().unwrap_or(false),
+        breakdown: [
+            count(&b, "promoters").unwrap_or(0),
+            count(&b, "passives").unwrap_or(0),
+            count(&b, "detractors").unwrap_or(0),
+        ],
+        p90: num(o, "p90"),
+        currency: text(o, "currency").and_then(|c| Currency::parse(&c).ok()),
+        status,
+        delta: num(o, "delta"),
+        series,
+    })
+}
+
+/// Reads a parsed `GET /v1/kpis` body (or the offline `data` object).
+pub fn from_js(v: &JsValue) -> Result<Report, LoadError> {
+    let kpis = array(&get(v, "kpis")).ok_or(LoadError::Invalid)?;
+    let p = get(v, "period");
+    let period = p.is_object().then(|| PeriodInfo {
+        kind: text(&p, "kind").unwrap_or_default(),
+        from: text(&p, "from").unwrap_or_default(),
+        to: text(&p, "to").unwrap_or_default(),
+    });
+    Ok(Report {
+        period,
+        kpis: kpis.iter().filter_map(|k| kpi(&k)).collect(),
+    })
+}
+
+/// Parses a `GET /v1/kpis` body given as JSON text.
+pub fn parse(json: &str) -> Result<Report, LoadError> {
+    from_js(&JSON::parse(json).map_err(|_| LoadError::Invalid)?)
 }
 
 /// Percent-encodes one query value.
@@ -137,8 +245,8 @@ pub async fn fetch_kpis(url: &str) -> Result<Report, LoadError> {
         return parse(&body.ok_or(LoadError::Offline)?);
     }
     let message = body
-        .and_then(|b| serde_json::from_str::<ErrorBody>(&b).ok())
-        .map(|e| e.error.message)
+        .and_then(|b| JSON::parse(&b).ok())
+        .and_then(|e| text(&get(&e, "error"), "message"))
         .unwrap_or_default();
     Err(match status {
         401 => LoadError::BadKey(message),

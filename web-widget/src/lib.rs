@@ -15,6 +15,7 @@ use web_sys::HtmlElement;
 mod api;
 mod fmt;
 mod text;
+mod tiles;
 mod view;
 
 /// A widget's configuration: the element's attributes, as the loader passes them.
@@ -34,8 +35,6 @@ pub struct Config {
     pub lang: Lang,
     /// Seconds between background refreshes; 0 for none.
     pub refresh: u32,
-    /// A `/v1/kpis` response body given inline: render it, never touch the network.
-    pub data: Option<String>,
 }
 
 /// Refreshing faster than this only loads the service.
@@ -68,7 +67,6 @@ impl Config {
             } else {
                 refresh.max(MIN_REFRESH_SECONDS)
             },
-            data: get("data"),
         }
     }
 
@@ -116,11 +114,19 @@ impl WidgetHandle {
 /// Mounts a widget into `container` (typically a div inside an open shadow root).
 ///
 /// `config` is a plain object of strings: `endpoint`, `key`, `metrics`, `period`, `compare`,
-/// `lang`, `refresh`, or `data` (a `/v1/kpis` response as JSON text) for the offline mode.
+/// `lang`, `refresh`, or `data` (a `/v1/kpis` response, as an object or as JSON text) for the
+/// offline mode, which renders it and never touches the network.
 #[wasm_bindgen]
 pub fn mount_widget(container: HtmlElement, config: JsValue) -> WidgetHandle {
     let cfg = Config::from_js(&config);
-    let handle = leptos::mount::mount_to(container, move || view::widget(cfg));
+    let data = api::get(&config, "data");
+    let data = match data.as_string() {
+        Some(s) if s.trim().is_empty() => None,
+        Some(s) => Some(api::parse(&s)),
+        None if data.is_object() => Some(api::from_js(&data)),
+        None => None,
+    };
+    let handle = leptos::mount::mount_to(container, move || view::widget(cfg, data));
     WidgetHandle {
         view: Some(Box::new(handle)),
     }

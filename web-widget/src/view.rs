@@ -2,18 +2,19 @@
 //! Renders what the API (or the offline `data`) says; computes no KPI and decides no status.
 //! Every text, including labels that came over the network, reaches the DOM as a text node;
 //! nothing here sets `innerHTML` or a `style` attribute (a strict CSP forbids inline styles).
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kpi_core::kpi::{Direction, KpiReport, Lang, SeriesPoint};
-use leptos::either::EitherOf3;
+use kpi_core::kpi::Lang;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::Element;
 
 use crate::api::{self, LoadError, Report};
-use crate::fmt;
 use crate::text::{texts, Texts};
+use crate::tiles::{self, el, hidden, text};
 use crate::Config;
 
 #[derive(Clone)]
@@ -23,18 +24,17 @@ enum State {
     Failed(LoadError),
 }
 
-/// The whole widget for one configuration.
-pub fn widget(cfg: Config) -> impl IntoView {
+/// The whole widget for one configuration; `data` is the offline mode's report (or why it
+/// could not be read), `None` to fetch from the API.
+pub fn widget(cfg: Config, data: Option<Result<Report, LoadError>>) -> impl IntoView {
     let lang = cfg.lang;
     let t = texts(lang);
-    let online = cfg.data.is_none();
+    let online = data.is_none();
     let skeletons = cfg.metric_count();
     let refresh = cfg.refresh;
-    let state = RwSignal::new(match &cfg.data {
-        Some(d) => match api::parse(d) {
-            Ok(r) => State::Ready(Arc::new(r)),
-            Err(e) => State::Failed(e),
-        },
+    let state = RwSignal::new(match data {
+        Some(Ok(r)) => State::Ready(Arc::new(r)),
+        Some(Err(e)) => State::Failed(e),
         None => State::Loading,
     });
     let stale = RwSignal::new(false);
@@ -100,8 +100,106 @@ pub fn widget(cfg: Config) -> impl IntoView {
             load(true);
         }
     };
-    let period_line = move || {
-        state.with(|s| match s {
+    view! {
+        <div
+            class="widget"
+            part="widget"
+            aria-busy=move || state.with(|s| matches!(s, State::Loading)).to_string()
+        >
+            <div
+                class="bar"
+                use:bar=Bar {
+                    online,
+                    t,
+                    period,
+                    pick,
+                    state,
+                    stale,
+                }
+            ></div>
+            // Each new state replaces the body's content, built straight into the DOM (see
+            // `tiles`): no typed views and no diffing code for what is rebuilt from scratch anyway.
+            <div use:body=Body {
+                state,
+                lang,
+                skeletons,
+                retry: online.then_some(move || load(true)),
+            }></div>
+        </div>
+    }
+}
+
+/// What the bar shows: the period switcher (online only), the period covered, the stale mark.
+#[derive(Clone)]
+struct Bar<P> {
+    online: bool,
+    t: &'static Texts,
+    period: RwSignal<String>,
+    pick: P,
+    state: RwSignal<State>,
+    stale: RwSignal<bool>,
+}
+
+/// The `use:` directive of the bar: builds the switcher once, and keeps the pressed button,
+/// the period line and the stale mark in step with their signals.
+fn bar<P: Fn(&'static str) + Copy + 'static>(bar: Element, b: Bar<P>) {
+    let t = b.t;
+    if b.online {
+        let group = el(
+            &bar,
+            false,
+            "div",
+            &[
+                ("class", "periods"),
+                ("role", "group"),
+                ("aria-label", t.period_group),
+                ("part", "periods"),
+            ],
+        );
+        let mut buttons = Vec::new();
+        let mut listeners = Vec::new();
+        for &(k, label) in &t.periods {
+            let button = el(
+                &group,
+                false,
+                "button",
+                &[
+                    ("type", "button"),
+                    ("part", "period-button"),
+                    ("data-period", k),
+                ],
+            );
+            text(&button, label);
+            let pick = b.pick;
+            let cb = Closure::<dyn FnMut()>::new(move || pick(k));
+            let _ = button.add_event_listener_with_callback("click", cb.as_ref().unchecked_ref());
+            listeners.push(cb);
+            buttons.push((k, button));
+        }
+        let period = b.period;
+        let pressed = RenderEffect::new(move |_| {
+            period.with(|p| {
+                for (k, button) in &buttons {
+                    let on = if p == k { "true" } else { "false" };
+                    let _ = button.set_attribute("aria-pressed", on);
+                }
+            })
+        });
+        StoredValue::new_local((pressed, listeners));
+    }
+    let line = el(
+        &bar,
+        false,
+        "span",
+        &[
+            ("class", "period"),
+            ("part", "period"),
+            ("data-role", "period"),
+        ],
+    );
+    let state = b.state;
+    let period_line = RenderEffect::new(move |_| {
+        let s = state.with(|s| match s {
             State::Ready(r) => r.period.as_ref().map(|p| {
                 let mut s = String::from(t.period(&p.kind));
                 if !p.from.is_empty() {
@@ -113,104 +211,99 @@ pub fn widget(cfg: Config) -> impl IntoView {
                 s
             }),
             _ => None,
+        });
+        line.set_text_content(s.as_deref());
+    });
+    let stale = b.stale;
+    let mark = RenderEffect::new(move |previous: Option<Option<Element>>| {
+        if let Some(Some(mark)) = previous {
+            mark.remove();
+        }
+        stale.get().then(|| {
+            let s = el(
+                &bar,
+                false,
+                "span",
+                &[
+                    ("class", "stale"),
+                    ("part", "stale"),
+                    ("role", "status"),
+                    ("data-role", "stale"),
+                ],
+            );
+            hidden(&s, None, "⟳ ");
+            text(&s, t.stale);
+            s
         })
-    };
+    });
+    StoredValue::new_local((period_line, mark));
+}
 
-    view! {
-        <div
-            class="widget"
-            part="widget"
-            aria-busy=move || state.with(|s| matches!(s, State::Loading)).to_string()
-        >
-            <div class="bar">
-                {online.then(|| switcher(t, period, pick))}
-                <span class="period" part="period" data-role="period">
-                    {period_line}
-                </span>
-                {move || {
-                    stale
-                        .get()
-                        .then(|| {
-                            view! {
-                                <span class="stale" part="stale" role="status" data-role="stale">
-                                    <span aria-hidden="true">"⟳ "</span>
-                                    {t.stale}
-                                </span>
-                            }
-                        })
-                }}
-            </div>
-            {move || match state.get() {
-                State::Loading => EitherOf3::A(skeleton(skeletons, t)),
-                State::Ready(r) => {
-                    EitherOf3::B(
-                        view! {
-                            <div class="tiles" part="tiles">
-                                {r.kpis.iter().map(|k| tile(k, lang)).collect::<Vec<_>>()}
-                            </div>
-                        },
-                    )
-                }
-                State::Failed(e) => EitherOf3::C(failure(&e, t, online.then_some(move || load(true)))),
-            }}
-        </div>
+/// What the body shows: the state, and what it needs to draw it.
+#[derive(Clone)]
+struct Body<R> {
+    state: RwSignal<State>,
+    lang: Lang,
+    skeletons: usize,
+    retry: Option<R>,
+}
+
+/// The `use:` directive of the body: redraws `slot` (its attributes and children) from the
+/// state whenever the state changes. The retry button's listener lives until the next redraw.
+fn body<R: Fn() + Clone + 'static>(slot: Element, b: Body<R>) {
+    let t = texts(b.lang);
+    let effect = RenderEffect::new(move |_previous: Option<Option<Closure<dyn FnMut()>>>| {
+        for name in slot.get_attribute_names().iter() {
+            if let Some(name) = name.as_string() {
+                let _ = slot.remove_attribute(&name);
+            }
+        }
+        slot.set_text_content(None);
+        b.state.with(|s| match s {
+            State::Loading => {
+                skeleton(&slot, b.skeletons, t);
+                None
+            }
+            State::Ready(r) => {
+                set(&slot, &[("class", "tiles"), ("part", "tiles")]);
+                tiles::fill(&slot, r, b.lang);
+                None
+            }
+            State::Failed(e) => failure(&slot, e, t, b.retry.clone()),
+        })
+    });
+    StoredValue::new_local(effect);
+}
+
+fn set(e: &Element, attrs: &[(&str, &str)]) {
+    for (k, v) in attrs {
+        let _ = e.set_attribute(k, v);
     }
 }
 
-fn switcher(
-    t: &'static Texts,
-    period: RwSignal<String>,
-    pick: impl Fn(&'static str) + Copy + Send + Sync + 'static,
-) -> impl IntoView {
-    view! {
-        <div class="periods" role="group" aria-label=t.period_group part="periods">
-            {t
-                .periods
-                .iter()
-                .map(|&(k, label)| {
-                    view! {
-                        <button
-                            type="button"
-                            part="period-button"
-                            data-period=k
-                            aria-pressed=move || (period.get() == k).to_string()
-                            on:click=move |_| pick(k)
-                        >
-                            {label}
-                        </button>
-                    }
-                })
-                .collect::<Vec<_>>()}
-        </div>
-    }
-}
-
-fn skeleton(count: usize, t: &'static Texts) -> impl IntoView {
-    view! {
-        <div class="tiles" part="tiles">
-            <p class="sr" role="status">
-                {t.loading}
-            </p>
-            {(0..count)
-                .map(|_| {
-                    view! {
-                        <div class="tile skel" aria-hidden="true">
-                            <div class="sk sk-l"></div>
-                            <div class="sk sk-v"></div>
-                            <div class="sk sk-s"></div>
-                        </div>
-                    }
-                })
-                .collect::<Vec<_>>()}
-        </div>
+fn skeleton(slot: &Element, count: usize, t: &'static Texts) {
+    set(slot, &[("class", "tiles"), ("part", "tiles")]);
+    let p = el(slot, false, "p", &[("class", "sr"), ("role", "status")]);
+    text(&p, t.loading);
+    for _ in 0..count {
+        let tile = el(
+            slot,
+            false,
+            "div",
+            &[("class", "tile skel"), ("aria-hidden", "true")],
+        );
+        for class in ["sk sk-l", "sk sk-v", "sk sk-s"] {
+            el(&tile, false, "div", &[("class", class)]);
+        }
     }
 }
 
 fn failure(
+    slot: &Element,
     e: &LoadError,
     t: &'static Texts,
-    retry: Option<impl Fn() + Send + Sync + 'static>,
-) -> impl IntoView {
+    retry: Option<impl Fn() + 'static>,
+) -> Option<Closure<dyn FnMut()>> {
     let (title, code, detail) = match e {
         LoadError::BadKey(m) => (t.bad_key, "bad_key", m.clone()),
         LoadError::Forbidden(m) => (t.forbidden, "forbidden", m.clone()),
@@ -218,220 +311,37 @@ fn failure(
         LoadError::Server(s, m) => (t.server, "server", format!("{s} {m}")),
         LoadError::Invalid => (t.invalid, "invalid", String::new()),
     };
-    view! {
-        <div class="error" part="error" role="alert" data-role="error" data-error=code>
-            <p class="error-title">
-                <span aria-hidden="true">"⚠ "</span>
-                {title}
-            </p>
-            {(!detail.is_empty()).then(|| view! { <p class="muted">{detail}</p> })}
-            {retry
-                .map(|retry| {
-                    view! {
-                        <button type="button" part="retry" data-role="retry" on:click=move |_| retry()>
-                            {t.retry}
-                        </button>
-                    }
-                })}
-        </div>
+    set(
+        slot,
+        &[
+            ("class", "error"),
+            ("part", "error"),
+            ("role", "alert"),
+            ("data-role", "error"),
+            ("data-error", code),
+        ],
+    );
+    let p = el(slot, false, "p", &[("class", "error-title")]);
+    hidden(&p, None, "⚠ ");
+    text(&p, title);
+    if !detail.is_empty() {
+        let p = el(slot, false, "p", &[("class", "muted")]);
+        text(&p, &detail);
     }
-}
-
-fn tile(r: &KpiReport, lang: Lang) -> impl IntoView {
-    let t = texts(lang);
-    // The API always sends a label; looking one up here would pull the whole catalog in.
-    let label = if r.label.is_empty() {
-        r.id.clone()
-    } else {
-        r.label.clone()
-    };
-    let m = &r.measure;
-    let status = r.status.map(|s| {
-        let (text, class, icon) = t.status(Some(s));
-        view! {
-            <p class=format!("status {class}") part="status" data-role="status" data-status=class>
-                <span class="icon" aria-hidden="true">
-                    {icon}
-                </span>
-                {text}
-            </p>
-        }
-    });
-    let no_data = m
-        .value
-        .is_none()
-        .then(|| view! { <p class="muted">{t.no_data}</p> });
-    let n = m.n.map(|n| {
-        view! {
-            <span class="n" data-role="n" data-value=n.to_string()>
-                "n = "
-                {fmt::number(n as f64, 0, lang)}
-            </span>
-        }
-    });
-    let interval = m.interval.map(|[lo, hi]| {
-        view! {
-            <span class="ci" data-role="interval">
-                {t.interval}
-                ": "
-                {fmt::in_unit(lo, r, lang)}
-                " – "
-                {fmt::in_unit(hi, r, lang)}
-            </span>
-        }
-    });
-    let p90 = m.p90.map(|p| {
-        view! {
-            <span class="p90" data-role="p90" data-value=raw(p)>
-                "p90: "
-                {fmt::in_unit(p, r, lang)}
-            </span>
-        }
-    });
-    let insufficient = m.insufficient_sample.then(|| {
-        view! {
-            <span class="badge" part="badge" data-role="insufficient">
-                <span aria-hidden="true">"⚠ "</span>
-                {t.insufficient}
-            </span>
-        }
-    });
-    let delta = r.delta.map(|d| {
-        let class = match r.direction {
-            _ if d == 0.0 => "delta flat",
-            Direction::Up if d > 0.0 => "delta good",
-            Direction::Down if d < 0.0 => "delta good",
-            Direction::Up | Direction::Down => "delta bad",
-            Direction::None => "delta flat",
-        };
-        let arrow = if d > 0.0 {
-            "▲"
-        } else if d < 0.0 {
-            "▼"
-        } else {
-            "▶"
-        };
-        view! {
-            <p class=class part="delta" data-role="delta" data-value=raw(d)>
-                <span aria-hidden="true">{arrow}</span>
-                " "
-                {fmt::delta(d, r, lang)}
-                " "
-                <span class="muted">{t.vs_previous}</span>
-            </p>
-        }
-    });
-    let region = label.clone();
-    view! {
-        <div class="tile" part="tile" role="region" aria-label=region data-kpi=r.id.clone()>
-            <h3 class="label" part="label">
-                {label}
-            </h3>
-            <p class="value" part="value" data-role="value" data-value=m.value.map(raw)>
-                {fmt::value(r, lang)}
-            </p>
-            {status}
-            {no_data}
-            {delta}
-            <p class="meta">{n} {p90} {interval} {insufficient}</p>
-            {nps_bar(&m.breakdown, t, lang)}
-            {sparkline(&r.series, t)}
-        </div>
-    }
-}
-
-/// The number as JavaScript prints it (`42`, `37.5`): the raw value for tests and scripts,
-/// printed by the host rather than by Rust's float formatting code.
-fn raw(v: f64) -> String {
-    js_sys::Number::from(v)
-        .to_string_with_radix(10)
-        .map(String::from)
-        .unwrap_or_default()
-}
-
-/// Detractors | passives | promoters as one stacked bar, widths as SVG attributes.
-fn nps_bar(b: &BTreeMap<String, u64>, t: &'static Texts, lang: Lang) -> Option<impl IntoView> {
-    let get = |k: &str| b.get(k).copied().unwrap_or(0);
-    let (pro, pas, det) = (get("promoters"), get("passives"), get("detractors"));
-    let total = pro + pas + det;
-    if total == 0 {
-        return None;
-    }
-    let pct = |x: u64| x as f64 * 100.0 / total as f64;
-    // Per-mille integers: SVG scales them, and integers print without float formatting code.
-    let permille = |x: u64| x * 1000 / total;
-    let attr = |x: u64| x.to_string();
-    let (wd, wpa) = (permille(det), permille(pas));
-    let wp = 1000 - wd - wpa;
-    let item = move |class: &'static str, key: &'static str, label: &'static str, count: u64| {
-        view! {
-            <li data-part=key data-value=count.to_string()>
-                <span class=format!("sw {class}") aria-hidden="true"></span>
-                {label}
-                " "
-                {fmt::number(count as f64, 0, lang)}
-                " ("
-                {fmt::number(pct(count), 0, lang)}
-                "%)"
-            </li>
-        }
-    };
-    Some(view! {
-        <div class="nps" part="breakdown" data-role="breakdown">
-            <svg
-                class="stack"
-                viewBox="0 0 1000 10"
-                preserveAspectRatio="none"
-                width="100%"
-                height="10"
-                aria-hidden="true"
-            >
-                <rect class="det" x="0" y="0" width=attr(wd) height="10"></rect>
-                <rect class="pas" x=attr(wd) y="0" width=attr(wpa) height="10"></rect>
-                <rect class="pro" x=attr(wd + wpa) y="0" width=attr(wp) height="10"></rect>
-            </svg>
-            <ul class="legend">
-                {item("pro", "promoters", t.promoters, pro)}
-                {item("pas", "passives", t.passives, pas)}
-                {item("det", "detractors", t.detractors, det)}
-            </ul>
-        </div>
-    })
-}
-
-/// The period's series as a line; points without a value are left out.
-fn sparkline(series: &[SeriesPoint], t: &'static Texts) -> Option<impl IntoView> {
-    let pts: Vec<(usize, f64)> = series
-        .iter()
-        .enumerate()
-        .filter_map(|(i, p)| p.value.map(|v| (i, v)))
-        .collect();
-    if pts.len() < 2 {
-        return None;
-    }
-    let lo = pts.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
-    let hi = pts.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
-    let span = if hi > lo { hi - lo } else { 1.0 };
-    let last = (series.len() - 1) as f64;
-    let mut points = String::new();
-    for (i, v) in pts {
-        use std::fmt::Write;
-        let x = (i as f64 * 1000.0 / last).round() as u32;
-        let y = (270.0 - (v - lo) / span * 240.0).round() as u32;
-        let _ = write!(points, "{x},{y} ");
-    }
-    Some(view! {
-        <svg
-            class="spark"
-            part="sparkline"
-            viewBox="0 0 1000 300"
-            preserveAspectRatio="none"
-            width="100%"
-            height="30"
-            role="img"
-            aria-label=t.trend
-        >
-            <polyline points=points fill="none" vector-effect="non-scaling-stroke"></polyline>
-        </svg>
+    retry.map(|retry| {
+        let b = el(
+            slot,
+            false,
+            "button",
+            &[
+                ("type", "button"),
+                ("part", "retry"),
+                ("data-role", "retry"),
+            ],
+        );
+        text(&b, t.retry);
+        let cb = Closure::<dyn FnMut()>::new(retry);
+        let _ = b.add_event_listener_with_callback("click", cb.as_ref().unchecked_ref());
+        cb
     })
 }

@@ -106,6 +106,59 @@ fn content_hash(bytes: &[u8]) -> String {
     format!("{:012x}", h & 0xffff_ffff_ffff)
 }
 
+/// A wasm-metadce graph that keeps every export the glue calls except those whose name
+/// contains `drop`.
+fn dce_graph(glue: &str, drop: &str) -> String {
+    let mut names: Vec<&str> = glue
+        .match_indices("wasm.")
+        .map(|(i, _)| {
+            let rest = &glue[i + 5..];
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            &rest[..end]
+        })
+        .filter(|n| !n.is_empty())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let keep: Vec<String> = names
+        .iter()
+        .filter(|n| !n.contains(drop))
+        .map(|n| format!("\"e_{n}\""))
+        .collect();
+    let mut nodes = vec![format!(
+        "{{\"name\":\"outside\",\"root\":true,\"reaches\":[{}]}}",
+        keep.join(",")
+    )];
+    nodes.extend(
+        names
+            .iter()
+            .map(|n| format!("{{\"name\":\"e_{n}\",\"export\":\"{n}\"}}")),
+    );
+    format!("[{}]", nodes.join(","))
+}
+
+/// `src` minified as an ES module (bundled, so tree-shaken, when `bundle`).
+fn esbuild(t: &Tools, src: &Path, bundle: bool, what: &str) -> Result<String> {
+    let mut cmd = t.node_cmd(&t.esbuild);
+    cmd.arg(src)
+        .args(["--format=esm", "--minify", "--log-level=warning"]);
+    if bundle {
+        cmd.arg("--bundle");
+    }
+    let out = cmd
+        .output()
+        .map_err(|e| format!("running esbuild ({what}): {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "esbuild ({what}) failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    String::from_utf8(out.stdout).map_err(|e| format!("esbuild ({what}) output: {e}"))
+}
+
 /// Builds the widget into `web-widget/dist/widget/` and returns the file names written.
 pub fn widget(t: &Tools) -> Result<Vec<PathBuf>> {
     let r = root();
@@ -146,17 +199,49 @@ pub fn widget(t: &Tools) -> Result<Vec<PathBuf>> {
             ])
             .arg(&bindgen_dir),
     )?;
+    // leptos links server_fn, which links wasm-streams, whose `#[wasm_bindgen]` classes are
+    // exported (and so kept) although the widget never streams: drop those exports, and
+    // everything only they reach, before optimising.
+    let glue_src = std::fs::read_to_string(bindgen_dir.join("widget.js"))
+        .map_err(|e| format!("reading glue: {e}"))?;
+    let graph = bindgen_dir.join("dce-graph.json");
+    std::fs::write(&graph, dce_graph(&glue_src, "intounderlying"))
+        .map_err(|e| format!("writing {}: {e}", graph.display()))?;
+    let dce = bindgen_dir.join("widget_dce.wasm");
+    sh::run(
+        "wasm-metadce (widget: unused wasm-streams exports)",
+        t.node_cmd(&t.wasm_opt.with_file_name("wasm-metadce"))
+            .arg(bindgen_dir.join("widget_bg.wasm"))
+            .arg("--graph-file")
+            .arg(&graph)
+            .arg("-o")
+            .arg(&dce)
+            .stdout(std::process::Stdio::null()),
+    )?;
     let opt = bindgen_dir.join("widget_opt.wasm");
     sh::run(
-        "wasm-opt -Oz (widget)",
+        "wasm-opt -Oz --converge (widget)",
         t.node_cmd(&t.wasm_opt)
-            .arg(bindgen_dir.join("widget_bg.wasm"))
-            .args(["-Oz", "--strip-debug", "--strip-producers", "-o"])
+            .arg(&dce)
+            .args([
+                "-Oz",
+                "--converge",
+                "--strip-debug",
+                "--strip-producers",
+                "-o",
+            ])
             .arg(&opt),
     )?;
     let wasm = std::fs::read(&opt).map_err(|e| format!("reading {}: {e}", opt.display()))?;
-    let glue = std::fs::read_to_string(bindgen_dir.join("widget.js"))
-        .map_err(|e| format!("reading glue: {e}"))?;
+    // The glue, minified and tree-shaken down to what the loader imports (the init function
+    // and `mount_widget`; the dropped classes go with it).
+    let entry = bindgen_dir.join("entry.mjs");
+    std::fs::write(
+        &entry,
+        "export { default, mount_widget } from './widget.js';\n",
+    )
+    .map_err(|e| format!("writing {}: {e}", entry.display()))?;
+    let glue = esbuild(t, &entry, true, "widget glue")?;
     let wasm_name = format!("kpi-widget-{}.wasm", content_hash(&wasm));
     let glue_name = format!("kpi-widget-{}.js", content_hash(glue.as_bytes()));
     let loader_src = r.join("web-widget/loader/kpi-widget.js");
@@ -165,6 +250,9 @@ pub fn widget(t: &Tools) -> Result<Vec<PathBuf>> {
     let loader = loader
         .replace("__GLUE_FILE__", &glue_name)
         .replace("__WASM_FILE__", &wasm_name);
+    let filled = bindgen_dir.join("kpi-widget.js");
+    std::fs::write(&filled, &loader).map_err(|e| format!("writing {}: {e}", filled.display()))?;
+    let loader = esbuild(t, &filled, false, "loader")?;
     let _ = std::fs::remove_dir_all(&dist);
     std::fs::create_dir_all(&out_dir)
         .map_err(|e| format!("creating {}: {e}", out_dir.display()))?;

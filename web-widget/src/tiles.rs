@@ -1,0 +1,336 @@
+//! The tiles, built straight into the DOM. Tiles are built once per answer and never
+//! updated in place (a new answer replaces them all), so a typed leptos view buys nothing
+//! here, while its per-element generic code was the largest part of the widget's wasm. These
+//! few non-generic helpers create the same elements, attributes and text nodes.
+//!
+//! Every text, including labels that came over the network, is a text node; nothing here sets
+//! `innerHTML` or a `style` attribute (a strict CSP forbids inline styles).
+use kpi_core::kpi::{Direction, Lang};
+use wasm_bindgen::UnwrapThrowExt;
+use web_sys::{Document, Element};
+
+use crate::api::{Kpi, Report};
+use crate::fmt;
+use crate::text::{texts, Texts};
+
+const SVG: &str = "http://www.w3.org/2000/svg";
+
+/// Appends a `tag` element (SVG when `svg`) with `attrs` to `parent`.
+pub(crate) fn el(parent: &Element, svg: bool, tag: &str, attrs: &[(&str, &str)]) -> Element {
+    let doc: Document = parent.owner_document().unwrap_throw();
+    let e = if svg {
+        doc.create_element_ns(Some(SVG), tag)
+    } else {
+        doc.create_element(tag)
+    }
+    .unwrap_throw();
+    for (k, v) in attrs {
+        e.set_attribute(k, v).unwrap_throw();
+    }
+    parent.append_child(&e).unwrap_throw();
+    e
+}
+
+/// Appends `s` to `parent` as one text node.
+pub(crate) fn text(parent: &Element, s: &str) {
+    parent.append_with_str_1(s).unwrap_throw();
+}
+
+/// A decorative marker (`⚠ `, an arrow, a status shape) hidden from screen readers.
+pub(crate) fn hidden(parent: &Element, class: Option<&str>, s: &str) {
+    let e = match class {
+        Some(c) => el(
+            parent,
+            false,
+            "span",
+            &[("class", c), ("aria-hidden", "true")],
+        ),
+        None => el(parent, false, "span", &[("aria-hidden", "true")]),
+    };
+    text(&e, s);
+}
+
+/// One tile per KPI of the report, appended to `container`.
+pub fn fill(container: &Element, report: &Report, lang: Lang) {
+    for k in &report.kpis {
+        tile(container, k, lang);
+    }
+}
+
+/// The number as JavaScript prints it (`42`, `37.5`): the raw value for tests and scripts,
+/// printed by the host rather than by Rust's float formatting code.
+fn raw(v: f64) -> String {
+    js_sys::Number::from(v)
+        .to_string_with_radix(10)
+        .map(String::from)
+        .unwrap_or_default()
+}
+
+fn tile(parent: &Element, r: &Kpi, lang: Lang) {
+    let t = texts(lang);
+    // The API always sends a label; looking one up here would pull the whole catalog in.
+    let label = if r.label.is_empty() { &r.id } else { &r.label };
+    let tile = el(
+        parent,
+        false,
+        "div",
+        &[
+            ("class", "tile"),
+            ("part", "tile"),
+            ("role", "region"),
+            ("aria-label", label),
+            ("data-kpi", &r.id),
+        ],
+    );
+    let h = el(&tile, false, "h3", &[("class", "label"), ("part", "label")]);
+    text(&h, label);
+    let value_raw = r.value.map(raw);
+    let mut attrs = vec![
+        ("class", "value"),
+        ("part", "value"),
+        ("data-role", "value"),
+    ];
+    if let Some(v) = &value_raw {
+        attrs.push(("data-value", v));
+    }
+    let p = el(&tile, false, "p", &attrs);
+    text(&p, &fmt::value(r, lang));
+
+    if let Some(s) = r.status {
+        let (words, class, icon) = t.status(Some(s));
+        let p = el(
+            &tile,
+            false,
+            "p",
+            &[
+                ("class", &["status ", class].concat()),
+                ("part", "status"),
+                ("data-role", "status"),
+                ("data-status", class),
+            ],
+        );
+        hidden(&p, Some("icon"), icon);
+        text(&p, words);
+    }
+    if r.value.is_none() {
+        let p = el(&tile, false, "p", &[("class", "muted")]);
+        text(&p, t.no_data);
+    }
+    if let Some(d) = r.delta {
+        let class = match r.direction {
+            _ if d == 0.0 => "delta flat",
+            Direction::Up if d > 0.0 => "delta good",
+            Direction::Down if d < 0.0 => "delta good",
+            Direction::Up | Direction::Down => "delta bad",
+            Direction::None => "delta flat",
+        };
+        let arrow = if d > 0.0 {
+            "▲"
+        } else if d < 0.0 {
+            "▼"
+        } else {
+            "▶"
+        };
+        let p = el(
+            &tile,
+            false,
+            "p",
+            &[
+                ("class", class),
+                ("part", "delta"),
+                ("data-role", "delta"),
+                ("data-value", &raw(d)),
+            ],
+        );
+        hidden(&p, None, arrow);
+        text(&p, " ");
+        text(&p, &fmt::delta(d, r, lang));
+        text(&p, " ");
+        let m = el(&p, false, "span", &[("class", "muted")]);
+        text(&m, t.vs_previous);
+    }
+    let meta = el(&tile, false, "p", &[("class", "meta")]);
+    if let Some(n) = r.n {
+        let s = el(
+            &meta,
+            false,
+            "span",
+            &[
+                ("class", "n"),
+                ("data-role", "n"),
+                ("data-value", &raw(n as f64)),
+            ],
+        );
+        text(&s, "n = ");
+        text(&s, &fmt::number(n as f64, 0, lang));
+    }
+    if let Some(p90) = r.p90 {
+        let s = el(
+            &meta,
+            false,
+            "span",
+            &[
+                ("class", "p90"),
+                ("data-role", "p90"),
+                ("data-value", &raw(p90)),
+            ],
+        );
+        text(&s, "p90: ");
+        text(&s, &fmt::in_unit(p90, r, lang));
+    }
+    if let Some([lo, hi]) = r.interval {
+        let s = el(
+            &meta,
+            false,
+            "span",
+            &[("class", "ci"), ("data-role", "interval")],
+        );
+        text(&s, t.interval);
+        text(&s, ": ");
+        text(&s, &fmt::in_unit(lo, r, lang));
+        text(&s, " – ");
+        text(&s, &fmt::in_unit(hi, r, lang));
+    }
+    if r.insufficient_sample {
+        let s = el(
+            &meta,
+            false,
+            "span",
+            &[
+                ("class", "badge"),
+                ("part", "badge"),
+                ("data-role", "insufficient"),
+            ],
+        );
+        hidden(&s, None, "⚠ ");
+        text(&s, t.insufficient);
+    }
+    nps_bar(&tile, r.breakdown, t, lang);
+    sparkline(&tile, &r.series, t);
+}
+
+/// Detractors | passives | promoters as one stacked bar, widths as SVG attributes.
+fn nps_bar(tile: &Element, b: [u64; 3], t: &'static Texts, lang: Lang) {
+    let [pro, pas, det] = b;
+    let total = pro + pas + det;
+    if total == 0 {
+        return;
+    }
+    let pct = |x: u64| x as f64 * 100.0 / total as f64;
+    // Per-mille integers: SVG scales them, and integers print without float formatting code.
+    let permille = |x: u64| x * 1000 / total;
+    let (wd, wpa) = (permille(det), permille(pas));
+    let wp = 1000 - wd - wpa;
+    let box_ = el(
+        tile,
+        false,
+        "div",
+        &[
+            ("class", "nps"),
+            ("part", "breakdown"),
+            ("data-role", "breakdown"),
+        ],
+    );
+    let svg = el(
+        &box_,
+        true,
+        "svg",
+        &[
+            ("class", "stack"),
+            ("viewBox", "0 0 1000 10"),
+            ("preserveAspectRatio", "none"),
+            ("width", "100%"),
+            ("height", "10"),
+            ("aria-hidden", "true"),
+        ],
+    );
+    for (class, x, w) in [("det", 0, wd), ("pas", wd, wpa), ("pro", wd + wpa, wp)] {
+        el(
+            &svg,
+            true,
+            "rect",
+            &[
+                ("class", class),
+                ("x", &raw(x as f64)),
+                ("y", "0"),
+                ("width", &raw(w as f64)),
+                ("height", "10"),
+            ],
+        );
+    }
+    let ul = el(&box_, false, "ul", &[("class", "legend")]);
+    for (class, key, label, count) in [
+        ("sw pro", "promoters", t.promoters, pro),
+        ("sw pas", "passives", t.passives, pas),
+        ("sw det", "detractors", t.detractors, det),
+    ] {
+        let li = el(
+            &ul,
+            false,
+            "li",
+            &[("data-part", key), ("data-value", &raw(count as f64))],
+        );
+        el(
+            &li,
+            false,
+            "span",
+            &[("class", class), ("aria-hidden", "true")],
+        );
+        text(&li, label);
+        text(&li, " ");
+        text(&li, &fmt::number(count as f64, 0, lang));
+        text(&li, " (");
+        text(&li, &fmt::number(pct(count), 0, lang));
+        text(&li, "%)");
+    }
+}
+
+/// The period's series as a line; points without a value are left out.
+fn sparkline(tile: &Element, series: &[Option<f64>], t: &'static Texts) {
+    let pts: Vec<(usize, f64)> = series
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.map(|v| (i, v)))
+        .collect();
+    if pts.len() < 2 {
+        return;
+    }
+    let lo = pts.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+    let hi = pts.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let last = (series.len() - 1) as f64;
+    let mut points = String::new();
+    for (i, v) in pts {
+        let x = (i as f64 * 1000.0 / last).round();
+        let y = (270.0 - (v - lo) / span * 240.0).round();
+        points.push_str(&raw(x));
+        points.push(',');
+        points.push_str(&raw(y));
+        points.push(' ');
+    }
+    let svg = el(
+        tile,
+        true,
+        "svg",
+        &[
+            ("class", "spark"),
+            ("part", "sparkline"),
+            ("viewBox", "0 0 1000 300"),
+            ("preserveAspectRatio", "none"),
+            ("width", "100%"),
+            ("height", "30"),
+            ("role", "img"),
+            ("aria-label", t.trend),
+        ],
+    );
+    el(
+        &svg,
+        true,
+        "polyline",
+        &[
+            ("points", &points),
+            ("fill", "none"),
+            ("vector-effect", "non-scaling-stroke"),
+        ],
+    );
+}
