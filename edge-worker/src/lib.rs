@@ -34,6 +34,7 @@ async fn route(req: Request, env: &Env) -> ApiResult<Response> {
             200,
             &serde_json::json!({"ok": true, "version": env!("CARGO_PKG_VERSION")}),
         ),
+        ("/openapi.json", Method::Get) => openapi(),
         ("/admin/tenants", Method::Post) => tenants::create(req, env).await,
         ("/admin/demo", Method::Put) => demo::register(req, env).await,
         ("/demo", Method::Get) => demo::page(env).await,
@@ -49,6 +50,7 @@ async fn route(req: Request, env: &Env) -> ApiResult<Response> {
         (p, Method::Post) if p.starts_with("/s/") => page::submit(req, env).await,
         (
             "/healthz"
+            | "/openapi.json"
             | "/admin/tenants"
             | "/admin/demo"
             | "/demo"
@@ -64,6 +66,16 @@ async fn route(req: Request, env: &Env) -> ApiResult<Response> {
         (p, _) if p.starts_with("/s/") => Err(ApiError::MethodNotAllowed),
         _ => Err(ApiError::NotFound("No such route.")),
     }
+}
+
+/// `GET /openapi.json`: the OpenAPI 3.1 document of every route, kept true by
+/// `tests/tests/openapi.rs` against the running worker.
+fn openapi() -> ApiResult<Response> {
+    let mut resp = Response::from_bytes(include_bytes!("../api/openapi.json").to_vec())?;
+    resp.headers_mut().set("content-type", "application/json")?;
+    resp.headers_mut()
+        .set("cache-control", "public, max-age=300")?;
+    Ok(resp)
 }
 
 fn preflight(req: &Request) -> ApiResult<Response> {
