@@ -31,6 +31,8 @@ pub enum ApiError {
     UnsupportedMediaType(&'static str),
     /// 422: well-formed but invalid (score out of range, unknown KPI, end before start…).
     Invalid(String),
+    /// 422: an export would hold more rows than the cap; the caller narrows `from`/`to`.
+    ExportTooLarge(usize),
     /// 500: storage or runtime failure; logged, never caused by input.
     Internal(String),
 }
@@ -66,6 +68,11 @@ impl ApiError {
             ),
             ApiError::UnsupportedMediaType(m) => (415, "unsupported_media_type", (*m).to_string()),
             ApiError::Invalid(m) => (422, "invalid", m.clone()),
+            ApiError::ExportTooLarge(cap) => (
+                422,
+                "export_too_large",
+                format!("The export has more than {cap} rows; narrow `from`/`to`."),
+            ),
             ApiError::Internal(m) => (500, "internal", m.clone()),
         }
     }

@@ -2,17 +2,19 @@
 //! stored per-day rollups (never from raw rows), with the previous period and a series.
 use std::collections::BTreeMap;
 
-use kpi_core::kpi::{self, Lang, ReportOptions};
+use kpi_core::kpi::{self, KpiDef, KpiReport, Lang, ReportOptions};
 use kpi_core::period::{CivilDate, Period, PeriodKind};
 use kpi_core::rollup::Dim;
+use kpi_core::target::Target;
 use kpi_core::{Family, Rollup};
 use serde_json::json;
-use worker::{Env, Request, Response};
+use worker::{D1Database, Env, Request, Response};
 
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, now_ms, query, query_pairs};
 use crate::store;
+use crate::tenants;
 
 const MAX_RANGE_DAYS: i64 = 366 * 3;
 
@@ -28,7 +30,7 @@ fn merged(days: &BTreeMap<String, Rollup>, from: &str, to: &str) -> Rollup {
 }
 
 /// The period a request asks for, in the tenant's zone.
-fn requested_period(pairs: &[(String, String)], today: CivilDate) -> ApiResult<Period> {
+pub fn requested_period(pairs: &[(String, String)], today: CivilDate) -> ApiResult<Period> {
     let kind_s = query(pairs, "period").unwrap_or("month");
     let kind = PeriodKind::parse(kind_s)
         .ok_or_else(|| ApiError::Invalid(format!("unknown period `{kind_s}`")))?;
@@ -97,6 +99,39 @@ pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
     if defs.is_empty() || defs.len() > 60 {
         return Err(ApiError::Invalid("`metrics` must list 1–60 KPI ids".into()));
     }
+    // The key cache holds a copy of the configuration; targets come from the tenant entry,
+    // which `PUT /v1/targets` invalidates.
+    let targets = tenants::config(env, &p.tenant.id).await?.targets;
+    let opts = ReportOptions {
+        lang,
+        segment,
+        period: Some(period),
+        ..Default::default()
+    };
+    let db = env.d1("DB")?;
+    let kpis = reports(&db, &p.tenant.id, period, compare, &defs, opts, &targets).await?;
+    http::json(
+        200,
+        &json!({
+            "tenant": p.tenant.id,
+            "period": {"kind": period.kind.as_str(), "from": period.from.to_string(),
+                       "to": period.to.add_days(-1)?.to_string(), "tz": tz.name},
+            "kpis": kpis,
+        }),
+    )
+}
+
+/// The reports of `defs` over `period` (and the previous period when `compare`), read from
+/// the per-day rollups only; a tenant target overrides the catalog default of its KPI.
+pub async fn reports(
+    db: &D1Database,
+    tenant: &str,
+    period: Period,
+    compare: bool,
+    defs: &[&'static KpiDef],
+    opts: ReportOptions,
+    targets: &BTreeMap<String, Target>,
+) -> ApiResult<Vec<KpiReport>> {
     let previous = if compare {
         Some(period.previous()?)
     } else {
@@ -105,7 +140,7 @@ pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
     let read_from = previous.map(|p| p.from).unwrap_or(period.from).to_string();
     let mut families: Vec<Family> = Vec::new();
     let mut stock_families: Vec<Family> = Vec::new();
-    for d in &defs {
+    for d in defs {
         for f in kpi::families(d.id) {
             if !families.contains(f) {
                 families.push(*f);
@@ -117,9 +152,8 @@ pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
             }
         }
     }
-    let db = env.d1("DB")?;
     let to = period.to.to_string();
-    let days = store::day_rollups(&db, &p.tenant.id, &read_from, &to, &families).await?;
+    let days = store::day_rollups(db, tenant, &read_from, &to, &families).await?;
     let cur = merged(&days, &period.from.to_string(), &to);
     let prev = previous.map(|pp| merged(&days, &pp.from.to_string(), &pp.to.to_string()));
     let series: Vec<(String, Rollup)> = period
@@ -136,17 +170,11 @@ pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
     let to_date = if stock_families.is_empty() {
         None
     } else {
-        let all = store::day_rollups(&db, &p.tenant.id, "0000-00-00", &to, &stock_families).await?;
+        let all = store::day_rollups(db, tenant, "0000-00-00", &to, &stock_families).await?;
         Some(all.values().fold(Rollup::new(), |mut acc, r| {
             acc.merge(r);
             acc
         }))
-    };
-    let opts = ReportOptions {
-        lang,
-        segment,
-        period: Some(period),
-        ..Default::default()
     };
     let inputs = kpi::Inputs {
         period: &cur,
@@ -156,17 +184,15 @@ pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
     };
     let kpis: Vec<_> = defs
         .iter()
-        .map(|d| kpi::report_with(d, &inputs, &opts))
+        .map(|d| {
+            let opts = ReportOptions {
+                target: targets.get(d.id).copied().or(opts.target),
+                ..opts
+            };
+            kpi::report_with(d, &inputs, &opts)
+        })
         .collect();
-    http::json(
-        200,
-        &json!({
-            "tenant": p.tenant.id,
-            "period": {"kind": period.kind.as_str(), "from": period.from.to_string(),
-                       "to": period.to.add_days(-1)?.to_string(), "tz": tz.name},
-            "kpis": kpis,
-        }),
-    )
+    Ok(kpis)
 }
 
 /// `GET /v1/kpis/catalog`: every KPI id with labels, unit, direction and default target.

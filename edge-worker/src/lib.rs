@@ -6,6 +6,7 @@
 use worker::{event, Context, Env, Method, Request, Response};
 
 mod auth;
+mod data;
 mod demo;
 mod error;
 mod events;
@@ -15,6 +16,7 @@ mod log;
 mod page;
 mod store;
 mod surveys;
+mod targets;
 mod tenants;
 mod tickets;
 mod token;
@@ -40,8 +42,14 @@ async fn route(req: Request, env: &Env) -> ApiResult<Response> {
         ("/demo", Method::Get) => demo::page(env).await,
         ("/v1/survey-links", Method::Post) => surveys::mint(req, env).await,
         ("/v1/responses", Method::Post) => surveys::submit_json(req, env).await,
+        ("/v1/responses", Method::Get) => data::list_responses(req, env).await,
         ("/v1/responses/import", Method::Post) => surveys::import(req, env).await,
         ("/v1/tickets", Method::Post) => tickets::ingest(req, env).await,
+        ("/v1/tickets", Method::Get) => data::list_tickets(req, env).await,
+        ("/v1/export.csv", Method::Get) => data::export(req, env).await,
+        ("/v1/targets", Method::Get) => targets::get(req, env).await,
+        ("/v1/targets", Method::Put) => targets::put(req, env).await,
+        (p, Method::Delete) if p.starts_with("/v1/respondents/") => data::erase(req, env).await,
         ("/v1/events", Method::Post) => events::ingest(req, env).await,
         ("/v1/kpis", Method::Get) => kpis::get(req, env).await,
         ("/v1/kpis/catalog", Method::Get) => kpis::catalog(),
@@ -59,11 +67,15 @@ async fn route(req: Request, env: &Env) -> ApiResult<Response> {
             | "/v1/responses/import"
             | "/v1/tickets"
             | "/v1/events"
+            | "/v1/export.csv"
+            | "/v1/targets"
             | "/v1/kpis"
             | "/v1/kpis/catalog",
             _,
         ) => Err(ApiError::MethodNotAllowed),
-        (p, _) if p.starts_with("/s/") => Err(ApiError::MethodNotAllowed),
+        (p, _) if p.starts_with("/s/") || p.starts_with("/v1/respondents/") => {
+            Err(ApiError::MethodNotAllowed)
+        }
         _ => Err(ApiError::NotFound("No such route.")),
     }
 }

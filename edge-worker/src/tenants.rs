@@ -1,6 +1,9 @@
 //! Tenants: creation (admin), and the hot configuration every request needs (zone, locale,
-//! allowed origins), cached in KV with D1 as the source of truth.
+//! allowed origins, KPI targets), cached in KV with D1 as the source of truth.
+use std::collections::BTreeMap;
+
 use kpi_core::period::TimeZone;
+use kpi_core::target::Target;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use wasm_bindgen::JsValue;
@@ -25,6 +28,9 @@ pub struct TenantConfig {
     pub locale: String,
     /// Origins allowed to embed the widget.
     pub allowed_origins: Vec<String>,
+    /// KPI targets overriding the catalog defaults, by KPI id (`PUT /v1/targets`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub targets: BTreeMap<String, Target>,
 }
 
 impl TenantConfig {
@@ -104,6 +110,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         timezone,
         locale,
         allowed_origins: body.allowed_origins,
+        targets: BTreeMap::new(),
     };
     let sk = auth::generate(KeyKind::Secret)?;
     let pk = auth::generate(KeyKind::Publishable)?;
@@ -164,6 +171,7 @@ struct TenantRow {
     timezone: String,
     locale: String,
     allowed_origins: String,
+    targets: String,
 }
 
 /// The tenant's configuration: KV cache, then D1. Unknown tenant → 404.
@@ -175,7 +183,7 @@ pub async fn config(env: &Env, id: &str) -> ApiResult<TenantConfig> {
     }
     let row: Option<TenantRow> = env
         .d1("DB")?
-        .prepare("SELECT id, name, timezone, locale, allowed_origins FROM tenants WHERE id = ?1")
+        .prepare("SELECT id, name, timezone, locale, allowed_origins, targets FROM tenants WHERE id = ?1")
         .bind(&[JsValue::from_str(id)])?
         .first(None)
         .await?;
@@ -186,11 +194,18 @@ pub async fn config(env: &Env, id: &str) -> ApiResult<TenantConfig> {
         timezone: row.timezone,
         locale: row.locale,
         allowed_origins: serde_json::from_str(&row.allowed_origins).unwrap_or_default(),
+        targets: serde_json::from_str(&row.targets).unwrap_or_default(),
     };
     if let Ok(put) = kv.put(&cache_key, serde_json::to_string(&cfg).unwrap_or_default()) {
         let _ = put.expiration_ttl(CONFIG_TTL_S).execute().await;
     }
     Ok(cfg)
+}
+
+/// Drops the cached configuration of tenant `id`: the next request reads D1.
+pub async fn invalidate(env: &Env, id: &str) -> ApiResult<()> {
+    env.kv("KV")?.delete(&format!("tenant:{id}")).await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -197,6 +197,48 @@ impl Tenant {
         )
     }
 
+    /// Sends `method` to `path` with the secret key and an optional JSON body.
+    pub fn send(&self, method: &str, path: &str, body: Option<&Value>) -> Reply {
+        let auth = format!("Bearer {}", self.secret_key);
+        let text = body.map(Value::to_string);
+        request(
+            method,
+            path,
+            &[("authorization", &auth)],
+            text.as_deref().map(|t| ("application/json", t)),
+        )
+    }
+
+    /// GETs `path` with the secret key.
+    pub fn get(&self, path: &str) -> Reply {
+        self.send("GET", path, None)
+    }
+
+    /// Every row of a paged route (`/v1/responses?…`), `limit` rows a page, following
+    /// `next_cursor` to the end; asserts no page is larger than `limit`.
+    pub fn walk(&self, path: &str, field: &str, limit: usize) -> Vec<Value> {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut rows = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..10_000 {
+            let mut url = format!("{path}{sep}limit={limit}");
+            if let Some(c) = &cursor {
+                url.push_str(&format!("&cursor={c}"));
+            }
+            let r = self.get(&url);
+            assert_eq!(r.status, 200, "{url}: {}", r.text);
+            let v = r.json();
+            let page = v[field].as_array().cloned().unwrap_or_default();
+            assert!(page.len() <= limit, "{url}: {} rows", page.len());
+            rows.extend(page);
+            match v["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => return rows,
+            }
+        }
+        panic!("{path}: paging never ended");
+    }
+
     /// The KPI object `id` of `GET /v1/kpis?metrics=<id>&<query>`.
     pub fn kpi(&self, id: &str, query: &str) -> Value {
         self.kpis(&format!("metrics={id}&{query}"))["kpis"][0].clone()
@@ -246,6 +288,68 @@ pub fn sign_token(claims: &Value) -> String {
     let mut mac = <Hmac<sha2::Sha256>>::new_from_slice(&key).unwrap();
     mac.update(payload.as_bytes());
     format!("{payload}.{}", b64.encode(mac.finalize().into_bytes()))
+}
+
+/// A JSON value as a CSV export writes it: empty for null, JSON text for arrays.
+pub fn csv_cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Parses CSV text into its header and records.
+pub fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(text.as_bytes());
+    let headers = rdr
+        .headers()
+        .expect("a header row")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let records = rdr
+        .records()
+        .map(|r| {
+            r.expect("a valid record")
+                .iter()
+                .map(str::to_string)
+                .collect()
+        })
+        .collect();
+    (headers, records)
+}
+
+/// A small deterministic pseudo-random sequence (xorshift), seeded per test run.
+pub struct Rng(u64);
+
+impl Rng {
+    /// Seeded from the clock; the seed is printed so a failure can be replayed.
+    pub fn new() -> Rng {
+        let seed = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1)
+            | 1;
+        eprintln!("rng seed {seed}");
+        Rng(seed)
+    }
+
+    /// The next number below `n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+impl Default for Rng {
+    fn default() -> Self {
+        Rng::new()
+    }
 }
 
 /// Asserts that a JSON number is within `rel` (relative) of `expected`.
