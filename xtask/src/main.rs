@@ -10,6 +10,7 @@ mod build;
 mod run;
 mod server;
 mod sh;
+mod tenant;
 mod test;
 mod tools;
 
@@ -21,7 +22,8 @@ const USAGE: &str = "usage: cargo xtask <command>
   build          build the widget and the worker (release)
   build-worker   build the worker only (wrangler's build command)
   build-widget   build the widget only
-  install        install the tools only";
+  install        install the tools only
+  tenant create  create a tenant through POST /admin/tenants (see `cargo xtask tenant`)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
         Some("build-worker") => tools::ensure(false).and_then(|t| build::worker(&t)),
         Some("build-widget") => tools::ensure(false).and_then(|t| build::widget(&t).map(|_| ())),
         Some("install") => tools::ensure(true).map(|_| ()),
+        Some("tenant") => tenant::main(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

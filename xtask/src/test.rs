@@ -5,7 +5,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use crate::sh::{self, root, Result};
-use crate::{build, server, tools};
+use crate::{build, server, tenant, tools};
 
 fn free_port() -> Result<u16> {
     let l = std::net::TcpListener::bind("127.0.0.1:0")
@@ -71,6 +71,28 @@ pub fn test() -> Result<()> {
         ],
         Some(&log),
     )?;
+    // The tenant CLI against the running worker, as an operator would use it.
+    let cli = tenant::parse(&[
+        "create".into(),
+        "--id".into(),
+        "cli-tenant".into(),
+        "--name".into(),
+        "CLI Spa".into(),
+        "--origin".into(),
+        "https://crm.cli.example".into(),
+        "--url".into(),
+        worker.url.clone(),
+    ])?;
+    let created = tenant::create(&cli, &admin)?;
+    if !created["secret_key"]
+        .as_str()
+        .unwrap_or("")
+        .starts_with("sk_")
+    {
+        return Err(format!(
+            "cargo xtask tenant create: unexpected reply {created}"
+        ));
+    }
     let env = [
         ("KPI_TEST_URL", worker.url.as_str()),
         ("KPI_ADMIN_TOKEN", admin.as_str()),
