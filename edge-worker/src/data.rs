@@ -17,6 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{self, b64url, b64url_decode, now_ms, query, query_pairs};
 use crate::kpis;
 use crate::tenants;
+use crate::tickets::{self, TICKET_COLUMNS};
 
 /// Rows per page when `limit` is absent.
 const DEFAULT_LIMIT: usize = 100;
@@ -89,8 +90,7 @@ impl Table {
                  ORDER BY day, link_id LIMIT {limit}"
             ),
             Table::Tickets => format!(
-                "SELECT id, channel, opened_at, first_response_at, resolved_at, contacts, \
-                 agent, tags, transferred, abandoned, day, updated_at FROM tickets \
+                "SELECT {TICKET_COLUMNS} FROM tickets \
                  WHERE tenant_id = ?1 AND day >= ?2 AND day <= ?3 \
                  AND (?4 IS NULL OR ?4 = ?4) AND (day, id) > (?5, ?6) \
                  ORDER BY day, id LIMIT {limit}"
@@ -175,22 +175,6 @@ struct ResponseRow {
     updated_at: f64,
 }
 
-#[derive(Deserialize)]
-struct TicketRow {
-    id: String,
-    channel: String,
-    opened_at: f64,
-    first_response_at: Option<f64>,
-    resolved_at: Option<f64>,
-    contacts: f64,
-    agent: Option<String>,
-    tags: String,
-    transferred: f64,
-    abandoned: f64,
-    day: String,
-    updated_at: f64,
-}
-
 fn instant(ms: f64) -> Value {
     Value::from(format_rfc3339(ms as i64))
 }
@@ -245,7 +229,7 @@ async fn fetch(
             })
             .collect(),
         Table::Tickets => result
-            .results::<TicketRow>()?
+            .results::<tickets::TicketRow>()?
             .into_iter()
             .map(|r| {
                 let tags: Vec<String> = serde_json::from_str(&r.tags).unwrap_or_default();

@@ -64,20 +64,27 @@ struct TicketIn {
     abandoned: Option<bool>,
 }
 
-/// A stored ticket, as D1 returns it (numbers come back as f64).
+/// The columns of a stored ticket, in the order [`TicketRow`] reads them.
+pub(crate) const TICKET_COLUMNS: &str = "id, channel, opened_at, first_response_at, resolved_at, \
+     contacts, agent, tags, transferred, abandoned, day, updated_at, rev";
+
+/// A stored ticket, as D1 returns it (numbers come back as f64). Read by the upsert here and
+/// by the paged reads and exports in `data`.
 #[derive(Deserialize)]
-struct TicketRow {
-    id: String,
-    channel: String,
-    opened_at: f64,
-    first_response_at: Option<f64>,
-    resolved_at: Option<f64>,
-    contacts: f64,
-    agent: Option<String>,
-    tags: String,
-    transferred: f64,
-    abandoned: f64,
-    rev: String,
+pub(crate) struct TicketRow {
+    pub id: String,
+    pub channel: String,
+    pub opened_at: f64,
+    pub first_response_at: Option<f64>,
+    pub resolved_at: Option<f64>,
+    pub contacts: f64,
+    pub agent: Option<String>,
+    pub tags: String,
+    pub transferred: f64,
+    pub abandoned: f64,
+    pub day: String,
+    pub updated_at: f64,
+    pub rev: String,
 }
 
 /// The merged ticket a write stores.
@@ -251,11 +258,10 @@ async fn read_rows(
 ) -> ApiResult<BTreeMap<String, TicketRow>> {
     let list = serde_json::to_string(ids).map_err(|e| ApiError::Internal(e.to_string()))?;
     let rows: Vec<TicketRow> = db
-        .prepare(
-            "SELECT id, channel, opened_at, first_response_at, resolved_at, contacts, agent, \
-             tags, transferred, abandoned, rev FROM tickets \
-             WHERE tenant_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
-        )
+        .prepare(format!(
+            "SELECT {TICKET_COLUMNS} FROM tickets \
+             WHERE tenant_id = ?1 AND id IN (SELECT value FROM json_each(?2))"
+        ))
         .bind(&[JsValue::from_str(tenant), JsValue::from_str(&list)])?
         .all()
         .await?
