@@ -48,18 +48,8 @@ impl core::fmt::Display for DecodeError {
 #[cfg(feature = "std")]
 impl std::error::Error for DecodeError {}
 
-const DIMS: [Dim; 7] = [
-    Dim::All,
-    Dim::Channel,
-    Dim::Survey,
-    Dim::Campaign,
-    Dim::Source,
-    Dim::Stage,
-    Dim::Agent,
-];
-
 fn dim_id(d: Dim) -> u8 {
-    DIMS.iter().position(|x| *x == d).unwrap_or(0) as u8
+    Dim::ALL.iter().position(|x| *x == d).unwrap_or(0) as u8
 }
 
 fn put_u(out: &mut Vec<u8>, mut v: u64) {
@@ -133,7 +123,8 @@ impl Reader<'_> {
 
     fn dim(&mut self) -> Result<Dim, DecodeError> {
         let id = self.byte()?;
-        DIMS.get(id as usize)
+        Dim::ALL
+            .get(id as usize)
             .copied()
             .ok_or(DecodeError::UnknownFamily(id))
     }

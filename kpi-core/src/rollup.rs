@@ -352,6 +352,17 @@ pub enum Dim {
 }
 
 impl Dim {
+    /// Every dimension, in storage-id order (the binary codec's ids are indexes here).
+    pub const ALL: [Dim; 7] = [
+        Dim::All,
+        Dim::Channel,
+        Dim::Survey,
+        Dim::Campaign,
+        Dim::Source,
+        Dim::Stage,
+        Dim::Agent,
+    ];
+
     /// The wire and storage name (`""` for `All`).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -821,15 +821,7 @@ mod arbitrary {
             prop_oneof![any::<i64>(), -5i64..1_000_000],
         )
             .prop_map(|(f, d, seg, key, n, sum)| {
-                let dim = [
-                    Dim::All,
-                    Dim::Channel,
-                    Dim::Survey,
-                    Dim::Campaign,
-                    Dim::Source,
-                    Dim::Stage,
-                    Dim::Agent,
-                ][d];
+                let dim = Dim::ALL[d];
                 let seg = if dim == Dim::All { String::new() } else { seg };
                 (
                     CellKey::new(Family::ALL[f], dim, &seg, key),
