@@ -33,6 +33,8 @@ pub enum ApiError {
     Invalid(String),
     /// 422: an export would hold more rows than the cap; the caller narrows `from`/`to`.
     ExportTooLarge(usize),
+    /// 429: too many requests from this client, link or key; retry after that many seconds.
+    RateLimited(u32),
     /// 500: storage or runtime failure; logged, never caused by input.
     Internal(String),
 }
@@ -73,6 +75,11 @@ impl ApiError {
                 "export_too_large",
                 format!("The export has more than {cap} rows; narrow `from`/`to`."),
             ),
+            ApiError::RateLimited(s) => (
+                429,
+                "rate_limited",
+                format!("Too many requests; retry in {s} seconds."),
+            ),
             ApiError::Internal(m) => (500, "internal", m.clone()),
         }
     }
@@ -84,7 +91,11 @@ impl ApiError {
             crate::log::event("error", &[("code", code), ("message", &message)]);
         }
         let body = json!({"error": {"code": code, "message": message}});
-        Ok(Response::from_json(&body)?.with_status(status))
+        let mut resp = Response::from_json(&body)?.with_status(status);
+        if let ApiError::RateLimited(s) = self {
+            resp.headers_mut().set("retry-after", &s.to_string())?;
+        }
+        Ok(resp)
     }
 }
 

@@ -14,7 +14,6 @@ use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, now_ms, query, query_pairs};
 use crate::store;
-use crate::tenants;
 
 const MAX_RANGE_DAYS: i64 = 366 * 3;
 
@@ -99,13 +98,23 @@ pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
     if defs.is_empty() || defs.len() > 60 {
         return Err(ApiError::Invalid("`metrics` must list 1–60 KPI ids".into()));
     }
-    // The key cache holds a copy of the configuration; targets come from the tenant entry,
-    // which `PUT /v1/targets` invalidates.
-    let targets = tenants::config(env, &p.tenant.id).await?.targets;
+    // Durations in business time when the tenant keeps opening hours, unless asked otherwise.
+    let business_hours = match query(&pairs, "hours") {
+        None => p.tenant.business_hours.is_some(),
+        Some("business") => true,
+        Some("calendar") => false,
+        Some(other) => {
+            return Err(ApiError::Invalid(format!(
+                "`hours` must be `business` or `calendar`, not `{other}`"
+            )))
+        }
+    };
+    let targets = p.tenant.targets.clone();
     let opts = ReportOptions {
         lang,
         segment,
         period: Some(period),
+        business_hours,
         ..Default::default()
     };
     let db = env.d1("DB")?;
@@ -115,7 +124,8 @@ pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
         &json!({
             "tenant": p.tenant.id,
             "period": {"kind": period.kind.as_str(), "from": period.from.to_string(),
-                       "to": period.to.add_days(-1)?.to_string(), "tz": tz.name},
+                       "to": period.to.add_days(-1)?.to_string(), "tz": tz.name,
+                       "hours": if business_hours { "business" } else { "calendar" }},
             "kpis": kpis,
         }),
     )

@@ -3,7 +3,7 @@
 //! *Architecture invariant*: handlers return `Result<Response, ApiError>` and the only place
 //! an error becomes a response is [`fetch`]. No handler panics on outside data: a panic
 //! resets the wasm instance.
-use worker::{event, Context, Env, Method, Request, Response};
+use worker::{event, Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent};
 
 mod auth;
 mod data;
@@ -12,14 +12,17 @@ mod error;
 mod events;
 mod http;
 mod kpis;
+mod limits;
 mod log;
 mod page;
+mod settings;
 mod store;
 mod surveys;
 mod targets;
 mod tenants;
 mod tickets;
 mod token;
+mod webhooks;
 
 use error::{ApiError, ApiResult};
 
@@ -28,9 +31,17 @@ fn cors_route(path: &str) -> bool {
     path == "/v1/kpis" || path == "/v1/kpis/catalog"
 }
 
-async fn route(req: Request, env: &Env) -> ApiResult<Response> {
+/// Public survey routes: the token is the credential, so the client address is limited.
+fn survey_route(path: &str, method: &Method) -> bool {
+    path.starts_with("/s/") || (path == "/v1/responses" && *method == Method::Post)
+}
+
+async fn route(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
     let path = req.path();
     let method = req.method();
+    if survey_route(&path, &method) {
+        limits::survey_client(env, &req).await?;
+    }
     match (path.as_str(), method) {
         ("/healthz", Method::Get) => http::json(
             200,
@@ -41,7 +52,7 @@ async fn route(req: Request, env: &Env) -> ApiResult<Response> {
         ("/admin/demo", Method::Put) => demo::register(req, env).await,
         ("/demo", Method::Get) => demo::page(env).await,
         ("/v1/survey-links", Method::Post) => surveys::mint(req, env).await,
-        ("/v1/responses", Method::Post) => surveys::submit_json(req, env).await,
+        ("/v1/responses", Method::Post) => surveys::submit_json(req, env, ctx).await,
         ("/v1/responses", Method::Get) => data::list_responses(req, env).await,
         ("/v1/responses/import", Method::Post) => surveys::import(req, env).await,
         ("/v1/tickets", Method::Post) => tickets::ingest(req, env).await,
@@ -49,13 +60,15 @@ async fn route(req: Request, env: &Env) -> ApiResult<Response> {
         ("/v1/export.csv", Method::Get) => data::export(req, env).await,
         ("/v1/targets", Method::Get) => targets::get(req, env).await,
         ("/v1/targets", Method::Put) => targets::put(req, env).await,
+        ("/v1/settings", Method::Get) => settings::get(req, env).await,
+        ("/v1/settings", Method::Patch) => settings::patch(req, env).await,
         (p, Method::Delete) if p.starts_with("/v1/respondents/") => data::erase(req, env).await,
         ("/v1/events", Method::Post) => events::ingest(req, env).await,
         ("/v1/kpis", Method::Get) => kpis::get(req, env).await,
         ("/v1/kpis/catalog", Method::Get) => kpis::catalog(),
         (p, Method::Options) if cors_route(p) => preflight(&req),
         (p, Method::Get) if p.starts_with("/s/") => page::show(req, env).await,
-        (p, Method::Post) if p.starts_with("/s/") => page::submit(req, env).await,
+        (p, Method::Post) if p.starts_with("/s/") => page::submit(req, env, ctx).await,
         (
             "/healthz"
             | "/openapi.json"
@@ -69,6 +82,7 @@ async fn route(req: Request, env: &Env) -> ApiResult<Response> {
             | "/v1/events"
             | "/v1/export.csv"
             | "/v1/targets"
+            | "/v1/settings"
             | "/v1/kpis"
             | "/v1/kpis/catalog",
             _,
@@ -103,15 +117,36 @@ fn preflight(req: &Request) -> ApiResult<Response> {
     Ok(resp)
 }
 
+/// The path as logs show it: tokens and respondent ids stay out of logs.
+fn log_route(path: &str) -> &str {
+    if path.starts_with("/s/") {
+        "/s/:token"
+    } else if path.starts_with("/v1/respondents/") {
+        "/v1/respondents/:id"
+    } else if path.len() > 64 {
+        "(long path)"
+    } else {
+        path
+    }
+}
+
 /// The worker's entry point.
 #[event(fetch)]
-pub async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+pub async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    let started = http::now_ms();
     let path = req.path();
+    let method = req.method();
     let origin = req.headers().get("origin").ok().flatten();
-    let mut resp = match route(req, &env).await {
+    let mut resp = match route(req, &env, &ctx).await {
         Ok(r) => r,
         Err(e) => e.to_response()?,
     };
+    log::request(
+        method.as_ref(),
+        log_route(&path),
+        resp.status_code(),
+        http::now_ms() - started,
+    );
     // The KPI routes check the origin themselves (a publishable key only answers an allowed
     // origin); echoing it lets the widget read errors such as "origin not allowed" too.
     if let (true, Some(origin)) = (cors_route(&path), origin) {
@@ -120,4 +155,14 @@ pub async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
         h.set("vary", "Origin")?;
     }
     Ok(resp)
+}
+
+/// The cron trigger (wrangler.toml `[triggers]`): retries webhook deliveries that are due.
+#[event(scheduled)]
+pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    match webhooks::retry_due(&env).await {
+        Ok(n) if n > 0 => log::event("webhook_retries", &[("count", &n.to_string())]),
+        Ok(_) => {}
+        Err(e) => log::event("error", &[("code", "cron"), ("message", &e.parts().2)]),
+    }
 }

@@ -11,3 +11,12 @@ pub fn event(name: &str, fields: &[(&str, &str)]) {
     }
     worker::console_log!("{}", Value::Object(m));
 }
+
+/// Logs one answered request: method, route (never a token), status and wall time.
+pub fn request(method: &str, route: &str, status: u16, ms: i64) {
+    worker::console_log!(
+        "{}",
+        serde_json::json!({"event": "request", "method": method, "route": route,
+                           "status": status, "ms": ms})
+    );
+}

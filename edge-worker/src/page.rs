@@ -2,7 +2,7 @@
 //! usable without JavaScript. A GET never records (mail scanners open every link); only a
 //! POST does. `?score=N` preselects N and submits it with a tiny nonce-allowed script.
 use kpi_core::SurveyKind;
-use worker::{Env, Request, Response};
+use worker::{Context, Env, Request, Response};
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::{
@@ -221,7 +221,7 @@ pub async fn show(req: Request, env: &Env) -> ApiResult<Response> {
 
 /// `POST /s/<token>` (form `score`, `comment`): records the answer, shows the thank-you state
 /// with a box to add or change the comment (posting again updates the same response).
-pub async fn submit(mut req: Request, env: &Env) -> ApiResult<Response> {
+pub async fn submit(mut req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
     let path = req.path();
     let tok = token_of(&path).to_string();
     let media = http::media_type(&req);
@@ -268,7 +268,7 @@ pub async fn submit(mut req: Request, env: &Env) -> ApiResult<Response> {
     let kind = answer.kind;
     let lang = answer.lang.clone();
     let had_comment = answer.comment.clone();
-    let stored = surveys::store_answer(env, answer, &tenant).await?;
+    let stored = surveys::store_answer(env, ctx, answer, &tenant).await?;
     let t = texts(kind, &lang);
     let nonce = b64url(&random_bytes::<16>()?);
     let action = format!("/s/{}", html_escape(&tok));

@@ -6,7 +6,7 @@ use kpi_core::{Channel, SurveyKind, SurveyResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use wasm_bindgen::JsValue;
-use worker::{Env, Request, Response};
+use worker::{Context, Env, Request, Response};
 
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
@@ -16,6 +16,7 @@ use crate::http::{
 use crate::store;
 use crate::tenants::{self, TenantConfig};
 use crate::token::{self, LinkClaims};
+use crate::webhooks;
 
 const DEFAULT_EXPIRY_S: i64 = 30 * 24 * 3600;
 const MAX_EXPIRY_S: i64 = 400 * 24 * 3600;
@@ -232,10 +233,28 @@ fn answer_statements(
     ])
 }
 
-/// Stores one answer atomically.
-pub async fn store_answer(env: &Env, a: Answer, tenant: &TenantConfig) -> ApiResult<Stored> {
+/// Stores one answer atomically; an alert for the tenant's webhook joins the same batch and
+/// is delivered once the response has gone out.
+pub async fn store_answer(
+    env: &Env,
+    ctx: &Context,
+    a: Answer,
+    tenant: &TenantConfig,
+) -> ApiResult<Stored> {
     let db = env.d1("DB")?;
-    let results = db.batch(answer_statements(&db, &a, tenant.tz())?).await?;
+    let mut stmts = answer_statements(&db, &a, tenant.tz())?;
+    let alert = SurveyResponse::new(a.kind, a.score, a.channel, false)?.alert();
+    let message = match alert {
+        Some(alert) => webhooks::message(tenant, &a, alert)?,
+        None => None,
+    };
+    if let Some(m) = &message {
+        stmts.push(webhooks::outbox_statement(&db, m)?);
+    }
+    let results = db.batch(stmts).await?;
+    if let Some(m) = message {
+        ctx.wait_until(webhooks::deliver_now(env.clone(), m));
+    }
     // The retraction wrote rows only if an earlier answer existed.
     let retracted = results
         .first()
@@ -261,6 +280,7 @@ pub async fn answer_from_token(
     comment: Option<String>,
 ) -> ApiResult<(Answer, TenantConfig)> {
     let claims = token::verify(&signing_secret(env)?, token, now_ms() / 1000)?;
+    crate::limits::survey_link(env, &claims.l).await?;
     let kind = SurveyKind::parse(&claims.k, Some(claims.s)).map_err(|_| ApiError::BadToken)?;
     kind.check_score(score)?;
     let tenant = tenants::config(env, &claims.t).await?;
@@ -302,13 +322,13 @@ pub fn parse_score(v: &Value) -> ApiResult<i64> {
 }
 
 /// `POST /v1/responses`: records an answer from JSON; the token is the credential.
-pub async fn submit_json(mut req: Request, env: &Env) -> ApiResult<Response> {
+pub async fn submit_json(mut req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
     let body: JsonAnswer = json_body(&mut req, BODY_LIMIT).await?;
     let score = parse_score(&body.score)?;
     let (answer, tenant) = answer_from_token(env, &body.token, score, body.comment).await?;
     let link_id = answer.link_id.clone();
     let score = answer.score;
-    let stored = store_answer(env, answer, &tenant).await?;
+    let stored = store_answer(env, ctx, answer, &tenant).await?;
     let status = if stored == Stored::Created { 201 } else { 200 };
     http::json(
         status,

@@ -1,7 +1,9 @@
 //! Tenants: creation (admin), and the hot configuration every request needs (zone, locale,
-//! allowed origins, KPI targets), cached in KV with D1 as the source of truth.
+//! allowed origins, KPI targets, business hours, webhook), cached in KV with D1 as the source
+//! of truth. Changing it is `settings`' and `targets`' job.
 use std::collections::BTreeMap;
 
+use kpi_core::calendar::BusinessHours;
 use kpi_core::period::TimeZone;
 use kpi_core::target::Target;
 use serde::{Deserialize, Serialize};
@@ -31,12 +33,66 @@ pub struct TenantConfig {
     /// KPI targets overriding the catalog defaults, by KPI id (`PUT /v1/targets`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub targets: BTreeMap<String, Target>,
+    /// Weekly opening hours (`PATCH /v1/settings`); durations are also measured in them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_hours: Option<WireHours>,
+    /// Where alerts are posted (`PATCH /v1/settings`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_url: Option<String>,
+    /// Generation of the webhook signing secret (bumped by a rotation).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub webhook_gen: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
+}
+
+/// Opening hours as the API writes them: weekday (`mon`…`sun`) → `[["08:00", "12:00"], …]`.
+/// Days left out are closed.
+pub type WireHours = BTreeMap<String, Vec<[String; 2]>>;
+
+/// Weekday names, Monday first, as `WireHours` keys.
+pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+fn minutes(hhmm: &str) -> Option<u16> {
+    let (h, m) = hhmm.split_once(':')?;
+    if h.len() != 2 || m.len() != 2 {
+        return None;
+    }
+    let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+    (m < 60 && (h < 24 || (h == 24 && m == 0))).then_some(h * 60 + m)
+}
+
+/// Validates wire hours into a calendar in zone `tz`.
+pub fn parse_hours(w: &WireHours, tz: TimeZone) -> Result<BusinessHours, String> {
+    let mut week: [Vec<(u16, u16)>; 7] = Default::default();
+    for (day, intervals) in w {
+        let i = WEEKDAYS
+            .iter()
+            .position(|d| d == day)
+            .ok_or_else(|| format!("`{day}` is not a weekday (mon…sun)"))?;
+        for [open, close] in intervals {
+            match (minutes(open), minutes(close)) {
+                (Some(o), Some(c)) => week[i].push((o, c)),
+                _ => return Err(format!("`{open}`–`{close}` must be HH:MM times")),
+            }
+        }
+    }
+    BusinessHours::new(tz, week).map_err(|_| {
+        "opening hours must be ordered, not overlap, and open at least once a week".into()
+    })
 }
 
 impl TenantConfig {
     /// The tenant's zone (validated at creation; the default if it has since become unknown).
     pub fn tz(&self) -> TimeZone {
         TimeZone::from_name(&self.timezone).unwrap_or(TimeZone::DEFAULT)
+    }
+
+    /// The tenant's business-hours calendar, if it keeps one.
+    pub fn hours(&self) -> Option<BusinessHours> {
+        parse_hours(self.business_hours.as_ref()?, self.tz()).ok()
     }
 }
 
@@ -62,7 +118,8 @@ fn valid_slug(id: &str) -> bool {
         && !id.ends_with('-')
 }
 
-fn valid_origin(o: &str) -> bool {
+/// An origin as `allowed_origins` holds it: scheme and host, no path, no trailing slash.
+pub fn valid_origin(o: &str) -> bool {
     (o.starts_with("https://") || o.starts_with("http://"))
         && o.len() <= 200
         && !o.ends_with('/')
@@ -111,6 +168,9 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         locale,
         allowed_origins: body.allowed_origins,
         targets: BTreeMap::new(),
+        business_hours: None,
+        webhook_url: None,
+        webhook_gen: 0,
     };
     let sk = auth::generate(KeyKind::Secret)?;
     let pk = auth::generate(KeyKind::Publishable)?;
@@ -172,6 +232,9 @@ struct TenantRow {
     locale: String,
     allowed_origins: String,
     targets: String,
+    business_hours: Option<String>,
+    webhook_url: Option<String>,
+    webhook_gen: f64,
 }
 
 /// The tenant's configuration: KV cache, then D1. Unknown tenant → 404.
@@ -183,7 +246,10 @@ pub async fn config(env: &Env, id: &str) -> ApiResult<TenantConfig> {
     }
     let row: Option<TenantRow> = env
         .d1("DB")?
-        .prepare("SELECT id, name, timezone, locale, allowed_origins, targets FROM tenants WHERE id = ?1")
+        .prepare(
+            "SELECT id, name, timezone, locale, allowed_origins, targets, business_hours, \
+             webhook_url, webhook_gen FROM tenants WHERE id = ?1",
+        )
         .bind(&[JsValue::from_str(id)])?
         .first(None)
         .await?;
@@ -195,6 +261,11 @@ pub async fn config(env: &Env, id: &str) -> ApiResult<TenantConfig> {
         locale: row.locale,
         allowed_origins: serde_json::from_str(&row.allowed_origins).unwrap_or_default(),
         targets: serde_json::from_str(&row.targets).unwrap_or_default(),
+        business_hours: row
+            .business_hours
+            .and_then(|h| serde_json::from_str(&h).ok()),
+        webhook_url: row.webhook_url,
+        webhook_gen: row.webhook_gen as i64,
     };
     if let Ok(put) = kv.put(&cache_key, serde_json::to_string(&cfg).unwrap_or_default()) {
         let _ = put.expiration_ttl(CONFIG_TTL_S).execute().await;
@@ -219,6 +290,28 @@ mod tests {
         assert!(!valid_slug("Hoa-Sen"));
         assert!(!valid_slug("-abc"));
         assert!(!valid_slug(&"a".repeat(41)));
+    }
+
+    #[test]
+    fn wire_hours() {
+        let w: WireHours = serde_json::from_value(json!({
+            "mon": [["08:00", "12:00"], ["13:30", "17:30"]], "sat": [["08:00", "24:00"]]
+        }))
+        .unwrap();
+        let h = parse_hours(&w, TimeZone::DEFAULT).unwrap();
+        assert_eq!(h.week[0], vec![(480, 720), (810, 1050)]);
+        assert_eq!(h.week[5], vec![(480, 1440)]);
+        for bad in [
+            json!({"mon": [["12:00", "08:00"]]}),
+            json!({"mon": [["8:00", "12:00"]]}),
+            json!({"mon": [["08:00", "24:30"]]}),
+            json!({"funday": [["08:00", "12:00"]]}),
+            json!({"mon": [["08:00", "12:00"], ["11:00", "13:00"]]}),
+            json!({}),
+        ] {
+            let w: WireHours = serde_json::from_value(bad.clone()).unwrap();
+            assert!(parse_hours(&w, TimeZone::DEFAULT).is_err(), "{bad}");
+        }
     }
 
     #[test]

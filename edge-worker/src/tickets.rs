@@ -9,6 +9,7 @@
 //! read, merged and written again. Rollups thus always equal the sum of the rows' `contrib`.
 use std::collections::{BTreeMap, BTreeSet};
 
+use kpi_core::calendar::BusinessHours;
 use kpi_core::fact::{check_text, WireInstant};
 use kpi_core::period::TimeZone;
 use kpi_core::{FactError, RawTicket, Ticket};
@@ -162,7 +163,7 @@ fn merge(t: &TicketIn, old: Option<&TicketRow>) -> Result<Merged, FactError> {
 
 impl Merged {
     /// Validates the merged ticket with the domain's rules.
-    fn validate(&self, tz: TimeZone) -> Result<Ticket, FactError> {
+    fn validate(&self, tz: TimeZone, hours: Option<&BusinessHours>) -> Result<Ticket, FactError> {
         let raw = RawTicket {
             id: None,
             channel: self.channel.clone(),
@@ -175,7 +176,7 @@ impl Merged {
             transferred: self.transferred,
             abandoned: self.abandoned,
         };
-        Ticket::from_wire(&raw, tz, None)
+        Ticket::from_wire(&raw, tz, hours)
     }
 }
 
@@ -283,6 +284,7 @@ async fn store_tickets(
     db: &D1Database,
     tenant: &str,
     tz: TimeZone,
+    hours: Option<BusinessHours>,
     items: Vec<(usize, TicketIn)>,
 ) -> ApiResult<BTreeMap<usize, Outcome>> {
     let mut outcomes = BTreeMap::new();
@@ -304,7 +306,8 @@ async fn store_tickets(
         let mut writes: Vec<(usize, TicketIn, bool, Vec<D1PreparedStatement>)> = Vec::new();
         for (i, t) in now_items {
             let old = rows.get(&t.id);
-            let checked = merge(&t, old).and_then(|m| m.validate(tz).map(|tk| (m, tk)));
+            let checked =
+                merge(&t, old).and_then(|m| m.validate(tz, hours.as_ref()).map(|tk| (m, tk)));
             let (m, ticket) = match checked {
                 Ok(v) => v,
                 Err(e) => {
@@ -421,7 +424,8 @@ pub async fn ingest(mut req: Request, env: &Env) -> ApiResult<Response> {
         }
     }
     let db = env.d1("DB")?;
-    outcomes.extend(store_tickets(&db, &p.tenant.id, p.tenant.tz(), items).await?);
+    outcomes
+        .extend(store_tickets(&db, &p.tenant.id, p.tenant.tz(), p.tenant.hours(), items).await?);
     if !batch {
         let id = ids.first().cloned().flatten();
         return match outcomes.remove(&0) {

@@ -125,6 +125,17 @@ impl SurveyKind {
         }
     }
 
+    /// The highest score of the bottom box: NPS detractors (0–6), the two lowest points of a
+    /// 5-point CSAT, the four lowest of a 10-point one. CES has none (a high score is bad).
+    pub fn bottom_box(self) -> Option<u8> {
+        match self {
+            SurveyKind::Nps => Some(6),
+            SurveyKind::Csat { scale: 10 } => Some(4),
+            SurveyKind::Csat { .. } => Some(2),
+            SurveyKind::Ces => None,
+        }
+    }
+
     /// Checks a score against the scale.
     pub fn check_score(self, score: i64) -> Result<u8, FactError> {
         let (min, max) = self.range();
@@ -132,6 +143,25 @@ impl SurveyKind {
             return Err(FactError::ScoreOutOfRange { score, min, max });
         }
         Ok(score as u8)
+    }
+}
+
+/// An answer a business wants to hear about at once (the tenant's webhook receives it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alert {
+    /// NPS 0–6.
+    Detractor,
+    /// CSAT in the bottom box.
+    LowCsat,
+}
+
+impl Alert {
+    /// The event type on the wire.
+    pub fn name(self) -> &'static str {
+        match self {
+            Alert::Detractor => "survey.detractor",
+            Alert::LowCsat => "survey.low_csat",
+        }
     }
 }
 
@@ -169,6 +199,15 @@ impl SurveyResponse {
     /// The validated score.
     pub fn score(&self) -> u8 {
         self.score
+    }
+
+    /// The follow-up this answer calls for: a detractor, or a CSAT in the bottom box.
+    pub fn alert(&self) -> Option<Alert> {
+        let bottom = self.kind.bottom_box()?;
+        (self.score <= bottom).then_some(match self.kind {
+            SurveyKind::Nps => Alert::Detractor,
+            _ => Alert::LowCsat,
+        })
     }
 
     /// What this answer adds to its day's rollup: one count at its score, in total, by
@@ -361,6 +400,28 @@ pub fn links_issued(kind: SurveyKind, channel: Channel, count: i64) -> Vec<(Cell
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn detractors_and_bottom_box_csat_raise_alerts() {
+        let alert = |kind, score| {
+            SurveyResponse::new(kind, score, Channel::Zalo, false)
+                .unwrap()
+                .alert()
+        };
+        assert_eq!(alert(SurveyKind::Nps, 6), Some(Alert::Detractor));
+        assert_eq!(alert(SurveyKind::Nps, 7), None);
+        assert_eq!(
+            alert(SurveyKind::Csat { scale: 5 }, 2),
+            Some(Alert::LowCsat)
+        );
+        assert_eq!(alert(SurveyKind::Csat { scale: 5 }, 3), None);
+        assert_eq!(
+            alert(SurveyKind::Csat { scale: 10 }, 4),
+            Some(Alert::LowCsat)
+        );
+        assert_eq!(alert(SurveyKind::Csat { scale: 10 }, 5), None);
+        assert_eq!(alert(SurveyKind::Ces, 7), None);
+    }
 
     #[test]
     fn score_zero_is_a_valid_nps_answer() {

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::catalog::{catalog, Direction, Group, Indicator, KpiDef, Lang, Unit, CATALOG};
 pub use crate::target::{Status, Target};
 
-use crate::fact::Channel;
+use crate::fact::{Channel, SurveyKind};
 use crate::money::Currency;
 use crate::nps::NpsTally;
 use crate::period::{CivilDate, Period};
@@ -390,10 +390,11 @@ fn pick_currency(v: &View, fams: &[Family], opts: &ReportOptions) -> Option<Curr
 
 fn csat_counts(v: &View, opts: &ReportOptions) -> (i64, i64, i64) {
     let (mut pos_, mut neg, mut n) = (0i64, 0i64, 0i64);
-    for (f, t, bottom) in [
-        (Family::Csat5, opts.csat_positive_5, 2),
-        (Family::Csat10, opts.csat_positive_10, 4),
+    for (f, t, scale) in [
+        (Family::Csat5, opts.csat_positive_5, 5),
+        (Family::Csat10, opts.csat_positive_10, 10),
     ] {
+        let bottom = SurveyKind::Csat { scale }.bottom_box().unwrap_or(0) as i64;
         for (k, c) in v.r.keyed(f, v.dim, v.seg) {
             n = n.saturating_add(c.n);
             if k >= t as i64 {

@@ -71,6 +71,16 @@ pub fn request(
         format!("{}{path}", base())
     };
     let mut req = agent().request(method, &url);
+    // Every request comes from its own client address, as customers' phones do, so the
+    // per-address survey limit only bites where a test sets one address on purpose.
+    if !headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("cf-connecting-ip"))
+    {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let ip = format!("10.{}.{}.{}", (n >> 16) & 255, (n >> 8) & 255, n & 255);
+        req = req.set("cf-connecting-ip", &ip);
+    }
     for (k, v) in headers {
         req = req.set(k, v);
     }
@@ -362,4 +372,142 @@ pub fn assert_near(actual: &Value, expected: f64, rel: f64, what: &str) {
         "{what}: {a} is not within {:.1} % of {expected}",
         rel * 100.0
     );
+}
+
+/// One webhook request as a [`Receiver`] saw it.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// Lower-cased header names and their values.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: String,
+}
+
+impl Delivery {
+    /// A header's value.
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+}
+
+/// A webhook endpoint on 127.0.0.1 for the worker to call: it records every request and
+/// answers the statuses of its script in turn (then 204). A `hold` makes it keep the first
+/// request waiting until [`Receiver::release`], so a test can see what happened meanwhile.
+pub struct Receiver {
+    /// `http://127.0.0.1:<port>/hook`.
+    pub url: String,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<Delivery>>>,
+    release: std::sync::mpsc::Sender<()>,
+}
+
+impl Receiver {
+    /// Starts a receiver answering `script` (HTTP statuses) to its first requests.
+    pub fn start(script: Vec<u16>, hold: bool) -> Receiver {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind receiver");
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (release, gate) = std::sync::mpsc::channel::<()>();
+        let log = seen.clone();
+        std::thread::spawn(move || {
+            let mut script = script.into_iter();
+            let mut gate = hold.then_some(gate);
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                if reader.read_line(&mut line).is_err() {
+                    continue;
+                }
+                let mut headers = Vec::new();
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
+                        break;
+                    }
+                    if let Some((k, v)) = h.split_once(':') {
+                        headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+                    }
+                }
+                let len: usize = headers
+                    .iter()
+                    .find(|(k, _)| k == "content-length")
+                    .and_then(|(_, v)| v.parse().ok())
+                    .unwrap_or(0);
+                let mut body = vec![0; len];
+                let _ = reader.read_exact(&mut body);
+                log.lock().unwrap().push(Delivery {
+                    headers,
+                    body: String::from_utf8_lossy(&body).into_owned(),
+                });
+                if let Some(g) = gate.take() {
+                    let _ = g.recv_timeout(Duration::from_secs(60));
+                }
+                let status = script.next().unwrap_or(204);
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                );
+            }
+        });
+        Receiver { url, seen, release }
+    }
+
+    /// What it has received so far.
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// Lets a held first request be answered.
+    pub fn release(&self) {
+        let _ = self.release.send(());
+    }
+
+    /// Waits until `n` requests have arrived, running the worker's cron in between (it
+    /// retries due deliveries); panics after `secs` seconds.
+    pub fn wait_for(&self, n: usize, secs: u64) -> Vec<Delivery> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+        loop {
+            let got = self.deliveries();
+            if got.len() >= n {
+                return got;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "only {} of {n} webhook requests arrived: {got:?}",
+                got.len()
+            );
+            std::thread::sleep(Duration::from_millis(300));
+            run_cron();
+        }
+    }
+}
+
+/// Runs the worker's cron handler once (`wrangler dev --test-scheduled`).
+pub fn run_cron() {
+    let r = request("GET", "/__scheduled?cron=*+*+*+*+*", &[], None);
+    assert_eq!(r.status, 200, "cron: {}", r.text);
+}
+
+/// The Standard Webhooks signature of a delivery under `secret` (`whsec_…`).
+pub fn webhook_signature(secret: &str, d: &Delivery) -> String {
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let key = b64.decode(secret.trim_start_matches("whsec_")).unwrap();
+    let mut mac = <Hmac<sha2::Sha256>>::new_from_slice(&key).unwrap();
+    mac.update(
+        format!(
+            "{}.{}.{}",
+            d.header("webhook-id"),
+            d.header("webhook-timestamp"),
+            d.body
+        )
+        .as_bytes(),
+    );
+    format!("v1,{}", b64.encode(mac.finalize().into_bytes()))
 }

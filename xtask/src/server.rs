@@ -69,6 +69,8 @@ pub fn start(
     .arg(persist)
     .args([
         "--show-interactive-dev-session=false",
+        // `GET /__scheduled` runs the cron handler (webhook retries) on demand.
+        "--test-scheduled",
         "--log-level",
         "warn",
     ])

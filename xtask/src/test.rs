@@ -68,6 +68,10 @@ pub fn test() -> Result<()> {
             ("ADMIN_TOKEN", &admin),
             ("LINK_SIGNING_SECRET", &signing),
             ("DEMO_PAGE", "on"),
+            // Webhook receivers in the tests listen on plain http://127.0.0.1, and the
+            // retry test should not wait the production backoff.
+            ("WEBHOOK_ALLOW_HTTP", "on"),
+            ("WEBHOOK_RETRY_BASE_S", "0.2"),
         ],
         Some(&log),
     )?;

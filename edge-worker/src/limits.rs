@@ -1,0 +1,76 @@
+//! Rate limits, through Cloudflare's rate limiting bindings (counters kept at the edge, no
+//! storage round trip): per client IP hash and per link on the public survey routes, per key
+//! on the API. Owns the keys and the 429; the limits themselves are in wrangler.toml.
+//!
+//! A missing binding or a limiter failure lets the request through (and logs it): a limiter
+//! outage must not take the surveys down. `RATE_LIMIT = "off"` disables the checks, for load
+//! tests from a single machine.
+use sha2::{Digest, Sha256};
+use worker::{Env, Request};
+
+use crate::error::{ApiError, ApiResult};
+use crate::http::hex;
+
+/// The window every binding in wrangler.toml counts over, in seconds: the `Retry-After`.
+const PERIOD_S: u32 = 60;
+
+fn enabled(env: &Env) -> bool {
+    env.var("RATE_LIMIT")
+        .map(|v| v.to_string() != "off")
+        .unwrap_or(true)
+}
+
+async fn check(env: &Env, binding: &str, key: String) -> ApiResult<()> {
+    if !enabled(env) {
+        return Ok(());
+    }
+    let limiter = match env.rate_limiter(binding) {
+        Ok(l) => l,
+        Err(_) => {
+            crate::log::event("rate_limit_unbound", &[("binding", binding)]);
+            return Ok(());
+        }
+    };
+    match limiter.limit(key).await {
+        Ok(outcome) if !outcome.success => {
+            crate::log::event("rate_limited", &[("binding", binding)]);
+            Err(ApiError::RateLimited(PERIOD_S))
+        }
+        Ok(_) => Ok(()),
+        Err(e) => {
+            crate::log::event(
+                "rate_limit_error",
+                &[("binding", binding), ("message", &e.to_string())],
+            );
+            Ok(())
+        }
+    }
+}
+
+/// A client's address as a short hash: limits never need the address itself, and logs and
+/// limiter keys should not hold it. Cloudflare sets `CF-Connecting-IP` and overwrites any
+/// value a client sends.
+pub fn client_hash(req: &Request) -> String {
+    let ip = req
+        .headers()
+        .get("cf-connecting-ip")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    hex(&Sha256::digest(format!("kpi-ip-v1:{ip}").as_bytes())[..12])
+}
+
+/// Public survey routes, per client address (`GET`/`POST /s/…`, `POST /v1/responses`).
+pub async fn survey_client(env: &Env, req: &Request) -> ApiResult<()> {
+    check(env, "SURVEY_IP_LIMIT", client_hash(req)).await
+}
+
+/// Answers to one link (the link id from a verified token).
+pub async fn survey_link(env: &Env, link_id: &str) -> ApiResult<()> {
+    check(env, "SURVEY_LINK_LIMIT", format!("link:{link_id}")).await
+}
+
+/// The API, per key (its public lookup characters).
+pub async fn api_key(env: &Env, lookup: &str) -> ApiResult<()> {
+    check(env, "API_KEY_LIMIT", format!("key:{lookup}")).await
+}

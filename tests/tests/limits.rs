@@ -1,0 +1,121 @@
+//! Rate limits (wrangler.toml `[[ratelimits]]`): per client address and per link on the
+//! public survey routes, per key on the API; 429 with `Retry-After`, and others unaffected.
+//!
+//! The limiter counts in fixed one-minute windows, so a window may turn during a test: each
+//! test sends until the first 429 and checks that at least the limit got through before it.
+use serde_json::json;
+use tests::*;
+
+/// Sends `send()` from 8 threads until one answers 429 (or `max` were sent); returns the
+/// number of 2xx answers before the first 429 and that 429.
+fn until_limited(max: usize, send: impl Fn() -> Reply + Sync) -> (usize, Reply) {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let (ok, sent, stop) = (
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+        AtomicBool::new(false),
+    );
+    let limited: Mutex<Option<Reply>> = Mutex::new(None);
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| {
+                while !stop.load(Ordering::SeqCst) && sent.fetch_add(1, Ordering::SeqCst) < max {
+                    let r = send();
+                    match r.status {
+                        200..=299 => {
+                            ok.fetch_add(1, Ordering::SeqCst);
+                        }
+                        429 => {
+                            stop.store(true, Ordering::SeqCst);
+                            limited.lock().unwrap().get_or_insert(r);
+                        }
+                        other => panic!("unexpected {other}: {}", r.text),
+                    }
+                }
+            });
+        }
+    });
+    let r = limited
+        .into_inner()
+        .unwrap()
+        .unwrap_or_else(|| panic!("no 429 after {max} requests"));
+    (ok.into_inner(), r)
+}
+
+fn assert_429(r: &Reply) {
+    assert_eq!(r.status, 429);
+    assert_eq!(r.error_code(), "rate_limited", "{}", r.text);
+    let after: u32 = r.header("retry-after").unwrap_or("").parse().unwrap();
+    assert!((1..=60).contains(&after), "Retry-After {after}");
+}
+
+#[test]
+fn one_client_address_is_limited_on_the_survey_routes_and_others_are_not() {
+    let t = new_tenant("rl-ip");
+    // Page views and answers from one address count together; each answer is to its own
+    // link, so only the address limit applies.
+    let links = t.post("/v1/survey-links", &json!({"survey": "nps", "count": 400}));
+    assert_eq!(links.status, 201, "{}", links.text);
+    let tokens: Vec<String> = links.json()["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["token"].as_str().unwrap().to_string())
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let ip = [("cf-connecting-ip", "198.51.100.7")];
+    let (ok, r) = until_limited(400, || {
+        let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if i % 2 == 0 {
+            request("GET", &format!("/s/{}", tokens[i]), &ip, None)
+        } else {
+            let body = json!({"token": tokens[i], "score": 5}).to_string();
+            request(
+                "POST",
+                "/v1/responses",
+                &ip,
+                Some(("application/json", &body)),
+            )
+        }
+    });
+    assert!(ok >= 120, "only {ok} requests before the 429");
+    assert_429(&r);
+    // Another customer still gets the page.
+    let other = request(
+        "GET",
+        &format!("/s/{}", tokens[399]),
+        &[("cf-connecting-ip", "198.51.100.8")],
+        None,
+    );
+    assert_eq!(other.status, 200);
+    // Every acknowledged answer is stored, and nothing else.
+    let stored = t.walk("/v1/responses", "responses", 200).len() as u64;
+    assert!(stored >= 60, "{stored} answers stored");
+    assert_eq!(t.nps_now()["n"].as_u64(), Some(stored));
+}
+
+#[test]
+fn one_link_is_limited_and_still_holds_one_response() {
+    let t = new_tenant("rl-link");
+    let tok = t.mint(json!({}))["token"].as_str().unwrap().to_string();
+    let (ok, r) = until_limited(300, || {
+        post_json("/v1/responses", None, &json!({"token": tok, "score": 10}))
+    });
+    assert!(ok >= 60, "only {ok} answers before the 429");
+    assert_429(&r);
+    assert_eq!(t.nps_now()["n"], 1);
+    let fresh = t.mint(json!({}));
+    let r = answer_form(fresh["token"].as_str().unwrap(), 7, None);
+    assert_eq!(r.status, 201, "another link is not limited: {}", r.text);
+}
+
+#[test]
+fn one_key_is_limited_on_the_api_and_another_tenant_is_not() {
+    let t = new_tenant("rl-key");
+    let (ok, r) = until_limited(2000, || t.get("/v1/targets"));
+    assert!(ok >= 600, "only {ok} API calls before the 429");
+    assert_429(&r);
+    let other = new_tenant("rl-key-other");
+    assert_eq!(other.get("/v1/targets").status, 200);
+}

@@ -1,0 +1,182 @@
+//! Webhooks: a detractor or a bottom-box CSAT answer reaches the tenant's URL, signed the
+//! Standard Webhooks way, after the answer is stored; a slow or failing receiver never fails
+//! or delays the submission, and failed deliveries are retried until they land.
+use serde_json::{json, Value};
+use tests::*;
+
+/// Points the tenant's webhook at `url`; returns the signing secret.
+fn set_webhook(t: &Tenant, url: &str) -> String {
+    let r = t.send(
+        "PATCH",
+        "/v1/settings",
+        Some(&json!({"webhook": {"url": url}})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let secret = r.json()["settings"]["webhook"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    secret
+}
+
+fn deliveries(t: &Tenant) -> Value {
+    let r = t.get("/v1/settings");
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json()["settings"]["webhook"]["deliveries"].clone()
+}
+
+#[test]
+fn a_detractor_reaches_the_webhook_signed_while_the_submission_does_not_wait() {
+    let t = new_tenant("hook");
+    // The receiver holds its first request open until released.
+    let rx = Receiver::start(vec![], true);
+    let secret = set_webhook(&t, &rx.url);
+    let promoter = t.mint(json!({"respondent": "C-9"}));
+    let detractor = t.mint(json!({"respondent": "C-3", "ticket": "T-77", "channel": "zalo"}));
+    let r = post_json(
+        "/v1/responses",
+        None,
+        &json!({"token": promoter["token"], "score": 9}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let comment = "Chờ lâu quá <b>!</b>";
+    let r = post_json(
+        "/v1/responses",
+        None,
+        &json!({"token": detractor["token"], "score": 3, "comment": comment}),
+    );
+    // The answer is acknowledged while the receiver still holds the webhook request.
+    assert_eq!(r.status, 201, "{}", r.text);
+    let got = rx.wait_for(1, 20);
+    rx.release();
+    assert_eq!(got.len(), 1, "one alert, none for the promoter: {got:?}");
+    let d = &got[0];
+    assert!(d.header("webhook-id").starts_with("msg_"), "{d:?}");
+    assert_eq!(d.header("content-type"), "application/json");
+    assert_eq!(d.header("webhook-signature"), webhook_signature(&secret, d));
+    let ts: i64 = d.header("webhook-timestamp").parse().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!((now - ts).abs() < 300, "timestamp {ts} vs now {now}");
+    let body: Value = serde_json::from_str(&d.body).unwrap();
+    assert_eq!(body["type"], "survey.detractor");
+    let data = &body["data"];
+    assert_eq!(data["tenant"], t.id.as_str());
+    assert_eq!(data["survey"], "nps");
+    assert_eq!(data["score"], 3);
+    assert_eq!(data["comment"], comment);
+    assert_eq!(data["respondent"], "C-3");
+    assert_eq!(data["ticket"], "T-77");
+    assert_eq!(data["channel"], "zalo");
+    // The stored answer is there whatever the webhook does.
+    assert_eq!(t.nps_now()["n"], 2);
+    // Exactly one message was written to the outbox, and it is delivered.
+    let mut counts = deliveries(&t);
+    for _ in 0..50 {
+        if counts["delivered"] == 1 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        counts = deliveries(&t);
+    }
+    assert_eq!(counts, json!({"pending": 0, "delivered": 1, "failed": 0}));
+    // Had the submission waited for the webhook, the held first attempt would have timed
+    // out and a second one would have come: one request means it did not wait.
+    assert_eq!(rx.deliveries().len(), 1);
+}
+
+#[test]
+fn bottom_box_csat_raises_a_low_csat_alert_and_a_signature_checks_against_a_rotated_secret() {
+    let t = new_tenant("hook-csat");
+    let rx = Receiver::start(vec![], false);
+    let old = set_webhook(&t, &rx.url);
+    let r = t.send(
+        "PATCH",
+        "/v1/settings",
+        Some(&json!({"webhook": {"url": rx.url, "rotate_secret": true}})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let secret = r.json()["settings"]["webhook"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(secret, old, "rotation gives a new secret");
+    let ok = t.mint(json!({"survey": "csat", "scale": 5}));
+    let low = t.mint(json!({"survey": "csat", "scale": 5}));
+    assert_eq!(
+        answer_form(ok["token"].as_str().unwrap(), 3, None).status,
+        201
+    );
+    assert_eq!(
+        answer_form(low["token"].as_str().unwrap(), 2, None).status,
+        201
+    );
+    let got = rx.wait_for(1, 20);
+    let body: Value = serde_json::from_str(&got[0].body).unwrap();
+    assert_eq!(body["type"], "survey.low_csat");
+    assert_eq!(body["data"]["scale"], 5);
+    assert_eq!(body["data"]["score"], 2);
+    assert_eq!(
+        got[0].header("webhook-signature"),
+        webhook_signature(&secret, &got[0])
+    );
+    assert_ne!(
+        got[0].header("webhook-signature"),
+        webhook_signature(&old, &got[0])
+    );
+}
+
+#[test]
+fn a_failing_receiver_never_fails_the_submission_and_the_message_is_retried_until_it_lands() {
+    let t = new_tenant("hook-retry");
+    // Three quick attempts fail, then the cron's retry succeeds.
+    let rx = Receiver::start(vec![500, 503, 500], false);
+    let secret = set_webhook(&t, &rx.url);
+    let link = t.mint(json!({}));
+    let r = post_json(
+        "/v1/responses",
+        None,
+        &json!({"token": link["token"], "score": 0}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let got = rx.wait_for(4, 60);
+    let ids: Vec<&str> = got.iter().map(|d| d.header("webhook-id")).collect();
+    assert!(ids.iter().all(|i| *i == ids[0]), "one message id: {ids:?}");
+    for d in &got {
+        assert_eq!(d.header("webhook-signature"), webhook_signature(&secret, d));
+    }
+    let mut counts = deliveries(&t);
+    for _ in 0..50 {
+        if counts["delivered"] == 1 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        counts = deliveries(&t);
+    }
+    assert_eq!(counts, json!({"pending": 0, "delivered": 1, "failed": 0}));
+    assert_eq!(t.nps_now()["n"], 1);
+}
+
+#[test]
+fn an_unreachable_webhook_leaves_answers_stored_and_counts_them_pending() {
+    let t = new_tenant("hook-down");
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    set_webhook(&t, &format!("http://127.0.0.1:{port}/hook"));
+    for score in [0, 1, 2] {
+        let link = t.mint(json!({}));
+        let r = answer_form(link["token"].as_str().unwrap(), score, Some("tệ"));
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    assert_eq!(t.nps_now()["n"], 3);
+    let counts = deliveries(&t);
+    assert_eq!(counts["pending"], 3, "{counts}");
+    assert_eq!(counts["delivered"], 0, "{counts}");
+}
