@@ -464,22 +464,29 @@ pub async fn erase(req: Request, env: &Env) -> ApiResult<Response> {
             "the respondent id must have 1–{MAX_ID_CHARS} characters"
         )));
     }
-    let result = env
-        .d1("DB")?
-        .prepare(
-            "UPDATE responses SET respondent = NULL, comment = NULL \
-             WHERE tenant_id = ?1 AND respondent = ?2",
-        )
-        .bind(&[
-            JsValue::from_str(&p.tenant.id),
-            JsValue::from_str(&respondent),
-        ])?
-        .run()
+    let db = env.d1("DB")?;
+    let args = [
+        JsValue::from_str(&p.tenant.id),
+        JsValue::from_str(&respondent),
+    ];
+    // Alerts waiting for the webhook carry the respondent and the comment too.
+    let results = db
+        .batch(vec![
+            db.prepare(
+                "UPDATE responses SET respondent = NULL, comment = NULL \
+                 WHERE tenant_id = ?1 AND respondent = ?2",
+            )
+            .bind(&args)?,
+            db.prepare(
+                "DELETE FROM webhook_outbox WHERE tenant_id = ?1 \
+                 AND json_extract(payload, '$.data.respondent') = ?2",
+            )
+            .bind(&args)?,
+        ])
         .await?;
-    let erased = result
-        .meta()
-        .ok()
-        .flatten()
+    let erased = results
+        .first()
+        .and_then(|r| r.meta().ok().flatten())
         .and_then(|m| m.changes)
         .unwrap_or(0);
     crate::log::event(

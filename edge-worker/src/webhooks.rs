@@ -23,7 +23,7 @@ use crate::http::{b64url, now_ms, random_bytes};
 use crate::surveys::Answer;
 use crate::tenants::{self, TenantConfig};
 
-/// Attempts before a message is given up (the last one about 34 hours after the first).
+/// Attempts before a message is given up (the last one about 45 hours after the first).
 pub const MAX_ATTEMPTS: i64 = 8;
 /// Attempts made right after the answer, before the cron takes over.
 const QUICK_ATTEMPTS: i64 = 3;
@@ -33,6 +33,8 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 const LEASE_MS: f64 = 120_000.0;
 /// Messages one cron run delivers.
 const CRON_BATCH: u32 = 25;
+/// Delivered or abandoned messages are kept this long for the counts, then deleted.
+const KEEP_MS: f64 = 30.0 * 86_400_000.0;
 
 /// The signing secret of a tenant's webhook, `whsec_` + base64 of 32 bytes. Derived from
 /// `LINK_SIGNING_SECRET`, the tenant and the generation, so D1 never holds it.
@@ -309,6 +311,10 @@ pub async fn retry_due(env: &Env) -> ApiResult<usize> {
         .all()
         .await?
         .results()?;
+    db.prepare("DELETE FROM webhook_outbox WHERE delivered_at < ?1 OR failed_at < ?1")
+        .bind(&[JsValue::from_f64(now - KEEP_MS)])?
+        .run()
+        .await?;
     let count = due.len();
     for row in due {
         let m = Message {

@@ -171,7 +171,7 @@ fn an_unreachable_webhook_leaves_answers_stored_and_counts_them_pending() {
         .port();
     set_webhook(&t, &format!("http://127.0.0.1:{port}/hook"));
     for score in [0, 1, 2] {
-        let link = t.mint(json!({}));
+        let link = t.mint(json!({"respondent": format!("C-{}", score % 2)}));
         let r = answer_form(link["token"].as_str().unwrap(), score, Some("tệ"));
         assert_eq!(r.status, 201, "{}", r.text);
     }
@@ -179,4 +179,11 @@ fn an_unreachable_webhook_leaves_answers_stored_and_counts_them_pending() {
     let counts = deliveries(&t);
     assert_eq!(counts["pending"], 3, "{counts}");
     assert_eq!(counts["delivered"], 0, "{counts}");
+    // Erasing a respondent also drops the alerts that carry their comment.
+    let r = t.send("DELETE", "/v1/respondents/C-0", None);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["erased"], 2);
+    let counts = deliveries(&t);
+    assert_eq!(counts["pending"], 1, "{counts}");
+    assert_eq!(t.nps_now()["n"], 3, "the answers still count");
 }
