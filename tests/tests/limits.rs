@@ -67,7 +67,7 @@ fn one_client_address_is_limited_on_the_survey_routes_and_others_are_not() {
     let ip = [("cf-connecting-ip", "198.51.100.7")];
     let (ok, r) = until_limited(400, || {
         let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             request("GET", &format!("/s/{}", tokens[i]), &ip, None)
         } else {
             let body = json!({"token": tokens[i], "score": 5}).to_string();
