@@ -14,6 +14,7 @@ mod http;
 mod kpis;
 mod log;
 mod page;
+mod rollups;
 mod store;
 mod surveys;
 mod targets;
@@ -53,6 +54,7 @@ async fn route(req: Request, env: &Env) -> ApiResult<Response> {
         ("/v1/events", Method::Post) => events::ingest(req, env).await,
         ("/v1/kpis", Method::Get) => kpis::get(req, env).await,
         ("/v1/kpis/catalog", Method::Get) => kpis::catalog(),
+        ("/v1/rollups", Method::Get) => rollups::get(req, env).await,
         (p, Method::Options) if cors_route(p) => preflight(&req),
         (p, Method::Get) if p.starts_with("/s/") => page::show(req, env).await,
         (p, Method::Post) if p.starts_with("/s/") => page::submit(req, env).await,
