@@ -36,7 +36,10 @@ pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
             let mut out = Vec::new();
             for id in m.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                 let def = kpi::find(id).map_err(|e| ApiError::Invalid(e.to_string()))?;
-                for f in kpi::families(def.id).iter().chain(kpi::stock_families(def.id)) {
+                for f in kpi::families(def.id)
+                    .iter()
+                    .chain(kpi::stock_families(def.id))
+                {
                     if !out.contains(f) {
                         out.push(*f);
                     }

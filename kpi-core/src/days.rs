@@ -51,7 +51,11 @@ mod wire {
         let bytes = codec::encode(r);
         let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
         for chunk in bytes.chunks(3) {
-            let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
             let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
             for i in 0..4 {
                 if i <= chunk.len() {
@@ -155,11 +159,14 @@ impl DayRollups {
         defs: &[&'static KpiDef],
         opts: &ReportOptions,
     ) -> Vec<KpiReport> {
-        let previous = if compare { period.previous().ok() } else { None };
+        let previous = if compare {
+            period.previous().ok()
+        } else {
+            None
+        };
         let to = period.to.to_string();
         let cur = merged(&self.days, &period.from.to_string(), &to);
-        let prev =
-            previous.map(|p| merged(&self.days, &p.from.to_string(), &p.to.to_string()));
+        let prev = previous.map(|p| merged(&self.days, &p.from.to_string(), &p.to.to_string()));
         let series: Vec<(String, Rollup)> = period
             .series()
             .iter()
@@ -201,8 +208,20 @@ mod tests {
 
     fn nps_day(promoters: i64, detractors: i64) -> Rollup {
         let mut r = Rollup::new();
-        r.add(CellKey::total(Family::Nps, 10), Cell { n: promoters, sum: 0 });
-        r.add(CellKey::total(Family::Nps, 2), Cell { n: detractors, sum: 0 });
+        r.add(
+            CellKey::total(Family::Nps, 10),
+            Cell {
+                n: promoters,
+                sum: 0,
+            },
+        );
+        r.add(
+            CellKey::total(Family::Nps, 2),
+            Cell {
+                n: detractors,
+                sum: 0,
+            },
+        );
         r
     }
 

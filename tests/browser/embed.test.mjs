@@ -211,6 +211,10 @@ ${tag({ id: 'w', key: tenant.pk, metrics: 'nps,first_response_time', period: 'ye
   assert.equal(await page.evaluate(() => document.querySelector('#w').shadowRoot.adoptedStyleSheets.length), 1);
   assert.deepEqual(await page.evaluate(() => window.violations), []);
   assert.deepEqual(errors, [], 'no CSP error or script error in the console');
+  // The probe itself works: an inline style attribute on this page is reported.
+  await page.evaluate(() => document.body.insertAdjacentHTML('beforeend', '<p style="color:red">x</p>'));
+  await page.waitForFunction(() => window.violations.length > 0);
+  assert.match((await page.evaluate(() => window.violations))[0], /^style-src/);
   await page.close();
 });
 
@@ -388,11 +392,35 @@ test('the online dashboard does not fetch the offline module', async () => {
 });
 
 test('screenshots at 280 px and 1200 px, light and dark', async () => {
+  // A tenant with six weeks of history, so that the month's tiles carry sparklines.
+  const t = await newTenant('shots', [crm.origin]);
+  const now = Date.now();
+  const day = 86_400_000;
+  const responses = [];
+  const tickets = [];
+  const events = [];
+  for (let d = 0; d < 42; d++) {
+    for (let i = 0; i < 6; i++) {
+      responses.push({ id: `s-${d}-${i}`, survey: 'nps', score: [10, 9, 8, 10, 3 + (d % 5), 9 - (d % 3)][i], at: now - d * day - i * 60_000, channel: i % 2 ? 'zalo' : 'email' });
+    }
+    const open = now - d * day - 3 * 3_600_000;
+    tickets.push({ id: `c-${d}`, channel: 'chat', opened_at: iso(open), first_response_at: iso(open + (2 + (d % 6)) * 60_000), agent: ['Lan', 'Minh', 'Hoa'][d % 3] });
+    tickets.push({ id: `m-${d}`, channel: 'email', opened_at: iso(open), first_response_at: iso(open + (30 + 7 * (d % 9)) * 60_000), agent: ['Lan', 'Minh', 'Hoa'][d % 3] });
+    events.push({ id: `o-${d}`, type: 'order.placed', at: iso(open), customer: `c${d % 7}`, campaign: 'tet', amount: 450_000 + 25_000 * (d % 8), currency: 'VND' });
+    events.push({ id: `sp-${d}`, type: 'spend', at: iso(open), channel: 'web', campaign: 'tet', amount: 120_000 });
+  }
+  for (const [n, stage] of [[9, 'interested'], [6, 'consult'], [4, 'demo'], [2, 'won']]) {
+    for (let i = 0; i < n; i++) events.push({ id: `st-${stage}-${i}`, type: 'deal.stage', at: iso(now - i * 60_000), deal: `deal-${i}`, stage });
+  }
+  assert.equal((await api('POST', '/v1/responses/import', { bearer: t.sk, body: { responses } })).status, 200);
+  assert.equal((await api('POST', '/v1/tickets', { bearer: t.sk, body: { tickets } })).status, 200);
+  const ev = await api('POST', '/v1/events', { bearer: t.sk, body: events });
+  assert.equal(ev.status, 200, ev.text);
   for (const theme of ['light', 'dark']) {
     for (const width of [280, 1200]) {
       const url = crm.page(`/shot-${theme}-${width}.html`, widgetPage({
         head: `<style>body{margin:0;padding:8px;background:${theme === 'dark' ? '#020617' : '#f1f5f9'}}</style>`,
-        body: tag({ id: 'w', endpoint: BASE, key: tenant.pk, metrics: `${METRICS},csat`, period: 'year', lang: 'vi', theme }),
+        body: tag({ id: 'w', endpoint: BASE, key: t.pk, metrics: `${METRICS},fcr`, period: 'month', lang: width === 280 ? 'vi' : 'en', theme }),
       }));
       const page = await browser.context.newPage();
       await page.setViewportSize({ width, height: 900 });

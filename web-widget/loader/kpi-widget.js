@@ -28,7 +28,7 @@ const DARK =
 const CSS = `
 :host{display:block;contain:content}
 :host([hidden]){display:none}
-.root{all:initial;display:block;font:14px/1.45 var(--kpi-font,system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif);
+.root{all:initial;display:block;container-type:inline-size;font:14px/1.45 var(--kpi-font,system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif);
 --_bg:var(--kpi-bg,#fff);--_tile:var(--kpi-tile-bg,#f8fafc);--_fg:var(--kpi-fg,#111827);--_muted:var(--kpi-muted,#475569);
 --_border:var(--kpi-border,#e2e8f0);--_accent:var(--kpi-accent,#2563eb);--_on-accent:#fff;--_good:var(--kpi-good,#15803d);
 --_warn:var(--kpi-warn,#b45309);--_bad:var(--kpi-bad,#b91c1c);--_neutral:#94a3b8;--_radius:var(--kpi-radius,10px);color:var(--_fg)}
@@ -79,6 +79,7 @@ h3,h4,p,ul,ol{margin:0}
 .skel{min-height:132px}
 .sk{height:10px;width:80%;border-radius:4px;background:var(--_border);animation:kpi-pulse 1.2s ease-in-out infinite}
 .sk-l{height:12px;width:55%}.sk-v{height:32px;width:40%}
+@container (max-width:300px){.periods{display:flex;width:100%}.periods button{flex:1 1 auto;padding:3px 4px;font-size:12px}}
 @keyframes kpi-pulse{50%{opacity:.45}}
 @media (prefers-reduced-motion:reduce){.sk{animation:none}}
 `;

@@ -124,6 +124,17 @@ fn count(o: &JsValue, k: &str) -> Option<u64> {
         .map(|v| v as u64)
 }
 
+/// `[key, value]` pairs of an object, none for anything else.
+fn entries(o: &JsValue) -> Vec<Array> {
+    let mut out = Vec::new();
+    if o.is_object() {
+        for e in Object::entries(o.unchecked_ref()).iter() {
+            out.push(e.unchecked_into());
+        }
+    }
+    out
+}
+
 fn array(v: &JsValue) -> Option<Array> {
     Array::is_array(v).then(|| v.clone().unchecked_into())
 }
@@ -173,38 +184,27 @@ fn kpi(o: &JsValue) -> Option<Kpi> {
         (a.length() == 2).then_some([lo, hi])
     });
     let b = get(o, "breakdown");
-    let parts = if b.is_object() {
-        Object::entries(b.unchecked_ref())
-            .iter()
-            .filter_map(|e| {
-                let e: Array = e.unchecked_into();
-                let v = e.get(1).as_f64().filter(|v| *v >= 0.0)?;
-                Some((e.get(0).as_string()?, v as u64))
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let mut parts = Vec::new();
+    for e in entries(&b) {
+        if let (Some(k), Some(v)) = (e.get(0).as_string(), e.get(1).as_f64()) {
+            parts.push((k, v.max(0.0) as u64));
+        }
+    }
     let t = get(o, "target");
     let target = num(&t, "min").zip(num(&t, "goal"));
     let sg = get(o, "segments");
-    let segments = if sg.is_object() {
-        Object::entries(sg.unchecked_ref())
-            .iter()
-            .filter_map(|e| {
-                let e: Array = e.unchecked_into();
-                let m = e.get(1);
-                Some(Segment {
-                    name: e.get(0).as_string()?,
-                    value: num(&m, "value"),
-                    n: count(&m, "n"),
-                    p90: num(&m, "p90"),
-                })
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let mut segments = Vec::new();
+    for e in entries(&sg) {
+        let m = e.get(1);
+        if let Some(name) = e.get(0).as_string() {
+            segments.push(Segment {
+                name,
+                value: num(&m, "value"),
+                n: count(&m, "n"),
+                p90: num(&m, "p90"),
+            });
+        }
+    }
     let series = array(&get(o, "series"))
         .map(|a| a.iter().map(|p| num(&p, "value")).collect())
         .unwrap_or_default();

@@ -91,57 +91,67 @@ impl Config {
     }
 
     /// The requests one load makes: (metrics, segment) pairs.
-    pub fn groups(&self) -> Vec<(String, String)> {
+    pub fn groups(&self) -> Vec<(String, &str)> {
         if !self.segment.is_empty() {
-            return vec![(self.metrics.clone(), self.segment.clone())];
+            return vec![(self.metrics.clone(), self.segment.as_str())];
         }
-        let (by_channel, plain): (Vec<&str>, Vec<&str>) = self
-            .metrics
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .partition(|id| BY_CHANNEL.contains(id));
-        [(plain, ""), (by_channel, "channel")]
-            .into_iter()
-            .filter(|(ids, _)| !ids.is_empty())
-            .map(|(ids, seg)| (ids.join(","), seg.to_string()))
-            .collect()
+        // Plain loops: iterator adapters (partition, join) cost more wasm than they save.
+        let mut plain = String::new();
+        let mut by_channel = String::new();
+        for id in self.metrics.split(',') {
+            let id = id.trim();
+            let to = if BY_CHANNEL.contains(&id) {
+                &mut by_channel
+            } else {
+                &mut plain
+            };
+            if !id.is_empty() {
+                if !to.is_empty() {
+                    to.push(',');
+                }
+                to.push_str(id);
+            }
+        }
+        let mut out = Vec::new();
+        for (ids, seg) in [(plain, ""), (by_channel, "channel")] {
+            if !ids.is_empty() {
+                out.push((ids, seg));
+            }
+        }
+        out
     }
 
     /// Loads the KPIs of `period`: every group's request in parallel, the tiles in the order
     /// of `metrics`.
     pub async fn load(&self, period: &str) -> Result<api::Report, api::LoadError> {
-        let groups = self.groups();
-        let started: Vec<_> = groups
-            .iter()
-            .map(|(metrics, segment)| {
-                let q = api::Query {
-                    metrics,
-                    period,
-                    compare: &self.compare,
-                    lang: self.lang_str(),
-                    segment,
-                };
-                api::start(self.source.as_ref(), &self.endpoint, &self.key, &q)
-            })
-            .collect();
+        let mut started = Vec::new();
+        for (metrics, segment) in self.groups() {
+            let q = api::Query {
+                metrics: &metrics,
+                period,
+                compare: &self.compare,
+                lang: self.lang_str(),
+                segment,
+            };
+            started.push(api::start(
+                self.source.as_ref(),
+                &self.endpoint,
+                &self.key,
+                &q,
+            ));
+        }
         let mut report = api::Report::default();
+        let mut got = Vec::new();
         for p in started {
             let r = api::finish(p, self.source.is_some()).await?;
             report.period = report.period.or(r.period);
-            report.kpis.extend(r.kpis);
+            got.extend(r.kpis);
         }
-        let order: Vec<&str> = self.metrics.split(',').map(str::trim).collect();
-        let keys: Vec<f64> = report
-            .kpis
-            .iter()
-            .map(|k| order.iter().position(|id| *id == k.id).unwrap_or(0) as f64)
-            .collect();
-        let mut kpis: Vec<Option<api::Kpi>> = report.kpis.into_iter().map(Some).collect();
-        report.kpis = tiles::ranked(&keys)
-            .into_iter()
-            .filter_map(|i| kpis[i].take())
-            .collect();
+        for id in self.metrics.split(',') {
+            if let Some(i) = got.iter().position(|k| k.id == id.trim()) {
+                report.kpis.push(got.swap_remove(i));
+            }
+        }
         Ok(report)
     }
 

@@ -193,10 +193,13 @@ fn tile(parent: &Element, r: &Kpi, lang: Lang, segment: &str) {
             ],
         );
         text(&s, t.target);
-        text(&s, match r.direction {
-            Direction::Down => ": ≤ ",
-            _ => ": ≥ ",
-        });
+        text(
+            &s,
+            match r.direction {
+                Direction::Down => ": ≤ ",
+                _ => ": ≥ ",
+            },
+        );
         text(&s, &fmt::in_unit(goal, r, lang));
     }
     if let Some([lo, hi]) = r.interval {
@@ -300,7 +303,11 @@ fn leaderboard(tile: &Element, r: &Kpi, segment: &str, t: &'static Texts, lang: 
         })
         .collect();
     let segs: Vec<&Segment> = ranked(&keys).into_iter().map(|i| &r.segments[i]).collect();
-    let title = if segment == "agent" { t.top_agents } else { t.by_segment };
+    let title = if segment == "agent" {
+        t.top_agents
+    } else {
+        t.by_segment
+    };
     let list = section(tile, "leaderboard", title);
     if segs.is_empty() {
         let li = el(&list, false, "li", &[("class", "muted")]);
@@ -309,7 +316,11 @@ fn leaderboard(tile: &Element, r: &Kpi, segment: &str, t: &'static Texts, lang: 
     for s in segs.into_iter().take(10) {
         let li = row(&list, &s.name, s.value);
         let v = el(&li, false, "span", &[("class", "fig")]);
-        text(&v, &s.value.map_or_else(|| "—".into(), |v| fmt::in_unit(v, r, lang)));
+        text(
+            &v,
+            &s.value
+                .map_or_else(|| "—".into(), |v| fmt::in_unit(v, r, lang)),
+        );
         if let Some(n) = s.n {
             let m = el(&li, false, "span", &[("class", "muted")]);
             text(&m, "n = ");
@@ -327,9 +338,18 @@ fn channels(tile: &Element, r: &Kpi, t: &'static Texts, lang: Lang) {
         let ch = Channel::ALL.iter().find(|c| c.as_str() == s.name);
         let li = row(&list, t.channel(&s.name), s.value);
         let v = el(&li, false, "span", &[("class", "fig")]);
-        text(&v, &s.value.map_or_else(|| "—".into(), |v| fmt::in_unit(v, r, lang)));
+        text(
+            &v,
+            &s.value
+                .map_or_else(|| "—".into(), |v| fmt::in_unit(v, r, lang)),
+        );
         if let Some(p90) = s.p90 {
-            let m = el(&li, false, "span", &[("class", "muted"), ("data-role", "p90")]);
+            let m = el(
+                &li,
+                false,
+                "span",
+                &[("class", "muted"), ("data-role", "p90")],
+            );
             text(&m, "p90 ");
             text(&m, &fmt::in_unit(p90, r, lang));
         }

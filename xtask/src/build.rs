@@ -269,7 +269,10 @@ pub fn widget(t: &Tools) -> Result<Vec<PathBuf>> {
     let glue_name = format!("kpi-widget-{}.js", content_hash(glue.as_bytes()));
     let (off_wasm, off_glue) = offline(t, &target, &bindgen_dir)?;
     let off_wasm_name = format!("kpi-widget-offline-{}.wasm", content_hash(&off_wasm));
-    let off_glue_name = format!("kpi-widget-offline-{}.js", content_hash(off_glue.as_bytes()));
+    let off_glue_name = format!(
+        "kpi-widget-offline-{}.js",
+        content_hash(off_glue.as_bytes())
+    );
     let loader_src = r.join("web-widget/loader/kpi-widget.js");
     let loader = std::fs::read_to_string(&loader_src)
         .map_err(|e| format!("reading {}: {e}", loader_src.display()))?;

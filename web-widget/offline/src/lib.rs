@@ -70,7 +70,10 @@ impl Board {
         let kpis = self
             .data
             .reports(period, compare == "previous", &defs, &opts);
-        let last = period.to.add_days(-1).map_err(|_| invalid("no such period"))?;
+        let last = period
+            .to
+            .add_days(-1)
+            .map_err(|_| invalid("no such period"))?;
         let body = json!({
             "period": {"kind": period.kind.as_str(), "from": period.from.to_string(),
                        "to": last.to_string(), "tz": self.data.tz},
