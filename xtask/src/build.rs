@@ -56,7 +56,10 @@ fn rust_inputs(krate: &str) -> Vec<PathBuf> {
 pub fn worker(t: &Tools) -> Result<()> {
     let dir = root().join("edge-worker");
     let out = dir.join("build/index_bg.wasm");
-    if up_to_date(&out, &rust_inputs("edge-worker")) {
+    let mut inputs = rust_inputs("edge-worker");
+    // `include_bytes!`d into the worker: the OpenAPI document it serves.
+    inputs.push(dir.join("api"));
+    if up_to_date(&out, &inputs) {
         return Ok(());
     }
     sh::run(
