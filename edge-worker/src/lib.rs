@@ -72,7 +72,8 @@ async fn route(req: Request, env: &Env) -> ApiResult<Response> {
             | "/v1/export.csv"
             | "/v1/targets"
             | "/v1/kpis"
-            | "/v1/kpis/catalog",
+            | "/v1/kpis/catalog"
+            | "/v1/rollups",
             _,
         ) => Err(ApiError::MethodNotAllowed),
         (p, _) if p.starts_with("/s/") || p.starts_with("/v1/respondents/") => {

@@ -391,6 +391,35 @@ test('the online dashboard does not fetch the offline module', async () => {
   await page.close();
 });
 
+test('theming: theme="auto" follows prefers-color-scheme; --kpi-* properties and ::part() reach in', async () => {
+  const url = crm.page('/theme.html', widgetPage({
+    head: '<style>#c { --kpi-accent: rgb(200, 0, 120) } #c::part(tile) { border-color: rgb(1, 2, 3) }</style>',
+    body: tag({ id: 'a', endpoint: BASE, key: tenant.pk, metrics: 'nps', period: 'year', theme: 'auto' }) +
+      tag({ id: 'c', endpoint: BASE, key: tenant.pk, metrics: 'nps', period: 'year' }),
+  }));
+  const page = await browser.context.newPage();
+  const look = (sel) => page.locator(sel).evaluate((h) => {
+    const r = h.shadowRoot;
+    return {
+      tile: getComputedStyle(r.querySelector('[data-kpi]')).backgroundColor,
+      border: getComputedStyle(r.querySelector('[data-kpi]')).borderTopColor,
+      pressed: getComputedStyle(r.querySelector('button[aria-pressed=true]')).backgroundColor,
+    };
+  });
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.goto(url);
+  await page.locator('#a [data-kpi]').waitFor({ timeout: 20_000 });
+  await page.locator('#c [data-kpi]').waitFor({ timeout: 20_000 });
+  assert.equal((await look('#a')).tile, 'rgb(248, 250, 252)', 'light tiles in a light system');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  assert.equal((await look('#a')).tile, 'rgb(30, 41, 59)', 'dark tiles in a dark system');
+  const custom = await look('#c');
+  assert.equal(custom.pressed, 'rgb(200, 0, 120)', '--kpi-accent');
+  assert.equal(custom.border, 'rgb(1, 2, 3)', '::part(tile)');
+  assert.equal(custom.tile, 'rgb(248, 250, 252)', 'theme="light" (the default) ignores the system');
+  await page.close();
+});
+
 test('screenshots at 280 px and 1200 px, light and dark', async () => {
   // A tenant with six weeks of history, so that the month's tiles carry sparklines.
   const t = await newTenant('shots', [crm.origin]);
