@@ -15,6 +15,7 @@ mod kpis;
 mod limits;
 mod log;
 mod page;
+mod rollups;
 mod settings;
 mod store;
 mod surveys;
@@ -66,6 +67,7 @@ async fn route(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
         ("/v1/events", Method::Post) => events::ingest(req, env).await,
         ("/v1/kpis", Method::Get) => kpis::get(req, env).await,
         ("/v1/kpis/catalog", Method::Get) => kpis::catalog(),
+        ("/v1/rollups", Method::Get) => rollups::get(req, env).await,
         (p, Method::Options) if cors_route(p) => preflight(&req),
         (p, Method::Get) if p.starts_with("/s/") => page::show(req, env).await,
         (p, Method::Post) if p.starts_with("/s/") => page::submit(req, env, ctx).await,
@@ -84,7 +86,8 @@ async fn route(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
             | "/v1/targets"
             | "/v1/settings"
             | "/v1/kpis"
-            | "/v1/kpis/catalog",
+            | "/v1/kpis/catalog"
+            | "/v1/rollups",
             _,
         ) => Err(ApiError::MethodNotAllowed),
         (p, _) if p.starts_with("/s/") || p.starts_with("/v1/respondents/") => {

@@ -10,6 +10,7 @@
 //!   [`money`] and [`calendar`] (business hours) support them.
 //! - [`rollup`]: the counters; [`sketch`]: durations as counters; [`codec`]: a rollup in bytes.
 //! - [`period`]: days, weeks, months… in the tenant's zone.
+//! - [`days`]: a span of per-day rollups (served to the offline widget) and reports over it.
 //! - [`kpi`]: every KPI of [`catalog`] from merged rollups, with [`stats`] (intervals),
 //!   [`nps`], [`target`] (achievement, status, scorecard, health score) and [`format`](mod@format)
 //!   (vi/en text).
@@ -28,6 +29,7 @@ extern crate self as kpi_core;
 pub mod calendar;
 pub mod catalog;
 pub mod codec;
+pub mod days;
 pub mod error;
 pub mod event;
 pub mod fact;

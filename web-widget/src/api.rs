@@ -1,10 +1,12 @@
-//! The one request the widget makes: `GET {endpoint}/v1/kpis?…&key=…`, a plain GET with no
-//! custom headers (so no CORS preflight), through the page's own `fetch`. Owns the response
-//! shapes and the mapping of failures to what the error state names; not the rendering.
+//! Where the KPIs come from: `GET {endpoint}/v1/kpis?…&key=…`, a plain GET with no custom
+//! headers (so no CORS preflight), through the page's own `fetch` — or, offline, the page's
+//! `source` function (the offline module computing the same JSON from inline rollups). Owns
+//! the response shapes and the mapping of failures to what the error state names; not the
+//! rendering.
 //!
 //! The browser parses the JSON (`JSON.parse`) and the fields are read from the resulting
 //! object with `Reflect`: serde and serde_json would be about half of the widget's wasm.
-use js_sys::{Array, Reflect, JSON};
+use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
 use kpi_core::kpi::{Direction, Status, Unit};
 use kpi_core::Currency;
 use wasm_bindgen::{JsCast, JsValue};
@@ -22,8 +24,21 @@ pub struct PeriodInfo {
     pub to: String,
 }
 
+/// One segment of a KPI (`segments` of the API: a channel, an agent…).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    /// The segment's value as the CRM sent it (a channel id, an agent's name): text only.
+    pub name: String,
+    /// The value; `None` without data.
+    pub value: Option<f64>,
+    /// Sample size.
+    pub n: Option<u64>,
+    /// Durations: 90th percentile in seconds.
+    pub p90: Option<f64>,
+}
+
 /// What a tile shows of a `kpis[]` element (kpi-core's `KpiReport`, minus what no tile reads:
-/// target, previous, mean, margin, share, segments, the series' dates and sizes).
+/// previous, mean, margin, share, the series' dates and sizes).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Kpi {
     /// Catalog id.
@@ -42,8 +57,13 @@ pub struct Kpi {
     pub interval: Option<[f64; 2]>,
     /// `n` below the minimum sample.
     pub insufficient_sample: bool,
-    /// NPS split: promoters, passives, detractors (zeros when absent).
-    pub breakdown: [u64; 3],
+    /// Named parts of the value: NPS promoters / passives / detractors, the deals reaching
+    /// each pipeline stage.
+    pub parts: Vec<(String, u64)>,
+    /// The target in force: (minimum, goal).
+    pub target: Option<(f64, f64)>,
+    /// Per-segment measures, when a segment was asked for.
+    pub segments: Vec<Segment>,
     /// Durations: 90th percentile in seconds.
     pub p90: Option<f64>,
     /// Money: the currency of `value`.
@@ -104,6 +124,17 @@ fn count(o: &JsValue, k: &str) -> Option<u64> {
         .map(|v| v as u64)
 }
 
+/// `[key, value]` pairs of an object, none for anything else.
+fn entries(o: &JsValue) -> Vec<Array> {
+    let mut out = Vec::new();
+    if o.is_object() {
+        for e in Object::entries(o.unchecked_ref()).iter() {
+            out.push(e.unchecked_into());
+        }
+    }
+    out
+}
+
 fn array(v: &JsValue) -> Option<Array> {
     Array::is_array(v).then(|| v.clone().unchecked_into())
 }
@@ -153,6 +184,27 @@ fn kpi(o: &JsValue) -> Option<Kpi> {
         (a.length() == 2).then_some([lo, hi])
     });
     let b = get(o, "breakdown");
+    let mut parts = Vec::new();
+    for e in entries(&b) {
+        if let (Some(k), Some(v)) = (e.get(0).as_string(), e.get(1).as_f64()) {
+            parts.push((k, v.max(0.0) as u64));
+        }
+    }
+    let t = get(o, "target");
+    let target = num(&t, "min").zip(num(&t, "goal"));
+    let sg = get(o, "segments");
+    let mut segments = Vec::new();
+    for e in entries(&sg) {
+        let m = e.get(1);
+        if let Some(name) = e.get(0).as_string() {
+            segments.push(Segment {
+                name,
+                value: num(&m, "value"),
+                n: count(&m, "n"),
+                p90: num(&m, "p90"),
+            });
+        }
+    }
     let series = array(&get(o, "series"))
         .map(|a| a.iter().map(|p| num(&p, "value")).collect())
         .unwrap_or_default();
@@ -165,11 +217,9 @@ fn kpi(o: &JsValue) -> Option<Kpi> {
         n: count(o, "n"),
         interval,
         insufficient_sample: get(o, "insufficient_sample").as_bool().unwrap_or(false),
-        breakdown: [
-            count(&b, "promoters").unwrap_or(0),
-            count(&b, "passives").unwrap_or(0),
-            count(&b, "detractors").unwrap_or(0),
-        ],
+        parts,
+        target,
+        segments,
         p90: num(o, "p90"),
         currency: text(o, "currency").and_then(|c| Currency::parse(&c).ok()),
         status,
@@ -203,36 +253,84 @@ fn enc(s: &str) -> String {
     js_sys::encode_uri_component(s).into()
 }
 
+/// One request's parameters, as `GET /v1/kpis` names them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query<'a> {
+    /// Comma-separated KPI ids.
+    pub metrics: &'a str,
+    /// Period kind.
+    pub period: &'a str,
+    /// `previous` or `none`.
+    pub compare: &'a str,
+    /// `vi` or `en`.
+    pub lang: &'a str,
+    /// Segment dimension, or empty.
+    pub segment: &'a str,
+}
+
 /// The request URL for `endpoint` (absolute, no trailing slash needed).
-pub fn kpis_url(
-    endpoint: &str,
-    key: &str,
-    metrics: &str,
-    period: &str,
-    compare: &str,
-    lang: &str,
-) -> String {
+pub fn kpis_url(endpoint: &str, key: &str, q: &Query) -> String {
     let mut u = String::from(endpoint.trim_end_matches('/'));
-    u.push_str("/v1/kpis?metrics=");
-    u.push_str(&enc(metrics));
-    u.push_str("&period=");
-    u.push_str(&enc(period));
-    if !compare.is_empty() {
-        u.push_str("&compare=");
-        u.push_str(&enc(compare));
+    for (i, (k, v)) in [
+        ("metrics", q.metrics),
+        ("period", q.period),
+        ("compare", q.compare),
+        ("lang", q.lang),
+        ("segment", q.segment),
+        ("key", key),
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.is_empty())
+    .enumerate()
+    {
+        u.push_str(if i == 0 { "/v1/kpis?" } else { "&" });
+        u.push_str(k);
+        u.push('=');
+        u.push_str(&enc(v));
     }
-    u.push_str("&lang=");
-    u.push_str(&enc(lang));
-    u.push_str("&key=");
-    u.push_str(&enc(key));
     u
 }
 
-/// Fetches and parses the KPIs at `url`.
-pub async fn fetch_kpis(url: &str) -> Result<Report, LoadError> {
-    let window = web_sys::window().ok_or(LoadError::Offline)?;
-    let resp: Response = JsFuture::from(window.fetch_with_str(url))
-        .await
+/// Starts one request: `fetch(url)` online, or `source(query)` offline (a function the
+/// loader passes, resolving to the same JSON as text). Both start at once, so several
+/// requests of one load run in parallel.
+pub fn start(source: Option<&Function>, endpoint: &str, key: &str, q: &Query) -> Promise {
+    match source {
+        Some(f) => {
+            let o = Object::new();
+            for (k, v) in [
+                ("metrics", q.metrics),
+                ("period", q.period),
+                ("compare", q.compare),
+                ("lang", q.lang),
+                ("segment", q.segment),
+            ] {
+                let _ = Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_str(v));
+            }
+            // A throwing source is an invalid-data error, not an exception through the view.
+            match f.call1(&JsValue::NULL, &o) {
+                Ok(p) => Promise::resolve(&p),
+                Err(e) => Promise::reject(&e),
+            }
+        }
+        None => match web_sys::window() {
+            Some(w) => w.fetch_with_str(&kpis_url(endpoint, key, q)),
+            None => Promise::reject(&JsValue::NULL),
+        },
+    }
+}
+
+/// Waits for a request started by [`start`] and reads its answer.
+pub async fn finish(p: Promise, offline: bool) -> Result<Report, LoadError> {
+    let answer = JsFuture::from(p).await;
+    if offline {
+        // The offline module answers JSON text, or throws on data it cannot read.
+        return match answer.ok().and_then(|t| t.as_string()) {
+            Some(t) => parse(&t),
+            None => Err(LoadError::Invalid),
+        };
+    }
+    let resp: Response = answer
         .ok()
         .and_then(|r| r.dyn_into().ok())
         .ok_or(LoadError::Offline)?;

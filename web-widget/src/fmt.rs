@@ -28,9 +28,16 @@ pub fn value(k: &Kpi, lang: Lang) -> String {
     }
 }
 
-/// A change against the previous period, always signed: `+4,5`, `−1 min 5 s`, `+2,0 điểm %`.
+/// A change against the previous period, always signed: `+4,5`, `−1 min 5 s`, `+2,0 điểm %`,
+/// `±0`.
 pub fn delta(d: f64, k: &Kpi, lang: Lang) -> String {
-    let mut s = String::from(if d < 0.0 { "−" } else { "+" });
+    let mut s = String::from(if d < 0.0 {
+        "−"
+    } else if d > 0.0 {
+        "+"
+    } else {
+        "±"
+    });
     match k.unit {
         // A change of a percentage is in points, not a percentage of a percentage.
         Unit::Percent => {

@@ -2,14 +2,17 @@
 //!
 //! The custom element itself lives in `loader/kpi-widget.js` (a tiny ES module: shadow root,
 //! stylesheet, lazy loading); it calls [`mount_widget`] with a container inside the open shadow
-//! root and the element's attributes. This crate fetches `GET /v1/kpis` and renders the tiles.
+//! root and the element's attributes. This crate fetches `GET /v1/kpis` (or, offline, asks
+//! the loader's `source`, the offline module) and renders the tiles.
 //!
 //! *Architecture invariant*: no KPI arithmetic and no status decision here; values, statuses
 //! and deltas come from kpi-core (through the API, or the offline `data`).
 use std::any::Any;
 
+use js_sys::Function;
 use kpi_core::kpi::Lang;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use web_sys::HtmlElement;
 
 mod api;
@@ -35,7 +38,15 @@ pub struct Config {
     pub lang: Lang,
     /// Seconds between background refreshes; 0 for none.
     pub refresh: u32,
+    /// Segment every tile by this dimension (`agent`: leaderboards), or empty.
+    pub segment: String,
+    /// Offline: the function answering a query with `/v1/kpis` JSON text, instead of fetch.
+    pub source: Option<Function>,
 }
+
+/// KPIs whose tile shows a per-channel table when no `segment` is set: they are asked for
+/// in a second request with `segment=channel` (the API segments a whole request).
+const BY_CHANNEL: [&str; 2] = ["first_response_time", "resolution_time"];
 
 /// Refreshing faster than this only loads the service.
 const MIN_REFRESH_SECONDS: u32 = 15;
@@ -67,23 +78,81 @@ impl Config {
             } else {
                 refresh.max(MIN_REFRESH_SECONDS)
             },
+            segment: get("segment").unwrap_or_default(),
+            source: api::get(obj, "source").dyn_into().ok(),
         }
     }
 
-    /// The `GET /v1/kpis` URL for `period`.
-    pub fn url(&self, period: &str) -> String {
-        let lang = match self.lang {
+    fn lang_str(&self) -> &'static str {
+        match self.lang {
             Lang::Vi => "vi",
             Lang::En => "en",
-        };
-        api::kpis_url(
-            &self.endpoint,
-            &self.key,
-            &self.metrics,
-            period,
-            &self.compare,
-            lang,
-        )
+        }
+    }
+
+    /// The requests one load makes: (metrics, segment) pairs.
+    pub fn groups(&self) -> Vec<(String, &str)> {
+        if !self.segment.is_empty() {
+            return vec![(self.metrics.clone(), self.segment.as_str())];
+        }
+        // Plain loops: iterator adapters (partition, join) cost more wasm than they save.
+        let mut plain = String::new();
+        let mut by_channel = String::new();
+        for id in self.metrics.split(',') {
+            let id = id.trim();
+            let to = if BY_CHANNEL.contains(&id) {
+                &mut by_channel
+            } else {
+                &mut plain
+            };
+            if !id.is_empty() {
+                if !to.is_empty() {
+                    to.push(',');
+                }
+                to.push_str(id);
+            }
+        }
+        let mut out = Vec::new();
+        for (ids, seg) in [(plain, ""), (by_channel, "channel")] {
+            if !ids.is_empty() {
+                out.push((ids, seg));
+            }
+        }
+        out
+    }
+
+    /// Loads the KPIs of `period`: every group's request in parallel, the tiles in the order
+    /// of `metrics`.
+    pub async fn load(&self, period: &str) -> Result<api::Report, api::LoadError> {
+        let mut started = Vec::new();
+        for (metrics, segment) in self.groups() {
+            let q = api::Query {
+                metrics: &metrics,
+                period,
+                compare: &self.compare,
+                lang: self.lang_str(),
+                segment,
+            };
+            started.push(api::start(
+                self.source.as_ref(),
+                &self.endpoint,
+                &self.key,
+                &q,
+            ));
+        }
+        let mut report = api::Report::default();
+        let mut got = Vec::new();
+        for p in started {
+            let r = api::finish(p, self.source.is_some()).await?;
+            report.period = report.period.or(r.period);
+            got.extend(r.kpis);
+        }
+        for id in self.metrics.split(',') {
+            if let Some(i) = got.iter().position(|k| k.id == id.trim()) {
+                report.kpis.push(got.swap_remove(i));
+            }
+        }
+        Ok(report)
     }
 
     /// How many tiles the skeleton shows before the answer arrives.
@@ -114,19 +183,13 @@ impl WidgetHandle {
 /// Mounts a widget into `container` (typically a div inside an open shadow root).
 ///
 /// `config` is a plain object of strings: `endpoint`, `key`, `metrics`, `period`, `compare`,
-/// `lang`, `refresh`, or `data` (a `/v1/kpis` response, as an object or as JSON text) for the
-/// offline mode, which renders it and never touches the network.
+/// `lang`, `refresh`, `segment`; and, offline, `source`: a function answering
+/// `{metrics, period, compare, lang, segment}` with the `/v1/kpis` JSON text, used instead of
+/// the network.
 #[wasm_bindgen]
 pub fn mount_widget(container: HtmlElement, config: JsValue) -> WidgetHandle {
     let cfg = Config::from_js(&config);
-    let data = api::get(&config, "data");
-    let data = match data.as_string() {
-        Some(s) if s.trim().is_empty() => None,
-        Some(s) => Some(api::parse(&s)),
-        None if data.is_object() => Some(api::from_js(&data)),
-        None => None,
-    };
-    let handle = leptos::mount::mount_to(container, move || view::widget(cfg, data));
+    let handle = leptos::mount::mount_to(container, move || view::widget(cfg));
     WidgetHandle {
         view: Some(Box::new(handle)),
     }

@@ -26,6 +26,13 @@ pub struct Texts {
     pub periods: [(&'static str, &'static str); 5],
     pub period_group: &'static str,
     pub trend: &'static str,
+    pub target: &'static str,
+    pub top_agents: &'static str,
+    pub by_segment: &'static str,
+    pub by_channel: &'static str,
+    pub funnel: &'static str,
+    /// Channel ids of the API and their names (`other` and unknown ids: the last entry).
+    pub channels: [(&'static str, &'static str); 7],
 }
 
 const VI: Texts = Texts {
@@ -57,6 +64,20 @@ const VI: Texts = Texts {
     ],
     period_group: "Kỳ",
     trend: "Xu hướng trong kỳ",
+    target: "Mục tiêu",
+    top_agents: "Nhân viên dẫn đầu",
+    by_segment: "Theo nhóm",
+    by_channel: "Theo kênh (trung vị)",
+    funnel: "Phễu theo giai đoạn",
+    channels: [
+        ("email", "Email"),
+        ("chat", "Chat"),
+        ("phone", "Điện thoại"),
+        ("zalo", "Zalo"),
+        ("sms", "SMS"),
+        ("web", "Web"),
+        ("other", "Khác"),
+    ],
 };
 
 const EN: Texts = Texts {
@@ -88,6 +109,20 @@ const EN: Texts = Texts {
     ],
     period_group: "Period",
     trend: "Trend in the period",
+    target: "Target",
+    top_agents: "Top agents",
+    by_segment: "By segment",
+    by_channel: "By channel (median)",
+    funnel: "Stage funnel",
+    channels: [
+        ("email", "Email"),
+        ("chat", "Chat"),
+        ("phone", "Phone"),
+        ("zalo", "Zalo"),
+        ("sms", "SMS"),
+        ("web", "Web"),
+        ("other", "Other"),
+    ],
 };
 
 /// The table for `lang`.
@@ -107,6 +142,15 @@ impl Texts {
             Some(Status::OffTrack) => (self.off_track, "off-track", "■"),
             None => (self.no_status, "none", "○"),
         }
+    }
+
+    /// The name of a channel id.
+    pub fn channel(&self, id: &str) -> &'static str {
+        self.channels
+            .iter()
+            .find(|(k, _)| *k == id)
+            .unwrap_or(&self.channels[6])
+            .1
     }
 
     /// The label of a period kind, or the kind itself when unknown.

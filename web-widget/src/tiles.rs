@@ -5,11 +5,12 @@
 //!
 //! Every text, including labels that came over the network, is a text node; nothing here sets
 //! `innerHTML` or a `style` attribute (a strict CSP forbids inline styles).
-use kpi_core::kpi::{Direction, Lang};
+use kpi_core::kpi::{Direction, Lang, ServiceTargets, Target, Unit};
+use kpi_core::Channel;
 use wasm_bindgen::UnwrapThrowExt;
 use web_sys::{Document, Element};
 
-use crate::api::{Kpi, Report};
+use crate::api::{Kpi, Report, Segment};
 use crate::fmt;
 use crate::text::{texts, Texts};
 
@@ -50,10 +51,11 @@ pub(crate) fn hidden(parent: &Element, class: Option<&str>, s: &str) {
     text(&e, s);
 }
 
-/// One tile per KPI of the report, appended to `container`.
-pub fn fill(container: &Element, report: &Report, lang: Lang) {
+/// One tile per KPI of the report, appended to `container`. With a `segment` (the
+/// widget's attribute) each tile ranks its segments: a leaderboard.
+pub fn fill(container: &Element, report: &Report, lang: Lang, segment: &str) {
     for k in &report.kpis {
-        tile(container, k, lang);
+        tile(container, k, lang, segment);
     }
 }
 
@@ -66,7 +68,7 @@ fn raw(v: f64) -> String {
         .unwrap_or_default()
 }
 
-fn tile(parent: &Element, r: &Kpi, lang: Lang) {
+fn tile(parent: &Element, r: &Kpi, lang: Lang, segment: &str) {
     let t = texts(lang);
     // The API always sends a label; looking one up here would pull the whole catalog in.
     let label = if r.label.is_empty() { &r.id } else { &r.label };
@@ -178,6 +180,28 @@ fn tile(parent: &Element, r: &Kpi, lang: Lang) {
         text(&s, "p90: ");
         text(&s, &fmt::in_unit(p90, r, lang));
     }
+    if let Some((min, goal)) = r.target {
+        let s = el(
+            &meta,
+            false,
+            "span",
+            &[
+                ("class", "target"),
+                ("data-role", "target"),
+                ("data-value", &raw(goal)),
+                ("data-min", &raw(min)),
+            ],
+        );
+        text(&s, t.target);
+        text(
+            &s,
+            match r.direction {
+                Direction::Down => ": ≤ ",
+                _ => ": ≥ ",
+            },
+        );
+        text(&s, &fmt::in_unit(goal, r, lang));
+    }
     if let Some([lo, hi]) = r.interval {
         let s = el(
             &meta,
@@ -205,8 +229,185 @@ fn tile(parent: &Element, r: &Kpi, lang: Lang) {
         hidden(&s, None, "⚠ ");
         text(&s, t.insufficient);
     }
-    nps_bar(&tile, r.breakdown, t, lang);
+    let part = |name: &str| {
+        r.parts
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or(0, |(_, v)| *v)
+    };
+    if r.id == "nps" {
+        let b = [part("promoters"), part("passives"), part("detractors")];
+        nps_bar(&tile, b, t, lang);
+    } else if !r.parts.is_empty() {
+        funnel(&tile, &r.parts, t, lang);
+    }
+    if !segment.is_empty() {
+        leaderboard(&tile, r, segment, t, lang);
+    } else if r.unit == Unit::Duration && !r.segments.is_empty() {
+        channels(&tile, r, t, lang);
+    }
     sparkline(&tile, &r.series, t);
+}
+
+/// The indices of `keys` in ascending order of their key, ties in input order. An insertion
+/// sort: lists here hold a few dozen items, and each instantiation of the standard library's
+/// sort costs about 3 KB of wasm.
+pub(crate) fn ranked(keys: &[f64]) -> Vec<usize> {
+    let mut idx: Vec<usize> = Vec::with_capacity(keys.len());
+    for i in 0..keys.len() {
+        let at = idx
+            .iter()
+            .position(|&j| keys[j] > keys[i])
+            .unwrap_or(idx.len());
+        idx.insert(at, i);
+    }
+    idx
+}
+
+/// A small labelled section of a tile: a heading and a list.
+fn section(tile: &Element, role: &str, title: &str) -> Element {
+    let box_ = el(
+        tile,
+        false,
+        "div",
+        &[("class", "sub"), ("part", role), ("data-role", role)],
+    );
+    let h = el(&box_, false, "h4", &[("class", "sub-title")]);
+    text(&h, title);
+    el(&box_, false, "ol", &[("class", "rows")])
+}
+
+/// One row of a section: the name (text only: it came from the CRM), then figures.
+fn row(list: &Element, name: &str, value: Option<f64>) -> Element {
+    let mut attrs = vec![("class", "row"), ("data-name", name)];
+    let raw_value = value.map(raw);
+    if let Some(v) = &raw_value {
+        attrs.push(("data-value", v));
+    }
+    let li = el(list, false, "li", &attrs);
+    let n = el(&li, false, "span", &[("class", "name")]);
+    text(&n, name);
+    li
+}
+
+/// The segments ranked best first by the KPI's direction (top agents, top reps…); at most
+/// ten, segments without a value last.
+fn leaderboard(tile: &Element, r: &Kpi, segment: &str, t: &'static Texts, lang: Lang) {
+    let keys: Vec<f64> = r
+        .segments
+        .iter()
+        .map(|s| match (s.value, r.direction) {
+            (None, _) => f64::INFINITY,
+            (Some(v), Direction::Down) => v,
+            (Some(v), _) => -v,
+        })
+        .collect();
+    let segs: Vec<&Segment> = ranked(&keys).into_iter().map(|i| &r.segments[i]).collect();
+    let title = if segment == "agent" {
+        t.top_agents
+    } else {
+        t.by_segment
+    };
+    let list = section(tile, "leaderboard", title);
+    if segs.is_empty() {
+        let li = el(&list, false, "li", &[("class", "muted")]);
+        text(&li, t.no_data);
+    }
+    for s in segs.into_iter().take(10) {
+        let li = row(&list, &s.name, s.value);
+        let v = el(&li, false, "span", &[("class", "fig")]);
+        text(
+            &v,
+            &s.value
+                .map_or_else(|| "—".into(), |v| fmt::in_unit(v, r, lang)),
+        );
+        if let Some(n) = s.n {
+            let m = el(&li, false, "span", &[("class", "muted")]);
+            text(&m, "n = ");
+            text(&m, &fmt::number(n as f64, 0, lang));
+        }
+    }
+}
+
+/// Median and p90 per channel against the channel's first-response target (kpi-core's
+/// service-level targets, the ones the API's service level uses); the status is kpi-core's.
+fn channels(tile: &Element, r: &Kpi, t: &'static Texts, lang: Lang) {
+    let list = section(tile, "channels", t.by_channel);
+    let targets = ServiceTargets::default();
+    for s in &r.segments {
+        let ch = Channel::ALL.iter().find(|c| c.as_str() == s.name);
+        let li = row(&list, t.channel(&s.name), s.value);
+        let v = el(&li, false, "span", &[("class", "fig")]);
+        text(
+            &v,
+            &s.value
+                .map_or_else(|| "—".into(), |v| fmt::in_unit(v, r, lang)),
+        );
+        if let Some(p90) = s.p90 {
+            let m = el(
+                &li,
+                false,
+                "span",
+                &[("class", "muted"), ("data-role", "p90")],
+            );
+            text(&m, "p90 ");
+            text(&m, &fmt::in_unit(p90, r, lang));
+        }
+        // Only first responses have per-channel targets.
+        if let (Some(ch), Some(v), "first_response_time") = (ch, s.value, r.id.as_str()) {
+            let goal = targets.of(*ch) as f64;
+            let status = Target { min: goal, goal }.status(v, Direction::Down);
+            let (words, class, icon) = t.status(Some(status));
+            let m = el(
+                &li,
+                false,
+                "span",
+                &[("class", class), ("data-status", class)],
+            );
+            hidden(&m, None, icon);
+            text(&m, " ≤ ");
+            text(&m, &fmt::in_unit(goal, r, lang));
+            let sr = el(&m, false, "span", &[("class", "sr")]);
+            text(&sr, words);
+        }
+    }
+}
+
+/// Deals reaching each pipeline stage, widest first: a funnel of bars scaled to the widest.
+fn funnel(tile: &Element, parts: &[(String, u64)], t: &'static Texts, lang: Lang) {
+    // Each stage is reached by at most the deals of the stage before: by count is in order.
+    let keys: Vec<f64> = parts.iter().map(|p| -(p.1 as f64)).collect();
+    let stages: Vec<&(String, u64)> = ranked(&keys).into_iter().map(|i| &parts[i]).collect();
+    let top = stages.first().map_or(0, |s| s.1).max(1);
+    let list = section(tile, "funnel", t.funnel);
+    for (name, count) in stages {
+        let li = row(&list, name, Some(*count as f64));
+        let v = el(&li, false, "span", &[("class", "fig")]);
+        text(&v, &fmt::number(*count as f64, 0, lang));
+        let svg = el(
+            &li,
+            true,
+            "svg",
+            &[
+                ("class", "bar"),
+                ("viewBox", "0 0 1000 8"),
+                ("preserveAspectRatio", "none"),
+                ("width", "100%"),
+                ("height", "8"),
+                ("aria-hidden", "true"),
+            ],
+        );
+        el(
+            &svg,
+            true,
+            "rect",
+            &[
+                ("width", &raw((count * 1000 / top) as f64)),
+                ("height", "8"),
+                ("rx", "2"),
+            ],
+        );
+    }
 }
 
 /// Detractors | passives | promoters as one stacked bar, widths as SVG attributes.

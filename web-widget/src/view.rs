@@ -24,22 +24,20 @@ enum State {
     Failed(LoadError),
 }
 
-/// The whole widget for one configuration; `data` is the offline mode's report (or why it
-/// could not be read), `None` to fetch from the API.
-pub fn widget(cfg: Config, data: Option<Result<Report, LoadError>>) -> impl IntoView {
+/// The whole widget for one configuration: online it fetches `GET /v1/kpis`, offline it
+/// asks the configuration's `source` (see [`Config::load`]).
+pub fn widget(cfg: Config) -> impl IntoView {
     let lang = cfg.lang;
     let t = texts(lang);
-    let online = data.is_none();
+    let online = cfg.source.is_none();
     let skeletons = cfg.metric_count();
     let refresh = cfg.refresh;
-    let state = RwSignal::new(match data {
-        Some(Ok(r)) => State::Ready(Arc::new(r)),
-        Some(Err(e)) => State::Failed(e),
-        None => State::Loading,
-    });
+    let segment = cfg.segment.clone();
+    let state = RwSignal::new(State::Loading);
     let stale = RwSignal::new(false);
     let period = RwSignal::new(cfg.period.clone());
-    let cfg = StoredValue::new(cfg);
+    // Local: the offline source is a JavaScript function, which is not `Send`.
+    let cfg = StoredValue::new_local(cfg);
     // Only the newest request may write: a slow answer for last period must not overwrite the
     // answer for the period just picked.
     let generation = StoredValue::new(0u32);
@@ -48,10 +46,7 @@ pub fn widget(cfg: Config, data: Option<Result<Report, LoadError>>) -> impl Into
     // skeleton and, on failure, the error; a background refresh keeps the tiles and marks
     // them stale instead.
     let load = move |visible: bool| {
-        if !online {
-            return;
-        }
-        let Some(url) = cfg.try_with_value(|c| c.url(&period.get_untracked())) else {
+        let Some(c) = cfg.try_get_value() else {
             return;
         };
         let Some(g) = generation.try_update_value(|g| {
@@ -63,8 +58,9 @@ pub fn widget(cfg: Config, data: Option<Result<Report, LoadError>>) -> impl Into
         if visible {
             state.set(State::Loading);
         }
+        let p = period.get_untracked();
         spawn_local(async move {
-            let result = api::fetch_kpis(&url).await;
+            let result = c.load(&p).await;
             if generation.try_get_value() != Some(g) {
                 return;
             }
@@ -83,14 +79,12 @@ pub fn widget(cfg: Config, data: Option<Result<Report, LoadError>>) -> impl Into
         });
     };
 
-    if online {
-        load(true);
-        if refresh > 0 {
-            if let Ok(h) =
-                set_interval_with_handle(move || load(false), Duration::from_secs(refresh.into()))
-            {
-                on_cleanup(move || h.clear());
-            }
+    load(true);
+    if online && refresh > 0 {
+        if let Ok(h) =
+            set_interval_with_handle(move || load(false), Duration::from_secs(refresh.into()))
+        {
+            on_cleanup(move || h.clear());
         }
     }
 
@@ -109,7 +103,6 @@ pub fn widget(cfg: Config, data: Option<Result<Report, LoadError>>) -> impl Into
             <div
                 class="bar"
                 use:bar=Bar {
-                    online,
                     t,
                     period,
                     pick,
@@ -123,16 +116,16 @@ pub fn widget(cfg: Config, data: Option<Result<Report, LoadError>>) -> impl Into
                 state,
                 lang,
                 skeletons,
-                retry: online.then_some(move || load(true)),
+                segment,
+                retry: move || load(true),
             }></div>
         </div>
     }
 }
 
-/// What the bar shows: the period switcher (online only), the period covered, the stale mark.
+/// What the bar shows: the period switcher, the period covered, the stale mark.
 #[derive(Clone)]
 struct Bar<P> {
-    online: bool,
     t: &'static Texts,
     period: RwSignal<String>,
     pick: P,
@@ -144,49 +137,70 @@ struct Bar<P> {
 /// the period line and the stale mark in step with their signals.
 fn bar<P: Fn(&'static str) + Copy + 'static>(bar: Element, b: Bar<P>) {
     let t = b.t;
-    if b.online {
-        let group = el(
-            &bar,
+    let group = el(
+        &bar,
+        false,
+        "div",
+        &[
+            ("class", "periods"),
+            ("role", "group"),
+            ("aria-label", t.period_group),
+            ("part", "periods"),
+        ],
+    );
+    let mut buttons = Vec::new();
+    let mut listeners = Vec::new();
+    for &(k, label) in &t.periods {
+        let button = el(
+            &group,
             false,
-            "div",
+            "button",
             &[
-                ("class", "periods"),
-                ("role", "group"),
-                ("aria-label", t.period_group),
-                ("part", "periods"),
+                ("type", "button"),
+                ("part", "period-button"),
+                ("data-period", k),
             ],
         );
-        let mut buttons = Vec::new();
-        let mut listeners = Vec::new();
-        for &(k, label) in &t.periods {
-            let button = el(
-                &group,
-                false,
-                "button",
-                &[
-                    ("type", "button"),
-                    ("part", "period-button"),
-                    ("data-period", k),
-                ],
-            );
-            text(&button, label);
-            let pick = b.pick;
-            let cb = Closure::<dyn FnMut()>::new(move || pick(k));
-            let _ = button.add_event_listener_with_callback("click", cb.as_ref().unchecked_ref());
-            listeners.push(cb);
-            buttons.push((k, button));
-        }
-        let period = b.period;
-        let pressed = RenderEffect::new(move |_| {
-            period.with(|p| {
-                for (k, button) in &buttons {
-                    let on = if p == k { "true" } else { "false" };
-                    let _ = button.set_attribute("aria-pressed", on);
-                }
-            })
-        });
-        StoredValue::new_local((pressed, listeners));
+        text(&button, label);
+        let pick = b.pick;
+        let cb = Closure::<dyn FnMut()>::new(move || pick(k));
+        let _ = button.add_event_listener_with_callback("click", cb.as_ref().unchecked_ref());
+        listeners.push(cb);
+        buttons.push((k, button));
     }
+    // Arrow keys move to the previous / next period (wrapping), Home and End to the ends,
+    // as in a toolbar; Tab and Enter work on the buttons themselves.
+    let keys = buttons.clone();
+    let period = b.period;
+    let pick = b.pick;
+    let on_key = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
+        let key = api::get(&e, "key").as_string().unwrap_or_default();
+        let n = keys.len();
+        let cur = period.with_untracked(|p| keys.iter().position(|(k, _)| k == p));
+        let next = match (key.as_str(), cur) {
+            ("ArrowRight" | "ArrowDown", Some(i)) => (i + 1) % n,
+            ("ArrowLeft" | "ArrowUp", Some(i)) => (i + n - 1) % n,
+            ("Home", _) => 0,
+            ("End", _) => n - 1,
+            _ => return,
+        };
+        e.prevent_default();
+        let (k, button) = &keys[next];
+        pick(k);
+        if let Some(h) = button.dyn_ref::<web_sys::HtmlElement>() {
+            let _ = h.focus();
+        }
+    });
+    let _ = group.add_event_listener_with_callback("keydown", on_key.as_ref().unchecked_ref());
+    let pressed = RenderEffect::new(move |_| {
+        period.with(|p| {
+            for (k, button) in &buttons {
+                let on = if p == k { "true" } else { "false" };
+                let _ = button.set_attribute("aria-pressed", on);
+            }
+        })
+    });
+    StoredValue::new_local((pressed, listeners, on_key));
     let line = el(
         &bar,
         false,
@@ -245,7 +259,8 @@ struct Body<R> {
     state: RwSignal<State>,
     lang: Lang,
     skeletons: usize,
-    retry: Option<R>,
+    segment: String,
+    retry: R,
 }
 
 /// The `use:` directive of the body: redraws `slot` (its attributes and children) from the
@@ -266,10 +281,10 @@ fn body<R: Fn() + Clone + 'static>(slot: Element, b: Body<R>) {
             }
             State::Ready(r) => {
                 set(&slot, &[("class", "tiles"), ("part", "tiles")]);
-                tiles::fill(&slot, r, b.lang);
+                tiles::fill(&slot, r, b.lang, &b.segment);
                 None
             }
-            State::Failed(e) => failure(&slot, e, t, b.retry.clone()),
+            State::Failed(e) => Some(failure(&slot, e, t, b.retry.clone())),
         })
     });
     StoredValue::new_local(effect);
@@ -302,8 +317,8 @@ fn failure(
     slot: &Element,
     e: &LoadError,
     t: &'static Texts,
-    retry: Option<impl Fn() + 'static>,
-) -> Option<Closure<dyn FnMut()>> {
+    retry: impl Fn() + 'static,
+) -> Closure<dyn FnMut()> {
     let (title, code, detail) = match e {
         LoadError::BadKey(m) => (t.bad_key, "bad_key", m.clone()),
         LoadError::Forbidden(m) => (t.forbidden, "forbidden", m.clone()),
@@ -328,20 +343,18 @@ fn failure(
         let p = el(slot, false, "p", &[("class", "muted")]);
         text(&p, &detail);
     }
-    retry.map(|retry| {
-        let b = el(
-            slot,
-            false,
-            "button",
-            &[
-                ("type", "button"),
-                ("part", "retry"),
-                ("data-role", "retry"),
-            ],
-        );
-        text(&b, t.retry);
-        let cb = Closure::<dyn FnMut()>::new(retry);
-        let _ = b.add_event_listener_with_callback("click", cb.as_ref().unchecked_ref());
-        cb
-    })
+    let b = el(
+        slot,
+        false,
+        "button",
+        &[
+            ("type", "button"),
+            ("part", "retry"),
+            ("data-role", "retry"),
+        ],
+    );
+    text(&b, t.retry);
+    let cb = Closure::<dyn FnMut()>::new(retry);
+    let _ = b.add_event_listener_with_callback("click", cb.as_ref().unchecked_ref());
+    cb
 }

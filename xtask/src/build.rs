@@ -56,7 +56,10 @@ fn rust_inputs(krate: &str) -> Vec<PathBuf> {
 pub fn worker(t: &Tools) -> Result<()> {
     let dir = root().join("edge-worker");
     let out = dir.join("build/index_bg.wasm");
-    if up_to_date(&out, &rust_inputs("edge-worker")) {
+    let mut inputs = rust_inputs("edge-worker");
+    // `include_bytes!`d into the worker: the OpenAPI document it serves.
+    inputs.push(dir.join("api"));
+    if up_to_date(&out, &inputs) {
         return Ok(());
     }
     sh::run(
@@ -186,6 +189,7 @@ pub fn widget(t: &Tools) -> Result<Vec<PathBuf>> {
     let out_dir = dist.join("widget");
     let mut inputs = rust_inputs("web-widget");
     inputs.push(r.join("web-widget/loader"));
+    inputs.push(r.join("web-widget/offline"));
     if up_to_date(&out_dir.join("kpi-widget.js"), &inputs) {
         return Ok(Vec::new());
     }
@@ -196,6 +200,8 @@ pub fn widget(t: &Tools) -> Result<Vec<PathBuf>> {
             "--release",
             "--package",
             "web-widget",
+            "--package",
+            "widget-offline",
             "--target",
             "wasm32-unknown-unknown",
         ]),
@@ -264,12 +270,20 @@ pub fn widget(t: &Tools) -> Result<Vec<PathBuf>> {
     let glue = esbuild(t, &entry, true, "widget glue")?;
     let wasm_name = format!("kpi-widget-{}.wasm", content_hash(&wasm));
     let glue_name = format!("kpi-widget-{}.js", content_hash(glue.as_bytes()));
+    let (off_wasm, off_glue) = offline(t, &target, &bindgen_dir)?;
+    let off_wasm_name = format!("kpi-widget-offline-{}.wasm", content_hash(&off_wasm));
+    let off_glue_name = format!(
+        "kpi-widget-offline-{}.js",
+        content_hash(off_glue.as_bytes())
+    );
     let loader_src = r.join("web-widget/loader/kpi-widget.js");
     let loader = std::fs::read_to_string(&loader_src)
         .map_err(|e| format!("reading {}: {e}", loader_src.display()))?;
     let loader = loader
         .replace("__GLUE_FILE__", &glue_name)
-        .replace("__WASM_FILE__", &wasm_name);
+        .replace("__WASM_FILE__", &wasm_name)
+        .replace("__OFFLINE_GLUE__", &off_glue_name)
+        .replace("__OFFLINE_WASM__", &off_wasm_name);
     let filled = bindgen_dir.join("kpi-widget.js");
     std::fs::write(&filled, &loader).map_err(|e| format!("writing {}: {e}", filled.display()))?;
     let loader = esbuild(t, &filled, false, "loader")?;
@@ -282,6 +296,8 @@ pub fn widget(t: &Tools) -> Result<Vec<PathBuf>> {
     write(&wasm_name, &wasm)?;
     write(&glue_name, glue.as_bytes())?;
     write("kpi-widget.js", loader.as_bytes())?;
+    write(&off_wasm_name, &off_wasm)?;
+    write(&off_glue_name, off_glue.as_bytes())?;
     // Cloudflare static assets read `_headers`: hashed files never change, the loader may.
     let headers = "/widget/kpi-widget-*\n  Cache-Control: public, max-age=31536000, immutable\n  Access-Control-Allow-Origin: *\n\
 /widget/kpi-widget.js\n  Cache-Control: public, max-age=300\n  Access-Control-Allow-Origin: *\n";
@@ -301,5 +317,49 @@ pub fn widget(t: &Tools) -> Result<Vec<PathBuf>> {
         total.0 as f64 / 1024.0,
         total.1 as f64 / 1024.0
     );
+    let mut off = (0, 0);
+    for name in [&off_glue_name, &off_wasm_name] {
+        if let Some((raw, gz)) = sizes(&out_dir.join(name)) {
+            off = (off.0 + raw, off.1 + gz);
+        }
+    }
+    eprintln!(
+        "    offline module (glue + wasm, fetched only by mount(el, {{data}})): {:.1} KB raw, {:.1} KB gzip",
+        off.0 as f64 / 1024.0,
+        off.1 as f64 / 1024.0
+    );
     Ok(files)
+}
+
+/// The offline compute module (`widget-offline`, built by the same cargo run as the widget):
+/// its optimised wasm and its minified glue.
+fn offline(t: &Tools, target: &Path, bindgen_dir: &Path) -> Result<(Vec<u8>, String)> {
+    sh::run(
+        "wasm-bindgen --target web (offline module)",
+        Command::new(&t.wasm_bindgen)
+            .arg(target.join("wasm32-unknown-unknown/release/widget_offline.wasm"))
+            .args([
+                "--target",
+                "web",
+                "--no-typescript",
+                "--out-name",
+                "offline",
+                "--out-dir",
+            ])
+            .arg(bindgen_dir),
+    )?;
+    let opt = bindgen_dir.join("offline_opt.wasm");
+    sh::run(
+        "wasm-opt -Oz (offline module)",
+        t.node_cmd(&t.wasm_opt)
+            .arg(bindgen_dir.join("offline_bg.wasm"))
+            .args(["-Oz", "--strip-debug", "--strip-producers", "-o"])
+            .arg(&opt),
+    )?;
+    let wasm = std::fs::read(&opt).map_err(|e| format!("reading {}: {e}", opt.display()))?;
+    let entry = bindgen_dir.join("offline-entry.mjs");
+    std::fs::write(&entry, "export { default, Board } from './offline.js';\n")
+        .map_err(|e| format!("writing {}: {e}", entry.display()))?;
+    let glue = esbuild(t, &entry, true, "offline glue")?;
+    Ok((wasm, glue))
 }

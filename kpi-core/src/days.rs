@@ -1,0 +1,292 @@
+//! A span of per-day rollups as one value: what `GET /v1/rollups` serves and the widget's
+//! offline `mount(el, { data })` reads, and the KPI reports over any period inside the span,
+//! computed exactly as the worker's `GET /v1/kpis` computes them. Owns the assembly of a
+//! period's inputs from days; not the formulas ([`crate::kpi`]) nor where the days are stored.
+use alloc::collections::BTreeMap;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use serde::{Deserialize, Serialize};
+
+use crate::kpi::{self, Inputs, KpiDef, KpiReport, ReportOptions};
+use crate::period::Period;
+use crate::rollup::{Family, Rollup};
+use crate::target::Target;
+
+/// Per-day rollups of a tenant over `[from, to]`, with what a report needs beside them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DayRollups {
+    /// The tenant's IANA time zone (the zone the days are civil days of).
+    pub tz: String,
+    /// First day held, `YYYY-MM-DD`.
+    pub from: String,
+    /// Last day held, inclusive.
+    pub to: String,
+    /// Every day before `from`, merged, for the stock families only (backlog, pipeline,
+    /// MRR, customers): stocks are sums over all days up to a period's end.
+    #[serde(default, with = "wire")]
+    pub opening: Rollup,
+    /// One rollup per day that has data, keyed `YYYY-MM-DD`.
+    #[serde(default, with = "wire_days")]
+    pub days: BTreeMap<String, Rollup>,
+    /// The tenant's targets by KPI id, overriding the catalog defaults.
+    #[serde(default)]
+    pub targets: BTreeMap<String, Target>,
+}
+
+/// Rollups travel as base64 of their [`codec`] bytes: compact, versioned, and free of the
+/// 64-bit integers (`key::STILL_OPEN`) that a JavaScript page holding the data as an object
+/// would round to the nearest double.
+mod wire {
+    use alloc::string::String;
+    use alloc::vec::Vec;
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    use crate::codec;
+    use crate::rollup::Rollup;
+
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    pub fn encode(r: &Rollup) -> String {
+        let bytes = codec::encode(r);
+        let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+        for chunk in bytes.chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(ABC[(n >> (18 - 6 * i) & 63) as usize] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
+
+    pub fn decode(s: &str) -> Option<Rollup> {
+        let mut bytes = Vec::with_capacity(s.len() / 4 * 3);
+        let (mut acc, mut bits) = (0u32, 0);
+        for c in s.bytes().filter(|c| *c != b'=') {
+            let v = ABC.iter().position(|a| *a == c)? as u32;
+            acc = acc << 6 | v;
+            bits += 6;
+            if bits >= 8 {
+                bits -= 8;
+                bytes.push((acc >> bits) as u8);
+                acc &= (1 << bits) - 1;
+            }
+        }
+        codec::decode(&bytes).ok()
+    }
+
+    pub fn serialize<S: Serializer>(r: &Rollup, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&encode(r))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Rollup, D::Error> {
+        let s = String::deserialize(d)?;
+        decode(&s).ok_or_else(|| D::Error::custom("not a base64-encoded rollup"))
+    }
+}
+
+mod wire_days {
+    use alloc::collections::BTreeMap;
+    use alloc::string::String;
+    use serde::{de::Error, ser::SerializeMap, Deserialize, Deserializer, Serializer};
+
+    use crate::rollup::Rollup;
+
+    pub fn serialize<S: Serializer>(m: &BTreeMap<String, Rollup>, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(m.len()))?;
+        for (day, r) in m {
+            map.serialize_entry(day, &super::wire::encode(r))?;
+        }
+        map.end()
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, Rollup>, D::Error> {
+        let raw = BTreeMap::<String, String>::deserialize(d)?;
+        let mut out = BTreeMap::new();
+        for (day, s) in raw {
+            let r = super::wire::decode(&s)
+                .ok_or_else(|| D::Error::custom("not a base64-encoded rollup"))?;
+            out.insert(day, r);
+        }
+        Ok(out)
+    }
+}
+
+/// Every family that some KPI reads from the to-date rollup.
+pub fn stock_families() -> Vec<Family> {
+    let mut out: Vec<Family> = Vec::new();
+    for d in kpi::CATALOG {
+        for f in kpi::stock_families(d.id) {
+            if !out.contains(f) {
+                out.push(*f);
+            }
+        }
+    }
+    out
+}
+
+/// The days of `days` in `[from, to)` (`YYYY-MM-DD`), merged.
+pub fn merged(days: &BTreeMap<String, Rollup>, from: &str, to: &str) -> Rollup {
+    let mut r = Rollup::new();
+    for (_, day) in days.range::<str, _>((
+        core::ops::Bound::Included(from),
+        core::ops::Bound::Excluded(to),
+    )) {
+        r.merge(day);
+    }
+    r
+}
+
+impl DayRollups {
+    /// The reports of `defs` over `period` (and its previous period when `compare`): the
+    /// same inputs the worker assembles from D1, so the same numbers. Days outside the span
+    /// count as empty; a tenant target overrides the catalog default of its KPI.
+    pub fn reports(
+        &self,
+        period: Period,
+        compare: bool,
+        defs: &[&'static KpiDef],
+        opts: &ReportOptions,
+    ) -> Vec<KpiReport> {
+        let previous = if compare {
+            period.previous().ok()
+        } else {
+            None
+        };
+        let to = period.to.to_string();
+        let cur = merged(&self.days, &period.from.to_string(), &to);
+        let prev = previous.map(|p| merged(&self.days, &p.from.to_string(), &p.to.to_string()));
+        let series: Vec<(String, Rollup)> = period
+            .series()
+            .iter()
+            .map(|sp| {
+                let from = sp.from.to_string();
+                let r = merged(&self.days, &from, &sp.to.to_string());
+                (from, r)
+            })
+            .collect();
+        let stocks = defs.iter().any(|d| !kpi::stock_families(d.id).is_empty());
+        let to_date = stocks.then(|| {
+            let mut r = self.opening.clone();
+            r.merge(&merged(&self.days, "0000-00-00", &to));
+            r
+        });
+        let inputs = Inputs {
+            period: &cur,
+            previous: prev.as_ref(),
+            series: &series,
+            to_date: to_date.as_ref(),
+        };
+        defs.iter()
+            .map(|d| {
+                let opts = ReportOptions {
+                    target: self.targets.get(d.id).copied().or(opts.target),
+                    ..*opts
+                };
+                kpi::report_with(d, &inputs, &opts)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::period::{CivilDate, PeriodKind};
+    use crate::rollup::{key, Cell, CellKey, Dim};
+
+    fn nps_day(promoters: i64, detractors: i64) -> Rollup {
+        let mut r = Rollup::new();
+        r.add(
+            CellKey::total(Family::Nps, 10),
+            Cell {
+                n: promoters,
+                sum: 0,
+            },
+        );
+        r.add(
+            CellKey::total(Family::Nps, 2),
+            Cell {
+                n: detractors,
+                sum: 0,
+            },
+        );
+        r
+    }
+
+    #[test]
+    fn a_month_with_its_previous_month_equals_the_report_over_merged_rollups() {
+        let mut days = BTreeMap::new();
+        days.insert("2026-10-03".to_string(), nps_day(3, 1));
+        days.insert("2026-11-02".to_string(), nps_day(5, 1));
+        days.insert("2026-11-20".to_string(), nps_day(1, 3));
+        let data = DayRollups {
+            tz: "Asia/Ho_Chi_Minh".into(),
+            from: "2026-10-01".into(),
+            to: "2026-11-30".into(),
+            days,
+            ..Default::default()
+        };
+        let period =
+            Period::containing(PeriodKind::Month, CivilDate::parse("2026-11-15").unwrap()).unwrap();
+        let nps = kpi::find("nps").unwrap();
+        let got = &data.reports(period, true, &[nps], &ReportOptions::default())[0];
+        let mut cur = nps_day(5, 1);
+        cur.merge(&nps_day(1, 3));
+        let want = kpi::report(
+            nps,
+            &cur,
+            Some(&nps_day(3, 1)),
+            &period
+                .series()
+                .iter()
+                .map(|p| {
+                    let from = p.from.to_string();
+                    let r = merged(&data.days, &from, &p.to.to_string());
+                    (from, r)
+                })
+                .collect::<Vec<_>>(),
+            &ReportOptions::default(),
+        );
+        assert_eq!(got, &want);
+        assert_eq!(got.measure.value, Some(20.0));
+        assert_eq!(got.previous, Some(50.0));
+    }
+
+    #[test]
+    fn stocks_count_the_opening_balance_and_survive_json() {
+        // One ticket opened before the span and still open: the backlog at any period's end.
+        let mut opening = Rollup::new();
+        opening.add(
+            CellKey::new(Family::TicketOpenUntil, Dim::All, "", key::STILL_OPEN),
+            Cell { n: 1, sum: 0 },
+        );
+        let data = DayRollups {
+            tz: "Asia/Ho_Chi_Minh".into(),
+            from: "2026-11-01".into(),
+            to: "2026-11-30".into(),
+            opening,
+            ..Default::default()
+        };
+        let json = serde_json::to_string(&data).unwrap();
+        assert!(!json.contains("9223372036854775807"), "{json}");
+        let back: DayRollups = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, data);
+        let period =
+            Period::containing(PeriodKind::Month, CivilDate::parse("2026-11-15").unwrap()).unwrap();
+        let backlog = kpi::find("backlog").unwrap();
+        let r = &back.reports(period, false, &[backlog], &ReportOptions::default())[0];
+        assert_eq!(r.measure.value, Some(1.0));
+    }
+}
