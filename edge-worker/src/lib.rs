@@ -10,6 +10,8 @@ mod data;
 mod demo;
 mod error;
 mod events;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 mod http;
 mod kpis;
 mod log;
