@@ -110,9 +110,10 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         ));
     }
     let name = body.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 120 {
+    // No control characters: the name is shown on survey pages and in the widget.
+    if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
         return Err(ApiError::Invalid(
-            "`name` must have 1–120 characters.".into(),
+            "`name` must have 1–120 characters, none of them control characters.".into(),
         ));
     }
     let timezone = body
