@@ -19,8 +19,8 @@ pub enum ApiError {
     Forbidden(&'static str),
     /// 404: no such route or record.
     NotFound(&'static str),
-    /// 405: the route exists, the method does not.
-    MethodNotAllowed,
+    /// 405: the route exists, the method does not; carries the methods it answers (`Allow`).
+    MethodNotAllowed(&'static str),
     /// 409: the record already exists.
     Conflict(String),
     /// 410: the survey link has expired.
@@ -52,7 +52,7 @@ impl ApiError {
             ),
             ApiError::Forbidden(m) => (403, "forbidden", (*m).to_string()),
             ApiError::NotFound(m) => (404, "not_found", (*m).to_string()),
-            ApiError::MethodNotAllowed => (
+            ApiError::MethodNotAllowed(_) => (
                 405,
                 "method_not_allowed",
                 "This route does not accept that method.".to_string(),
@@ -94,6 +94,9 @@ impl ApiError {
         let mut resp = Response::from_json(&body)?.with_status(status);
         if let ApiError::RateLimited(s) = self {
             resp.headers_mut().set("retry-after", &s.to_string())?;
+        }
+        if let ApiError::MethodNotAllowed(allow) = self {
+            resp.headers_mut().set("allow", allow)?;
         }
         Ok(resp)
     }

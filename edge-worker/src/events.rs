@@ -24,7 +24,7 @@ const MAX_EVENTS: usize = 1000;
 const PER_INSERT: usize = 250;
 
 /// An event ready to insert: the row's fields as one JSON object.
-fn row(raw_json: &Value, id: &str, ev: &Event) -> Value {
+pub(crate) fn row(raw_json: &Value, id: &str, ev: &Event) -> Value {
     json!({
         "id": id,
         "type": raw_json.get("type").and_then(Value::as_str).unwrap_or(""),
@@ -36,7 +36,10 @@ fn row(raw_json: &Value, id: &str, ev: &Event) -> Value {
 }
 
 /// Validates one event: its id and its type's fields.
-fn validate(v: &Value, tz: kpi_core::period::TimeZone) -> Result<(String, Event), String> {
+pub(crate) fn validate(
+    v: &Value,
+    tz: kpi_core::period::TimeZone,
+) -> Result<(String, Event), String> {
     let raw: RawEvent =
         serde_json::from_value(v.clone()).map_err(|e| format!("invalid event: {e}"))?;
     let id = raw
@@ -50,7 +53,7 @@ fn validate(v: &Value, tz: kpi_core::period::TimeZone) -> Result<(String, Event)
 
 /// The events of a body: a JSON array (or `{"events": [...]}`), or NDJSON, one per line.
 /// A line of NDJSON that is not JSON is that event's error, not the request's.
-fn parse_body(bytes: &[u8], ndjson: bool) -> ApiResult<Vec<Result<Value, String>>> {
+pub(crate) fn parse_body(bytes: &[u8], ndjson: bool) -> ApiResult<Vec<Result<Value, String>>> {
     if ndjson {
         let text = std::str::from_utf8(bytes)
             .map_err(|_| ApiError::Malformed("the body is not UTF-8".into()))?;

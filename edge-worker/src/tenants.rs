@@ -118,15 +118,42 @@ fn valid_slug(id: &str) -> bool {
         && !id.ends_with('-')
 }
 
-/// An origin as `allowed_origins` holds it: scheme and host, no path, no trailing slash.
+/// `scheme://host[:port]` as a browser sends it in `Origin`: a DNS name or IP (IPv6 in
+/// brackets), no path. Anything else could never match a request and only misleads.
 pub fn valid_origin(o: &str) -> bool {
-    (o.starts_with("https://") || o.starts_with("http://"))
-        && o.len() <= 200
-        && !o.ends_with('/')
-        && o.split("://")
-            .nth(1)
-            .map(|h| !h.is_empty() && !h.contains('/'))
-            .unwrap_or(false)
+    let Some(rest) = o
+        .strip_prefix("https://")
+        .or_else(|| o.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let (host, port) = match rest.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((ip, port))
+                if !ip.is_empty()
+                    && ip
+                        .bytes()
+                        .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.') =>
+            {
+                (ip, port)
+            }
+            _ => return false,
+        },
+        None => {
+            let end = rest.find(':').unwrap_or(rest.len());
+            let host = &rest[..end];
+            let name = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'.';
+            if host.is_empty() || !host.bytes().all(name) {
+                return false;
+            }
+            (host, &rest[end..])
+        }
+    };
+    let port_ok = match port.strip_prefix(':') {
+        None => port.is_empty(),
+        Some(p) => (1..=5).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()),
+    };
+    o.len() <= 200 && !host.is_empty() && port_ok
 }
 
 /// `POST /admin/tenants`: creates a tenant and its two keys, shown once.
@@ -139,9 +166,10 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         ));
     }
     let name = body.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 120 {
+    // No control characters: the name is shown on survey pages and in the widget.
+    if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
         return Err(ApiError::Invalid(
-            "`name` must have 1–120 characters.".into(),
+            "`name` must have 1–120 characters, none of them control characters.".into(),
         ));
     }
     let timezone = body
@@ -321,5 +349,11 @@ mod tests {
         assert!(!valid_origin("https://crm.hoasen.vn/"));
         assert!(!valid_origin("crm.hoasen.vn"));
         assert!(!valid_origin("https://"));
+        assert!(valid_origin("http://[::1]:8080"));
+        // Found by spec fuzzing: these were accepted, yet no browser sends them.
+        assert!(!valid_origin("http://["));
+        assert!(!valid_origin("https://crm.hoasen.vn:"));
+        assert!(!valid_origin("https://a b.vn"));
+        assert!(!valid_origin("https://crm.hoasen.vn?x"));
     }
 }

@@ -72,6 +72,7 @@ pub(crate) const TICKET_COLUMNS: &str = "id, channel, opened_at, first_response_
 /// A stored ticket, as D1 returns it (numbers come back as f64). Read by the upsert here and
 /// by the paged reads and exports in `data`.
 #[derive(Deserialize)]
+#[cfg_attr(any(test, feature = "fuzzing"), derive(Debug, PartialEq))]
 pub(crate) struct TicketRow {
     pub id: String,
     pub channel: String,
@@ -378,19 +379,10 @@ fn parse_item(v: Value) -> Result<TicketIn, String> {
     Ok(t)
 }
 
-/// `POST /v1/tickets` (secret key): one ticket, or `{"tickets": [...]}` of up to 1000.
-/// One ticket answers 201 (created) or 200 (updated), or the error of that ticket (422);
-/// a batch answers 200 with a per-ticket report, one bad ticket not rejecting the others.
-pub async fn ingest(mut req: Request, env: &Env) -> ApiResult<Response> {
-    let pairs = query_pairs(&req);
-    let p = auth::require_secret(env, &req, &pairs).await?;
-    if media_type(&req) != "application/json" {
-        return Err(ApiError::UnsupportedMediaType(
-            "Send tickets as application/json.",
-        ));
-    }
-    let bytes = body_bytes(&mut req, http::BATCH_LIMIT).await?;
-    let body: Value = serde_json::from_slice(&bytes)
+/// The tickets of a body: one ticket object (`false`), or `{"tickets": [...]}` (`true`) of at
+/// most [`MAX_TICKETS`].
+pub(crate) fn parse_body(bytes: &[u8]) -> ApiResult<(bool, Vec<Value>)> {
+    let body: Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::Malformed(format!("invalid JSON: {e}")))?;
     let batch = body.get("tickets").is_some();
     let values: Vec<Value> = match body {
@@ -410,6 +402,22 @@ pub async fn ingest(mut req: Request, env: &Env) -> ApiResult<Response> {
             "send at most {MAX_TICKETS} tickets a request"
         )));
     }
+    Ok((batch, values))
+}
+
+/// `POST /v1/tickets` (secret key): one ticket, or `{"tickets": [...]}` of up to 1000.
+/// One ticket answers 201 (created) or 200 (updated), or the error of that ticket (422);
+/// a batch answers 200 with a per-ticket report, one bad ticket not rejecting the others.
+pub async fn ingest(mut req: Request, env: &Env) -> ApiResult<Response> {
+    let pairs = query_pairs(&req);
+    let p = auth::require_secret(env, &req, &pairs).await?;
+    if media_type(&req) != "application/json" {
+        return Err(ApiError::UnsupportedMediaType(
+            "Send tickets as application/json.",
+        ));
+    }
+    let bytes = body_bytes(&mut req, http::BATCH_LIMIT).await?;
+    let (batch, values) = parse_body(&bytes)?;
     let mut ids: Vec<Option<String>> = Vec::with_capacity(values.len());
     let mut items = Vec::with_capacity(values.len());
     let mut outcomes = BTreeMap::new();
@@ -461,4 +469,57 @@ pub async fn ingest(mut req: Request, env: &Env) -> ApiResult<Response> {
         &json!({"stored": created + updated, "created": created, "updated": updated,
                 "rejected": rejected}),
     )
+}
+
+/// The pure path of one `POST /v1/tickets` body, as [`ingest`] and `store_tickets` run it,
+/// with `stored` standing in for the D1 rows: parse, merge each ticket over its stored row,
+/// validate, encode its contribution, and keep the merged row (as D1 would return it) for
+/// the next call. Each ticket's outcome is its `contrib` JSON or its rejection. For the
+/// parser fuzz targets; the routes never call it.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn upsert_offline(
+    bytes: &[u8],
+    tz: TimeZone,
+    stored: &mut BTreeMap<String, TicketRow>,
+) -> ApiResult<Vec<Result<String, String>>> {
+    let (_, values) = parse_body(bytes)?;
+    let mut out = Vec::with_capacity(values.len());
+    for v in values {
+        let t = match parse_item(v) {
+            Ok(t) => t,
+            Err(e) => {
+                out.push(Err(e));
+                continue;
+            }
+        };
+        let checked =
+            merge(&t, stored.get(&t.id)).and_then(|m| m.validate(tz, None).map(|k| (m, k)));
+        let (m, ticket) = match checked {
+            Ok(v) => v,
+            Err(e) => {
+                out.push(Err(e.to_string()));
+                continue;
+            }
+        };
+        let contrib = store::encode_contrib(&ticket.contributions());
+        let row = TicketRow {
+            id: t.id.clone(),
+            channel: m.channel,
+            // D1 keeps numbers as REAL: store them as the write binds them.
+            opened_at: m.opened_ms as f64,
+            first_response_at: m.first_response_ms.map(|x| x as f64),
+            resolved_at: m.resolved_ms.map(|x| x as f64),
+            contacts: m.contacts as f64,
+            agent: m.agent,
+            tags: serde_json::to_string(&m.tags).map_err(|e| ApiError::Internal(e.to_string()))?,
+            transferred: if m.transferred { 1.0 } else { 0.0 },
+            abandoned: if m.abandoned { 1.0 } else { 0.0 },
+            day: ticket.day().to_string(),
+            updated_at: 0.0,
+            rev: String::new(),
+        };
+        stored.insert(t.id, row);
+        out.push(Ok(contrib));
+    }
+    Ok(out)
 }

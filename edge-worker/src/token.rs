@@ -39,7 +39,7 @@ pub struct LinkClaims {
 }
 
 /// The per-tenant HMAC key: HMAC(master, "kpi-link-v1:" + tenant).
-fn tenant_key(master: &[u8], tenant: &str) -> ApiResult<[u8; 32]> {
+pub(crate) fn tenant_key(master: &[u8], tenant: &str) -> ApiResult<[u8; 32]> {
     let mut mac = HmacSha256::new_from_slice(master)
         .map_err(|_| ApiError::Internal("bad signing secret".into()))?;
     mac.update(b"kpi-link-v1:");

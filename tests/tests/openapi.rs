@@ -102,5 +102,14 @@ fn every_documented_path_is_routed() {
             "{method} {path} must be 405 (the path is routed): {}",
             r.text
         );
+        // RFC 9110: a 405 lists the methods the path answers; schemathesis checks it.
+        let allow = r.header("allow").unwrap_or("");
+        assert!(
+            !allow.is_empty() && !allow.contains("PATCH"),
+            "PATCH {path}: Allow {allow:?}"
+        );
+        // A method the runtime does not know is not served as a GET.
+        let q = request("QUERY", &path.replace("{token}", "x.y"), &[], None);
+        assert_eq!(q.status, 405, "QUERY {path}: {}", q.text);
     }
 }

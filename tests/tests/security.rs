@@ -165,6 +165,14 @@ fn admin_route_needs_the_admin_token_and_validates() {
         );
         assert_eq!(r.status, 422, "{bad_id}");
     }
+    // Found by spec fuzzing: both were stored.
+    for bad in [
+        json!({"id": unique_id("adm"), "name": "Spa\u{17}\nX"}),
+        json!({"id": unique_id("adm"), "name": "X", "allowed_origins": ["http://["]}),
+    ] {
+        let r = post_json("/admin/tenants", Some(&admin), &bad);
+        assert_eq!(r.status, 422, "{bad}: {}", r.text);
+    }
 }
 
 #[test]

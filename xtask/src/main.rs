@@ -7,6 +7,7 @@
 use std::process::ExitCode;
 
 mod build;
+mod fuzz;
 mod run;
 mod server;
 mod sh;
@@ -23,7 +24,9 @@ const USAGE: &str = "usage: cargo xtask <command>
   build-worker   build the worker only (wrangler's build command)
   build-widget   build the widget only
   install        install the tools only
-  tenant create  create a tenant through POST /admin/tenants (see `cargo xtask tenant`)";
+  tenant create  create a tenant through POST /admin/tenants (see `cargo xtask tenant`)
+  fuzz           spec fuzzing (schemathesis) and parser fuzzing (cargo-fuzz); see
+                 `cargo xtask fuzz --help` and docs/FUZZING.md";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -35,6 +38,7 @@ fn main() -> ExitCode {
         Some("build-widget") => tools::ensure(false).and_then(|t| build::widget(&t).map(|_| ())),
         Some("install") => tools::ensure(true).map(|_| ()),
         Some("tenant") => tenant::main(&args[1..]),
+        Some("fuzz") => fuzz::main(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

@@ -7,7 +7,8 @@ use std::time::Instant;
 use crate::sh::{self, root, Result};
 use crate::{build, server, tenant, tools};
 
-fn free_port() -> Result<u16> {
+/// A port nothing listens on now.
+pub fn free_port() -> Result<u16> {
     let l = std::net::TcpListener::bind("127.0.0.1:0")
         .map_err(|e| format!("finding a free port: {e}"))?;
     l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
@@ -127,6 +128,10 @@ pub fn test() -> Result<()> {
     }
     e2e?;
     browser?;
+    // Spec fuzzing smoke (schemathesis, a few cases per operation, on its own fresh worker):
+    // keeps `cargo xtask fuzz spec` from rotting. Parser fuzzing needs nightly and a long
+    // cargo-fuzz install, so it stays out of this command (its corpus replays in the unit tests).
+    crate::fuzz::check_spec(&crate::fuzz::spec(&t, 5, 1)?)?;
     if let Some((raw, gz)) = build::sizes(&r.join("edge-worker/build/index_bg.wasm")) {
         eprintln!(
             "worker wasm: {:.1} KB raw, {:.1} KB gzip",

@@ -11,6 +11,11 @@ pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
 /// Matches the `worker` crate.
 pub const WORKER_BUILD_VERSION: &str = "0.8.7";
 
+/// Spec fuzzing (PyPI), in a venv of its own in the tools cache.
+pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
+/// Parser fuzzing; runs on the nightly toolchain.
+pub const CARGO_FUZZ_VERSION: &str = "0.13.2";
+
 /// Paths of the installed tools.
 pub struct Tools {
     pub wasm_bindgen: PathBuf,
@@ -72,6 +77,35 @@ fn cargo_tool(krate: &str, version: &str, bin: &str) -> Result<PathBuf> {
             .arg(&dir),
     )?;
     Ok(path)
+}
+
+/// cargo-fuzz, installed on first use (about 2 minutes); not part of [`ensure`] because only
+/// `cargo xtask fuzz parsers` needs it.
+pub fn cargo_fuzz() -> Result<PathBuf> {
+    cargo_tool("cargo-fuzz", CARGO_FUZZ_VERSION, "cargo-fuzz")
+}
+
+/// schemathesis' `st`, installed on first use into a venv in the tools cache.
+pub fn schemathesis() -> Result<PathBuf> {
+    let dir = tools_dir().join(format!("schemathesis-{SCHEMATHESIS_VERSION}"));
+    let st = dir.join("bin/st");
+    if st.exists() {
+        return Ok(st);
+    }
+    sh::run(
+        "creating a Python venv for schemathesis",
+        Command::new("python3").args(["-m", "venv"]).arg(&dir),
+    )?;
+    sh::run(
+        &format!("installing schemathesis {SCHEMATHESIS_VERSION} (PyPI)"),
+        Command::new(dir.join("bin/pip")).args([
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            &format!("schemathesis=={SCHEMATHESIS_VERSION}"),
+        ]),
+    )?;
+    Ok(st)
 }
 
 fn wasm_target() -> Result<()> {
