@@ -6,7 +6,11 @@
 //! package registries.
 use std::process::ExitCode;
 
+mod bench;
 mod build;
+mod chaos;
+mod d1;
+mod local;
 mod run;
 mod server;
 mod sh;
@@ -23,7 +27,9 @@ const USAGE: &str = "usage: cargo xtask <command>
   build-worker   build the worker only (wrangler's build command)
   build-widget   build the widget only
   install        install the tools only
-  tenant create  create a tenant through POST /admin/tenants (see `cargo xtask tenant`)";
+  tenant create  create a tenant through POST /admin/tenants (see `cargo xtask tenant`)
+  bench [--smoke]  measure sizes, load, KPI reads vs a raw scan, memory; write docs/BENCHMARKS.md
+  chaos [--smoke]  load with workerd SIGKILLs and replays; check nothing is lost or doubled";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -35,6 +41,8 @@ fn main() -> ExitCode {
         Some("build-widget") => tools::ensure(false).and_then(|t| build::widget(&t).map(|_| ())),
         Some("install") => tools::ensure(true).map(|_| ()),
         Some("tenant") => tenant::main(&args[1..]),
+        Some("bench") => bench::main(&args[1..]),
+        Some("chaos") => chaos::main(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
