@@ -1,6 +1,6 @@
 -- wrk script of `cargo xtask bench`. Two modes, picked by the first script argument:
---   submit <tokens file> : POST /v1/responses, each request answering a distinct pre-minted
---                          survey link; thread i of n takes lines i, i+n, …
+--   submit <tokens file> <n threads> : POST /v1/responses, each request answering a
+--                          distinct pre-minted survey link; thread i of n takes lines i, i+n, …
 --   get <path> <bearer>  : GET <path> with the bearer key (the KPI read).
 -- `done` prints machine-readable lines (KPI_…) that xtask parses; latencies in microseconds.
 local threads = {}
@@ -18,9 +18,9 @@ function init(args)
   non2xx = 0
   if mode == "submit" then
     tokens = {}
-    local i = 0
+    local i, n = 0, tonumber(args[3])
     for line in io.lines(args[2]) do
-      if i % count == id then tokens[#tokens + 1] = line end
+      if i % n == id then tokens[#tokens + 1] = line end
       i = i + 1
     end
     next_i = 0

@@ -159,7 +159,7 @@ pub fn main(args: &[String]) -> Result<()> {
             &url,
             c,
             plan.load_seconds,
-            &["submit", &file.to_string_lossy()],
+            &["submit", &file.to_string_lossy(), &c.min(2).to_string()],
         )?;
         let mut note = format!(
             "p50 {:.1} ms, p99 {:.1} ms; {} requests in {:.1} s; non-2xx {}, socket errors {}",
@@ -312,6 +312,7 @@ fn run_wrk(
     seconds: u32,
     args: &[&str],
 ) -> Result<WrkResult> {
+    // Two threads at most: this machine has two cores, shared with workerd.
     let threads = conns.min(2);
     let mut cmd = Command::new(wrk);
     cmd.arg(format!("-t{threads}"))
