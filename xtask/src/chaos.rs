@@ -424,6 +424,9 @@ fn random_u64() -> u64 {
         .unwrap_or(0x1234_5678)
 }
 
+/// Per kill: answers started before it, seconds until the worker answered again.
+type Kills = Vec<(usize, f64)>;
+
 /// Runs the load; crashes and restarts the worker at random points. Returns the worker then
 /// running, per kill the number of answers started before it and the seconds until the
 /// worker answered again, and the load's duration.
@@ -433,7 +436,7 @@ fn run_load(
     worker: Worker,
     load: &Load,
     plan: &Plan,
-) -> Result<(Worker, Vec<(usize, f64)>, f64)> {
+) -> Result<(Worker, Kills, f64)> {
     let mut points: Vec<usize> = (0..plan.kills)
         .map(|_| plan.links / 20 + (random_u64() as usize) % (plan.links * 9 / 10))
         .collect();
@@ -525,7 +528,7 @@ fn check_load(db: &Path, tenant: &TenantKeys, load: &Load, links: usize) -> Resu
     let mut stored = d1::stored_cells(db, &tenant.id)?;
     let links_issued = stored
         .iter()
-        .filter(|(k, _)| k.1 == "links_issued" && k.2 == "all")
+        .filter(|(k, _)| k.1 == "links_issued" && k.2.is_empty())
         .map(|(_, v)| v.0)
         .sum();
     stored.retain(|k, _| k.1 != "links_issued");
@@ -606,7 +609,11 @@ fn replay_reply_ok(reply: &Result<(u16, Value)>) -> (bool, u64) {
     let rejected = v["rejected"].as_array().cloned().unwrap_or_default();
     let busy = rejected
         .iter()
-        .filter(|r| r["error"].as_str().is_some_and(|e| e.contains("concurrently")))
+        .filter(|r| {
+            r["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("concurrently"))
+        })
         .count() as u64;
     let nothing_new = v["created"].as_u64().unwrap_or(0) == 0
         && (v.get("duplicates").is_none() || v["stored"].as_u64() == Some(0));

@@ -123,6 +123,9 @@ pub fn test() -> Result<()> {
     }
     e2e?;
     browser?;
+    // The measuring commands for a few seconds each, so that they cannot rot.
+    crate::bench::main(&["--smoke".into()])?;
+    crate::chaos::main(&["--smoke".into()])?;
     if let Some((raw, gz)) = build::sizes(&r.join("edge-worker/build/index_bg.wasm")) {
         eprintln!(
             "worker wasm: {:.1} KB raw, {:.1} KB gzip",
