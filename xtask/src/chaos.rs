@@ -48,9 +48,7 @@ const SMOKE: Plan = Plan {
 
 /// The chaos section of a BENCHMARKS.md, markers included.
 pub fn section_of(doc: &str) -> Option<String> {
-    let a = doc.find(BEGIN)?;
-    let b = doc[a..].find(END)? + a + END.len();
-    Some(doc[a..b].to_string())
+    crate::bench::marked(doc, BEGIN, END)
 }
 
 /// `cargo xtask chaos [--smoke]`.
