@@ -439,6 +439,7 @@ fn run_load(
         .map(|_| plan.links / 20 + (random_u64() as usize) % (plan.links * 9 / 10))
         .collect();
     points.sort();
+    eprintln!("    kills planned when these many answers have started: {points:?}");
     let url = worker.url.clone();
     let started = Instant::now();
     let mut kills = Vec::new();
