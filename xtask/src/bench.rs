@@ -145,7 +145,7 @@ pub fn main(args: &[String]) -> Result<()> {
         format!("{} raw, HTML with inline CSS and script", kb(raw)),
     ));
 
-    // Submissions per second. Links are minted first: a mint of 1000 builds a ~2 MB reply in
+    // Submissions per second. Links are minted first: a mint of 1000 builds a ~3 MB reply in
     // wasm memory, which would otherwise be mistaken for growth under the load.
     let mem_start = local::wasm_memory(&url)?;
     let levels = [1u32, 16, 64];
