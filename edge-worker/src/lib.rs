@@ -83,11 +83,13 @@ async fn route(req: Request, env: &Env) -> ApiResult<Response> {
     }
 }
 
+/// The wasm linear memory of this instance, in bytes (0 when not built for wasm).
 fn wasm_memory_bytes() -> usize {
     #[cfg(target_arch = "wasm32")]
-    return core::arch::wasm32::memory_size(0) * 65536;
+    let pages = core::arch::wasm32::memory_size(0);
     #[cfg(not(target_arch = "wasm32"))]
-    return 0;
+    let pages = 0;
+    pages * 65536
 }
 
 /// `GET /openapi.json`: the OpenAPI 3.1 document of every route, kept true by
