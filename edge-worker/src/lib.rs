@@ -56,7 +56,10 @@ async fn route(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
     match (path.as_str(), method) {
         ("/healthz", Method::Get) => http::json(
             200,
-            &serde_json::json!({"ok": true, "version": env!("CARGO_PKG_VERSION")}),
+            &serde_json::json!({"ok": true, "version": env!("CARGO_PKG_VERSION"),
+                // Linear memory of this isolate's wasm instance: `cargo xtask bench` watches
+                // it stay flat under load (pages of 64 KiB; it never shrinks).
+                "wasm_memory_bytes": wasm_memory_bytes()}),
         ),
         ("/openapi.json", Method::Get) => openapi(),
         ("/admin/tenants", Method::Post) => tenants::create(req, env).await,
@@ -104,6 +107,16 @@ fn allowed_methods(path: &str) -> Option<&'static str> {
         p if p.starts_with("/v1/respondents/") => "DELETE",
         _ => return None,
     })
+    })
+}
+
+/// The wasm linear memory of this instance, in bytes (0 when not built for wasm).
+fn wasm_memory_bytes() -> usize {
+    #[cfg(target_arch = "wasm32")]
+    let pages = core::arch::wasm32::memory_size(0);
+    #[cfg(not(target_arch = "wasm32"))]
+    let pages = 0;
+    pages * 65536
 }
 
 /// `GET /openapi.json`: the OpenAPI 3.1 document of every route, kept true by

@@ -6,8 +6,12 @@
 //! package registries.
 use std::process::ExitCode;
 
+mod bench;
 mod build;
+mod chaos;
+mod d1;
 mod fuzz;
+mod local;
 mod run;
 mod server;
 mod sh;
@@ -26,7 +30,9 @@ const USAGE: &str = "usage: cargo xtask <command>
   install        install the tools only
   tenant create  create a tenant through POST /admin/tenants (see `cargo xtask tenant`)
   fuzz           spec fuzzing (schemathesis) and parser fuzzing (cargo-fuzz); see
-                 `cargo xtask fuzz --help` and docs/FUZZING.md";
+                 `cargo xtask fuzz --help` and docs/FUZZING.md
+  bench [--smoke]  measure sizes, load, KPI reads vs a raw scan, memory; write docs/BENCHMARKS.md
+  chaos [--smoke]  load with workerd SIGKILLs and replays; check nothing is lost or doubled";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -39,6 +45,8 @@ fn main() -> ExitCode {
         Some("install") => tools::ensure(true).map(|_| ()),
         Some("tenant") => tenant::main(&args[1..]),
         Some("fuzz") => fuzz::main(&args[1..]),
+        Some("bench") => bench::main(&args[1..]),
+        Some("chaos") => chaos::main(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

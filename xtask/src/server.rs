@@ -131,6 +131,11 @@ pub fn send(method: &str, url: &str, bearer: &str, body: &Value) -> Result<(u16,
 }
 
 impl Worker {
+    /// The wrangler process id (workerd runs below it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Waits until the worker exits (Ctrl-C reaches wrangler and workerd too).
     pub fn wait(&mut self) -> Result<()> {
         self.child

@@ -128,6 +128,9 @@ pub fn test() -> Result<()> {
     }
     e2e?;
     browser?;
+    // The measuring commands for a few seconds each, so that they cannot rot.
+    crate::bench::main(&["--smoke".into()])?;
+    crate::chaos::main(&["--smoke".into()])?;
     // Spec fuzzing smoke (schemathesis, a few cases per operation, on its own fresh worker):
     // keeps `cargo xtask fuzz spec` from rotting. Parser fuzzing needs nightly and a long
     // cargo-fuzz install, so it stays out of this command (its corpus replays in the unit tests).

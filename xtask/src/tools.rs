@@ -171,6 +171,26 @@ fn chromium() -> Result<()> {
     )
 }
 
+/// Installs the Debian package `package` unless `/usr/bin/<bin>` exists: the load generator
+/// (`wrk`) and `sqlite3` of `cargo xtask bench` and `chaos`.
+pub fn apt_tool(bin: &str, package: &str) -> Result<PathBuf> {
+    let path = Path::new("/usr/bin").join(bin);
+    if path.exists() {
+        return Ok(path);
+    }
+    sh::run(
+        "apt-get update",
+        Command::new("apt-get").args(["update", "-qq"]),
+    )?;
+    sh::run(
+        &format!("installing {package} from Debian"),
+        Command::new("apt-get")
+            .args(["install", "-y", "-qq", package])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )?;
+    Ok(path)
+}
+
 /// Installs whatever is missing; `browser` adds Chromium.
 pub fn ensure(browser: bool) -> Result<Tools> {
     wasm_target()?;
