@@ -107,7 +107,6 @@ fn allowed_methods(path: &str) -> Option<&'static str> {
         p if p.starts_with("/v1/respondents/") => "DELETE",
         _ => return None,
     })
-    })
 }
 
 /// The wasm linear memory of this instance, in bytes (0 when not built for wasm).
