@@ -121,3 +121,17 @@ fn settings_changes_apply_at_once_and_bad_values_change_nothing() {
     );
     assert_eq!(r.status, 403, "{}", r.text);
 }
+
+#[test]
+fn a_json_array_is_not_a_settings_object() {
+    let t = new_tenant("settings-array");
+    let auth = format!("Bearer {}", t.secret_key);
+    let r = request(
+        "PATCH",
+        "/v1/settings",
+        &[("authorization", &auth)],
+        Some(("application/json", "[null, null]")),
+    );
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.error_code(), "malformed");
+}
