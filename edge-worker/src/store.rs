@@ -9,29 +9,15 @@ use std::collections::BTreeMap;
 use kpi_core::rollup::Dim;
 use kpi_core::{Cell, CellKey, Family, Rollup};
 use serde::Deserialize;
-use serde_json::Value;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
 use crate::error::ApiResult;
 
-/// Encodes contributions as the JSON stored in a raw row's `contrib` column:
-/// `[[family, dim, segment, key, n, sum], …]`.
+/// Encodes contributions as the JSON stored in a raw row's `contrib` column (kpi-core owns
+/// the format: `[[family, dim, segment, key, n, sum], …]`).
 pub fn encode_contrib(cells: &[(CellKey, Cell)]) -> String {
-    let rows: Vec<Value> = cells
-        .iter()
-        .map(|(k, c)| {
-            serde_json::json!([
-                k.family.as_str(),
-                k.dim.as_str(),
-                k.segment,
-                k.key,
-                c.n,
-                c.sum
-            ])
-        })
-        .collect();
-    Value::Array(rows).to_string()
+    kpi_core::rollup::contrib_json(cells)
 }
 
 /// SQL that applies (`sign` = 1) or retracts (`sign` = -1) the contribution stored in the

@@ -421,6 +421,43 @@ impl CellKey {
     }
 }
 
+/// The contribution of one raw record as stored beside it (the worker's `contrib` column):
+/// `[["family","dim","segment",key,n,sum],…]`, JSON written as `serde_json` would write it.
+/// The worker's SQL retracts and adds rollup counters from it; `cargo xtask bench` seeds D1
+/// with it. One writer, so the two cannot drift.
+pub fn contrib_json(cells: &[(CellKey, Cell)]) -> String {
+    use core::fmt::Write;
+    let mut out = String::from("[");
+    for (i, (k, c)) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("[\"");
+        out.push_str(k.family.as_str());
+        out.push_str("\",\"");
+        out.push_str(k.dim.as_str());
+        out.push_str("\",\"");
+        for ch in k.segment.chars() {
+            match ch {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\u{8}' => out.push_str("\\b"),
+                '\u{c}' => out.push_str("\\f"),
+                c if (c as u32) < 0x20 => {
+                    let _ = write!(out, "\\u{:04x}", c as u32);
+                }
+                c => out.push(c),
+            }
+        }
+        let _ = write!(out, "\",{},{},{}]", k.key, c.n, c.sum);
+    }
+    out.push(']');
+    out
+}
+
 /// A counter: how many facts, and the sum of an integer quantity they carry.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cell {

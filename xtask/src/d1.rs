@@ -100,23 +100,9 @@ pub fn lit(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-/// The `contrib` JSON of a raw row, exactly as the worker's `store::encode_contrib` writes
-/// it: `[[family, dim, segment, key, n, sum], …]`.
+/// The `contrib` JSON of a raw row: kpi-core's writer, the one the worker uses.
 pub fn encode_contrib(cells: &[(CellKey, Cell)]) -> String {
-    let rows: Vec<serde_json::Value> = cells
-        .iter()
-        .map(|(k, c)| {
-            serde_json::json!([
-                k.family.as_str(),
-                k.dim.as_str(),
-                k.segment,
-                k.key,
-                c.n,
-                c.sum
-            ])
-        })
-        .collect();
-    serde_json::Value::Array(rows).to_string()
+    kpi_core::rollup::contrib_json(cells)
 }
 
 /// Adds `cells` on `day` to `into`.

@@ -236,3 +236,46 @@ fn repeat_keys_round_trip() {
         (Some(20_000), Some(19_000))
     );
 }
+
+#[test]
+fn contrib_json_is_what_serde_json_writes_for_any_segment() {
+    let segments = [
+        "",
+        "zalo",
+        "Chiến dịch \"Tết\" 2027",
+        "a\\b/c",
+        "tab\tnew\nline\r\u{8}\u{c}\u{1}\u{1f}\u{7f}",
+        "😀 khách hàng",
+    ];
+    let cells: Vec<(CellKey, Cell)> = segments
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            (
+                CellKey::new(Family::CampaignRevenue, Dim::Campaign, s, -(i as i64) * 7),
+                Cell {
+                    n: i as i64 - 2,
+                    sum: i64::MAX - i as i64,
+                },
+            )
+        })
+        .collect();
+    let expected: Vec<serde_json::Value> = cells
+        .iter()
+        .map(|(k, c)| {
+            serde_json::json!([
+                k.family.as_str(),
+                k.dim.as_str(),
+                k.segment,
+                k.key,
+                c.n,
+                c.sum
+            ])
+        })
+        .collect();
+    assert_eq!(
+        contrib_json(&cells),
+        serde_json::Value::Array(expected).to_string()
+    );
+    assert_eq!(contrib_json(&[]), "[]");
+}
