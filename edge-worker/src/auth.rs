@@ -96,13 +96,6 @@ pub fn presented_key(req: &Request, pairs: &[(String, String)]) -> Option<String
     query(pairs, "key").map(str::to_string)
 }
 
-/// What the KV key cache remembers of a verified key.
-#[derive(Serialize, Deserialize)]
-struct CachedKey {
-    tenant_id: String,
-    kind: KeyKind,
-}
-
 #[derive(Deserialize)]
 struct KeyRow {
     tenant_id: String,
@@ -125,14 +118,13 @@ pub async fn resolve(env: &Env, key: &str) -> ApiResult<Principal> {
     }
     let digest = hash(key);
     let kv = env.kv("KV")?;
-    // The key cache holds only the key's tenant: the configuration comes from its own cache,
-    // which settings and targets writes invalidate, so a change applies at once.
+    // The cached resolution holds the tenant's configuration: one KV read per request.
+    // Settings and targets writes delete it (`tenants::invalidate`), so a change applies at once.
     let cache_key = format!("key:{digest}");
-    if let Ok(Some(cached)) = kv.get(&cache_key).json::<CachedKey>().await {
+    if let Ok(Some(cached)) = kv.get(&cache_key).json::<Principal>().await {
         if cached.kind == kind {
-            let tenant = tenants::config(env, &cached.tenant_id).await?;
             crate::limits::api_key(env, &body[..LOOKUP_LEN]).await?;
-            return Ok(Principal { kind, tenant });
+            return Ok(cached);
         }
     }
     let db = env.d1("DB")?;
@@ -147,19 +139,16 @@ pub async fn resolve(env: &Env, key: &str) -> ApiResult<Principal> {
         return Err(ApiError::Unauthorized("The key is not valid."));
     }
     let tenant = tenants::config(env, &row.tenant_id).await?;
-    let cached = CachedKey {
-        tenant_id: row.tenant_id,
-        kind,
-    };
+    let principal = Principal { kind, tenant };
     if let Ok(put) = kv.put(
         &cache_key,
-        serde_json::to_string(&cached).unwrap_or_default(),
+        serde_json::to_string(&principal).unwrap_or_default(),
     ) {
         // A failed cache write only costs the next request a D1 read.
         let _ = put.expiration_ttl(KEY_CACHE_TTL_S).execute().await;
     }
     crate::limits::api_key(env, &body[..LOOKUP_LEN]).await?;
-    Ok(Principal { kind, tenant })
+    Ok(principal)
 }
 
 /// The caller must hold the tenant's secret key.

@@ -16,7 +16,8 @@ use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, b64url, b64url_decode, now_ms, query, query_pairs};
 use crate::kpis;
-use crate::tenants;
+use crate::store;
+use crate::tenants::TenantConfig;
 use crate::tickets::{self, TICKET_COLUMNS};
 
 /// Rows per page when `limit` is absent.
@@ -344,7 +345,7 @@ pub async fn export(req: Request, env: &Env) -> ApiResult<Response> {
     match query(&pairs, "kind") {
         Some("responses") => export_rows(env, &p.tenant.id, &pairs, Table::Responses).await,
         Some("tickets") => export_rows(env, &p.tenant.id, &pairs, Table::Tickets).await,
-        Some("kpis") => export_kpis(env, &p.tenant.id, &pairs).await,
+        Some("kpis") => export_kpis(env, &p.tenant, &pairs).await,
         _ => Err(ApiError::Invalid(
             "`kind` must be `responses`, `tickets` or `kpis`".into(),
         )),
@@ -394,8 +395,12 @@ async fn export_rows(
     csv_reply(w, &format!("{tenant}-{}.csv", table.name()))
 }
 
-async fn export_kpis(env: &Env, tenant: &str, pairs: &[(String, String)]) -> ApiResult<Response> {
-    let cfg = tenants::config(env, tenant).await?;
+async fn export_kpis(
+    env: &Env,
+    cfg: &TenantConfig,
+    pairs: &[(String, String)],
+) -> ApiResult<Response> {
+    let tenant = cfg.id.as_str();
     let today = CivilDate::of_instant(now_ms(), cfg.tz())?;
     // `from`/`to` without `period` mean a range, as the row exports read them.
     let mut q = pairs.to_vec();
@@ -484,11 +489,7 @@ pub async fn erase(req: Request, env: &Env) -> ApiResult<Response> {
             .bind(&args)?,
         ])
         .await?;
-    let erased = results
-        .first()
-        .and_then(|r| r.meta().ok().flatten())
-        .and_then(|m| m.changes)
-        .unwrap_or(0);
+    let erased = store::changes(&results, 0);
     crate::log::event(
         "respondent_erased",
         &[("tenant", &p.tenant.id), ("rows", &erased.to_string())],

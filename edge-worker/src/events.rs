@@ -149,11 +149,7 @@ pub async fn ingest(mut req: Request, env: &Env) -> ApiResult<Response> {
             &token_s,
         )?);
         let results = db.batch(stmts).await?;
-        stored = results
-            .iter()
-            .take(inserts)
-            .map(|r| r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0))
-            .sum();
+        stored = (0..inserts).map(|i| store::changes(&results, i)).sum();
     }
     let duplicates = rows.len().saturating_sub(stored);
     crate::log::event(

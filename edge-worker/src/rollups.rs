@@ -10,7 +10,7 @@ use worker::{Env, Request, Response};
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, now_ms, query, query_pairs};
-use crate::{kpis, store, tenants};
+use crate::{kpis, store};
 
 /// `GET /v1/rollups?from&to&metrics`: days `from`..=`to` (default: the previous quarter's
 /// first day to today, enough for any day, week, month or quarter up to today and the period
@@ -62,7 +62,7 @@ pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
         let before = store::day_rollups(&db, &p.tenant.id, "0000-00-00", &from, &stocks).await?;
         days::merged(&before, "0000-00-00", &from)
     };
-    let targets = tenants::config(env, &p.tenant.id).await?.targets;
+    let targets = p.tenant.targets.clone();
     http::json(
         200,
         &DayRollups {

@@ -10,9 +10,18 @@ use kpi_core::rollup::Dim;
 use kpi_core::{Cell, CellKey, Family, Rollup};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement};
+use worker::{D1Database, D1PreparedStatement, D1Result};
 
 use crate::error::ApiResult;
+
+/// Rows a statement of a batch changed (0 when it is missing or D1 gave no metadata).
+pub fn changes(results: &[D1Result], at: usize) -> usize {
+    results
+        .get(at)
+        .and_then(|r| r.meta().ok().flatten())
+        .and_then(|m| m.changes)
+        .unwrap_or(0)
+}
 
 /// Encodes contributions as the JSON stored in a raw row's `contrib` column (kpi-core owns
 /// the format: `[[family, dim, segment, key, n, sum], …]`).

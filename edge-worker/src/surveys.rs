@@ -194,12 +194,13 @@ fn js_opt(v: &Option<String>) -> JsValue {
 }
 
 /// The statements that store one answer: retract the row's old contribution, upsert the row
-/// (a re-answer keeps its first day), add the new contribution. Run in one batch.
+/// (a re-answer keeps its first day), add the new contribution. Run in one batch. Also
+/// returns the validated fact.
 fn answer_statements(
     db: &worker::D1Database,
     a: &Answer,
     tz: kpi_core::period::TimeZone,
-) -> ApiResult<Vec<worker::D1PreparedStatement>> {
+) -> ApiResult<(Vec<worker::D1PreparedStatement>, SurveyResponse)> {
     let fact = SurveyResponse::new(a.kind, a.score, a.channel, a.comment.is_some())?;
     let contrib = store::encode_contrib(&fact.contributions());
     let day = CivilDate::of_instant(a.at_ms, tz)?.to_string();
@@ -226,11 +227,12 @@ fn answer_statements(
             JsValue::from_f64(a.at_ms as f64),
             JsValue::from_str(&contrib),
         ])?;
-    Ok(vec![
+    let stmts = vec![
         store::apply_stored(db, "responses", "link_id", -1, &a.tenant, &a.link_id)?,
         upsert,
         store::apply_stored(db, "responses", "link_id", 1, &a.tenant, &a.link_id)?,
-    ])
+    ];
+    Ok((stmts, fact))
 }
 
 /// Stores one answer atomically; an alert for the tenant's webhook joins the same batch and
@@ -242,9 +244,8 @@ pub async fn store_answer(
     tenant: &TenantConfig,
 ) -> ApiResult<Stored> {
     let db = env.d1("DB")?;
-    let mut stmts = answer_statements(&db, &a, tenant.tz())?;
-    let alert = SurveyResponse::new(a.kind, a.score, a.channel, false)?.alert();
-    let message = match alert {
+    let (mut stmts, fact) = answer_statements(&db, &a, tenant.tz())?;
+    let message = match fact.alert() {
         Some(alert) => webhooks::message(tenant, &a, alert)?,
         None => None,
     };
@@ -256,11 +257,7 @@ pub async fn store_answer(
         ctx.wait_until(webhooks::deliver_now(env.clone(), m));
     }
     // The retraction wrote rows only if an earlier answer existed.
-    let retracted = results
-        .first()
-        .and_then(|r| r.meta().ok().flatten())
-        .and_then(|m| m.changes)
-        .unwrap_or(0);
+    let retracted = store::changes(&results, 0);
     crate::log::event(
         "response_stored",
         &[("tenant", &a.tenant), ("survey", a.kind.name())],
@@ -422,7 +419,7 @@ pub async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
             lang,
             at_ms: parse_instant(&item.at).map_err(at)?,
         };
-        stmts.extend(answer_statements(&db, &a, tz).map_err(at)?);
+        stmts.extend(answer_statements(&db, &a, tz).map_err(at)?.0);
     }
     let n = stmts.len() / 3;
     db.batch(stmts).await?;

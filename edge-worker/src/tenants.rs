@@ -301,9 +301,25 @@ pub async fn config(env: &Env, id: &str) -> ApiResult<TenantConfig> {
     Ok(cfg)
 }
 
-/// Drops the cached configuration of tenant `id`: the next request reads D1.
+/// Drops the cached configuration of tenant `id`, and the cached resolutions of its keys,
+/// which carry a copy: the next request reads D1.
 pub async fn invalidate(env: &Env, id: &str) -> ApiResult<()> {
-    env.kv("KV")?.delete(&format!("tenant:{id}")).await?;
+    #[derive(Deserialize)]
+    struct KeyHash {
+        hash: String,
+    }
+    let kv = env.kv("KV")?;
+    kv.delete(&format!("tenant:{id}")).await?;
+    let keys: Vec<KeyHash> = env
+        .d1("DB")?
+        .prepare("SELECT hash FROM api_keys WHERE tenant_id = ?1")
+        .bind(&[JsValue::from_str(id)])?
+        .all()
+        .await?
+        .results()?;
+    for k in keys {
+        kv.delete(&format!("key:{}", k.hash)).await?;
+    }
     Ok(())
 }
 

@@ -343,11 +343,7 @@ async fn store_tickets(
             }
             let results = db.batch(stmts).await?;
             for ((i, t, existed), at) in meta.into_iter().zip(upsert_at) {
-                let changes = results
-                    .get(at)
-                    .and_then(|r| r.meta().ok().flatten())
-                    .and_then(|m| m.changes)
-                    .unwrap_or(0);
+                let changes = store::changes(&results, at);
                 if changes > 0 {
                     outcomes.insert(
                         i,

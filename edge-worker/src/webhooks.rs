@@ -83,7 +83,7 @@ pub struct Message {
     /// Tenant id.
     pub tenant: String,
     /// Event type.
-    pub kind: &'static str,
+    pub kind: String,
     /// The JSON body, exactly as signed.
     pub body: String,
 }
@@ -114,7 +114,7 @@ pub fn message(tenant: &TenantConfig, a: &Answer, alert: Alert) -> ApiResult<Opt
     Ok(Some(Message {
         id,
         tenant: a.tenant.clone(),
-        kind: alert.name(),
+        kind: alert.name().into(),
         body: body.to_string(),
     }))
 }
@@ -133,7 +133,7 @@ pub fn outbox_statement(
         .bind(&[
             m.id.as_str().into(),
             m.tenant.as_str().into(),
-            m.kind.into(),
+            m.kind.as_str().into(),
             m.body.as_str().into(),
             JsValue::from_f64(now),
             JsValue::from_f64(now + LEASE_MS),
@@ -320,11 +320,7 @@ pub async fn retry_due(env: &Env) -> ApiResult<usize> {
         let m = Message {
             id: row.id,
             tenant: row.tenant_id,
-            kind: if row.kind == Alert::LowCsat.name() {
-                Alert::LowCsat.name()
-            } else {
-                Alert::Detractor.name()
-            },
+            kind: row.kind,
             body: row.payload,
         };
         let attempts = row.attempts as i64 + 1;
