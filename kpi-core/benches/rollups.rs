@@ -1,5 +1,5 @@
-//! Benchmarks of issue 3: fold ten million responses and tickets into daily rollups, compute
-//! the full KPI set for a month from 31 daily rollups, merge 365 daily rollups.
+//! Benchmarks: fold ten million responses and tickets into daily rollups, compute the full
+//! KPI set for a month with its previous month and daily series, merge 365 daily rollups.
 //! Run with `cargo bench -p kpi-core`; it prints figures and never fails on a timing.
 use std::hint::black_box;
 use std::time::Duration;
@@ -30,14 +30,16 @@ fn month_kpis(c: &mut Criterion) {
         history.len(),
         kpi_core::codec::encode(&history).len()
     );
-    c.bench_function("full KPI set for a month from 31 daily rollups", |b| {
-        b.iter(|| black_box(support::month_kpis(&days, &history)))
-    });
+    let span = support::month_span(&days, &history);
+    c.bench_function(
+        "full KPI set for a month with previous and series (31 day buckets)",
+        |b| b.iter(|| black_box(support::month_kpis(&span))),
+    );
 }
 
 fn merge_year(c: &mut Criterion) {
     let month = support::month_of_days(3000);
-    let year: Vec<Rollup> = (0..365).map(|i| month[i % 31].clone()).collect();
+    let year = support::year_of_days(&month);
     c.bench_function("merge 365 daily rollups", |b| {
         b.iter(|| black_box(support::merge_year(&year)))
     });

@@ -13,7 +13,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::rollup::{Cell, CellKey, Dim, Family, Rollup};
+use crate::rollup::{Acc, Cell, Dim, Entry, Family, Rollup, Segments, Slot};
 
 /// The first byte of every encoded rollup.
 pub const MAGIC: u8 = b'K';
@@ -47,10 +47,6 @@ impl core::fmt::Display for DecodeError {
 
 #[cfg(feature = "std")]
 impl std::error::Error for DecodeError {}
-
-fn dim_id(d: Dim) -> u8 {
-    Dim::ALL.iter().position(|x| *x == d).unwrap_or(0) as u8
-}
 
 fn put_u(out: &mut Vec<u8>, mut v: u64) {
     loop {
@@ -116,9 +112,15 @@ impl Reader<'_> {
         String::from_utf8(s.to_vec()).map_err(|_| DecodeError::Corrupt)
     }
 
-    fn family(&mut self) -> Result<Family, DecodeError> {
+    /// A family id: `None` for the retired comments family, an error for an unknown id.
+    fn family(&mut self) -> Result<Option<Family>, DecodeError> {
         let id = self.byte()?;
-        Family::from_id(id).ok_or(DecodeError::UnknownFamily(id))
+        if id == RETIRED_COMMENTS {
+            return Ok(None);
+        }
+        Family::from_id(id)
+            .map(Some)
+            .ok_or(DecodeError::UnknownFamily(id))
     }
 
     fn dim(&mut self) -> Result<Dim, DecodeError> {
@@ -130,43 +132,54 @@ impl Reader<'_> {
     }
 }
 
-/// What the cells of one v2 run share.
-type RunHead<'a> = (Family, Dim, &'a str);
+/// The id family `Comments` had until migration 0005 (comments are now the survey families'
+/// `sum`): its cells in old encodings are skipped, so an old inlined value still decodes.
+const RETIRED_COMMENTS: u8 = 4;
 
 /// Encodes a rollup in the current version.
 pub fn encode(r: &Rollup) -> Vec<u8> {
-    let mut segs: Vec<&str> = r.iter().map(|(k, _)| k.segment.as_str()).collect();
-    segs.sort_unstable();
-    segs.dedup();
-    // Runs of cells sharing (family, dim, segment), in key order.
-    let mut runs: Vec<(RunHead, Vec<(i64, Cell)>)> = Vec::new();
-    for (k, c) in r.iter() {
-        let this = (k.family, k.dim, k.segment.as_str());
-        match runs.last_mut() {
-            Some((head, cells)) if *head == this => cells.push((k.key, *c)),
-            _ => runs.push((this, alloc::vec![(k.key, *c)])),
+    let cells = r.cells().entries();
+    // The segment names the runs use, in name order.
+    let mut names: Vec<&str> = Vec::new();
+    let mut last = None;
+    for e in cells {
+        if last != Some(e.slot) {
+            last = Some(e.slot);
+            names.push(r.segs().name(e.slot.seg()));
         }
     }
-    let mut out = Vec::with_capacity(8 + r.len() * 4);
+    names.sort_unstable();
+    names.dedup();
+    let mut runs: Vec<&[Entry]> = Vec::new();
+    let mut start = 0;
+    for i in 1..=cells.len() {
+        if i == cells.len() || cells[i].slot != cells[start].slot {
+            runs.push(&cells[start..i]);
+            start = i;
+        }
+    }
+    let mut out = Vec::with_capacity(8 + cells.len() * 4);
     out.push(MAGIC);
     out.push(VERSION);
-    put_u(&mut out, segs.len() as u64);
-    for s in &segs {
+    put_u(&mut out, names.len() as u64);
+    for s in &names {
         put_u(&mut out, s.len() as u64);
         out.extend_from_slice(s.as_bytes());
     }
     put_u(&mut out, runs.len() as u64);
-    for ((family, dim, seg), cells) in &runs {
-        out.push(family.id());
-        out.push(dim_id(*dim));
-        put_u(&mut out, segs.binary_search(seg).unwrap_or(0) as u64);
-        put_u(&mut out, cells.len() as u64);
+    for run in &runs {
+        let slot = run[0].slot;
+        out.push(slot.family().id());
+        out.push(slot.dim().id());
+        let name = r.segs().name(slot.seg());
+        put_u(&mut out, names.binary_search(&name).unwrap_or(0) as u64);
+        put_u(&mut out, run.len() as u64);
         let mut last = 0i64;
-        for (key, c) in cells {
-            put_i(&mut out, key.wrapping_sub(last));
-            last = *key;
-            put_i(&mut out, c.n);
-            put_i(&mut out, c.sum);
+        for e in *run {
+            put_i(&mut out, e.key.wrapping_sub(last));
+            last = e.key;
+            put_i(&mut out, e.cell.n);
+            put_i(&mut out, e.cell.sum);
         }
     }
     out
@@ -178,7 +191,7 @@ pub fn encode_v1(r: &Rollup) -> Vec<u8> {
     put_u(&mut out, r.len() as u64);
     for (k, c) in r.iter() {
         out.push(k.family.id());
-        out.push(dim_id(k.dim));
+        out.push(k.dim.id());
         put_u(&mut out, k.segment.len() as u64);
         out.extend_from_slice(k.segment.as_bytes());
         put_i(&mut out, k.key);
@@ -194,7 +207,8 @@ pub fn decode(bytes: &[u8]) -> Result<Rollup, DecodeError> {
     if rd.byte().map_err(|_| DecodeError::NotARollup)? != MAGIC {
         return Err(DecodeError::NotARollup);
     }
-    let mut r = Rollup::new();
+    let mut segs = Segments::new();
+    let mut acc = Acc::new();
     match rd.byte()? {
         1 => {
             let n = rd.len()?;
@@ -207,28 +221,23 @@ pub fn decode(bytes: &[u8]) -> Result<Rollup, DecodeError> {
                     n: rd.i()?,
                     sum: rd.i()?,
                 };
-                r.add(
-                    CellKey {
-                        family,
-                        dim,
-                        segment,
-                        key,
-                    },
-                    cell,
-                );
+                if let Some(family) = family {
+                    acc.add(Slot::new(family, dim, segs.intern(&segment)), key, cell);
+                }
             }
         }
         2 => {
             let nsegs = rd.len()?;
-            let mut segs = Vec::with_capacity(nsegs);
+            let mut ids = Vec::with_capacity(nsegs);
             for _ in 0..nsegs {
-                segs.push(rd.string()?);
+                ids.push(segs.intern(&rd.string()?));
             }
             let runs = rd.len()?;
             for _ in 0..runs {
                 let family = rd.family()?;
                 let dim = rd.dim()?;
-                let segment = segs.get(rd.u()? as usize).ok_or(DecodeError::Corrupt)?;
+                let seg = *ids.get(rd.u()? as usize).ok_or(DecodeError::Corrupt)?;
+                let slot = family.map(|f| Slot::new(f, dim, seg));
                 let cells = rd.len()?;
                 let mut key = 0i64;
                 for _ in 0..cells {
@@ -237,15 +246,9 @@ pub fn decode(bytes: &[u8]) -> Result<Rollup, DecodeError> {
                         n: rd.i()?,
                         sum: rd.i()?,
                     };
-                    r.add(
-                        CellKey {
-                            family,
-                            dim,
-                            segment: segment.clone(),
-                            key,
-                        },
-                        cell,
-                    );
+                    if let Some(slot) = slot {
+                        acc.add(slot, key, cell);
+                    }
                 }
             }
         }
@@ -254,5 +257,5 @@ pub fn decode(bytes: &[u8]) -> Result<Rollup, DecodeError> {
     if rd.at != bytes.len() {
         return Err(DecodeError::Corrupt);
     }
-    Ok(r)
+    Ok(Rollup::from_parts(segs, acc.finish()))
 }

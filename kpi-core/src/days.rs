@@ -8,8 +8,9 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
-use crate::kpi::{self, Inputs, KpiDef, KpiReport, ReportOptions};
+use crate::kpi::{Kpi, ReportOptions};
 use crate::period::Period;
+use crate::report::{self, KpiReport, Span, SpanBuilder};
 use crate::rollup::{Family, Rollup};
 use crate::target::Target;
 
@@ -123,86 +124,56 @@ mod wire_days {
     }
 }
 
-/// Every family that some KPI reads from the to-date rollup.
-pub fn stock_families() -> Vec<Family> {
-    let mut out: Vec<Family> = Vec::new();
-    for d in kpi::CATALOG {
-        for f in kpi::stock_families(d.id) {
-            if !out.contains(f) {
-                out.push(*f);
-            }
-        }
-    }
-    out
-}
-
-/// The days of `days` in `[from, to)` (`YYYY-MM-DD`), merged.
-pub fn merged(days: &BTreeMap<String, Rollup>, from: &str, to: &str) -> Rollup {
-    let mut r = Rollup::new();
-    for (_, day) in days.range::<str, _>((
-        core::ops::Bound::Included(from),
-        core::ops::Bound::Excluded(to),
-    )) {
-        r.merge(day);
-    }
-    r
-}
-
 impl DayRollups {
+    /// The span a report over `period` reads: one bucket per sub-period ([`report::buckets`])
+    /// merged from the days, and the stocks at the period's end (the opening balance plus
+    /// every day before it). Days outside the span count as empty.
+    pub fn span(&self, period: Period, compare: bool, defs: &[&Kpi]) -> Span {
+        let mut b = SpanBuilder::new();
+        for p in report::buckets(period, compare) {
+            let days = self
+                .days
+                .range::<str, _>((
+                    core::ops::Bound::Included(p.from.to_string().as_str()),
+                    core::ops::Bound::Excluded(p.to.to_string().as_str()),
+                ))
+                .map(|(_, r)| r);
+            b = b.bucket_sum(p.from, p.to, days);
+        }
+        let stocks: Vec<Family> = defs.iter().flat_map(|d| d.stocks.iter().copied()).collect();
+        if !stocks.is_empty() {
+            let end = period.to.to_string();
+            let before = self
+                .days
+                .range::<str, _>((
+                    core::ops::Bound::Unbounded,
+                    core::ops::Bound::Excluded(end.as_str()),
+                ))
+                .map(|(_, r)| r);
+            b = b.closing_sum(core::iter::once(&self.opening).chain(before), &stocks);
+        }
+        b.finish()
+    }
+
     /// The reports of `defs` over `period` (and its previous period when `compare`): the
-    /// same inputs the worker assembles from D1, so the same numbers. Days outside the span
-    /// count as empty; a tenant target overrides the catalog default of its KPI.
+    /// same assembly the worker runs on D1's counters, so the same numbers. A tenant target
+    /// overrides the catalog default of its KPI.
     pub fn reports(
         &self,
         period: Period,
         compare: bool,
-        defs: &[&'static KpiDef],
+        defs: &[&'static Kpi],
         opts: &ReportOptions,
     ) -> Vec<KpiReport> {
-        let previous = if compare {
-            period.previous().ok()
-        } else {
-            None
-        };
-        let to = period.to.to_string();
-        let cur = merged(&self.days, &period.from.to_string(), &to);
-        let prev = previous.map(|p| merged(&self.days, &p.from.to_string(), &p.to.to_string()));
-        let series: Vec<(String, Rollup)> = period
-            .series()
-            .iter()
-            .map(|sp| {
-                let from = sp.from.to_string();
-                let r = merged(&self.days, &from, &sp.to.to_string());
-                (from, r)
-            })
-            .collect();
-        let stocks = defs.iter().any(|d| !kpi::stock_families(d.id).is_empty());
-        let to_date = stocks.then(|| {
-            let mut r = self.opening.clone();
-            r.merge(&merged(&self.days, "0000-00-00", &to));
-            r
-        });
-        let inputs = Inputs {
-            period: &cur,
-            previous: prev.as_ref(),
-            series: &series,
-            to_date: to_date.as_ref(),
-        };
-        defs.iter()
-            .map(|d| {
-                let opts = ReportOptions {
-                    target: self.targets.get(d.id).copied().or(opts.target),
-                    ..*opts
-                };
-                kpi::report_with(d, &inputs, &opts)
-            })
-            .collect()
+        let span = self.span(period, compare, defs);
+        report::reports(&span, period, compare, defs, opts, &self.targets)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kpi;
     use crate::period::{CivilDate, PeriodKind};
     use crate::rollup::{key, Cell, CellKey, Dim};
 
@@ -244,20 +215,24 @@ mod tests {
         let got = &data.reports(period, true, &[nps], &ReportOptions::default())[0];
         let mut cur = nps_day(5, 1);
         cur.merge(&nps_day(1, 3));
-        let want = kpi::report(
+        let series: Vec<(String, Rollup)> = period
+            .series()
+            .iter()
+            .map(|p| {
+                let from = p.from.to_string();
+                let r = data.days.get(&from).cloned().unwrap_or_default();
+                (from, r)
+            })
+            .collect();
+        let want = report::report(
             nps,
             &cur,
             Some(&nps_day(3, 1)),
-            &period
-                .series()
-                .iter()
-                .map(|p| {
-                    let from = p.from.to_string();
-                    let r = merged(&data.days, &from, &p.to.to_string());
-                    (from, r)
-                })
-                .collect::<Vec<_>>(),
-            &ReportOptions::default(),
+            &series,
+            &ReportOptions {
+                period: Some(period),
+                ..ReportOptions::default()
+            },
         );
         assert_eq!(got, &want);
         assert_eq!(got.measure.value, Some(20.0));

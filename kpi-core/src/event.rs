@@ -25,10 +25,10 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
-use crate::fact::{check_opt_text, check_text, Channel, Contributions, WireInstant};
+use crate::fact::{check_opt_text, check_text, Channel, Contributions, WireInstant, MAX_SEGMENTS};
 use crate::money::{Currency, Money};
 use crate::period::{CivilDate, TimeZone};
-use crate::rollup::{key, Cell, CellKey, Dim, Family};
+use crate::rollup::{key, Cell, CellKey, Collect, Dim, Family, Sink};
 use crate::sketch;
 use crate::FactError;
 
@@ -481,11 +481,23 @@ impl Event {
         &self.segments
     }
 
-    /// What this event adds to its day's rollup, `count` times.
+    /// [`Event::contribute`] as a list.
     pub fn contributions(&self) -> Vec<(CellKey, Cell)> {
+        let mut c = Collect::default();
+        self.contribute(&mut c);
+        c.out
+    }
+
+    /// What this event adds to its day's rollup, `count` times.
+    pub fn contribute<S: Sink>(&self, sink: &mut S) {
         let k = self.count;
         let n = Cell { n: k, sum: 0 };
-        let mut c = Contributions::new(self.segments.clone());
+        let mut names: [(Dim, &str); MAX_SEGMENTS] = [(Dim::All, ""); MAX_SEGMENTS];
+        let len = self.segments.len().min(MAX_SEGMENTS);
+        for (slot, (d, s)) in names.iter_mut().zip(&self.segments) {
+            *slot = (*d, s.as_str());
+        }
+        let mut c = Contributions::new(sink, &names[..len]);
         let money = |m: &Money| Cell { n: k, sum: m.minor };
         match &self.kind {
             EventKind::LeadCreated { response_ms } => {
@@ -574,7 +586,7 @@ impl Event {
                     key::repeat(previous_days.0, previous_days.1),
                     n,
                 );
-                if self.segments.iter().any(|(d, _)| *d == Dim::Campaign) {
+                if c.has(Dim::Campaign) {
                     c.total(Family::CampaignRevenue, cur, money(amount));
                     c.only(Dim::Campaign, Family::CampaignRevenue, cur, money(amount));
                     c.only(Dim::Channel, Family::CampaignRevenue, cur, money(amount));
@@ -650,7 +662,6 @@ impl Event {
                 c.total(Family::ActiveUsers, user_key(user), n);
             }
         }
-        c.finish()
     }
 
     fn stage(&self) -> Option<&str> {
@@ -673,8 +684,8 @@ fn since_after(at: i64, later: &Option<WireInstant>) -> Result<Option<i64>, Fact
     })
 }
 
-fn deal_closed(
-    c: &mut Contributions,
+fn deal_closed<S: Sink>(
+    c: &mut Contributions<S>,
     family: Family,
     amount: &Option<(Money, Option<i64>)>,
     k: i64,

@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
-use crate::rollup::{Cell, CellKey, Dim, Family};
+use crate::rollup::{Cell, CellKey, Collect, Dim, Family, SegId, Sink};
 use crate::FactError;
 
 /// The channel a survey link was sent through or a ticket came in on.
@@ -210,45 +210,25 @@ impl SurveyResponse {
         })
     }
 
-    /// What this answer adds to its day's rollup: one count at its score, in total, by
-    /// channel and by survey; plus one comment count when it carries a comment.
-    pub fn contributions(&self) -> Vec<(CellKey, Cell)> {
+    /// What this answer adds to its day's rollup: one count at its score in the totals and
+    /// in its channel; `sum` counts it as commented when it carries a comment (the comments
+    /// KPI and its split by survey are the survey families' sums).
+    pub fn contribute<S: Sink>(&self, sink: &mut S) {
         let family = self.kind.family();
-        let one = Cell {
+        let cell = Cell {
             n: 1,
-            sum: self.score as i64,
+            sum: self.has_comment as i64,
         };
-        let mut out = Vec::with_capacity(4);
-        let mut push = |family: Family, dim: Dim, segment: &str, key: i64, cell: Cell| {
-            out.push((
-                CellKey {
-                    family,
-                    dim,
-                    segment: segment.to_string(),
-                    key,
-                },
-                cell,
-            ))
-        };
-        push(family, Dim::All, "", self.score as i64, one);
-        push(
-            family,
-            Dim::Channel,
-            self.channel.as_str(),
-            self.score as i64,
-            one,
-        );
-        if self.has_comment {
-            push(Family::Comments, Dim::All, "", 0, Cell { n: 1, sum: 0 });
-            push(
-                Family::Comments,
-                Dim::Survey,
-                self.kind.name(),
-                0,
-                Cell { n: 1, sum: 0 },
-            );
-        }
-        out
+        let channel = sink.segment(self.channel.as_str());
+        sink.put(family, Dim::All, SegId::NONE, self.score as i64, cell);
+        sink.put(family, Dim::Channel, channel, self.score as i64, cell);
+    }
+
+    /// [`SurveyResponse::contribute`] as a list.
+    pub fn contributions(&self) -> Vec<(CellKey, Cell)> {
+        let mut c = Collect::default();
+        self.contribute(&mut c);
+        c.out
     }
 }
 
@@ -302,99 +282,90 @@ pub fn check_opt_text(field: &'static str, s: Option<&str>) -> Result<Option<Str
     s.map(|s| check_text(field, s)).transpose()
 }
 
-/// Collects a fact's contributions: each counter goes to the totals and to every segment the
-/// fact carries.
-#[derive(Debug, Default)]
-pub struct Contributions {
-    segments: Vec<(Dim, String)>,
-    out: Vec<(CellKey, Cell)>,
+/// Hands a fact's counters to a [`Sink`]: each counter goes to the totals and to every
+/// segment the fact carries, unless it says otherwise.
+pub struct Contributions<'s, S: Sink> {
+    sink: &'s mut S,
+    segments: [(Dim, SegId); MAX_SEGMENTS],
+    len: usize,
 }
 
-impl Contributions {
+/// The most segments one fact carries (channel, campaign, source, stage, agent).
+pub const MAX_SEGMENTS: usize = 5;
+
+impl<'s, S: Sink> Contributions<'s, S> {
     /// A builder for a fact carrying `segments` (dimension, value); `Dim::All` is implied.
-    pub fn new(segments: Vec<(Dim, String)>) -> Self {
-        // A ticket adds ~8 counters to the totals and as many per segment.
-        let cap = 8 * (1 + segments.len());
-        Contributions {
-            segments,
-            out: Vec::with_capacity(cap),
+    /// Segments past [`MAX_SEGMENTS`] are ignored (a fact has at most one per dimension).
+    pub fn new(sink: &'s mut S, segments: &[(Dim, &str)]) -> Self {
+        let mut c = Contributions {
+            sink,
+            segments: [(Dim::All, SegId::NONE); MAX_SEGMENTS],
+            len: 0,
+        };
+        for (dim, name) in segments.iter().take(MAX_SEGMENTS) {
+            c.segments[c.len] = (*dim, c.sink.segment(name));
+            c.len += 1;
         }
+        c
+    }
+
+    fn segs(&self) -> [(Dim, SegId); MAX_SEGMENTS] {
+        self.segments
     }
 
     /// Adds `cell` at `key` of `family`, in the totals and in every segment.
     pub fn add(&mut self, family: Family, key: i64, cell: Cell) {
         self.total(family, key, cell);
-        for (dim, seg) in &self.segments {
-            self.out.push((CellKey::new(family, *dim, seg, key), cell));
+        for &(dim, seg) in &self.segs()[..self.len] {
+            self.sink.put(family, dim, seg, key, cell);
         }
     }
 
     /// Adds `cell` at `key` of `family` in the totals only.
     pub fn total(&mut self, family: Family, key: i64, cell: Cell) {
-        self.out.push((CellKey::total(family, key), cell));
+        self.sink.put(family, Dim::All, SegId::NONE, key, cell);
     }
 
     /// Adds `cell` in the fact's segments of dimension `dim` only.
     pub fn only(&mut self, dim: Dim, family: Family, key: i64, cell: Cell) {
-        for (d, seg) in &self.segments {
-            if *d == dim {
-                self.out.push((CellKey::new(family, *d, seg, key), cell));
+        for &(d, seg) in &self.segs()[..self.len] {
+            if d == dim {
+                self.sink.put(family, d, seg, key, cell);
             }
         }
     }
 
     /// Adds `cell` in every segment of the fact except those of dimension `dim`.
     pub fn except(&mut self, dim: Dim, family: Family, key: i64, cell: Cell) {
-        for (d, seg) in &self.segments {
-            if *d != dim {
-                self.out.push((CellKey::new(family, *d, seg, key), cell));
+        for &(d, seg) in &self.segs()[..self.len] {
+            if d != dim {
+                self.sink.put(family, d, seg, key, cell);
             }
         }
     }
 
-    /// Adds `cell` in one segment only.
-    pub fn segment(&mut self, family: Family, dim: Dim, seg: &str, key: i64, cell: Cell) {
-        self.out.push((CellKey::new(family, dim, seg, key), cell));
+    /// Adds `cell` in one named segment only.
+    pub fn segment(&mut self, family: Family, dim: Dim, name: &str, key: i64, cell: Cell) {
+        let seg = self.sink.segment(name);
+        self.sink.put(family, dim, seg, key, cell);
     }
 
-    /// The collected contributions.
-    pub fn finish(self) -> Vec<(CellKey, Cell)> {
-        self.out
+    /// True when the fact carries a segment of `dim`.
+    pub fn has(&self, dim: Dim) -> bool {
+        self.segments[..self.len].iter().any(|(d, _)| *d == dim)
     }
 }
 
-/// A batch of survey links issued: counted for the response rate.
+/// A batch of survey links issued: counted for the response rate, in the totals, by survey
+/// and by channel.
 pub fn links_issued(kind: SurveyKind, channel: Channel, count: i64) -> Vec<(CellKey, Cell)> {
-    let cell = Cell { n: count, sum: 0 };
-    alloc::vec![
-        (
-            CellKey {
-                family: Family::LinksIssued,
-                dim: Dim::All,
-                segment: String::new(),
-                key: 0
-            },
-            cell
-        ),
-        (
-            CellKey {
-                family: Family::LinksIssued,
-                dim: Dim::Survey,
-                segment: kind.name().to_string(),
-                key: 0
-            },
-            cell
-        ),
-        (
-            CellKey {
-                family: Family::LinksIssued,
-                dim: Dim::Channel,
-                segment: channel.as_str().to_string(),
-                key: 0
-            },
-            cell
-        ),
-    ]
+    let mut out = Collect::default();
+    let mut c = Contributions::new(
+        &mut out,
+        &[(Dim::Survey, kind.name()), (Dim::Channel, channel.as_str())],
+    );
+    c.add(Family::LinksIssued, 0, Cell { n: count, sum: 0 });
+    out.out
 }
 
 #[cfg(test)]

@@ -4,9 +4,9 @@
 use alloc::string::String;
 use core::fmt::Write;
 
-use crate::catalog::{Lang, Unit};
-use crate::kpi::KpiReport;
+use crate::kpi::meta::{Lang, Unit};
 use crate::money::Currency;
+use crate::report::KpiReport;
 
 fn separators(lang: Lang) -> (char, char) {
     match lang {

@@ -6,13 +6,16 @@
 //!
 //! Code map, in the direction data flows:
 //! - [`fact`] (survey responses), [`ticket`], [`event`] (CRM events): wire shapes validated
-//!   into typed facts, each knowing its `contributions()` to its day's rollup;
+//!   into typed facts, each handing its counters to a [`rollup::Sink`];
 //!   [`money`] and [`calendar`] (business hours) support them.
-//! - [`rollup`]: the counters; [`sketch`]: durations as counters; [`codec`]: a rollup in bytes.
+//! - [`rollup`]: the counters, addressed by small integers and merged through one
+//!   accumulator; [`sketch`]: durations as counters; [`codec`]: a rollup in bytes.
 //! - [`period`]: days, weeks, months… in the tenant's zone.
-//! - [`days`]: a span of per-day rollups (served to the offline widget) and reports over it.
-//! - [`kpi`]: every KPI of [`catalog`] from merged rollups, with [`stats`] (intervals),
-//!   [`nps`], [`target`] (achievement, status, scorecard, health score) and [`format`](mod@format)
+//! - [`kpi`]: the catalog, one definition per KPI (id, labels, unit, direction, target, what
+//!   it reads, formula) in one file per department, with [`stats`] (intervals), [`nps`] and
+//!   [`target`] (achievement, status, scorecard, health score).
+//! - [`report`]: the period, previous period and series of any KPIs in one pass over a span
+//!   of buckets; [`days`]: the offline widget's span of day rollups; [`format`](mod@format)
 //!   (vi/en text).
 //!
 //! *Architecture invariant*: this crate never reads the clock, never does I/O, never touches
@@ -27,7 +30,6 @@ extern crate alloc;
 extern crate self as kpi_core;
 
 pub mod calendar;
-pub mod catalog;
 pub mod codec;
 pub mod days;
 pub mod error;
@@ -38,6 +40,7 @@ pub mod kpi;
 pub mod money;
 pub mod nps;
 pub mod period;
+pub mod report;
 pub mod rollup;
 pub mod sketch;
 pub mod stats;

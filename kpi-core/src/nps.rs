@@ -1,7 +1,7 @@
 //! Net Promoter Score: a tally of answers per score 0–10, and the score with its margin.
 use serde::{Deserialize, Serialize};
 
-use crate::rollup::{Dim, Family, Rollup};
+use crate::rollup::Entry;
 use crate::stats;
 
 /// Count of NPS answers per score 0–10; merges by addition.
@@ -41,12 +41,14 @@ impl NpsTally {
         }
     }
 
-    /// The tally of one segment of a rollup (`Dim::All`, `""` for the total).
-    pub fn from_rollup(r: &Rollup, dim: Dim, segment: &str) -> Self {
+    /// The tally held in the cells of one segment of [`crate::rollup::Family::Nps`]
+    /// (key = score); counters left non-positive by retractions count nothing.
+    pub fn from_run(run: &[Entry]) -> Self {
         let mut t = NpsTally::new();
-        for (k, c) in r.keyed(Family::Nps, dim, segment) {
-            if (0..=10).contains(&k) && c.n > 0 {
-                t.counts[k as usize] = t.counts[k as usize].saturating_add(c.n as u64);
+        for e in run {
+            if (0..=10).contains(&e.key) && e.cell.n > 0 {
+                let k = e.key as usize;
+                t.counts[k] = t.counts[k].saturating_add(e.cell.n as u64);
             }
         }
         t

@@ -15,8 +15,7 @@
 //! indexes with a float logarithm (a bucket can differ across targets), t-digest does not merge
 //! exactly, and every one keeps its own in-memory layout, while here each bucket must be one
 //! D1 row updated with `n = n + ?` so that a ticket can be retracted exactly.
-use crate::rollup::{Cell, Dim, Family, Rollup};
-use alloc::collections::BTreeMap;
+use crate::rollup::Entry;
 
 /// Sub-buckets per power of two (2^6): the relative error bound is 1/(2·64).
 const SUB_BITS: u32 = 6;
@@ -60,97 +59,91 @@ pub fn upper(index: i64) -> u64 {
     lo.saturating_add(width - 1)
 }
 
-/// A duration sketch: counts per bucket plus the exact sum.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Sketch {
-    buckets: BTreeMap<i64, i64>,
-    n: i64,
-    sum_ms: i64,
+/// A duration sketch: the cells of one segment of a duration family (key = bucket, `n` =
+/// count, `sum` = milliseconds), read in place. Cells with `n ≤ 0` (left by retractions)
+/// hold no duration and are skipped.
+#[derive(Debug, Clone, Copy)]
+pub struct Sketch<'a> {
+    run: &'a [Entry],
 }
 
-impl Sketch {
-    /// An empty sketch.
-    pub fn new() -> Self {
-        Sketch::default()
+impl<'a> Sketch<'a> {
+    /// The sketch held in `run`, the cells of one slot in key order.
+    pub fn new(run: &'a [Entry]) -> Self {
+        Sketch { run }
     }
 
-    /// Records one duration.
-    pub fn add(&mut self, ms: i64) {
-        self.add_cell(bucket(ms), Cell { n: 1, sum: ms });
-    }
-
-    fn add_cell(&mut self, index: i64, c: Cell) {
-        let e = self.buckets.entry(index).or_insert(0);
-        *e = e.saturating_add(c.n);
-        self.n = self.n.saturating_add(c.n);
-        self.sum_ms = self.sum_ms.saturating_add(c.sum);
-    }
-
-    /// Adds another sketch (exact).
-    pub fn merge(&mut self, other: &Sketch) {
-        for (&i, &n) in &other.buckets {
-            let e = self.buckets.entry(i).or_insert(0);
-            *e = e.saturating_add(n);
-        }
-        self.n = self.n.saturating_add(other.n);
-        self.sum_ms = self.sum_ms.saturating_add(other.sum_ms);
-    }
-
-    /// The sketch held in one segment of a rollup family.
-    pub fn from_rollup(r: &Rollup, family: Family, dim: Dim, segment: &str) -> Sketch {
-        let mut s = Sketch::new();
-        for (k, c) in r.keyed(family, dim, segment) {
-            if c.n > 0 {
-                s.add_cell(k, c);
-            }
-        }
-        s
+    fn live(&self) -> impl Iterator<Item = &'a Entry> + 'a {
+        self.run.iter().filter(|e| e.cell.n > 0)
     }
 
     /// Number of durations.
     pub fn count(&self) -> u64 {
-        self.n.max(0) as u64
+        self.live()
+            .fold(0u64, |a, e| a.saturating_add(e.cell.n as u64))
     }
 
     /// Mean in ms; `None` when empty.
     pub fn mean(&self) -> Option<f64> {
-        (self.n > 0).then(|| self.sum_ms as f64 / self.n as f64)
+        let (n, sum) = self.live().fold((0i64, 0i64), |(n, s), e| {
+            (n.saturating_add(e.cell.n), s.saturating_add(e.cell.sum))
+        });
+        (n > 0).then(|| sum as f64 / n as f64)
     }
 
     /// The nearest-rank quantile in ms, for `permille` in 0..=1000 (500 = median, 900 =
     /// p90), within 0.8 % of the exact nearest-rank value; `None` when empty.
     pub fn quantile(&self, permille: u16) -> Option<f64> {
-        if self.n <= 0 {
+        let n = self.count() as u128;
+        if n == 0 {
             return None;
         }
-        let n = self.n as u128;
         let rank = ((n * permille.min(1000) as u128).div_ceil(1000)).max(1);
         let mut seen = 0u128;
-        for (&i, &c) in &self.buckets {
-            seen += c.max(0) as u128;
+        let mut last = None;
+        for e in self.live() {
+            seen += e.cell.n as u128;
+            last = Some(e.key);
             if seen >= rank {
-                return Some(representative(i));
+                return Some(representative(e.key));
             }
         }
-        self.buckets.keys().next_back().map(|&i| representative(i))
+        last.map(representative)
     }
 
     /// How many durations are at most `limit_ms`, to the sketch's resolution: a bucket that
     /// straddles the limit counts when its midpoint is within it.
     pub fn count_within(&self, limit_ms: i64) -> u64 {
-        self.buckets
-            .iter()
-            .filter(|(&i, _)| representative(i) <= limit_ms as f64)
-            .map(|(_, &c)| c.max(0) as u64)
-            .fold(0, |a, x| a.saturating_add(x))
+        self.live()
+            .filter(|e| representative(e.key) <= limit_ms as f64)
+            .fold(0u64, |a, e| a.saturating_add(e.cell.n as u64))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rollup::{Builder, Cell, Dim, Family, Rollup, SegId, Sink};
     use alloc::vec::Vec;
     use proptest::prelude::*;
+
+    fn rollup(values: &[i64]) -> Rollup {
+        let mut b = Builder::new();
+        for &v in values {
+            b.put(
+                Family::FirstResponse,
+                Dim::All,
+                SegId::NONE,
+                bucket(v),
+                Cell { n: 1, sum: v },
+            );
+        }
+        b.finish()
+    }
+
+    fn quantile(r: &Rollup, q: u16) -> Option<f64> {
+        Sketch::new(r.cells().entries()).quantile(q)
+    }
 
     #[test]
     fn buckets_are_monotone_and_contain_their_values() {
@@ -169,12 +162,12 @@ mod tests {
 
     #[test]
     fn small_values_are_exact() {
-        let mut s = Sketch::new();
-        [3, 1, 2].into_iter().for_each(|v| s.add(v));
+        let r = rollup(&[3, 1, 2]);
+        let s = Sketch::new(r.cells().entries());
         assert_eq!(s.quantile(500), Some(2.0));
         assert_eq!(s.mean(), Some(2.0));
-        assert_eq!(Sketch::new().quantile(500), None);
-        assert_eq!(Sketch::new().mean(), None);
+        assert_eq!(Sketch::new(&[]).quantile(500), None);
+        assert_eq!(Sketch::new(&[]).mean(), None);
     }
 
     fn exact(sorted: &[i64], permille: u16) -> i64 {
@@ -186,8 +179,8 @@ mod tests {
         #[test]
         fn quantiles_within_one_percent(values in prop::collection::vec(0i64..40 * 86_400_000, 1..400),
                                         q in 0u16..=1000) {
-            let mut s = Sketch::new();
-            values.iter().for_each(|&v| s.add(v));
+            let r = rollup(&values);
+            let s = Sketch::new(r.cells().entries());
             let mut sorted = values.clone();
             sorted.sort();
             let truth = exact(&sorted, q) as f64;
@@ -200,16 +193,12 @@ mod tests {
         #[test]
         fn merge_is_exact(a in prop::collection::vec(0i64..1i64 << 40, 0..200),
                           b in prop::collection::vec(0i64..1i64 << 40, 0..200)) {
-            let mut sa = Sketch::new();
-            a.iter().for_each(|&v| sa.add(v));
-            let mut sb = Sketch::new();
-            b.iter().for_each(|&v| sb.add(v));
-            sa.merge(&sb);
-            let mut all = Sketch::new();
-            a.iter().chain(&b).for_each(|&v| all.add(v));
+            let mut sa = rollup(&a);
+            sa.merge(&rollup(&b));
+            let all: Vec<i64> = a.iter().chain(&b).copied().collect();
+            let all = rollup(&all);
             prop_assert_eq!(&sa, &all);
-            let merged: Vec<_> = [&sa].iter().map(|s| s.quantile(900)).collect();
-            prop_assert_eq!(merged[0], all.quantile(900));
+            prop_assert_eq!(quantile(&sa, 900), quantile(&all, 900));
         }
     }
 }

@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{Direction, Indicator, Unit};
+use crate::kpi::meta::{Direction, Indicator, Unit};
 use crate::period::{CivilDate, PeriodKind};
 
 /// Highest achievement counted, in percent.

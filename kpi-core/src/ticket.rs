@@ -17,7 +17,7 @@ use crate::calendar::BusinessHours;
 use crate::event::MAX_COUNT;
 use crate::fact::{check_instant, check_opt_text, Channel, Contributions, WireInstant};
 use crate::period::{CivilDate, TimeZone};
-use crate::rollup::{key, Cell, CellKey, Dim, Family};
+use crate::rollup::{key, Cell, CellKey, Collect, Dim, Family, Sink};
 use crate::sketch;
 use crate::FactError;
 
@@ -183,14 +183,14 @@ impl Ticket {
         self.resolved_ms.map(|r| r - self.opened_ms)
     }
 
-    /// What this ticket adds to its opening day: counts and flags, duration sketches, and
-    /// its resolution day for the backlog; in total, by channel and by agent.
-    pub fn contributions(&self) -> Vec<(CellKey, Cell)> {
-        let mut segs = alloc::vec![(Dim::Channel, String::from(self.channel.as_str()))];
-        if let Some(a) = &self.agent {
-            segs.push((Dim::Agent, a.clone()));
-        }
-        let mut c = Contributions::new(segs);
+    /// What this ticket adds to the rollup of the day it opened, in the totals, by channel
+    /// and by agent.
+    pub fn contribute<S: Sink>(&self, sink: &mut S) {
+        let channel = self.channel.as_str();
+        let mut c = match &self.agent {
+            Some(a) => Contributions::new(sink, &[(Dim::Channel, channel), (Dim::Agent, a)]),
+            None => Contributions::new(sink, &[(Dim::Channel, channel)]),
+        };
         let one = Cell { n: 1, sum: 0 };
         c.add(
             Family::Tickets,
@@ -216,15 +216,13 @@ impl Ticket {
                 c.add(Family::Tickets, k, one);
             }
         }
-        let mut durations = alloc::vec![
+        let business = self.business.unwrap_or((None, None));
+        for (family, ms) in [
             (Family::FirstResponse, self.first_response_ms()),
             (Family::Resolution, self.resolution_ms()),
-        ];
-        if let Some((f, r)) = self.business {
-            durations.push((Family::FirstResponseBiz, f));
-            durations.push((Family::ResolutionBiz, r));
-        }
-        for (family, ms) in durations {
+            (Family::FirstResponseBiz, business.0),
+            (Family::ResolutionBiz, business.1),
+        ] {
             if let Some(ms) = ms {
                 c.add(family, sketch::bucket(ms), Cell { n: 1, sum: ms });
             }
@@ -234,7 +232,13 @@ impl Ticket {
             self.resolved_day.unwrap_or(key::STILL_OPEN),
             one,
         );
-        c.finish()
+    }
+
+    /// [`Ticket::contribute`] as a list.
+    pub fn contributions(&self) -> Vec<(CellKey, Cell)> {
+        let mut c = Collect::default();
+        self.contribute(&mut c);
+        c.out
     }
 }
 

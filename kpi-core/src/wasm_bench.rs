@@ -1,8 +1,6 @@
 //! The benchmarks of `benches/rollups.rs` as wasm exports (feature `bench`, off by default),
 //! so that the same work can be timed in a wasm engine: `benches/wasm.mjs` loads the module
 //! and times each export with Node's clock (wasm32-unknown-unknown has none).
-use alloc::vec::Vec;
-
 use crate::rollup::Rollup;
 
 #[path = "../benches/support/mod.rs"]
@@ -21,8 +19,9 @@ pub extern "C" fn bench_month_kpis(times: u32) -> u32 {
     let days = support::month_of_days(3000);
     let mut history = Rollup::new();
     days.iter().for_each(|d| history.merge(d));
+    let span = support::month_span(&days, &history);
     (0..times)
-        .map(|_| support::month_kpis(&days, &history).len() as u32)
+        .map(|_| support::month_kpis(&span).len() as u32)
         .sum()
 }
 
@@ -30,7 +29,7 @@ pub extern "C" fn bench_month_kpis(times: u32) -> u32 {
 #[no_mangle]
 pub extern "C" fn bench_merge_year(times: u32) -> u32 {
     let month = support::month_of_days(3000);
-    let year: Vec<Rollup> = (0..365).map(|i| month[i % 31].clone()).collect();
+    let year = support::year_of_days(&month);
     (0..times)
         .map(|_| support::merge_year(&year).len() as u32)
         .sum()

@@ -1,11 +1,14 @@
 //! Deterministic facts for the benchmarks, shared by the criterion benches and the wasm build
 //! of them (`src/wasm_bench.rs`, feature `bench`).
+use std::collections::BTreeMap;
+
 use kpi_core::event::{Event, RawEvent};
 use kpi_core::fact::{SurveyKind, SurveyResponse, WireInstant};
-use kpi_core::kpi::{self, Inputs, KpiReport, ReportOptions, CATALOG};
-use kpi_core::period::{Period, PeriodKind, TimeZone};
-use kpi_core::rollup::Rollup;
-use kpi_core::{Cell, CellKey, Channel, Ticket};
+use kpi_core::kpi::{self, Kpi, ReportOptions};
+use kpi_core::period::{CivilDate, Period, PeriodKind, TimeZone};
+use kpi_core::report::{self, KpiReport, Span, SpanBuilder};
+use kpi_core::rollup::{Acc, Builder, Cells, Rollup, Sink};
+use kpi_core::{Channel, Ticket};
 
 const DAY_MS: i64 = 86_400_000;
 const START_MS: i64 = 1_793_466_000_000; // 2026-11-01T00:00:00+07:00
@@ -22,8 +25,8 @@ impl Facts {
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
 
-    /// The day index (0..31) and contributions of the next fact.
-    pub fn fact(&mut self) -> (usize, Vec<(CellKey, Cell)>) {
+    /// Hands the next fact to the rollup of its day (0..31).
+    pub fn fact_into<S: Sink>(&mut self, days: &mut [S]) {
         let x = self.next();
         let day = (x % 31) as usize;
         let ch = Channel::ALL[(x >> 8) as usize % 7];
@@ -39,7 +42,7 @@ impl Facts {
                 TimeZone::DEFAULT,
             )
             .expect("valid ticket");
-            (day, t.contributions())
+            t.contribute(&mut days[day]);
         } else {
             let kind = [
                 SurveyKind::Nps,
@@ -50,17 +53,16 @@ impl Facts {
             let score = lo as i64 + (x >> 32) as i64 % (hi - lo + 1) as i64;
             let r =
                 SurveyResponse::new(kind, score, ch, x.is_multiple_of(7)).expect("valid answer");
-            (day, r.contributions())
+            r.contribute(&mut days[day]);
         }
     }
 }
 
 pub fn month_of_days(facts_per_day: usize) -> Vec<Rollup> {
-    let mut days = vec![Rollup::new(); 31];
+    let mut days: Vec<Builder> = (0..31).map(|_| Builder::new()).collect();
     let mut f = Facts(42);
     for _ in 0..facts_per_day * 31 {
-        let (d, c) = f.fact();
-        days[d].extend(c);
+        f.fact_into(&mut days);
     }
     // A few CRM events a day so that every family has cells.
     for (d, day) in days.iter_mut().enumerate() {
@@ -80,25 +82,22 @@ pub fn month_of_days(facts_per_day: usize) -> Vec<Rollup> {
                 campaign: Some(["tet", "summer"][i % 2].into()),
                 ..RawEvent::default()
             };
-            day.extend(
-                Event::from_wire(&raw, TimeZone::DEFAULT)
-                    .expect("valid event")
-                    .contributions(),
-            );
+            Event::from_wire(&raw, TimeZone::DEFAULT)
+                .expect("valid event")
+                .contribute(day);
         }
     }
-    days
+    days.into_iter().map(Builder::finish).collect()
 }
 
 /// Folds `n` facts into 31 daily rollups.
 pub fn fold(n: u64, seed: u64) -> Vec<Rollup> {
-    let mut days = vec![Rollup::new(); 31];
+    let mut days: Vec<Builder> = (0..31).map(|_| Builder::new()).collect();
     let mut f = Facts(seed);
     for _ in 0..n {
-        let (d, c) = f.fact();
-        days[d].extend(c);
+        f.fact_into(&mut days);
     }
-    days
+    days.into_iter().map(Builder::finish).collect()
 }
 
 /// The month of the benchmarks.
@@ -106,40 +105,44 @@ pub fn month() -> Period {
     Period::parse_at(PeriodKind::Month, "2026-11").expect("month")
 }
 
-/// Every catalog KPI for the month from its 31 daily rollups, with a previous month, a
-/// to-date rollup and a daily series.
-pub fn month_kpis(days: &[Rollup], history: &Rollup) -> Vec<KpiReport> {
+/// The span of a month report as the worker assembles it: the 31 days as buckets, the
+/// previous month as one bucket (`history`), and the stocks at the month's end.
+pub fn month_span(days: &[Rollup], history: &Rollup) -> Span {
     let period = month();
+    let prev = period.previous().expect("previous");
+    let mut b = SpanBuilder::new().bucket(prev.from, prev.to, history);
+    for (p, d) in period.series().iter().zip(days) {
+        b = b.bucket(p.from, p.to, d);
+    }
+    b.closing_sum(std::iter::once(history).chain(days), &[])
+        .finish()
+}
+
+/// Every catalog KPI for the month, with the previous month, stocks and a daily series.
+pub fn month_kpis(span: &Span) -> Vec<KpiReport> {
     let opts = ReportOptions {
-        period: Some(period),
         licensed_users: Some(10),
         ..ReportOptions::default()
     };
-    let mut month = Rollup::new();
-    days.iter().for_each(|d| month.merge(d));
-    let series: Vec<(String, Rollup)> = period
-        .series()
-        .iter()
-        .zip(days)
-        .map(|(p, d)| (p.from.to_string(), d.clone()))
-        .collect();
-    let mut to_date = history.clone();
-    to_date.merge(&month);
-    let inputs = Inputs {
-        period: &month,
-        previous: Some(history),
-        series: &series,
-        to_date: Some(&to_date),
-    };
-    CATALOG
-        .iter()
-        .map(|d| kpi::report_with(d, &inputs, &opts))
-        .collect()
+    let defs: Vec<&Kpi> = kpi::catalog().collect();
+    report::reports(span, month(), true, &defs, &opts, &BTreeMap::new())
 }
 
-/// Merges 365 daily rollups (the month's days, repeated).
-pub fn merge_year(year: &[Rollup]) -> Rollup {
-    let mut r = Rollup::new();
-    year.iter().for_each(|d| r.merge(d));
-    r
+/// 365 daily rollups under one segment table (the month's days, repeated), as a span holds
+/// them.
+pub fn year_of_days(month: &[Rollup]) -> Vec<Cells> {
+    let first = CivilDate::parse("2026-01-01").expect("day");
+    let mut b = SpanBuilder::new();
+    for i in 0..365 {
+        let d = first.add_days(i).expect("day");
+        b = b.bucket(d, d.add_days(1).expect("day"), &month[i as usize % 31]);
+    }
+    b.finish().buckets.into_iter().map(|b| b.cells).collect()
+}
+
+/// Merges 365 daily buckets into one, as a year report's period does.
+pub fn merge_year(year: &[Cells]) -> Cells {
+    let mut acc = Acc::new();
+    year.iter().for_each(|d| acc.add_cells(d));
+    acc.finish()
 }

@@ -2,10 +2,18 @@
 //! edge cases of issue 3, and every catalog KPI computed from rollups.
 use super::*;
 use crate::event::{Event, RawEvent};
+use crate::fact::Channel;
 use crate::fact::{SurveyKind, SurveyResponse, WireInstant};
+use crate::money::Currency;
+use crate::period::Period;
 use crate::period::{PeriodKind, TimeZone};
+use crate::report::{report, report_with, Inputs, KpiReport};
+use crate::rollup::{Cell, Dim, Family, Rollup};
+use crate::stats;
 use crate::ticket::{RawTicket, Ticket};
+use alloc::string::{String, ToString};
 use alloc::vec;
+use alloc::vec::Vec;
 
 const TZ: TimeZone = TimeZone::DEFAULT;
 
@@ -295,7 +303,7 @@ fn expansion_mrr_is_the_sum_of_add_on_revenue() {
 #[test]
 fn no_responses_means_no_value_for_every_kpi() {
     let empty = Rollup::new();
-    for def in CATALOG {
+    for def in catalog() {
         let inputs = Inputs {
             period: &empty,
             previous: Some(&empty),
@@ -709,10 +717,43 @@ fn every_catalog_kpi_computes_from_rollups() {
         to_date: Some(&to_date),
     };
     let mut missing = vec![];
-    for def in CATALOG {
+    for def in catalog() {
         let rep = report_with(def, &inputs, &o);
         if rep.measure.value.is_none() {
             missing.push(def.id);
+        }
+        // What storage loads for a KPI is what it declares: the same report from only
+        // those families, with and without each segment it accepts.
+        let fams: Vec<Family> = families(def).collect();
+        let (rp, pp, tp) = (
+            r.restricted(&fams),
+            previous.restricted(&fams),
+            to_date.restricted(&fams),
+        );
+        let series = [("2026-11-01".to_string(), rp.clone())];
+        let only = Inputs {
+            period: &rp,
+            previous: Some(&pp),
+            series: &series,
+            to_date: Some(&tp),
+        };
+        assert_eq!(
+            report_with(def, &only, &o),
+            rep,
+            "{} reads undeclared families",
+            def.id
+        );
+        for dim in def.segments {
+            let os = ReportOptions {
+                segment: Some(*dim),
+                ..o
+            };
+            assert_eq!(
+                report_with(def, &only, &os),
+                report_with(def, &inputs, &os),
+                "{} by {dim:?} reads undeclared families",
+                def.id
+            );
         }
         let json = serde_json::to_value(&rep).unwrap();
         for field in [
@@ -837,8 +878,10 @@ mod arbitrary {
         #[test]
         fn no_rollup_makes_a_report_panic(a in prop::collection::vec(cell(), 0..60),
                                           b in prop::collection::vec(cell(), 0..20)) {
-            let period = Rollup::from(a);
-            let other = Rollup::from(b);
+            let mut period = Rollup::new();
+            period.extend(a);
+            let mut other = Rollup::new();
+            other.extend(b);
             let o = ReportOptions {
                 segment: Some(Dim::Channel),
                 licensed_users: Some(3),
@@ -847,11 +890,48 @@ mod arbitrary {
             };
             let series = [("2026-11-01".to_string(), other.clone()), ("bad".to_string(), period.clone())];
             let inputs = Inputs { period: &period, previous: Some(&other), series: &series, to_date: Some(&other) };
-            for def in CATALOG {
+            for def in catalog() {
                 let rep = report_with(def, &inputs, &o);
                 prop_assert!(rep.measure.value.is_none_or(f64::is_finite), "{}", def.id);
                 let _ = crate::format::value(&rep, Lang::Vi);
             }
         }
     }
+}
+
+/// The ids of kpis.md, for when the spec is not checked out beside the repository.
+const SPEC_IDS: &str = "nps csat csat_mean ces survey_response_rate feedback_balance comments \
+    first_response_time resolution_time service_level fcr backlog ticket_volume transfer_rate \
+    abandonment_rate support_cost_ratio conversion_rate transaction_conversion stage_conversion \
+    sales_cycle_length lead_response_time pipeline_value average_order_value revenue_per_rep \
+    sales_growth cancellation_rate appointment_acceptance cost_per_lead cost_per_acquisition roi \
+    visit_to_lead landing_conversion ctr cost_per_click bounce_rate engagement_rate \
+    email_open_rate email_click_rate unsubscribe_rate total_leads arpu mrr clv \
+    customer_net_value retention_rate churn_rate repeat_purchase_rate renewal_rate upsell_rate \
+    retention_cost health_score crm_adoption_rate activities_per_rep";
+
+#[test]
+fn every_id_of_the_spec_is_in_the_catalog_once() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/spec/kpis.md");
+    let spec = std::fs::read_to_string(path).unwrap_or_default();
+    let mut spec_ids: Vec<&str> = SPEC_IDS.split_whitespace().collect();
+    for line in spec.lines().filter(|l| l.starts_with("| `")) {
+        let first = line.split('|').nth(1).unwrap_or("");
+        for part in first.split('`').skip(1).step_by(2) {
+            spec_ids.push(part);
+        }
+    }
+    assert!(spec_ids.len() >= 45, "{spec_ids:?}");
+    let all: Vec<&Kpi> = catalog().collect();
+    for id in &spec_ids {
+        assert!(all.iter().any(|d| d.id == *id), "{id} missing");
+    }
+    for (i, d) in all.iter().enumerate() {
+        assert!(all[i + 1..].iter().all(|e| e.id != d.id), "{} twice", d.id);
+        assert!(!d.label_vi.is_empty() && !d.label_en.is_empty());
+        assert!(d.source.len() == 20, "{}", d.id);
+        assert!(!d.reads.is_empty(), "{} reads nothing", d.id);
+        assert!(d.stocks.iter().all(|f| d.reads.contains(f)), "{}", d.id);
+    }
+    assert_eq!(all.len(), 54);
 }

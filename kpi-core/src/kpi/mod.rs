@@ -1,0 +1,170 @@
+//! The KPI catalog: every KPI of `shared/spec/kpis.md` as one [`Kpi`] value holding its id,
+//! labels, unit, direction, default target, source article, what it reads and its formula.
+//! Definitions live in one file per department ([`voice`], [`service`], [`sales`],
+//! [`marketing`], [`value`], [`team`]); adding a KPI is adding a `const` and its formula to
+//! that file and naming it in the file's `KPIS`. A report over a period is
+//! [`crate::report`]'s job; a tenant's own targets are [`crate::target`]'s.
+//!
+//! Flows (tickets, orders, leads…) are sums over a span's days. Stocks — the backlog, open
+//! pipeline, MRR, customers — are sums over every day up to the span's end: a KPI names
+//! those families in [`Kpi::stocks`] and reads them from [`View`]'s to-date counters. KPIs
+//! that count distinct customers in a window (repeat purchase rate, ARPU, CLV) read the
+//! span's first day; see [`crate::event`].
+use alloc::string::{String, ToString};
+
+pub mod marketing;
+mod measure;
+pub(crate) mod meta;
+mod options;
+pub mod sales;
+pub mod service;
+pub mod team;
+pub mod value;
+mod view;
+pub mod voice;
+
+pub use measure::Measure;
+pub(crate) use measure::{round, whole_as_integer};
+pub use meta::{Direction, Group, Indicator, Lang, Unit};
+pub use options::{ReportOptions, ServiceTargets};
+pub use view::View;
+
+pub use crate::target::{Status, Target};
+
+use crate::rollup::{Dim, Family};
+
+/// One KPI of the catalog: everything about it, in one place.
+#[derive(Debug, Clone, Copy)]
+pub struct Kpi {
+    /// Stable id (`nps`, `csat`, …).
+    pub id: &'static str,
+    /// English label.
+    pub label_en: &'static str,
+    /// Vietnamese label.
+    pub label_vi: &'static str,
+    /// Unit of the value.
+    pub unit: Unit,
+    /// Which way is better.
+    pub direction: Direction,
+    /// Default target, where the source articles give one. When an article gives a single
+    /// threshold, `min` and `goal` are both that threshold.
+    pub default_target: Option<Target>,
+    /// Default target as a change against the tenant's baseline, in percent (CPL: 10–20 %
+    /// below; ARPU: 15–30 % above), where the article gives it that way.
+    pub baseline_target: Option<Target>,
+    /// Source article (file stem in the seeds).
+    pub source: &'static str,
+    /// Catalog group.
+    pub group: Group,
+    /// Leading or lagging.
+    pub indicator: Indicator,
+    /// Segment dimensions the KPI's facts carry (`segment=` accepts these).
+    pub segments: &'static [Dim],
+    /// Families summed over a span's days; the first is the one whose segments a breakdown
+    /// lists. A storage layer loads only these (plus [`Kpi::stocks`] and the asked segment).
+    pub reads: &'static [Family],
+    /// Families read as stocks: summed over every day up to a span's end.
+    pub stocks: &'static [Family],
+    /// Breakdowns the formula reads whatever `segment=` asks (service level by channel,
+    /// stage names).
+    pub breakdowns: &'static [(Family, Dim)],
+    /// The value over one view.
+    pub formula: fn(&View) -> Measure,
+}
+
+impl PartialEq for Kpi {
+    fn eq(&self, other: &Kpi) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Kpi {
+    /// The label in `lang`.
+    pub fn label(&self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::Vi => self.label_vi,
+            Lang::En => self.label_en,
+        }
+    }
+
+    /// True when the KPI reads stocks.
+    pub fn is_stock(&self) -> bool {
+        !self.stocks.is_empty()
+    }
+}
+
+/// The departments' definitions, in catalog order.
+const DEPARTMENTS: [&[Kpi]; 6] = [
+    voice::KPIS,
+    service::KPIS,
+    sales::KPIS,
+    marketing::KPIS,
+    value::KPIS,
+    team::KPIS,
+];
+
+/// Every KPI the product computes, in catalog order.
+pub fn catalog() -> impl Iterator<Item = &'static Kpi> {
+    DEPARTMENTS.iter().flat_map(|d| d.iter())
+}
+
+/// A KPI id that is not in the catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownKpi(pub String);
+
+impl core::fmt::Display for UnknownKpi {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "unknown KPI id `{}`", self.0)
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for UnknownKpi {}
+
+/// Looks up a catalog entry.
+pub fn find(id: &str) -> Result<&'static Kpi, UnknownKpi> {
+    catalog()
+        .find(|d| d.id == id)
+        .ok_or_else(|| UnknownKpi(id.to_string()))
+}
+
+/// The families a KPI reads (flows and stocks), without repeats: what a storage layer loads
+/// for it.
+pub fn families(def: &Kpi) -> impl Iterator<Item = Family> + '_ {
+    let all = def
+        .reads
+        .iter()
+        .chain(def.stocks)
+        .chain(def.breakdowns.iter().map(|(f, _)| f));
+    all.clone()
+        .enumerate()
+        .filter(move |(i, f)| !all.clone().take(*i).any(|g| g == *f))
+        .map(|(_, f)| *f)
+}
+
+/// The default composite of the health score: (KPI, weight), each scored by its achievement
+/// against its catalog target.
+pub const HEALTH_PARTS: [(&str, f64); 4] = [
+    ("nps", 1.0),
+    ("csat", 1.0),
+    ("churn_rate", 1.0),
+    ("first_response_time", 1.0),
+];
+
+/// Customer lifetime value: mean purchase value × purchases per year × lifespan in years.
+pub fn clv(mean_purchase: f64, purchases_per_year: f64, lifespan_years: f64) -> f64 {
+    mean_purchase * purchases_per_year * lifespan_years
+}
+
+/// Net value per new customer: revenue per new customer − acquisition cost per customer.
+pub fn net_value(revenue_per_customer: f64, acquisition_cost: f64) -> f64 {
+    revenue_per_customer - acquisition_cost
+}
+
+/// Return on investment in percent: (return − cost) ÷ cost × 100; `None` without cost.
+pub fn roi_percent(cost: f64, ret: f64) -> Option<f64> {
+    (cost > 0.0).then(|| (ret - cost) / cost * 100.0)
+}
+
+#[cfg(test)]
+mod tests;

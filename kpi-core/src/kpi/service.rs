@@ -1,0 +1,315 @@
+//! Service desk: response and resolution times, service level, first-contact resolution,
+//! backlog, volume, transfers, abandonment and the support cost ratio, from ticket counters
+//! and duration sketches.
+use super::measure::{count, duration, pick_currency, pos, proportion, Measure};
+use super::meta::{Direction, Group, Indicator, Unit};
+use super::view::View;
+use super::Kpi;
+use crate::fact::Channel;
+use crate::rollup::Family::{
+    self, FirstResponse, FirstResponseBiz, Orders, Resolution, ResolutionBiz, SupportSpend,
+    TicketOpenUntil, Tickets,
+};
+use crate::rollup::{key, Dim, Slot};
+use crate::sketch::Sketch;
+use crate::target::Target;
+
+/// The sketch of a duration in calendar time, or in business time when the report asks.
+fn ticket_sketch<'a>(v: &View<'a>, calendar: Family, business: Family) -> Sketch<'a> {
+    Sketch::new(v.run(if v.opts.business_hours {
+        business
+    } else {
+        calendar
+    }))
+}
+
+fn first_response_time(v: &View) -> Measure {
+    duration(&ticket_sketch(v, FirstResponse, FirstResponseBiz), v)
+}
+
+fn resolution_time(v: &View) -> Measure {
+    duration(&ticket_sketch(v, Resolution, ResolutionBiz), v)
+}
+
+/// Tickets answered within their channel's first-response target, over tickets opened.
+fn service_level(v: &View) -> Measure {
+    let family = if v.opts.business_hours {
+        FirstResponseBiz
+    } else {
+        FirstResponse
+    };
+    let within_channel = |ch: Channel| -> u64 {
+        let limit = v.opts.service_targets.of(ch) as i64 * 1000;
+        match v.seg_id(ch.as_str()) {
+            Some(seg) => {
+                Sketch::new(v.cells.run(Slot::new(family, Dim::Channel, seg))).count_within(limit)
+            }
+            None => 0,
+        }
+    };
+    let within = match v.dim {
+        Dim::All => Channel::ALL
+            .iter()
+            .fold(0u64, |a, ch| a.saturating_add(within_channel(*ch))),
+        Dim::Channel => Channel::parse(v.seg_name()).map_or(0, within_channel),
+        // Other segments have no per-channel split: the strictest target counts for all.
+        _ => {
+            let limit = v.opts.service_targets.0.iter().min().copied().unwrap_or(0) as i64 * 1000;
+            Sketch::new(v.run(family)).count_within(limit)
+        }
+    };
+    proportion(
+        within.min(i64::MAX as u64) as i64,
+        v.at(Tickets, key::TICKET_OPENED),
+        v,
+    )
+}
+
+fn fcr(v: &View) -> Measure {
+    proportion(
+        v.at(Tickets, key::TICKET_RESOLVED_FIRST_CONTACT),
+        v.at(Tickets, key::TICKET_RESOLVED),
+        v,
+    )
+}
+
+/// Tickets opened up to the span's end and not resolved before it.
+fn backlog(v: &View) -> Measure {
+    let Some(td) = v.to_date else {
+        return Measure::default();
+    };
+    let run = td.run(Slot::new(TicketOpenUntil, v.dim, v.seg));
+    let end = v.to.map_or(key::STILL_OPEN, |d| d.days_since_epoch());
+    let open = run
+        .iter()
+        .filter(|e| e.key >= end)
+        .fold(0i64, |a, e| a.saturating_add(e.cell.n));
+    count(open, !run.is_empty())
+}
+
+fn ticket_volume(v: &View) -> Measure {
+    let mut m = count(v.at(Tickets, key::TICKET_OPENED), v.has(Tickets));
+    m.breakdown.insert(
+        "complaints".into(),
+        pos(v.at(Tickets, key::TICKET_COMPLAINT)),
+    );
+    m
+}
+
+fn transfer_rate(v: &View) -> Measure {
+    proportion(
+        v.at(Tickets, key::TICKET_TRANSFERRED),
+        v.at(Tickets, key::TICKET_OPENED),
+        v,
+    )
+}
+
+fn abandonment_rate(v: &View) -> Measure {
+    proportion(
+        v.at(Tickets, key::TICKET_ABANDONED),
+        v.at(Tickets, key::TICKET_OPENED),
+        v,
+    )
+}
+
+/// Support spend as a share of revenue, in the main currency.
+fn support_cost_ratio(v: &View) -> Measure {
+    let Some(cur) = pick_currency(v, &[SupportSpend, Orders]) else {
+        return Measure::default();
+    };
+    let mut m = proportion(v.money(SupportSpend, cur).sum, v.money(Orders, cur).sum, v);
+    m.interval = None;
+    m.n = None;
+    m.insufficient_sample = false;
+    m
+}
+
+/// `first_response_time`.
+pub const FIRST_RESPONSE_TIME: Kpi = Kpi {
+    id: "first_response_time",
+    label_en: "First response time",
+    label_vi: "Thời gian phản hồi đầu tiên",
+    unit: Unit::Duration,
+    direction: Direction::Down,
+    default_target: Some(Target {
+        min: 3600.0,
+        goal: 300.0,
+    }),
+    baseline_target: None,
+    source: "000_0c99e78863d5dcfa",
+    group: Group::Service,
+    indicator: Indicator::Leading,
+    segments: &[Dim::Channel, Dim::Agent],
+    reads: &[FirstResponse, FirstResponseBiz],
+    stocks: &[],
+    breakdowns: &[],
+    formula: first_response_time,
+};
+
+/// `resolution_time`.
+pub const RESOLUTION_TIME: Kpi = Kpi {
+    id: "resolution_time",
+    label_en: "Resolution time",
+    label_vi: "Thời gian giải quyết",
+    unit: Unit::Duration,
+    direction: Direction::Down,
+    default_target: None,
+    baseline_target: None,
+    source: "002_8183e6a055baabc9",
+    group: Group::Service,
+    indicator: Indicator::Lagging,
+    segments: &[Dim::Channel, Dim::Agent],
+    reads: &[Resolution, ResolutionBiz],
+    stocks: &[],
+    breakdowns: &[],
+    formula: resolution_time,
+};
+
+/// `service_level`.
+pub const SERVICE_LEVEL: Kpi = Kpi {
+    id: "service_level",
+    label_en: "Service level",
+    label_vi: "Mức độ dịch vụ",
+    unit: Unit::Percent,
+    direction: Direction::Up,
+    default_target: None,
+    baseline_target: None,
+    source: "002_8183e6a055baabc9",
+    group: Group::Service,
+    indicator: Indicator::Leading,
+    segments: &[Dim::Channel, Dim::Agent],
+    reads: &[Tickets, FirstResponse, FirstResponseBiz],
+    stocks: &[],
+    breakdowns: &[
+        (FirstResponse, Dim::Channel),
+        (FirstResponseBiz, Dim::Channel),
+    ],
+    formula: service_level,
+};
+
+/// `fcr`.
+pub const FCR: Kpi = Kpi {
+    id: "fcr",
+    label_en: "First contact resolution",
+    label_vi: "Tỷ lệ giải quyết ngay lần đầu",
+    unit: Unit::Percent,
+    direction: Direction::Up,
+    default_target: None,
+    baseline_target: None,
+    source: "002_8183e6a055baabc9",
+    group: Group::Service,
+    indicator: Indicator::Lagging,
+    segments: &[Dim::Channel, Dim::Agent],
+    reads: &[Tickets],
+    stocks: &[],
+    breakdowns: &[],
+    formula: fcr,
+};
+
+/// `backlog`.
+pub const BACKLOG: Kpi = Kpi {
+    id: "backlog",
+    label_en: "Unresolved requests",
+    label_vi: "Số yêu cầu chưa giải quyết",
+    unit: Unit::Count,
+    direction: Direction::Down,
+    default_target: None,
+    baseline_target: None,
+    source: "002_8183e6a055baabc9",
+    group: Group::Service,
+    indicator: Indicator::Leading,
+    segments: &[Dim::Channel, Dim::Agent],
+    reads: &[TicketOpenUntil],
+    stocks: &[TicketOpenUntil],
+    breakdowns: &[],
+    formula: backlog,
+};
+
+/// `ticket_volume`.
+pub const TICKET_VOLUME: Kpi = Kpi {
+    id: "ticket_volume",
+    label_en: "Issues received",
+    label_vi: "Số lượng vấn đề",
+    unit: Unit::Count,
+    direction: Direction::None,
+    default_target: None,
+    baseline_target: None,
+    source: "002_8183e6a055baabc9",
+    group: Group::Service,
+    indicator: Indicator::Leading,
+    segments: &[Dim::Channel, Dim::Agent],
+    reads: &[Tickets],
+    stocks: &[],
+    breakdowns: &[],
+    formula: ticket_volume,
+};
+
+/// `transfer_rate`.
+pub const TRANSFER_RATE: Kpi = Kpi {
+    id: "transfer_rate",
+    label_en: "Transferred calls",
+    label_vi: "% cuộc gọi được chuyển",
+    unit: Unit::Percent,
+    direction: Direction::Down,
+    default_target: None,
+    baseline_target: None,
+    source: "002_8183e6a055baabc9",
+    group: Group::Service,
+    indicator: Indicator::Leading,
+    segments: &[Dim::Channel, Dim::Agent],
+    reads: &[Tickets],
+    stocks: &[],
+    breakdowns: &[],
+    formula: transfer_rate,
+};
+
+/// `abandonment_rate`.
+pub const ABANDONMENT_RATE: Kpi = Kpi {
+    id: "abandonment_rate",
+    label_en: "Abandonment rate",
+    label_vi: "Tỷ lệ bỏ qua",
+    unit: Unit::Percent,
+    direction: Direction::Down,
+    default_target: None,
+    baseline_target: None,
+    source: "002_8183e6a055baabc9",
+    group: Group::Service,
+    indicator: Indicator::Leading,
+    segments: &[Dim::Channel, Dim::Agent],
+    reads: &[Tickets],
+    stocks: &[],
+    breakdowns: &[],
+    formula: abandonment_rate,
+};
+
+/// `support_cost_ratio`.
+pub const SUPPORT_COST_RATIO: Kpi = Kpi {
+    id: "support_cost_ratio",
+    label_en: "Support cost vs revenue",
+    label_vi: "Chi phí hỗ trợ so với doanh thu",
+    unit: Unit::Percent,
+    direction: Direction::Down,
+    default_target: None,
+    baseline_target: None,
+    source: "002_8183e6a055baabc9",
+    group: Group::Service,
+    indicator: Indicator::Lagging,
+    segments: &[],
+    reads: &[SupportSpend, Orders],
+    stocks: &[],
+    breakdowns: &[],
+    formula: support_cost_ratio,
+};
+
+/// The service KPIs, in catalog order.
+pub const KPIS: &[Kpi] = &[
+    FIRST_RESPONSE_TIME,
+    RESOLUTION_TIME,
+    SERVICE_LEVEL,
+    FCR,
+    BACKLOG,
+    TICKET_VOLUME,
+    TRANSFER_RATE,
+    ABANDONMENT_RATE,
+    SUPPORT_COST_RATIO,
+];

@@ -1,0 +1,71 @@
+//! Team: CRM adoption and activity per rep, from distinct active users and logged activities.
+use super::measure::{proportion, Measure};
+use super::meta::{Direction, Group, Indicator, Unit};
+use super::sales::distinct_users;
+use super::view::View;
+use super::Kpi;
+use crate::rollup::Family::{ActiveUsers, Activities};
+use crate::stats;
+use crate::target::Target;
+
+fn crm_adoption_rate(v: &View) -> Measure {
+    match v.opts.licensed_users {
+        Some(l) if !v.totals(ActiveUsers).is_empty() => {
+            proportion(distinct_users(v), l.min(i64::MAX as u64) as i64, v)
+        }
+        _ => Measure::default(),
+    }
+}
+
+fn activities_per_rep(v: &View) -> Measure {
+    let reps = distinct_users(v);
+    Measure {
+        value: (reps > 0).then(|| stats::round_to(v.total(Activities).n as f64 / reps as f64, 1)),
+        n: Some(reps.max(0) as u64),
+        ..Measure::default()
+    }
+}
+
+/// `crm_adoption_rate`.
+pub const CRM_ADOPTION_RATE: Kpi = Kpi {
+    id: "crm_adoption_rate",
+    label_en: "CRM adoption rate",
+    label_vi: "Tỷ lệ sử dụng CRM",
+    unit: Unit::Percent,
+    direction: Direction::Up,
+    default_target: Some(Target {
+        min: 80.0,
+        goal: 80.0,
+    }),
+    baseline_target: None,
+    source: "000_0c99e78863d5dcfa",
+    group: Group::Team,
+    indicator: Indicator::Leading,
+    segments: &[],
+    reads: &[ActiveUsers],
+    stocks: &[],
+    breakdowns: &[],
+    formula: crm_adoption_rate,
+};
+
+/// `activities_per_rep`.
+pub const ACTIVITIES_PER_REP: Kpi = Kpi {
+    id: "activities_per_rep",
+    label_en: "Calls and emails per rep",
+    label_vi: "Số cuộc gọi, email mỗi nhân viên",
+    unit: Unit::Count,
+    direction: Direction::Up,
+    default_target: None,
+    baseline_target: None,
+    source: "002_8183e6a055baabc9",
+    group: Group::Team,
+    indicator: Indicator::Leading,
+    segments: &[],
+    reads: &[Activities, ActiveUsers],
+    stocks: &[],
+    breakdowns: &[],
+    formula: activities_per_rep,
+};
+
+/// The team KPIs, in catalog order.
+pub const KPIS: &[Kpi] = &[CRM_ADOPTION_RATE, ACTIVITIES_PER_REP];

@@ -1,0 +1,535 @@
+//! Reports: the KPIs of a period, its previous period and its series, computed in one pass
+//! from a [`Span`] of rollups. The one report assembly of the product: the worker's
+//! `GET /v1/kpis` fills a span from D1, the widget's offline module from `GET /v1/rollups`
+//! ([`crate::days`]), and both call [`reports`].
+//!
+//! A span holds one bucket of counters per sub-period the report shows ([`buckets`]: the
+//! series points, and the previous period as a whole), so merging is done once per bucket
+//! and shared by every KPI. Stocks come from `closing`, the stock families summed over
+//! every day before the period's end: the stock at the end of an earlier point is `closing`
+//! minus the points after it, so no report reads history.
+use alloc::borrow::Cow;
+use alloc::collections::BTreeMap;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use serde::{Deserialize, Serialize};
+
+use crate::kpi::{round, Direction, Kpi, Measure, ReportOptions, Status, Target, Unit, View};
+use crate::period::{CivilDate, Period};
+use crate::rollup::{Acc, Cells, Dim, Family, Rollup, SegId, Segments, Slot};
+
+/// One point of a KPI's series (a sparkline).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesPoint {
+    /// First day of the sub-period, `YYYY-MM-DD`.
+    pub from: String,
+    /// Value over the sub-period.
+    #[serde(serialize_with = "crate::kpi::whole_as_integer")]
+    pub value: Option<f64>,
+    /// Sample size over the sub-period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n: Option<u64>,
+}
+
+/// A KPI over a period: the `kpis[]` element of `GET /v1/kpis`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KpiReport {
+    /// Catalog id.
+    pub id: String,
+    /// Label in the requested language.
+    pub label: String,
+    /// Unit of `value`.
+    pub unit: Unit,
+    /// Which way is better.
+    pub direction: Direction,
+    /// The measure over the period.
+    #[serde(flatten)]
+    pub measure: Measure,
+    /// The target in force.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<Target>,
+    /// Status against the target; absent without a value or a target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    /// Value over the previous period, when compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<f64>,
+    /// value − previous.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delta: Option<f64>,
+    /// Sub-period values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub series: Vec<SeriesPoint>,
+    /// Per-segment measures, keyed by segment value.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub segments: BTreeMap<String, Measure>,
+}
+
+/// The sub-periods whose counters a report over `period` reads, in day order: the previous
+/// period as a whole (when compared), then each series point. A storage layer fills one
+/// [`Bucket`] per entry, from day rows or from coarser rows that cover it exactly.
+pub fn buckets(period: Period, compare: bool) -> Vec<Period> {
+    let mut out = Vec::new();
+    if compare {
+        if let Ok(p) = period.previous() {
+            out.push(p);
+        }
+    }
+    out.extend(period.series());
+    out
+}
+
+/// The counters of the days `[from, to)`.
+#[derive(Debug, Clone)]
+pub struct Bucket {
+    /// First day.
+    pub from: CivilDate,
+    /// The day after the last.
+    pub to: CivilDate,
+    /// Their counters, with segment ids of the span's table.
+    pub cells: Cells,
+}
+
+/// What a report reads: buckets covering the period (and the previous period when
+/// compared), and the stocks at the period's end, all under one segment table.
+#[derive(Debug, Clone, Default)]
+pub struct Span {
+    /// The names behind every segment id of the buckets and `closing`.
+    pub segs: Segments,
+    /// Buckets in day order; a bucket counts in the sub-period holding its first day.
+    pub buckets: Vec<Bucket>,
+    /// The stock families summed over every day before the period's end.
+    pub closing: Cells,
+}
+
+/// One series point, assembled.
+struct Point<'a> {
+    /// First day, as the series shows it.
+    label: String,
+    from: Option<CivilDate>,
+    to: Option<CivilDate>,
+    cells: Cow<'a, Cells>,
+    to_date: Option<Cells>,
+}
+
+/// Everything the KPIs of one report read, merged once.
+struct Assembled<'a> {
+    segs: Cow<'a, Segments>,
+    period: Option<Period>,
+    cells: Cow<'a, Cells>,
+    previous: Option<(Option<Period>, Cow<'a, Cells>)>,
+    points: Vec<Point<'a>>,
+    to_date: Option<Cow<'a, Cells>>,
+    prev_to_date: Option<Cells>,
+}
+
+/// The sum of the buckets whose first day lies in `p`; borrowed when one bucket is exactly
+/// `p`.
+fn sum_buckets(buckets: &[Bucket], p: Period) -> Cow<'_, Cells> {
+    let lo = buckets.partition_point(|b| b.from < p.from);
+    let hi = buckets.partition_point(|b| b.from < p.to);
+    match &buckets[lo..hi] {
+        [] => Cow::Owned(Cells::new()),
+        [one] if one.to == p.to => Cow::Borrowed(&one.cells),
+        many => {
+            let mut acc = Acc::new();
+            for b in many {
+                acc.add_cells(&b.cells);
+            }
+            Cow::Owned(acc.finish())
+        }
+    }
+}
+
+/// `base − Σ minus`, restricted to `families`.
+fn minus(base: &Cells, minus: &[&Cells], families: &[Family]) -> Cells {
+    let mut acc = Acc::new();
+    acc.add_families(base, families, 1);
+    for m in minus {
+        acc.add_families(m, families, -1);
+    }
+    acc.finish()
+}
+
+/// The stock families any of `defs` reads.
+fn stock_families(defs: &[&Kpi]) -> Vec<Family> {
+    let mut out = Vec::new();
+    for f in defs.iter().flat_map(|d| d.stocks) {
+        if !out.contains(f) {
+            out.push(*f);
+        }
+    }
+    out
+}
+
+impl<'a> Assembled<'a> {
+    /// Assembles a report over `period` from a span.
+    fn new(span: &'a Span, period: Period, compare: bool) -> Self {
+        let points: Vec<Point> = period
+            .series()
+            .into_iter()
+            .map(|p| Point {
+                label: p.from.to_string(),
+                from: Some(p.from),
+                to: Some(p.to),
+                cells: sum_buckets(&span.buckets, p),
+                to_date: None,
+            })
+            .collect();
+        let mut acc = Acc::new();
+        for p in &points {
+            acc.add_cells(&p.cells);
+        }
+        let previous = if compare {
+            period
+                .previous()
+                .ok()
+                .map(|p| (Some(p), sum_buckets(&span.buckets, p)))
+        } else {
+            None
+        };
+        Assembled {
+            segs: Cow::Borrowed(&span.segs),
+            period: Some(period),
+            cells: Cow::Owned(acc.finish()),
+            previous,
+            points,
+            to_date: Some(Cow::Borrowed(&span.closing)),
+            prev_to_date: None,
+        }
+    }
+
+    /// Derives the stocks at the end of each point and of the previous period from the
+    /// stocks at the period's end: each is the later stock minus what came after it.
+    fn with_stocks(mut self, stocks: &[Family]) -> Self {
+        let Some(closing) = self.to_date.as_deref().filter(|_| !stocks.is_empty()) else {
+            self.to_date = None;
+            return self;
+        };
+        let mut later: Option<Cells> = None;
+        for i in (0..self.points.len()).rev() {
+            let td = match &later {
+                None => minus(closing, &[], stocks),
+                Some(l) => minus(l, &[&self.points[i + 1].cells], stocks),
+            };
+            later = Some(td.clone());
+            self.points[i].to_date = Some(td);
+        }
+        if self.previous.is_some() {
+            self.prev_to_date = Some(minus(closing, &[&self.cells], stocks));
+        }
+        self
+    }
+
+    fn view<'v>(&'v self, opts: &'v ReportOptions) -> View<'v> {
+        View {
+            cells: &self.cells,
+            segs: &self.segs,
+            dim: Dim::All,
+            seg: SegId::NONE,
+            name: "",
+            to_date: self.to_date.as_deref(),
+            previous: self.previous.as_ref().map(|(_, c)| &**c),
+            from: self.period.map(|p| p.from),
+            to: self.period.map(|p| p.to),
+            opts,
+        }
+    }
+}
+
+fn delta_digits(unit: Unit) -> i32 {
+    match unit {
+        Unit::Ratio => 2,
+        Unit::Money => 2,
+        _ => 1,
+    }
+}
+
+/// The segments of dimension `dim` a breakdown of `def` lists, with their names.
+fn segments_of(def: &Kpi, a: &Assembled, dim: Dim) -> Vec<(SegId, String)> {
+    let Some(&primary) = def.reads.first() else {
+        return Vec::new();
+    };
+    let source: &Cells = match (def.is_stock(), &a.to_date) {
+        (true, Some(td)) => td,
+        _ => &a.cells,
+    };
+    let mut out: Vec<(SegId, String)> = Vec::new();
+    if dim == Dim::Survey && primary.is_survey() {
+        // Survey families are their own split by survey kind.
+        for (kind, families) in [
+            ("nps", &[Family::Nps][..]),
+            ("csat", &[Family::Csat5, Family::Csat10][..]),
+            ("ces", &[Family::Ces][..]),
+        ] {
+            let answered = families
+                .iter()
+                .any(|f| def.reads.contains(f) && !source.run(Slot::total(*f)).is_empty());
+            if answered {
+                // No counter of a survey family sits in a `Survey` segment: the formula
+                // reads the kind from the name.
+                out.push((a.segs.find(kind).unwrap_or(SegId::NONE), kind.to_string()));
+            }
+        }
+        return out;
+    }
+    let mut last = None;
+    for e in source.family_dim(primary, dim) {
+        if last != Some(e.slot) {
+            last = Some(e.slot);
+            out.push((e.slot.seg(), a.segs.name(e.slot.seg()).to_string()));
+        }
+    }
+    out
+}
+
+fn report_one(def: &Kpi, a: &Assembled, opts: &ReportOptions, target: Option<Target>) -> KpiReport {
+    let base = a.view(opts);
+    let m = (def.formula)(&base);
+    let target = target.or(def.default_target);
+    let status = match (m.value, target, def.direction) {
+        (_, _, Direction::None) => None,
+        (Some(v), Some(t), d) => Some(t.status(v, d)),
+        _ => None,
+    };
+    let previous = a.previous.as_ref().and_then(|(p, cells)| {
+        (def.formula)(&View {
+            cells,
+            to_date: a.prev_to_date.as_ref(),
+            previous: None,
+            from: p.map(|p| p.from),
+            to: p.map(|p| p.to),
+            ..base
+        })
+        .value
+    });
+    let delta = m
+        .value
+        .zip(previous)
+        .and_then(|(v, p)| round(v - p, delta_digits(def.unit)));
+    let series = a
+        .points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let sm = (def.formula)(&View {
+                cells: &p.cells,
+                to_date: p.to_date.as_ref(),
+                previous: i.checked_sub(1).map(|j| &*a.points[j].cells),
+                from: p.from,
+                to: p.to,
+                ..base
+            });
+            SeriesPoint {
+                from: p.label.clone(),
+                value: sm.value,
+                n: sm.n,
+            }
+        })
+        .collect();
+    let mut segments = BTreeMap::new();
+    if let Some(dim) = opts.segment.filter(|d| *d != Dim::All) {
+        for (seg, name) in segments_of(def, a, dim) {
+            let v = View {
+                dim,
+                seg,
+                name: &name,
+                ..base
+            };
+            let m = (def.formula)(&v);
+            segments.insert(name, m);
+        }
+    }
+    KpiReport {
+        id: def.id.to_string(),
+        label: def.label(opts.lang).to_string(),
+        unit: def.unit,
+        direction: def.direction,
+        measure: m,
+        target,
+        status,
+        previous,
+        delta,
+        series,
+        segments,
+    }
+}
+
+/// The reports of `defs` over `period`, with the previous period when `compare`, from
+/// `span`. A tenant target in `targets` overrides `opts.target`, which overrides the catalog
+/// default.
+pub fn reports(
+    span: &Span,
+    period: Period,
+    compare: bool,
+    defs: &[&Kpi],
+    opts: &ReportOptions,
+    targets: &BTreeMap<String, Target>,
+) -> Vec<KpiReport> {
+    let a = Assembled::new(span, period, compare).with_stocks(&stock_families(defs));
+    let opts = ReportOptions {
+        period: Some(period),
+        ..*opts
+    };
+    defs.iter()
+        .map(|d| report_one(d, &a, &opts, targets.get(d.id).copied().or(opts.target)))
+        .collect()
+}
+
+/// Re-interns standalone rollups into one table: what tests and benchmarks that fold facts
+/// into [`Rollup`]s hand to [`reports`].
+#[derive(Debug, Default)]
+pub struct SpanBuilder {
+    span: Span,
+}
+
+impl SpanBuilder {
+    /// An empty span.
+    pub fn new() -> Self {
+        SpanBuilder::default()
+    }
+
+    fn add_into(&mut self, acc: &mut Acc, r: &Rollup, families: Option<&[Family]>) {
+        let mut last: Option<(Slot, Slot)> = None;
+        for e in r.cells().entries() {
+            if families.is_some_and(|f| !f.contains(&e.slot.family())) {
+                continue;
+            }
+            let slot = match last {
+                Some((from, to)) if from == e.slot => to,
+                _ => {
+                    let seg = self.span.segs.intern(r.segs().name(e.slot.seg()));
+                    let to = e.slot.with_seg(seg);
+                    last = Some((e.slot, to));
+                    to
+                }
+            };
+            acc.add(slot, e.key, e.cell);
+        }
+    }
+
+    /// Adds the counters of the days `[from, to)` (buckets must come in day order).
+    pub fn bucket(self, from: CivilDate, to: CivilDate, r: &Rollup) -> Self {
+        self.bucket_sum(from, to, [r])
+    }
+
+    /// Adds the sum of `rollups` as the bucket of the days `[from, to)`.
+    pub fn bucket_sum<'r>(
+        mut self,
+        from: CivilDate,
+        to: CivilDate,
+        rollups: impl IntoIterator<Item = &'r Rollup>,
+    ) -> Self {
+        let mut acc = Acc::new();
+        for r in rollups {
+            self.add_into(&mut acc, r, None);
+        }
+        let cells = acc.finish();
+        self.span.buckets.push(Bucket { from, to, cells });
+        self
+    }
+
+    /// Sets the stocks at the period's end (every day before it).
+    pub fn closing(self, r: &Rollup) -> Self {
+        self.closing_sum([r], &[])
+    }
+
+    /// Sets the stocks at the period's end to the sum of `rollups`, keeping only `families`
+    /// (every family when empty).
+    pub fn closing_sum<'r>(
+        mut self,
+        rollups: impl IntoIterator<Item = &'r Rollup>,
+        families: &[Family],
+    ) -> Self {
+        let mut acc = Acc::new();
+        for r in rollups {
+            self.add_into(&mut acc, r, (!families.is_empty()).then_some(families));
+        }
+        self.span.closing = acc.finish();
+        self
+    }
+
+    /// The span.
+    pub fn finish(self) -> Span {
+        self.span
+    }
+}
+
+/// A report's inputs as standalone rollups: the period's counters, the previous period's,
+/// the series points' (first day, counters) and the stocks at the period's end. For tests
+/// and benchmarks that fold facts into [`Rollup`]s; the product reads a [`Span`].
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    /// Every day of the period, merged.
+    pub period: &'a Rollup,
+    /// Every day of the previous period, when compared.
+    pub previous: Option<&'a Rollup>,
+    /// Sub-periods for the series: (first day `YYYY-MM-DD`, rollup).
+    pub series: &'a [(String, Rollup)],
+    /// Every day up to the period's end (stocks); `None` leaves stock KPIs without a value.
+    pub to_date: Option<&'a Rollup>,
+}
+
+/// The report of `def` over standalone rollups, with `opts.period` as the period (its end
+/// closes the last series point; without it, windows and stocks have no dates).
+pub fn report_with(def: &Kpi, inputs: &Inputs, opts: &ReportOptions) -> KpiReport {
+    let mut b = SpanBuilder::new();
+    let mut cells_of = |r: &Rollup| {
+        let mut acc = Acc::new();
+        b.add_into(&mut acc, r, None);
+        acc.finish()
+    };
+    let cells = cells_of(inputs.period);
+    let previous = inputs.previous.map(|p| {
+        (
+            opts.period.and_then(|p| p.previous().ok()),
+            Cow::Owned(cells_of(p)),
+        )
+    });
+    let to_date = inputs.to_date.map(|t| Cow::Owned(cells_of(t)));
+    let s = inputs.series;
+    let points = (0..s.len())
+        .map(|i| Point {
+            label: s[i].0.clone(),
+            from: CivilDate::parse(&s[i].0).ok(),
+            to: s
+                .get(i + 1)
+                .and_then(|(f, _)| CivilDate::parse(f).ok())
+                .or(opts.period.map(|p| p.to)),
+            cells: Cow::Owned(cells_of(&s[i].1)),
+            to_date: None,
+        })
+        .collect();
+    let a = Assembled {
+        segs: Cow::Owned(b.span.segs),
+        period: opts.period,
+        cells: Cow::Owned(cells),
+        previous,
+        points,
+        to_date,
+        prev_to_date: None,
+    }
+    .with_stocks(def.stocks);
+    report_one(def, &a, opts, opts.target)
+}
+
+/// [`report_with`] without stocks.
+pub fn report(
+    def: &Kpi,
+    period: &Rollup,
+    previous: Option<&Rollup>,
+    series: &[(String, Rollup)],
+    opts: &ReportOptions,
+) -> KpiReport {
+    report_with(
+        def,
+        &Inputs {
+            period,
+            previous,
+            series,
+            to_date: None,
+        },
+        opts,
+    )
+}

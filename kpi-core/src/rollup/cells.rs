@@ -1,0 +1,396 @@
+//! Counters addressed by small integers: a [`Slot`] packs (family, dimension, interned segment)
+//! into a `u32`, so a counter is `(slot, key)` and no lookup builds or compares a string.
+//!
+//! [`Cells`] is the frozen form: entries sorted by `(slot, key)`, so the counters of one
+//! segment of one family are one contiguous slice found by binary search. [`Acc`] is the
+//! accumulator every merge goes through: one run per slot, keys in `0..4096` (scores, ticket
+//! flags, sketch buckets, stage positions) in a dense array indexed by the key, wider keys
+//! (currencies, days, hashes) in a sorted vector. Merging a span of days adds each day's
+//! entries into one accumulator and freezes it once.
+use alloc::vec::Vec;
+
+use super::family::{Dim, Family};
+use super::segments::SegId;
+use super::Cell;
+
+const SEG_BITS: u32 = 23;
+const SEG_MASK: u32 = (1 << SEG_BITS) - 1;
+const DIM_BITS: u32 = 3;
+
+/// One (family, dimension, segment): ordering slots orders by family, then dimension, then
+/// segment id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Slot(u32);
+
+impl Slot {
+    /// The slot of a segment of a family (segment ids past 2^23 share the last slot: no
+    /// tenant has eight million agents, and a report never holds that many names).
+    pub fn new(family: Family, dim: Dim, seg: SegId) -> Slot {
+        let seg = seg.0.min(SEG_MASK);
+        Slot((family.id() as u32) << (SEG_BITS + DIM_BITS) | (dim.id() as u32) << SEG_BITS | seg)
+    }
+
+    /// The totals of a family.
+    pub fn total(family: Family) -> Slot {
+        Slot::new(family, Dim::All, SegId::NONE)
+    }
+
+    /// The family.
+    pub fn family(self) -> Family {
+        // Slots are only built from a `Family`, so the id is always known.
+        Family::from_id((self.0 >> (SEG_BITS + DIM_BITS)) as u8).unwrap_or(Family::Nps)
+    }
+
+    /// The dimension.
+    pub fn dim(self) -> Dim {
+        Dim::from_id(((self.0 >> SEG_BITS) & ((1 << DIM_BITS) - 1)) as u8).unwrap_or(Dim::All)
+    }
+
+    /// The segment.
+    pub fn seg(self) -> SegId {
+        SegId(self.0 & SEG_MASK)
+    }
+
+    /// The same family and dimension with another segment.
+    pub fn with_seg(self, seg: SegId) -> Slot {
+        Slot((self.0 & !SEG_MASK) | seg.0.min(SEG_MASK))
+    }
+}
+
+/// One counter: where it is, its key, its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    /// Family, dimension and segment.
+    pub slot: Slot,
+    /// Family-specific key.
+    pub key: i64,
+    /// The counter.
+    pub cell: Cell,
+}
+
+/// Counters sorted by `(slot, key)`, none of them zero.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cells(pub(super) Vec<Entry>);
+
+impl Cells {
+    /// No counters.
+    pub fn new() -> Self {
+        Cells(Vec::new())
+    }
+
+    /// Number of counters.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when there is no counter.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Every counter in order.
+    pub fn entries(&self) -> &[Entry] {
+        &self.0
+    }
+
+    /// The counters of one slot, in key order.
+    pub fn run(&self, slot: Slot) -> &[Entry] {
+        let lo = self.0.partition_point(|e| e.slot < slot);
+        let hi = lo + self.0[lo..].partition_point(|e| e.slot == slot);
+        &self.0[lo..hi]
+    }
+
+    /// The counters of every segment of one family and dimension, in slot order.
+    pub fn family_dim(&self, family: Family, dim: Dim) -> &[Entry] {
+        let first = Slot::new(family, dim, SegId::NONE);
+        let last = Slot::new(family, dim, SegId(SEG_MASK));
+        let lo = self.0.partition_point(|e| e.slot < first);
+        let hi = lo + self.0[lo..].partition_point(|e| e.slot <= last);
+        &self.0[lo..hi]
+    }
+
+    /// The counter at `(slot, key)` (zero when absent).
+    pub fn get(&self, slot: Slot, key: i64) -> Cell {
+        let run = self.run(slot);
+        match run.binary_search_by_key(&key, |e| e.key) {
+            Ok(i) => run[i].cell,
+            Err(_) => Cell::default(),
+        }
+    }
+
+    /// The sum of every counter of a slot.
+    pub fn total(&self, slot: Slot) -> Cell {
+        self.run(slot)
+            .iter()
+            .fold(Cell::default(), |a, e| a.add(e.cell))
+    }
+
+    /// The counters of the given families only.
+    pub fn restricted(&self, families: &[Family]) -> Cells {
+        Cells(
+            self.0
+                .iter()
+                .filter(|e| families.contains(&e.slot.family()))
+                .copied()
+                .collect(),
+        )
+    }
+
+    /// Builds from entries already sorted by `(slot, key)` with no zero and no duplicate (a
+    /// decoder's output); `None` when they are not.
+    pub fn from_sorted(entries: Vec<Entry>) -> Option<Cells> {
+        let ordered = entries
+            .windows(2)
+            .all(|w| (w[0].slot, w[0].key) < (w[1].slot, w[1].key));
+        (ordered && entries.iter().all(|e| !e.cell.is_zero())).then_some(Cells(entries))
+    }
+
+    /// Builds from entries in any order, adding duplicates and dropping zeros.
+    pub fn collect(entries: impl IntoIterator<Item = Entry>) -> Cells {
+        let mut acc = Acc::new();
+        for e in entries {
+            acc.add(e.slot, e.key, e.cell);
+        }
+        acc.finish()
+    }
+
+    /// `self + other`.
+    pub fn merged(&self, other: &Cells) -> Cells {
+        let mut acc = Acc::new();
+        acc.add_cells(self);
+        acc.add_cells(other);
+        acc.finish()
+    }
+}
+
+/// Keys in `0..DENSE_KEYS` go to a run's dense array.
+const DENSE_KEYS: i64 = 4096;
+
+#[derive(Debug, Clone)]
+struct Run {
+    slot: Slot,
+    /// Cells of keys `0..dense.len()`, indexed by key.
+    dense: Vec<Cell>,
+    /// Cells of other keys, sorted by key.
+    sparse: Vec<(i64, Cell)>,
+}
+
+impl Run {
+    fn add(&mut self, key: i64, cell: Cell) {
+        if (0..DENSE_KEYS).contains(&key) {
+            let k = key as usize;
+            if k >= self.dense.len() {
+                self.dense.resize(k + 1, Cell::default());
+            }
+            self.dense[k] = self.dense[k].add(cell);
+        } else {
+            match self.sparse.binary_search_by_key(&key, |(k, _)| *k) {
+                Ok(i) => self.sparse[i].1 = self.sparse[i].1.add(cell),
+                Err(i) => self.sparse.insert(i, (key, cell)),
+            }
+        }
+    }
+}
+
+/// The accumulator of merges and folds: add counters in any order, then [`Acc::finish`].
+#[derive(Debug, Clone, Default)]
+pub struct Acc {
+    runs: Vec<Run>,
+    /// Open addressing: slot → run index + 1 (0 = empty); a power-of-two length.
+    index: Vec<u32>,
+    /// The run of the last slot added to: entries of one slot come in a row.
+    last: Option<(Slot, usize)>,
+}
+
+impl Acc {
+    /// An empty accumulator.
+    pub fn new() -> Self {
+        Acc::default()
+    }
+
+    /// Fibonacci hashing: the high half of the product mixes every bit of the slot (family
+    /// and dimension sit in its high bits, the segment in its low bits).
+    fn hash(slot: Slot) -> usize {
+        ((slot.0 as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize
+    }
+
+    fn run_of(&mut self, slot: Slot) -> usize {
+        if let Some((s, r)) = self.last {
+            if s == slot {
+                return r;
+            }
+        }
+        if self.index.is_empty() {
+            self.index = alloc::vec![0; 64];
+        }
+        let mask = self.index.len() - 1;
+        let mut i = Acc::hash(slot) & mask;
+        let r = loop {
+            match self.index[i] {
+                0 => {
+                    self.runs.push(Run {
+                        slot,
+                        dense: Vec::new(),
+                        sparse: Vec::new(),
+                    });
+                    let r = self.runs.len() - 1;
+                    self.index[i] = r as u32 + 1;
+                    if self.runs.len() * 2 > self.index.len() {
+                        self.grow();
+                    }
+                    break r;
+                }
+                x if self.runs[x as usize - 1].slot == slot => break x as usize - 1,
+                _ => i = (i + 1) & mask,
+            }
+        };
+        self.last = Some((slot, r));
+        r
+    }
+
+    fn grow(&mut self) {
+        self.index = alloc::vec![0; self.index.len() * 2];
+        let mask = self.index.len() - 1;
+        for (r, run) in self.runs.iter().enumerate() {
+            let mut i = Acc::hash(run.slot) & mask;
+            while self.index[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            self.index[i] = r as u32 + 1;
+        }
+    }
+
+    /// Adds `cell` at `(slot, key)`.
+    #[inline]
+    pub fn add(&mut self, slot: Slot, key: i64, cell: Cell) {
+        let r = self.run_of(slot);
+        self.runs[r].add(key, cell);
+    }
+
+    /// Adds every counter of `cells`: one run lookup per slot, then keys straight into the
+    /// run's dense array.
+    pub fn add_cells(&mut self, cells: &Cells) {
+        let mut rest = &cells.0[..];
+        while let Some(first) = rest.first() {
+            let slot = first.slot;
+            let len = rest.iter().take_while(|x| x.slot == slot).count();
+            let (chunk, tail) = rest.split_at(len);
+            rest = tail;
+            let r = self.run_of(slot);
+            let Some(run) = self.runs.get_mut(r) else {
+                continue;
+            };
+            // Keys are sorted: the largest dense key sizes the dense array once.
+            let max_dense = chunk
+                .iter()
+                .rev()
+                .map(|x| x.key)
+                .find(|k| (0..DENSE_KEYS).contains(k));
+            if let Some(max) = max_dense {
+                if run.dense.len() <= max as usize {
+                    run.dense.resize(max as usize + 1, Cell::default());
+                }
+            }
+            for x in chunk {
+                match run.dense.get_mut(x.key as usize) {
+                    Some(c) if x.key >= 0 => *c = c.add(x.cell),
+                    _ => run.add(x.key, x.cell),
+                }
+            }
+        }
+    }
+
+    /// Subtracts every counter of `cells`.
+    pub fn sub_cells(&mut self, cells: &Cells) {
+        for e in &cells.0 {
+            self.add(e.slot, e.key, e.cell.negate());
+        }
+    }
+
+    /// Adds (`sign` 1) or subtracts (`sign` -1) the counters of `cells` whose family is in
+    /// `families`.
+    pub fn add_families(&mut self, cells: &Cells, families: &[Family], sign: i64) {
+        for e in &cells.0 {
+            if families.contains(&e.slot.family()) {
+                self.add(e.slot, e.key, e.cell.times(sign));
+            }
+        }
+    }
+
+    /// True when nothing was added.
+    pub fn is_empty(&self) -> bool {
+        self.runs.is_empty()
+    }
+
+    /// The sum of everything added, sorted, zeros dropped.
+    pub fn finish(mut self) -> Cells {
+        self.runs.sort_unstable_by_key(|r| r.slot);
+        let n: usize = self
+            .runs
+            .iter()
+            .map(|r| r.dense.len() + r.sparse.len())
+            .sum();
+        let mut out = Vec::with_capacity(n);
+        for run in &self.runs {
+            let slot = run.slot;
+            let split = run.sparse.partition_point(|(k, _)| *k < 0);
+            let push = |out: &mut Vec<Entry>, key: i64, cell: Cell| {
+                if !cell.is_zero() {
+                    out.push(Entry { slot, key, cell });
+                }
+            };
+            for &(k, c) in &run.sparse[..split] {
+                push(&mut out, k, c);
+            }
+            for (k, c) in run.dense.iter().enumerate() {
+                push(&mut out, k as i64, *c);
+            }
+            for &(k, c) in &run.sparse[split..] {
+                push(&mut out, k, c);
+            }
+        }
+        Cells(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn acc_equals_a_sorted_sum(items in prop::collection::vec(
+            (0u8..39, 0u8..7, 0u32..5, prop_oneof![0i64..20, -5i64..0, 4090i64..4100, any::<i64>()], -3i64..4, -3i64..4), 0..300)) {
+            let mut want: alloc::collections::BTreeMap<(Slot, i64), Cell> = Default::default();
+            let mut acc = Acc::new();
+            for (f, d, s, k, n, sum) in items {
+                let Some(f) = Family::from_id(f) else { continue };
+                let slot = Slot::new(f, Dim::ALL[d as usize], SegId(s));
+                let c = Cell { n, sum };
+                acc.add(slot, k, c);
+                let e = want.entry((slot, k)).or_default();
+                *e = e.add(c);
+            }
+            let got = acc.finish();
+            let want: Vec<Entry> = want
+                .into_iter()
+                .filter(|(_, c)| !c.is_zero())
+                .map(|((slot, key), cell)| Entry { slot, key, cell })
+                .collect();
+            prop_assert_eq!(got.entries(), &want[..]);
+            prop_assert!(Cells::from_sorted(want).is_some());
+        }
+    }
+
+    #[test]
+    fn slots_pack_and_order() {
+        let a = Slot::new(Family::Nps, Dim::Channel, SegId(3));
+        assert_eq!(a.family(), Family::Nps);
+        assert_eq!(a.dim(), Dim::Channel);
+        assert_eq!(a.seg(), SegId(3));
+        assert!(Slot::total(Family::Nps) < a);
+        assert!(a < Slot::total(Family::Csat5));
+        assert_eq!(a.with_seg(SegId(9)).seg(), SegId(9));
+    }
+}
