@@ -13,10 +13,10 @@ use wasm_bindgen::JsValue;
 use worker::{D1Database, Env, Request, Response};
 
 use crate::auth;
+use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, b64url, b64url_decode, now_ms, query, query_pairs};
 use crate::kpis;
-use crate::store;
 use crate::tenants::TenantConfig;
 use crate::tickets::{self, TICKET_COLUMNS};
 
@@ -414,9 +414,9 @@ async fn export_kpis(
         period: Some(period),
         ..Default::default()
     };
-    let defs: Vec<_> = kpi::CATALOG.iter().collect();
+    let defs: Vec<_> = kpi::catalog().collect();
     let db = env.d1("DB")?;
-    let reports = kpis::reports(&db, tenant, period, false, &defs, opts, &cfg.targets).await?;
+    let (reports, _) = kpis::reports(&db, cfg, today, period, false, &defs, &opts).await?;
     let from = period.from.to_string();
     let to = period.to.add_days(-1)?.to_string();
     let mut w = Csv::new();
@@ -489,7 +489,7 @@ pub async fn erase(req: Request, env: &Env) -> ApiResult<Response> {
             .bind(&args)?,
         ])
         .await?;
-    let erased = store::changes(&results, 0);
+    let erased = db::changes(&results, 0);
     crate::log::event(
         "respondent_erased",
         &[("tenant", &p.tenant.id), ("rows", &erased.to_string())],

@@ -68,6 +68,17 @@ pub fn json<T: Serialize>(status: u16, body: &T) -> ApiResult<Response> {
     Ok(Response::from_json(body)?.with_status(status))
 }
 
+/// The header a handler leaves its D1 rows read in; the entry point logs it and takes it off
+/// the response.
+pub const ROWS_READ_HEADER: &str = "x-kpi-d1-rows-read";
+
+/// Notes on `resp` the rows D1 reported as read for it (see [`ROWS_READ_HEADER`]).
+pub fn set_rows_read(resp: &mut Response, rows: u64) -> ApiResult<()> {
+    resp.headers_mut()
+        .set(ROWS_READ_HEADER, &rows.to_string())?;
+    Ok(())
+}
+
 /// Query parameters of the request, in order.
 pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
     match req.url() {

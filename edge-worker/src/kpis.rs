@@ -1,32 +1,20 @@
 //! `GET /v1/kpis` and `GET /v1/kpis/catalog`: KPIs of a period computed by kpi-core from the
-//! stored per-day rollups (never from raw rows), with the previous period and a series.
-use std::collections::BTreeMap;
-
-use kpi_core::kpi::{self, KpiDef, KpiReport, Lang, ReportOptions};
+//! stored counters (never from raw rows), with the previous period and a series, in one
+//! D1 batch and one pass of kpi-core's report assembly.
+use kpi_core::kpi::{self, Kpi, Lang, ReportOptions};
 use kpi_core::period::{CivilDate, Period, PeriodKind};
+use kpi_core::report::{self, KpiReport};
 use kpi_core::rollup::Dim;
-use kpi_core::target::Target;
-use kpi_core::{Family, Rollup};
 use serde_json::json;
-use worker::{D1Database, Env, Request, Response};
+use worker::{Context, D1Database, Env, Request, Response};
 
 use crate::auth;
+use crate::db::cells::{self, Need, ReadStats};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, now_ms, query, query_pairs};
-use crate::store;
+use crate::tenants::TenantConfig;
 
 const MAX_RANGE_DAYS: i64 = 366 * 3;
-
-fn merged(days: &BTreeMap<String, Rollup>, from: &str, to: &str) -> Rollup {
-    let mut r = Rollup::new();
-    for (_, day) in days.range::<str, _>((
-        std::ops::Bound::Included(from),
-        std::ops::Bound::Excluded(to),
-    )) {
-        r.merge(day);
-    }
-    r
-}
 
 /// The period a request asks for, in the tenant's zone.
 pub fn requested_period(pairs: &[(String, String)], today: CivilDate) -> ApiResult<Period> {
@@ -64,8 +52,49 @@ pub fn requested_period(pairs: &[(String, String)], today: CivilDate) -> ApiResu
     Ok(period)
 }
 
+/// What storage reads for `defs`, broken down by `segment`: each KPI's declared families in
+/// the totals and in the segment, its declared breakdowns, its stocks.
+pub fn need_of(defs: &[&Kpi], segment: Option<Dim>) -> Need {
+    let mut need = Need::default();
+    for d in defs {
+        for f in kpi::families(d) {
+            need.add(f, Dim::All);
+            if let Some(s) = segment {
+                need.add(f, s);
+            }
+        }
+        for (f, dim) in d.breakdowns {
+            need.add(*f, *dim);
+        }
+        for f in d.stocks {
+            if !need.stocks.contains(f) {
+                need.stocks.push(*f);
+            }
+        }
+    }
+    need
+}
+
+/// The reports of `defs` over `period` (and the previous period when `compare`): one read of
+/// the counters they declare, one pass of kpi-core's assembly. A tenant target overrides
+/// the catalog default of its KPI.
+pub async fn reports(
+    db: &D1Database,
+    tenant: &TenantConfig,
+    today: CivilDate,
+    period: Period,
+    compare: bool,
+    defs: &[&'static Kpi],
+    opts: &ReportOptions,
+) -> ApiResult<(Vec<KpiReport>, ReadStats)> {
+    let need = need_of(defs, opts.segment);
+    let (span, stats) = cells::span(db, &tenant.id, today, period, compare, &need).await?;
+    let kpis = report::reports(&span, period, compare, defs, opts, &tenant.targets);
+    Ok((kpis, stats))
+}
+
 /// `GET /v1/kpis` (publishable key from an allowed origin, or secret key).
-pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
+pub async fn get(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
     let pairs = query_pairs(&req);
     let (p, _) = auth::require_reader(env, &req, &pairs).await?;
     let tz = p.tenant.tz();
@@ -109,7 +138,6 @@ pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
             )))
         }
     };
-    let targets = p.tenant.targets.clone();
     let opts = ReportOptions {
         lang,
         segment,
@@ -118,8 +146,23 @@ pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
         ..Default::default()
     };
     let db = env.d1("DB")?;
-    let kpis = reports(&db, &p.tenant.id, period, compare, &defs, opts, &targets).await?;
-    http::json(
+    let (kpis, stats) = reports(&db, &p.tenant, today, period, compare, &defs, &opts).await?;
+    if !stats.stale.is_empty() {
+        let (env, tenant, stale) = (env.clone(), p.tenant.id.clone(), stats.stale.clone());
+        ctx.wait_until(async move {
+            let rebuilt = match env.d1("DB") {
+                Ok(db) => cells::rebuild_months(&db, &tenant, &stale).await,
+                Err(e) => Err(e.into()),
+            };
+            if let Err(e) = rebuilt {
+                crate::log::event(
+                    "error",
+                    &[("code", "month_rebuild"), ("message", &e.parts().2)],
+                );
+            }
+        });
+    }
+    let mut resp = http::json(
         200,
         &json!({
             "tenant": p.tenant.id,
@@ -128,87 +171,14 @@ pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
                        "hours": if business_hours { "business" } else { "calendar" }},
             "kpis": kpis,
         }),
-    )
-}
-
-/// The reports of `defs` over `period` (and the previous period when `compare`), read from
-/// the per-day rollups only; a tenant target overrides the catalog default of its KPI.
-pub async fn reports(
-    db: &D1Database,
-    tenant: &str,
-    period: Period,
-    compare: bool,
-    defs: &[&'static KpiDef],
-    opts: ReportOptions,
-    targets: &BTreeMap<String, Target>,
-) -> ApiResult<Vec<KpiReport>> {
-    let previous = if compare {
-        Some(period.previous()?)
-    } else {
-        None
-    };
-    let read_from = previous.map(|p| p.from).unwrap_or(period.from).to_string();
-    let mut families: Vec<Family> = Vec::new();
-    let mut stock_families: Vec<Family> = Vec::new();
-    for d in defs {
-        for f in kpi::families(d.id) {
-            if !families.contains(f) {
-                families.push(*f);
-            }
-        }
-        for f in kpi::stock_families(d.id) {
-            if !stock_families.contains(f) {
-                stock_families.push(*f);
-            }
-        }
-    }
-    let to = period.to.to_string();
-    let days = store::day_rollups(db, tenant, &read_from, &to, &families).await?;
-    let cur = merged(&days, &period.from.to_string(), &to);
-    let prev = previous.map(|pp| merged(&days, &pp.from.to_string(), &pp.to.to_string()));
-    let series: Vec<(String, Rollup)> = period
-        .series()
-        .iter()
-        .map(|sp| {
-            (
-                sp.from.to_string(),
-                merged(&days, &sp.from.to_string(), &sp.to.to_string()),
-            )
-        })
-        .collect();
-    // Stocks (backlog, MRR, customers…) are the sum of every day up to the period's end.
-    let to_date = if stock_families.is_empty() {
-        None
-    } else {
-        let all = store::day_rollups(db, tenant, "0000-00-00", &to, &stock_families).await?;
-        Some(all.values().fold(Rollup::new(), |mut acc, r| {
-            acc.merge(r);
-            acc
-        }))
-    };
-    let inputs = kpi::Inputs {
-        period: &cur,
-        previous: prev.as_ref(),
-        series: &series,
-        to_date: to_date.as_ref(),
-    };
-    let kpis: Vec<_> = defs
-        .iter()
-        .map(|d| {
-            let opts = ReportOptions {
-                target: targets.get(d.id).copied().or(opts.target),
-                ..opts
-            };
-            kpi::report_with(d, &inputs, &opts)
-        })
-        .collect();
-    Ok(kpis)
+    )?;
+    http::set_rows_read(&mut resp, stats.rows_read)?;
+    Ok(resp)
 }
 
 /// `GET /v1/kpis/catalog`: every KPI id with labels, unit, direction and default target.
 pub fn catalog() -> ApiResult<Response> {
-    let items: Vec<_> = kpi::CATALOG
-        .iter()
+    let items: Vec<_> = kpi::catalog()
         .map(|d| {
             json!({"id": d.id, "label": {"en": d.label_en, "vi": d.label_vi}, "unit": d.unit,
                    "direction": d.direction, "default_target": d.default_target, "source": d.source})

@@ -7,6 +7,7 @@ use worker::{event, Context, Env, Method, Request, Response, ScheduleContext, Sc
 
 mod auth;
 mod data;
+mod db;
 mod demo;
 mod error;
 mod events;
@@ -16,10 +17,10 @@ mod http;
 mod kpis;
 mod limits;
 mod log;
+mod openings;
 mod page;
 mod rollups;
 mod settings;
-mod store;
 mod surveys;
 mod targets;
 mod tenants;
@@ -78,9 +79,12 @@ async fn route(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
         ("/v1/settings", Method::Patch) => settings::patch(req, env).await,
         (p, Method::Delete) if p.starts_with("/v1/respondents/") => data::erase(req, env).await,
         ("/v1/events", Method::Post) => events::ingest(req, env).await,
-        ("/v1/kpis", Method::Get) => kpis::get(req, env).await,
+        ("/v1/kpis", Method::Get) => kpis::get(req, env, ctx).await,
         ("/v1/kpis/catalog", Method::Get) => kpis::catalog(),
         ("/v1/rollups", Method::Get) => rollups::get(req, env).await,
+        ("/v1/opening-balances", Method::Get) => openings::get(req, env).await,
+        ("/v1/opening-balances", Method::Put) => openings::put(req, env).await,
+        ("/v1/opening-balances", Method::Delete) => openings::delete(req, env).await,
         (p, Method::Options) if cors_route(p) => preflight(&req),
         (p, Method::Get) if p.starts_with("/s/") => page::show(req, env).await,
         (p, Method::Post) if p.starts_with("/s/") => page::submit(req, env, ctx).await,
@@ -103,6 +107,7 @@ fn allowed_methods(path: &str) -> Option<&'static str> {
         "/v1/targets" => "GET, PUT",
         "/v1/settings" => "GET, PATCH",
         "/v1/rollups" => "GET",
+        "/v1/opening-balances" => "GET, PUT, DELETE",
         p if p.starts_with("/s/") => "GET, POST",
         p if p.starts_with("/v1/respondents/") => "DELETE",
         _ => return None,
@@ -165,11 +170,21 @@ pub async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         Ok(r) => r,
         Err(e) => e.to_response()?,
     };
+    let rows_read = resp
+        .headers()
+        .get(http::ROWS_READ_HEADER)
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<u64>().ok());
+    if rows_read.is_some() {
+        resp.headers_mut().delete(http::ROWS_READ_HEADER)?;
+    }
     log::request(
         method.as_ref(),
         log_route(&path),
         resp.status_code(),
         http::now_ms() - started,
+        rows_read,
     );
     // The KPI routes check the origin themselves (a publishable key only answers an allowed
     // origin); echoing it lets the widget read errors such as "origin not allowed" too.

@@ -12,11 +12,13 @@ pub fn event(name: &str, fields: &[(&str, &str)]) {
     worker::console_log!("{}", Value::Object(m));
 }
 
-/// Logs one answered request: method, route (never a token), status and wall time.
-pub fn request(method: &str, route: &str, status: u16, ms: i64) {
-    worker::console_log!(
-        "{}",
-        serde_json::json!({"event": "request", "method": method, "route": route,
-                           "status": status, "ms": ms})
-    );
+/// Logs one answered request: method, route (never a token), status, wall time, and the rows
+/// D1 reported as read where the route counts them.
+pub fn request(method: &str, route: &str, status: u16, ms: i64, rows_read: Option<u64>) {
+    let mut line = serde_json::json!({"event": "request", "method": method, "route": route,
+                                      "status": status, "ms": ms});
+    if let (Some(rows), Some(o)) = (rows_read, line.as_object_mut()) {
+        o.insert("d1_rows_read".into(), rows.into());
+    }
+    worker::console_log!("{}", line);
 }

@@ -1,20 +1,21 @@
 //! `GET /v1/rollups` (secret key): the tenant's per-day rollups over a span of days, as
 //! kpi-core's [`DayRollups`], for a CRM backend to inline into a page that renders the widget
 //! offline (`mount(el, { data })`). Owns the span and the read; the format is kpi-core's.
-use kpi_core::days::{self, DayRollups};
-use kpi_core::kpi;
+use kpi_core::days::DayRollups;
+use kpi_core::kpi::{self, Kpi};
 use kpi_core::period::{CivilDate, Period, PeriodKind};
-use kpi_core::Family;
+use kpi_core::rollup::Dim;
 use worker::{Env, Request, Response};
 
 use crate::auth;
+use crate::db::cells::{self, Need};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, now_ms, query, query_pairs};
-use crate::{kpis, store};
+use crate::kpis;
 
 /// `GET /v1/rollups?from&to&metrics`: days `from`..=`to` (default: the previous quarter's
 /// first day to today, enough for any day, week, month or quarter up to today and the period
-/// before it), only the families `metrics` read (default: every family).
+/// before it), only the families `metrics` read (default: every KPI's), every dimension.
 pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
     let mut pairs = query_pairs(&req);
     let p = auth::require_secret(env, &req, &pairs).await?;
@@ -31,47 +32,37 @@ pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
             .from;
         Period::range(from, today.add_days(1)?)?
     };
-    let families: Vec<Family> = match query(&pairs, "metrics") {
+    let defs: Vec<&Kpi> = match query(&pairs, "metrics") {
         Some(m) => {
             let mut out = Vec::new();
             for id in m.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                let def = kpi::find(id).map_err(|e| ApiError::Invalid(e.to_string()))?;
-                for f in kpi::families(def.id)
-                    .iter()
-                    .chain(kpi::stock_families(def.id))
-                {
-                    if !out.contains(f) {
-                        out.push(*f);
-                    }
-                }
+                out.push(kpi::find(id).map_err(|e| ApiError::Invalid(e.to_string()))?);
             }
             out
         }
-        None => Family::ALL.to_vec(),
+        None => kpi::catalog().collect(),
     };
-    let (from, to) = (span.from.to_string(), span.to.to_string());
+    // Every dimension of what the KPIs read: the page may ask the widget for any segment.
+    let mut need = Need::default();
+    for (f, _) in kpis::need_of(&defs, None).pairs {
+        for dim in Dim::ALL {
+            need.add(f, dim);
+        }
+    }
+    need.stocks = kpis::need_of(&defs, None).stocks;
     let db = env.d1("DB")?;
-    let day_rollups = store::day_rollups(&db, &p.tenant.id, &from, &to, &families).await?;
-    let stocks: Vec<Family> = days::stock_families()
-        .into_iter()
-        .filter(|f| families.contains(f))
-        .collect();
-    let opening = if stocks.is_empty() {
-        Default::default()
-    } else {
-        let before = store::day_rollups(&db, &p.tenant.id, "0000-00-00", &from, &stocks).await?;
-        days::merged(&before, "0000-00-00", &from)
-    };
-    let targets = p.tenant.targets.clone();
-    http::json(
+    let (days, opening, stats) = cells::days(&db, &p.tenant.id, span.from, span.to, &need).await?;
+    let mut resp = http::json(
         200,
         &DayRollups {
             tz: tz.name.to_string(),
-            from,
+            from: span.from.to_string(),
             to: span.last_day().to_string(),
             opening,
-            days: day_rollups,
-            targets,
+            days,
+            targets: p.tenant.targets.clone(),
         },
-    )
+    )?;
+    http::set_rows_read(&mut resp, stats.rows_read)?;
+    Ok(resp)
 }

@@ -9,11 +9,11 @@ use wasm_bindgen::JsValue;
 use worker::{Context, Env, Request, Response};
 
 use crate::auth;
+use crate::db::cells;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{
     self, b64url, json_body, now_ms, query_pairs, random_bytes, BATCH_LIMIT, BODY_LIMIT,
 };
-use crate::store;
 use crate::tenants::{self, TenantConfig};
 use crate::token::{self, LinkClaims};
 use crate::webhooks;
@@ -22,7 +22,7 @@ const DEFAULT_EXPIRY_S: i64 = 30 * 24 * 3600;
 const MAX_EXPIRY_S: i64 = 400 * 24 * 3600;
 const MAX_COMMENT_CHARS: usize = 4000;
 const MAX_ID_CHARS: usize = 200;
-/// Answers per import request: three statements each must fit one D1 batch.
+/// Answers per import request: one statement each, in one D1 batch.
 const MAX_IMPORT: usize = 300;
 
 /// The link-signing master secret.
@@ -133,7 +133,7 @@ pub async fn mint(mut req: Request, env: &Env) -> ApiResult<Response> {
     // Links issued count towards the response rate, on the day they are minted.
     let day = CivilDate::of_instant(now, p.tenant.tz())?.to_string();
     let db = env.d1("DB")?;
-    store::add_cells(
+    cells::add(
         &db,
         &p.tenant.id,
         &day,
@@ -193,16 +193,17 @@ fn js_opt(v: &Option<String>) -> JsValue {
     v.as_deref().map(JsValue::from_str).unwrap_or(JsValue::NULL)
 }
 
-/// The statements that store one answer: retract the row's old contribution, upsert the row
-/// (a re-answer keeps its first day), add the new contribution. Run in one batch. Also
-/// returns the validated fact.
-fn answer_statements(
+/// The statement that stores one answer: an upsert of the link's row (a re-answer keeps its
+/// first day and counts itself in `answers`). The row's triggers move the rollup counters in
+/// the same statement (migration 0005), so concurrent answers to one link can never count
+/// twice. Returns the validated fact with it.
+fn answer_statement(
     db: &worker::D1Database,
     a: &Answer,
     tz: kpi_core::period::TimeZone,
-) -> ApiResult<(Vec<worker::D1PreparedStatement>, SurveyResponse)> {
+) -> ApiResult<(worker::D1PreparedStatement, SurveyResponse)> {
     let fact = SurveyResponse::new(a.kind, a.score, a.channel, a.comment.is_some())?;
-    let contrib = store::encode_contrib(&fact.contributions());
+    let contrib = kpi_core::rollup::contrib_json(&fact.contributions());
     let day = CivilDate::of_instant(a.at_ms, tz)?.to_string();
     let upsert = db
         .prepare(
@@ -210,7 +211,9 @@ fn answer_statements(
              ticket, channel, lang, day, answered_at, updated_at, contrib) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13) \
              ON CONFLICT (tenant_id, link_id) DO UPDATE SET score = excluded.score, \
-             comment = excluded.comment, updated_at = excluded.updated_at, contrib = excluded.contrib",
+             comment = excluded.comment, updated_at = excluded.updated_at, \
+             contrib = excluded.contrib, answers = answers + 1 \
+             RETURNING answers",
         )
         .bind(&[
             JsValue::from_str(&a.tenant),
@@ -227,12 +230,12 @@ fn answer_statements(
             JsValue::from_f64(a.at_ms as f64),
             JsValue::from_str(&contrib),
         ])?;
-    let stmts = vec![
-        store::apply_stored(db, "responses", "link_id", -1, &a.tenant, &a.link_id)?,
-        upsert,
-        store::apply_stored(db, "responses", "link_id", 1, &a.tenant, &a.link_id)?,
-    ];
-    Ok((stmts, fact))
+    Ok((upsert, fact))
+}
+
+#[derive(Deserialize)]
+struct Answers {
+    answers: f64,
 }
 
 /// Stores one answer atomically; an alert for the tenant's webhook joins the same batch and
@@ -244,25 +247,33 @@ pub async fn store_answer(
     tenant: &TenantConfig,
 ) -> ApiResult<Stored> {
     let db = env.d1("DB")?;
-    let (mut stmts, fact) = answer_statements(&db, &a, tenant.tz())?;
+    let (upsert, fact) = answer_statement(&db, &a, tenant.tz())?;
     let message = match fact.alert() {
         Some(alert) => webhooks::message(tenant, &a, alert)?,
         None => None,
     };
-    if let Some(m) = &message {
-        stmts.push(webhooks::outbox_statement(&db, m)?);
-    }
-    let results = db.batch(stmts).await?;
+    let answers = match &message {
+        // The outbox row belongs in the answer's own transaction.
+        Some(m) => {
+            let results = db
+                .batch(vec![upsert, webhooks::outbox_statement(&db, m)?])
+                .await?;
+            results
+                .first()
+                .map(|r| r.results::<Answers>())
+                .transpose()?
+                .and_then(|v| v.first().map(|a| a.answers))
+        }
+        None => upsert.first::<Answers>(None).await?.map(|a| a.answers),
+    };
     if let Some(m) = message {
         ctx.wait_until(webhooks::deliver_now(env.clone(), m));
     }
-    // The retraction wrote rows only if an earlier answer existed.
-    let retracted = store::changes(&results, 0);
     crate::log::event(
         "response_stored",
         &[("tenant", &a.tenant), ("survey", a.kind.name())],
     );
-    Ok(if retracted > 0 {
+    Ok(if answers.unwrap_or(1.0) > 1.0 {
         Stored::Updated
     } else {
         Stored::Created
@@ -393,7 +404,7 @@ pub async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
     }
     let db = env.d1("DB")?;
     let tz = p.tenant.tz();
-    let mut stmts = Vec::with_capacity(body.responses.len() * 3);
+    let mut stmts = Vec::with_capacity(body.responses.len());
     for (i, item) in body.responses.into_iter().enumerate() {
         let at = |e: ApiError| match e {
             ApiError::Invalid(m) => ApiError::Invalid(format!("responses[{i}]: {m}")),
@@ -419,9 +430,9 @@ pub async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
             lang,
             at_ms: parse_instant(&item.at).map_err(at)?,
         };
-        stmts.extend(answer_statements(&db, &a, tz).map_err(at)?.0);
+        stmts.push(answer_statement(&db, &a, tz).map_err(at)?.0);
     }
-    let n = stmts.len() / 3;
+    let n = stmts.len();
     db.batch(stmts).await?;
     http::json(200, &json!({"stored": n}))
 }

@@ -2,11 +2,11 @@
 //! or corrects fields: a field it omits keeps its stored value, `null` clears a timestamp or
 //! the agent. Owns the merge and its race-free write; validation is `kpi_core::ticket`'s.
 //!
-//! The merge needs the stored row, so each write is guarded by the revision it read: one D1
-//! batch retracts the contribution of the row *at that revision*, upserts the merged row only
-//! if the revision is unchanged, and adds the contribution of the row *at the new revision*.
-//! When a concurrent write got there first, all three statements do nothing and the ticket is
-//! read, merged and written again. Rollups thus always equal the sum of the rows' `contrib`.
+//! The merge needs the stored row, so each write is guarded by the revision it read: the
+//! upsert changes the row only if its revision is unchanged, and the row's triggers retract
+//! its old contribution and add the new one in the same statement (migration 0005). When a
+//! concurrent write got there first, the statement does nothing and the ticket is read,
+//! merged and written again. Rollups thus always equal the sum of the rows' `contrib`.
 use std::collections::{BTreeMap, BTreeSet};
 
 use kpi_core::calendar::BusinessHours;
@@ -19,13 +19,13 @@ use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, Env, Request, Response};
 
 use crate::auth;
+use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, b64url, body_bytes, media_type, now_ms, query_pairs, random_bytes};
-use crate::store;
 
 /// Tickets per request.
 const MAX_TICKETS: usize = 1000;
-/// Tickets per D1 batch: three statements each keeps a batch near 300 statements.
+/// Tickets per D1 batch.
 const PER_BATCH: usize = 100;
 /// Read-merge-write attempts before a ticket under constant concurrent updates is given up.
 const MAX_ROUNDS: usize = 10;
@@ -186,11 +186,10 @@ fn js_opt_f64(v: Option<i64>) -> JsValue {
         .unwrap_or(JsValue::NULL)
 }
 
-/// The three statements of one guarded write: retract the row at revision `old_rev`, upsert
-/// the merged row if its revision is still `old_rev` (or it is still absent), add the row at
-/// revision `new_rev`.
+/// The guarded write: upsert the merged row if its revision is still `old_rev` (or it is
+/// still absent); its triggers move the counters.
 #[allow(clippy::too_many_arguments)]
-fn write_statements(
+fn write_statement(
     db: &D1Database,
     tenant: &str,
     id: &str,
@@ -199,8 +198,8 @@ fn write_statements(
     old_rev: Option<&str>,
     new_rev: &str,
     now: i64,
-) -> ApiResult<Vec<D1PreparedStatement>> {
-    let contrib = store::encode_contrib(&ticket.contributions());
+) -> ApiResult<D1PreparedStatement> {
+    let contrib = kpi_core::rollup::contrib_json(&ticket.contributions());
     let tags = serde_json::to_string(&m.tags).map_err(|e| ApiError::Internal(e.to_string()))?;
     let upsert = db
         .prepare(
@@ -239,17 +238,7 @@ fn write_statements(
             // someone else is left alone and this ticket goes round again.
             old_rev.map(JsValue::from_str).unwrap_or(JsValue::NULL),
         ])?;
-    let mut out = Vec::with_capacity(3);
-    if let Some(old) = old_rev {
-        out.push(store::apply_stored_guarded(
-            db, "tickets", "id", "rev", -1, tenant, id, old,
-        )?);
-    }
-    out.push(upsert);
-    out.push(store::apply_stored_guarded(
-        db, "tickets", "id", "rev", 1, tenant, id, new_rev,
-    )?);
-    Ok(out)
+    Ok(upsert)
 }
 
 /// Reads the stored rows of `ids`.
@@ -304,7 +293,7 @@ async fn store_tickets(
         let rows = read_rows(db, tenant, &ids).await?;
         let now = now_ms();
         let mut retry = Vec::new();
-        let mut writes: Vec<(usize, TicketIn, bool, Vec<D1PreparedStatement>)> = Vec::new();
+        let mut writes: Vec<(usize, TicketIn, bool, D1PreparedStatement)> = Vec::new();
         for (i, t) in now_items {
             let old = rows.get(&t.id);
             let checked =
@@ -317,7 +306,7 @@ async fn store_tickets(
                 }
             };
             let new_rev = b64url(&random_bytes::<12>()?);
-            let stmts = write_statements(
+            let stmt = write_statement(
                 db,
                 tenant,
                 &t.id,
@@ -327,23 +316,20 @@ async fn store_tickets(
                 &new_rev,
                 now,
             )?;
-            writes.push((i, t, old.is_some(), stmts));
+            writes.push((i, t, old.is_some(), stmt));
         }
         while !writes.is_empty() {
             let rest = writes.split_off(writes.len().min(PER_BATCH));
             let chunk = std::mem::replace(&mut writes, rest);
-            let mut stmts = Vec::new();
-            let mut upsert_at = Vec::with_capacity(chunk.len());
+            let mut stmts = Vec::with_capacity(chunk.len());
             let mut meta = Vec::with_capacity(chunk.len());
             for (i, t, existed, s) in chunk {
-                // The upsert is the second statement of an update, the first of a creation.
-                upsert_at.push(stmts.len() + usize::from(existed));
-                stmts.extend(s);
+                stmts.push(s);
                 meta.push((i, t, existed));
             }
             let results = db.batch(stmts).await?;
-            for ((i, t, existed), at) in meta.into_iter().zip(upsert_at) {
-                let changes = store::changes(&results, at);
+            for (at, (i, t, existed)) in meta.into_iter().enumerate() {
+                let changes = db::changes(&results, at);
                 if changes > 0 {
                     outcomes.insert(
                         i,
@@ -497,7 +483,7 @@ pub(crate) fn upsert_offline(
                 continue;
             }
         };
-        let contrib = store::encode_contrib(&ticket.contributions());
+        let contrib = kpi_core::rollup::contrib_json(&ticket.contributions());
         let row = TicketRow {
             id: t.id.clone(),
             channel: m.channel,

@@ -39,6 +39,7 @@ pub mod format;
 pub mod kpi;
 pub mod money;
 pub mod nps;
+pub mod opening;
 pub mod period;
 pub mod report;
 pub mod rollup;

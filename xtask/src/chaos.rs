@@ -95,6 +95,7 @@ pub fn main(args: &[String]) -> Result<()> {
          | present as rows | {} ({} distinct links; {} acknowledged missing; {} with another score) |\n\
          | failed, then found written (retry answered 200 \"updated\") | {} |\n\
          | rollups = recomputation from rows | {} ({} counters; {} rows' stored contrib ≠ kpi-core) |\n\
+         | month snapshots and stock balances = sums of the day counters | {} |\n\
          | links issued counter | {} (minted {}) |\n\
          | load time | {:.0} s, {:.0} acknowledged answers/s including restarts |",
         plan.links,
@@ -120,6 +121,7 @@ pub fn main(args: &[String]) -> Result<()> {
         if check.cells_diff.is_empty() { "equal" } else { "DIFFERENT" },
         check.cells,
         check.bad_contrib,
+        if check.derived_diff.is_empty() { "equal" } else { "DIFFERENT" },
         check.links_issued,
         plan.links,
         load_seconds,
@@ -133,6 +135,7 @@ pub fn main(args: &[String]) -> Result<()> {
         || check.rows != check.distinct
         || check.wrong_score > 0
         || !check.cells_diff.is_empty()
+        || !check.derived_diff.is_empty()
         || check.bad_contrib > 0
         || check.links_issued != plan.links as i64
         || load.client.load(Relaxed) > 0
@@ -140,7 +143,8 @@ pub fn main(args: &[String]) -> Result<()> {
     {
         failures.push(format!(
             "load/crash check failed: {} acknowledged of {}, {} missing, rows {} vs distinct {}, \
-             {} wrong scores, {} client errors, {} kills; rollup differences: {:?}",
+             {} wrong scores, {} client errors, {} kills; rollup differences: {:?}; \
+             snapshot or balance differences: {:?}",
             check.acked,
             plan.links,
             check.missing,
@@ -149,7 +153,8 @@ pub fn main(args: &[String]) -> Result<()> {
             check.wrong_score,
             load.client.load(Relaxed),
             kills.len(),
-            check.cells_diff
+            check.cells_diff,
+            check.derived_diff
         ));
     }
 
@@ -190,13 +195,18 @@ pub fn main(args: &[String]) -> Result<()> {
     stored.retain(|k, _| k.1 != "links_issued");
     let replay_diff = d1::diff(&before.0, &after.0, 10);
     let rows_equal = before.1 == after.1;
-    let recompute_diff = d1::diff(&rec.cells, &stored, 10);
+    let mut recompute_diff = d1::diff(&rec.cells, &stored, 10);
+    recompute_diff.extend(derived_diff(
+        &db,
+        &tenant.id,
+        &d1::stored_cells(&db, &tenant.id)?,
+    )?);
     let _ = writeln!(
         report,
         "| replay: {} ticket and {} event batches of {}, each sent again twice concurrently | {} replies not 200 or storing something new ({} tickets answered \"changed concurrently, send again\") |\n\
          | replay: rollup counters before vs after | {} ({} counters) |\n\
          | replay: ticket and event rows before vs after | {} ({} rows) |\n\
-         | rollups = recomputation from all rows at the end | {} |",
+         | rollups (days, fresh months, balances) = recomputation from all rows at the end | {} |",
         plan.batches,
         plan.batches,
         plan.per_batch,
@@ -491,8 +501,21 @@ struct LoadCheck {
     wrong_score: usize,
     cells: usize,
     cells_diff: Vec<String>,
+    /// Fresh month snapshots and stock balances against the sums of the day counters.
+    derived_diff: Vec<String>,
     bad_contrib: usize,
     links_issued: i64,
+}
+
+/// Where the month snapshots and the balances differ from what the day counters make.
+fn derived_diff(db: &Path, tenant: &str, days: &d1::Cells) -> Result<Vec<String>> {
+    let (months, balances, stale) = d1::derived(db, tenant, days)?;
+    // A stale month is rebuilt by the next read that needs it: only fresh ones must agree.
+    let mut stored_months = d1::stored(db, tenant, "cells_month")?;
+    stored_months.retain(|k, _| !stale.iter().any(|(f, m)| *f == k.1 && *m == k.0));
+    let mut out = d1::diff(&months, &stored_months, 5);
+    out.extend(d1::diff(&balances, &d1::stored(db, tenant, "balances")?, 5));
+    Ok(out)
 }
 
 fn check_load(db: &Path, tenant: &TenantKeys, load: &Load, links: usize) -> Result<LoadCheck> {
@@ -525,6 +548,7 @@ fn check_load(db: &Path, tenant: &TenantKeys, load: &Load, links: usize) -> Resu
     }
     let rec = d1::recompute(db, &tenant.id)?;
     let mut stored = d1::stored_cells(db, &tenant.id)?;
+    let derived_diff = derived_diff(db, &tenant.id, &stored)?;
     let links_issued = stored
         .iter()
         .filter(|(k, _)| k.1 == "links_issued" && k.2.is_empty())
@@ -539,6 +563,7 @@ fn check_load(db: &Path, tenant: &TenantKeys, load: &Load, links: usize) -> Resu
         wrong_score,
         cells: stored.len(),
         cells_diff: d1::diff(&rec.cells, &stored, 10),
+        derived_diff,
         bad_contrib: rec.bad_contrib,
         links_issued,
     })

@@ -6,11 +6,13 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use kpi_core::{Cell, CellKey, Channel, SurveyKind, SurveyResponse};
+use kpi_core::rollup::Dim;
+use kpi_core::{Cell, CellKey, Channel, Family, SurveyKind, SurveyResponse};
 
 use crate::sh::Result;
 
-/// A counter's place: `(day, family, dim, segment, key)`, as in `rollup_cells`.
+/// A counter's place: `(day, family, dim, segment, key)`, the family and dimension by their
+/// codes (the `cells` table stores their ids).
 pub type CellAt = (String, String, String, String, i64);
 /// Counters by place: `(n, sum)`.
 pub type Cells = BTreeMap<CellAt, (i64, i64)>;
@@ -105,6 +107,14 @@ pub fn encode_contrib(cells: &[(CellKey, Cell)]) -> String {
     kpi_core::rollup::contrib_json(cells)
 }
 
+/// The codes of a stored family and dimension id.
+fn codes(family: &str, dim: &str) -> Result<(String, String)> {
+    let id = |s: &str| s.parse::<u8>().map_err(|_| format!("not an id: {s:?}"));
+    let f = Family::from_id(id(family)?).ok_or_else(|| format!("unknown family {family}"))?;
+    let d = Dim::from_id(id(dim)?).ok_or_else(|| format!("unknown dimension {dim}"))?;
+    Ok((f.as_str().to_string(), d.as_str().to_string()))
+}
+
 /// Adds `cells` on `day` to `into`.
 pub fn add_cells(into: &mut Cells, day: &str, cells: &[(CellKey, Cell)]) {
     for (k, c) in cells {
@@ -147,12 +157,18 @@ fn num(s: &str) -> Result<i64> {
         .map_err(|_| format!("not a number from sqlite3: {s:?}"))
 }
 
-/// The stored rollup counters of `tenant` (zero counters left by retractions omitted).
-pub fn stored_cells(db: &Path, tenant: &str) -> Result<Cells> {
+/// The counters of `tenant` in `table` (`cells`, `cells_month` with the month as the day,
+/// or `balances` with an empty day); zero counters left by retractions omitted.
+pub fn stored(db: &Path, tenant: &str, table: &str) -> Result<Cells> {
+    let date = match table {
+        "cells" => "day",
+        "cells_month" => "month",
+        _ => "''",
+    };
     let out = sql(
         db,
         &format!(
-            "SELECT day, family, dim, segment, key, n, sum FROM rollup_cells \
+            "SELECT {date}, family, dim, segment, key, n, sum FROM {table} \
              WHERE tenant_id = {} AND (n != 0 OR sum != 0);",
             lit(tenant)
         ),
@@ -161,20 +177,73 @@ pub fn stored_cells(db: &Path, tenant: &str) -> Result<Cells> {
     for line in out.lines() {
         let f = fields(line);
         if f.len() != 7 {
-            return Err(format!("unexpected rollup row {line:?}"));
+            return Err(format!("unexpected counter row {line:?}"));
         }
+        let (family, dim) = codes(f[1], f[2])?;
         cells.insert(
-            (
-                f[0].into(),
-                f[1].into(),
-                f[2].into(),
-                f[3].into(),
-                num(f[4])?,
-            ),
+            (f[0].into(), family, dim, f[3].into(), num(f[4])?),
             (num(f[5])?, num(f[6])?),
         );
     }
     Ok(cells)
+}
+
+/// The stored day counters of `tenant`.
+pub fn stored_cells(db: &Path, tenant: &str) -> Result<Cells> {
+    stored(db, tenant, "cells")
+}
+
+/// What the day counters `cells` make of the other tables: the month sums of the months no
+/// `months_stale` row marks (the snapshots must equal them), the stock balances, and the
+/// stale (family, month) pairs.
+pub fn derived(
+    db: &Path,
+    tenant: &str,
+    cells: &Cells,
+) -> Result<(Cells, Cells, Vec<(String, String)>)> {
+    let out = sql(
+        db,
+        &format!(
+            "SELECT family, month FROM months_stale WHERE tenant_id = {};",
+            lit(tenant)
+        ),
+    )?;
+    let mut stale = Vec::new();
+    for line in out.lines() {
+        let f = fields(line);
+        if f.len() != 2 {
+            return Err(format!("unexpected stale row {line:?}"));
+        }
+        stale.push((codes(f[0], "0")?.0, f[1].to_string()));
+    }
+    let stocks = ["ticket_open_until", "pipeline", "customers", "mrr"];
+    let (mut months, mut balances) = (Cells::new(), Cells::new());
+    for ((day, family, dim, seg, key), (n, sum)) in cells {
+        let month = day.get(..7).unwrap_or_default().to_string();
+        if !stale.iter().any(|(f, m)| f == family && *m == month) {
+            let e = months
+                .entry((month, family.clone(), dim.clone(), seg.clone(), *key))
+                .or_default();
+            e.0 += n;
+            e.1 += sum;
+        }
+        if stocks.contains(&family.as_str()) {
+            let e = balances
+                .entry((
+                    String::new(),
+                    family.clone(),
+                    dim.clone(),
+                    seg.clone(),
+                    *key,
+                ))
+                .or_default();
+            e.0 += n;
+            e.1 += sum;
+        }
+    }
+    months.retain(|_, v| *v != (0, 0));
+    balances.retain(|_, v| *v != (0, 0));
+    Ok((months, balances, stale))
 }
 
 /// What a recomputation from the raw rows of `tenant` gives: responses recomputed by
@@ -238,15 +307,10 @@ pub fn recompute(db: &Path, tenant: &str) -> Result<Recomputed> {
             if f.len() != 7 {
                 return Err(format!("unexpected {table} contrib row {line:?}"));
             }
+            let (family, dim) = codes(f[1], f[2])?;
             let e = r
                 .cells
-                .entry((
-                    f[0].into(),
-                    f[1].into(),
-                    f[2].into(),
-                    f[3].into(),
-                    num(f[4])?,
-                ))
+                .entry((f[0].into(), family, dim, f[3].into(), num(f[4])?))
                 .or_default();
             e.0 += num(f[5])?;
             e.1 += num(f[6])?;

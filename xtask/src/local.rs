@@ -74,6 +74,11 @@ impl Local {
         )
     }
 
+    /// The log file of the last start.
+    pub fn last_log(&self) -> PathBuf {
+        self.log.with_extension(format!("{}.log", self.starts))
+    }
+
     /// The D1 database file (read or write it only while the worker is stopped).
     pub fn db(&self) -> Result<PathBuf> {
         crate::d1::db_file(&self.persist)

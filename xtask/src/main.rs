@@ -23,7 +23,8 @@ const USAGE: &str = "usage: cargo xtask <command>
 
   run            install what is missing, build, start the worker on 127.0.0.1:8787 with a
                  demo tenant and demo data; Ctrl-C stops it
-  test           install what is missing (also Chromium), build, run every test
+  test           install what is missing (also Chromium), build, run every test;
+                 `test --e2e [FILTER]` builds and runs only the end-to-end tests (named FILTER)
   build          build the widget and the worker (release)
   build-worker   build the worker only (wrangler's build command)
   build-widget   build the widget only
@@ -38,7 +39,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("run") => run::run(),
-        Some("test") => test::test(),
+        Some("test") => test::test(&args[1..]),
         Some("build") => tools::ensure(false).and_then(|t| build::all(&t)),
         Some("build-worker") => tools::ensure(false).and_then(|t| build::worker(&t)),
         Some("build-widget") => tools::ensure(false).and_then(|t| build::widget(&t).map(|_| ())),

@@ -14,11 +14,22 @@ pub fn free_port() -> Result<u16> {
     l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
 }
 
-/// `cargo xtask test`.
-pub fn test() -> Result<()> {
+/// `cargo xtask test [--e2e [FILTER]]`: everything, or (`--e2e`) only the builds and the
+/// end-to-end tests whose name contains FILTER (all of them without one), for a quick loop.
+pub fn test(args: &[String]) -> Result<()> {
+    let (e2e_only, filter) = match args {
+        [] => (false, None),
+        [e] if e == "--e2e" => (true, None),
+        [e, f] if e == "--e2e" => (true, Some(f.clone())),
+        _ => return Err("usage: cargo xtask test [--e2e [FILTER]]".into()),
+    };
     let started = Instant::now();
     let t = tools::ensure(true)?;
     let r = root();
+    if e2e_only {
+        build::all(&t)?;
+        return e2e(&t, filter.as_deref(), false);
+    }
     sh::run(
         "native unit and property tests (kpi-core, edge-worker, xtask)",
         // The widget's logic is kpi-core's; its view is tested in Chromium, so leptos is
@@ -53,16 +64,42 @@ pub fn test() -> Result<()> {
             .arg(&dry),
     )?;
 
+    e2e(&t, None, true)?;
+    // The measuring commands for a few seconds each, so that they cannot rot.
+    crate::bench::main(&["--smoke".into()])?;
+    crate::chaos::main(&["--smoke".into()])?;
+    // Spec fuzzing smoke (schemathesis, a few cases per operation, on its own fresh worker):
+    // keeps `cargo xtask fuzz spec` from rotting. Parser fuzzing needs nightly and a long
+    // cargo-fuzz install, so it stays out of this command (its corpus replays in the unit tests).
+    crate::fuzz::check_spec(&crate::fuzz::spec(&t, 5, 1)?)?;
+    if let Some((raw, gz)) = build::sizes(&r.join("edge-worker/build/index_bg.wasm")) {
+        eprintln!(
+            "worker wasm: {:.1} KB raw, {:.1} KB gzip",
+            raw as f64 / 1024.0,
+            gz as f64 / 1024.0
+        );
+    }
+    eprintln!(
+        "all tests passed in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The end-to-end tests (those whose name holds `filter`) against a fresh worker, then the
+/// browser tests when `browser`.
+fn e2e(t: &tools::Tools, filter: Option<&str>, browser: bool) -> Result<()> {
+    let r = root();
     // A fresh local D1/KV for every run.
     let persist = r.join("target/e2e-state");
     let _ = std::fs::remove_dir_all(&persist);
-    server::migrate(&t, &persist)?;
+    server::migrate(t, &persist)?;
     let admin = sh::random_hex(24)?;
     let signing = sh::random_hex(32)?;
     let log = r.join("target/e2e-worker.log");
     let port = free_port()?;
     let worker = server::start(
-        &t,
+        t,
         port,
         &persist,
         &[
@@ -103,13 +140,20 @@ pub fn test() -> Result<()> {
         ("KPI_ADMIN_TOKEN", admin.as_str()),
         ("KPI_LINK_SECRET", signing.as_str()),
     ];
+    let mut cargo = Command::new("cargo");
+    cargo.args(["test", "--package", "tests", "--"]);
+    if let Some(f) = filter {
+        cargo.arg(f);
+    }
     let e2e = sh::run(
         "end-to-end tests against the worker under workerd (cargo test -p tests)",
-        Command::new("cargo")
-            .args(["test", "--package", "tests", "--", "--test-threads", "4"])
-            .envs(env),
+        cargo.args(["--test-threads", "4"]).envs(env),
     );
+    let run_browser = browser;
     let browser = e2e.as_ref().map_err(Clone::clone).and_then(|_| {
+        if !run_browser {
+            return Ok(());
+        }
         let artifacts = r.join("test-artifacts");
         std::fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
         sh::run(
@@ -127,24 +171,5 @@ pub fn test() -> Result<()> {
         eprintln!("    worker log: {}", log.display());
     }
     e2e?;
-    browser?;
-    // The measuring commands for a few seconds each, so that they cannot rot.
-    crate::bench::main(&["--smoke".into()])?;
-    crate::chaos::main(&["--smoke".into()])?;
-    // Spec fuzzing smoke (schemathesis, a few cases per operation, on its own fresh worker):
-    // keeps `cargo xtask fuzz spec` from rotting. Parser fuzzing needs nightly and a long
-    // cargo-fuzz install, so it stays out of this command (its corpus replays in the unit tests).
-    crate::fuzz::check_spec(&crate::fuzz::spec(&t, 5, 1)?)?;
-    if let Some((raw, gz)) = build::sizes(&r.join("edge-worker/build/index_bg.wasm")) {
-        eprintln!(
-            "worker wasm: {:.1} KB raw, {:.1} KB gzip",
-            raw as f64 / 1024.0,
-            gz as f64 / 1024.0
-        );
-    }
-    eprintln!(
-        "all tests passed in {:.0} s",
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
+    browser
 }

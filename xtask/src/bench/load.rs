@@ -1,0 +1,69 @@
+//! Answers per second under load: `wrk` with `xtask/scripts/wrk.lua` against a worker.
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use crate::sh::{self, Result};
+
+/// wrk's figures for one run (see `xtask/scripts/wrk.lua`).
+pub struct WrkResult {
+    pub requests: u64,
+    pub seconds: f64,
+    pub non2xx: u64,
+    pub socket_errors: u64,
+    pub wraps: u64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+}
+
+impl WrkResult {
+    pub fn ok(&self) -> bool {
+        self.non2xx == 0 && self.socket_errors == 0 && self.requests > 0
+    }
+}
+
+/// Runs wrk with the bench script; `args` are the script's (see wrk.lua).
+pub fn run_wrk(
+    wrk: &Path,
+    script: &Path,
+    url: &str,
+    conns: u32,
+    seconds: u32,
+    args: &[&str],
+) -> Result<WrkResult> {
+    // Two threads at most: this machine has two cores, shared with workerd.
+    let threads = conns.min(2);
+    let mut cmd = Command::new(wrk);
+    cmd.arg(format!("-t{threads}"))
+        .arg(format!("-c{conns}"))
+        .arg(format!("-d{seconds}s"))
+        .args(["--timeout", "10s", "-s"])
+        .arg(script)
+        .arg(url)
+        .arg("--")
+        .args(args);
+    sh::step(&format!(
+        "wrk -t{threads} -c{conns} -d{seconds}s ({})",
+        args[0]
+    ));
+    let out = sh::output("wrk", &mut cmd)?;
+    let line = out
+        .lines()
+        .find_map(|l| l.strip_prefix("KPI_RESULT "))
+        .ok_or_else(|| format!("wrk printed no result: {out}"))?;
+    let f: BTreeMap<&str, f64> = line
+        .split_whitespace()
+        .filter_map(|kv| kv.split_once('='))
+        .filter_map(|(k, v)| v.parse().ok().map(|v| (k, v)))
+        .collect();
+    let g = |k: &str| f.get(k).copied().unwrap_or(0.0);
+    Ok(WrkResult {
+        requests: g("requests") as u64,
+        seconds: g("duration_us") / 1e6,
+        non2xx: g("non2xx") as u64,
+        socket_errors: (g("connect") + g("read") + g("write") + g("timeout")) as u64,
+        wraps: g("wraps") as u64,
+        p50_ms: g("p50_us") / 1e3,
+        p99_ms: g("p99_us") / 1e3,
+    })
+}

@@ -1,0 +1,453 @@
+//! `cargo xtask bench [--smoke]`: the product's speed and size, measured on this machine and
+//! printed as one table (also written to `docs/BENCHMARKS.md`; `--smoke` writes
+//! `target/bench-smoke/BENCHMARKS.md` and runs each step for a moment, to keep it working).
+//! It never fails on a timing; it fails when a step cannot run or a result is wrong.
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde_json::Value;
+
+use crate::d1::Cells;
+use crate::local::{self, kb, mib, Local, TenantKeys};
+use crate::sh::{self, root, Result};
+use crate::{build, tools};
+
+mod cpu;
+mod criterion;
+mod doc;
+mod load;
+mod memory;
+mod reads;
+mod scan;
+
+pub use doc::marked;
+
+/// The month every response seeded into the file falls in, read back by `GET /v1/kpis`.
+const MONTH: &str = "2026-10";
+/// The KPIs of the counters-versus-scan reads.
+const KPI_METRICS: &str = "nps,csat,ces";
+
+/// How long and how big each step is.
+pub struct Plan {
+    smoke: bool,
+    load_seconds: u32,
+    links_per_level: usize,
+    seeded: &'static [usize],
+    read_seconds: u32,
+    sql_budget_s: f64,
+    refreshes: u32,
+    /// Years of dense history seeded per tenant for the KPI reads' CPU.
+    dense_years: &'static [u32],
+    /// Rounds of (floor, each kind) and requests per round for the CPU figures.
+    cpu_rounds: u32,
+    cpu_requests: u32,
+}
+
+const FULL: Plan = Plan {
+    smoke: false,
+    load_seconds: 15,
+    links_per_level: 12_000,
+    seeded: &[10_000, 100_000, 1_000_000],
+    read_seconds: 10,
+    sql_budget_s: 20.0,
+    refreshes: 100,
+    dense_years: &[1, 3],
+    cpu_rounds: 5,
+    cpu_requests: 40,
+};
+
+const SMOKE: Plan = Plan {
+    smoke: true,
+    load_seconds: 1,
+    links_per_level: 600,
+    seeded: &[2_000],
+    read_seconds: 1,
+    sql_budget_s: 0.5,
+    refreshes: 3,
+    dense_years: &[],
+    cpu_rounds: 1,
+    cpu_requests: 3,
+};
+
+/// One line of the table: what, the figure, how to read it.
+pub struct Row(pub String, pub String, pub String);
+
+fn row(a: impl Into<String>, b: impl Into<String>, c: impl Into<String>) -> Row {
+    Row(a.into(), b.into(), c.into())
+}
+
+/// `cargo xtask bench [--smoke]`.
+pub fn main(args: &[String]) -> Result<()> {
+    let plan = match args {
+        [] => &FULL,
+        [s] if s == "--smoke" => &SMOKE,
+        _ => return Err("usage: cargo xtask bench [--smoke]".into()),
+    };
+    let started = Instant::now();
+    let t = tools::ensure(true)?;
+    let wrk = tools::apt_tool("wrk", "wrk")?;
+    tools::apt_tool("sqlite3", "sqlite3")?;
+    build::all(&t)?;
+    let r = root();
+    let dir = r.join(if plan.smoke {
+        "target/bench-smoke"
+    } else {
+        "target/bench"
+    });
+    let script = dir.join("wrk.lua");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    std::fs::write(&script, include_str!("../../scripts/wrk.lua")).map_err(|e| e.to_string())?;
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+    rows.extend(sizes()?);
+
+    let mut local = Local::fresh(&t, &dir)?;
+    let worker = local.start(&t)?;
+    let url = worker.url.clone();
+    let load_tenant = local::tenant(&url, &local.admin, "bench-load", &url)?;
+    let kpi_tenant = local::tenant(&url, &local.admin, "bench-kpis", &url)?;
+    rows.push(survey_page(&dir, &url, &load_tenant)?);
+    rows.extend(answers(plan, &wrk, &script, &url, &load_tenant)?);
+
+    // The KPI reads of a tenant with a dense history: CPU above the floor and D1 rows read.
+    for &years in plan.dense_years {
+        let id = format!("dense-{years}y");
+        let keys = reads::tenant(&url, &local.admin, &id)?;
+        let t0 = Instant::now();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(|e| e.to_string())?
+            .as_millis() as i64;
+        let s = reads::seed(&url, &keys.sk, years, now)?;
+        eprintln!(
+            "    seeded {} answers, {} tickets, {} events in {:.0} s",
+            s.answers,
+            s.tickets,
+            s.events,
+            t0.elapsed().as_secs_f64()
+        );
+        let all: Vec<&str> = kpi_core::kpi::catalog().map(|d| d.id).collect();
+        let kinds = reads::kinds(&all.join(","));
+        let log = local.last_log();
+        for m in reads::measure(
+            &worker,
+            &log,
+            &keys.sk,
+            &kinds,
+            plan.cpu_rounds,
+            plan.cpu_requests,
+        )? {
+            rows.push(row(
+                format!("GET /v1/kpis, {} ({} year(s) of history)", m.name, s.years),
+                format!("+{:.2} ms CPU", m.above_floor_ms),
+                format!(
+                    "workerd CPU per request above the /healthz floor of {:.2} ms (median of {} \
+                     rounds × {} requests); {} D1 rows read; seeded {} answers, {} tickets, {} \
+                     events over {} year(s)",
+                    m.floor_ms,
+                    plan.cpu_rounds,
+                    plan.cpu_requests,
+                    m.rows_read,
+                    s.answers,
+                    s.tickets,
+                    s.events,
+                    s.years
+                ),
+            ));
+        }
+    }
+
+    // Floors for the reads below: the smallest route, and the KPI route on an empty month.
+    for (what, path) in [
+        (
+            "GET /healthz (wrangler dev proxy + workerd floor)",
+            "/healthz".to_string(),
+        ),
+        (
+            "GET /v1/kpis month (nps,csat,ces), no responses stored",
+            format!("/v1/kpis?metrics={KPI_METRICS}&period=month&at={MONTH}"),
+        ),
+    ] {
+        let res = load::run_wrk(
+            &wrk,
+            &script,
+            &url,
+            1,
+            plan.read_seconds,
+            &["get", &path, &kpi_tenant.sk],
+        )?;
+        rows.push(row(
+            what,
+            format!("p50 {:.1} ms", res.p50_ms),
+            format!(
+                "p99 {:.1} ms over HTTP (c=1, {} requests{})",
+                res.p99_ms,
+                res.requests,
+                if res.ok() { "" } else { ", ERRORS" }
+            ),
+        ));
+    }
+
+    // The widget in Chromium.
+    let out = sh::output(
+        "widget memory in headless Chromium",
+        t.node_cmd(&t.node_bin.join("node"))
+            .arg("tests/browser/widget-memory.mjs")
+            .current_dir(&r)
+            .env("KPI_TEST_URL", &url)
+            .env("KPI_ADMIN_TOKEN", &local.admin)
+            .env("KPI_REFRESHES", plan.refreshes.to_string())
+            .env("CHROMIUM", "/usr/bin/chromium"),
+    )?;
+    let samples: Value = out
+        .lines()
+        .find_map(|l| l.strip_prefix("KPI_WIDGET_MEMORY "))
+        .and_then(|j| serde_json::from_str(j).ok())
+        .ok_or_else(|| format!("widget-memory.mjs printed no figures: {out}"))?;
+    rows.push(memory::widget_memory_row(&samples)?);
+    drop(worker);
+
+    // KPI reads from the counters against a scan of the raw rows, as responses grow.
+    let db = local.db()?;
+    let mut seeded = 0;
+    let mut cells = Cells::new();
+    for &n in plan.seeded {
+        let t0 = Instant::now();
+        scan::seed(&db, &kpi_tenant.id, seeded, n, &mut cells)?;
+        eprintln!(
+            "    seeded {n} responses ({} rollup counters) in {:.1} s",
+            cells.len(),
+            t0.elapsed().as_secs_f64()
+        );
+        seeded = n;
+        let sql = scan::time_sql(&db, &kpi_tenant.id, plan.sql_budget_s)?;
+        let worker = local.start(&t)?;
+        let path = format!("/v1/kpis?metrics={KPI_METRICS}&period=month&at={MONTH}");
+        let api = scan::kpis(&worker.url, &kpi_tenant, &path)?;
+        scan::check_same_kpis(&api, &sql, n)?;
+        let res = load::run_wrk(
+            &wrk,
+            &script,
+            &worker.url,
+            1,
+            plan.read_seconds,
+            &["get", &path, &kpi_tenant.sk],
+        )?;
+        let mem = local::wasm_memory(&worker.url)?;
+        drop(worker);
+        if !res.ok() {
+            notes.push(format!(
+                "GET /v1/kpis at {n} responses had errors: {} non-2xx",
+                res.non2xx
+            ));
+        }
+        rows.push(row(
+            format!("GET /v1/kpis month ({KPI_METRICS}), {n} responses stored"),
+            format!("p50 {:.1} ms", res.p50_ms),
+            format!(
+                "p99 {:.1} ms over HTTP (c=1, {} requests{}); worker wasm memory after: {}",
+                res.p99_ms,
+                res.requests,
+                if res.ok() { "" } else { ", ERRORS" },
+                mib(mem)
+            ),
+        ));
+        rows.push(row(
+            format!("  its D1 query (day counters), {n} responses"),
+            format!("p50 {:.2} ms", sql.rollup_p50),
+            format!(
+                "p99 {:.2} ms; sqlite3 on the D1 file, {} rows read, {} runs",
+                sql.rollup_p99, sql.rollup_rows, sql.rollup_runs
+            ),
+        ));
+        rows.push(row(
+            format!("  the same KPIs by scanning raw rows, {n} responses"),
+            format!("p50 {:.2} ms", sql.scan_p50),
+            format!(
+                "p99 {:.2} ms; {} runs; scan ÷ counter read = {:.1}×",
+                sql.scan_p99,
+                sql.scan_runs,
+                sql.scan_p50 / sql.rollup_p50
+            ),
+        ));
+    }
+
+    // kpi-core's own figures.
+    if !plan.smoke {
+        rows.extend(criterion::criterion()?);
+    } else {
+        notes.push("kpi-core criterion benches skipped in --smoke (minutes long)".into());
+    }
+
+    let table = doc::render_table(&rows);
+    println!("\n{table}");
+    for n in &notes {
+        println!("note: {n}");
+    }
+    let text = doc::document(plan, &table, &notes, started.elapsed().as_secs_f64())?;
+    let out = if plan.smoke {
+        dir.join("BENCHMARKS.md")
+    } else {
+        r.join("docs/BENCHMARKS.md")
+    };
+    doc::write_doc(&out, &text)?;
+    eprintln!(
+        "bench done in {:.0} s; written to {}",
+        started.elapsed().as_secs_f64(),
+        out.display()
+    );
+    Ok(())
+}
+
+/// Sizes of what ships: the widget (the offline module apart) and the worker.
+fn sizes() -> Result<Vec<Row>> {
+    let r = root();
+    let mut rows = Vec::new();
+    let widget_dir = r.join("web-widget/dist/widget");
+    let mut widget_gz = 0;
+    let mut parts = Vec::new();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(&widget_dir)
+        .map_err(|e| format!("reading {}: {e}", widget_dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    // The offline module (`kpi-widget-offline-*`) is fetched only by `mount(el, {data})`:
+    // it is not part of what a page with the dashboard downloads.
+    let (mut offline_gz, mut offline_parts) = (0, Vec::new());
+    for p in &entries {
+        let name = p.file_name().unwrap_or_default().to_string_lossy();
+        if !(name.ends_with(".js") || name.ends_with(".wasm")) {
+            continue;
+        }
+        let (raw, gz) = build::sizes(p).ok_or("gzip failed")?;
+        let part = format!("{name} {} raw / {} gz", kb(raw), kb(gz));
+        if name.contains("-offline-") {
+            offline_gz += gz;
+            offline_parts.push(part);
+        } else {
+            widget_gz += gz;
+            parts.push(part);
+        }
+    }
+    rows.push(row(
+        "widget transfer size (gzip -9: loader with its CSS + glue + wasm)",
+        kb(widget_gz),
+        parts.join("; "),
+    ));
+    rows.push(row(
+        "widget offline module (gzip -9), fetched only by mount(el, {data})",
+        kb(offline_gz),
+        offline_parts.join("; "),
+    ));
+    let worker_wasm = r.join("edge-worker/build/index_bg.wasm");
+    let (raw, gz) = build::sizes(&worker_wasm).ok_or("worker wasm missing")?;
+    rows.push(row(
+        "worker wasm (gzip -9)",
+        kb(gz),
+        format!("{} raw", kb(raw)),
+    ));
+    Ok(rows)
+}
+
+/// The survey page a customer opens.
+fn survey_page(dir: &Path, url: &str, tenant: &TenantKeys) -> Result<Row> {
+    let link = local::mint(url, &tenant.sk, 1)?;
+    let page = ureq::get(&format!("{url}/s/{}", link[0].token))
+        .call()
+        .map_err(|e| format!("GET /s/<token>: {e}"))?
+        .into_string()
+        .map_err(|e| e.to_string())?;
+    let page_file = dir.join("survey-page.html");
+    std::fs::write(&page_file, &page).map_err(|e| e.to_string())?;
+    let (raw, gz) = build::sizes(&page_file).ok_or("gzip failed")?;
+    Ok(row(
+        "survey page GET /s/<token> (gzip -9)",
+        kb(gz),
+        format!("{} raw, HTML with inline CSS and script", kb(raw)),
+    ))
+}
+
+/// Submissions per second at concurrency 1, 16 and 64, each a first answer to a distinct
+/// link, and the worker's memory across the load. Links are minted first: a mint of 1000
+/// builds a ~3 MB reply in wasm memory, which would otherwise look like growth under load.
+fn answers(
+    plan: &Plan,
+    wrk: &Path,
+    script: &Path,
+    url: &str,
+    tenant: &TenantKeys,
+) -> Result<Vec<Row>> {
+    let dir = script.parent().ok_or("no bench directory")?;
+    let mut rows = Vec::new();
+    let mem_start = local::wasm_memory(url)?;
+    let levels = [1u32, 16, 64];
+    let mut minted = Vec::new();
+    for _ in levels {
+        minted.push(local::mint(url, &tenant.sk, plan.links_per_level)?);
+    }
+    let mem_before = local::wasm_memory(url)?;
+    let mut mem_after = Vec::new();
+    for (c, links) in levels.into_iter().zip(minted) {
+        let file = dir.join(format!("tokens-c{c}.txt"));
+        let text: String = links.iter().map(|l| format!("{}\n", l.token)).collect();
+        std::fs::write(&file, text).map_err(|e| e.to_string())?;
+        let res = load::run_wrk(
+            wrk,
+            script,
+            url,
+            c,
+            plan.load_seconds,
+            &["submit", &file.to_string_lossy(), &c.min(2).to_string()],
+        )?;
+        let mut note = format!(
+            "p50 {:.1} ms, p99 {:.1} ms; {} requests in {:.1} s; non-2xx {}, socket errors {}",
+            res.p50_ms, res.p99_ms, res.requests, res.seconds, res.non2xx, res.socket_errors
+        );
+        if res.wraps > 0 {
+            let _ = write!(
+                note,
+                "; ran out of distinct links {} times (later answers were updates)",
+                res.wraps
+            );
+        }
+        if !res.ok() {
+            note.push_str(" — DOES NOT COUNT (errors)");
+        }
+        rows.push(row(
+            format!("POST /v1/responses, distinct links, concurrency {c}"),
+            format!("{:.0} /s", res.requests as f64 / res.seconds),
+            note,
+        ));
+        mem_after.push(local::wasm_memory(url)?);
+    }
+    rows.push(row(
+        "worker wasm linear memory (GET /healthz)",
+        mib(*mem_after.last().unwrap_or(&mem_before)),
+        format!(
+            "at start {}; after minting the links {}; after the load at c=1, 16, 64: {} (isolate limit 128 MiB)",
+            mib(mem_start),
+            mib(mem_before),
+            mem_after
+                .iter()
+                .map(|b| mib(*b))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    ));
+    Ok(rows)
+}
+
+/// A deterministic generator: the same seeded data on every run.
+pub struct Rng(pub u64);
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}

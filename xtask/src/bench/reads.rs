@@ -1,0 +1,276 @@
+//! KPI reads on a tenant with a dense history, seeded through the public API (the same code
+//! paths as any integration): per request kind, the workerd CPU above the `/healthz` floor
+//! measured in the same run, and the rows D1 reports as read (from the request's log line).
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use super::cpu;
+use super::Rng;
+use crate::local::TenantKeys;
+use crate::server::{self, Worker};
+use crate::sh::{self, Result};
+
+/// What was seeded.
+pub struct Seeded {
+    /// Years of history.
+    pub years: u32,
+    /// Survey answers, tickets and CRM events stored.
+    pub answers: usize,
+    pub tickets: usize,
+    pub events: usize,
+}
+
+const DAY_MS: i64 = 86_400_000;
+const CHANNELS: [&str; 6] = ["email", "zalo", "sms", "chat", "web", "phone"];
+const AGENTS: [&str; 12] = [
+    "lan", "minh", "hoa", "tuan", "mai", "khoa", "thu", "nam", "linh", "duc", "ngoc", "vy",
+];
+
+fn post(url: &str, sk: &str, path: &str, body: &Value) -> Result<Value> {
+    let (status, v) = server::send("POST", &format!("{url}{path}"), sk, body)?;
+    if !(200..300).contains(&status) {
+        return Err(format!("POST {path}: {status} {v}"));
+    }
+    Ok(v)
+}
+
+/// Seeds `years` dense years ending now: per year 12 000 survey answers (NPS, CSAT on 5 and
+/// 10 points, CES; six channels), 3 000 tickets (three channels, twelve agents, 3 % still
+/// open) and 6 000 CRM events (leads, deal stages, wins and losses, customers won and lost,
+/// orders of 800 returning customers, subscriptions, spend). Deterministic.
+pub fn seed(url: &str, sk: &str, years: u32, now_ms: i64) -> Result<Seeded> {
+    let span_ms = years as i64 * 365 * DAY_MS;
+    let start = now_ms - span_ms;
+    let mut rng = Rng(0x5eed_0000_0000_0001 ^ years as u64);
+    let at = |rng: &mut Rng| start + (rng.below(span_ms as u64 - 3_600_000)) as i64;
+
+    sh::step(&format!(
+        "seeding {years} dense year(s) through the public API"
+    ));
+    let n_answers = 12_000 * years as usize;
+    let mut batch = Vec::new();
+    for i in 0..n_answers {
+        let (survey, scale, score) = match rng.below(10) {
+            0..=4 => (
+                "nps",
+                10,
+                [3, 5, 6, 7, 8, 8, 9, 9, 10, 10][rng.below(10) as usize],
+            ),
+            5 | 6 => ("csat", 5, [2, 3, 4, 4, 5][rng.below(5) as usize]),
+            7 => ("csat", 10, 3 + rng.below(8) as i64),
+            _ => ("ces", 7, 2 + rng.below(6) as i64),
+        };
+        let mut a = json!({"id": format!("A-{i}"), "survey": survey, "scale": scale,
+            "score": score, "at": at(&mut rng),
+            "channel": CHANNELS[rng.below(6) as usize]});
+        if rng.below(10) == 0 {
+            a["comment"] = json!("Nhân viên nhiệt tình, sẽ quay lại");
+        }
+        batch.push(a);
+        if batch.len() == 300 || i + 1 == n_answers {
+            post(
+                url,
+                sk,
+                "/v1/responses/import",
+                &json!({"responses": batch}),
+            )?;
+            batch.clear();
+        }
+    }
+
+    let n_tickets = 3_000 * years as usize;
+    for chunk in 0..n_tickets.div_ceil(1000) {
+        let tickets: Vec<Value> = (chunk * 1000..((chunk + 1) * 1000).min(n_tickets))
+            .map(|i| {
+                let opened = at(&mut rng);
+                let first = opened + 60_000 + rng.below(8 * 3_600_000) as i64;
+                let mut t = json!({"id": format!("T-{i}"),
+                    "channel": (["chat", "email", "phone"][rng.below(3) as usize]),
+                    "opened_at": opened, "first_response_at": first,
+                    "agent": AGENTS[rng.below(12) as usize],
+                    "contacts": 1 + rng.below(3) as i64});
+                if rng.below(100) >= 3 {
+                    t["resolved_at"] = json!(first + 600_000 + rng.below(3 * DAY_MS as u64) as i64);
+                }
+                if rng.below(20) == 0 {
+                    t["tags"] = json!(["complaint"]);
+                }
+                t
+            })
+            .collect();
+        post(url, sk, "/v1/tickets", &json!({"tickets": tickets}))?;
+    }
+
+    let n_events = 6_000 * years as usize;
+    let mut instants: Vec<i64> = (0..n_events).map(|_| at(&mut rng)).collect();
+    instants.sort_unstable();
+    // Each customer's two latest orders, so that an order names its previous ones.
+    let mut orders: Vec<(Option<i64>, Option<i64>)> = vec![(None, None); 800];
+    let mut mrr: Vec<i64> = vec![0; 800];
+    let mut events = Vec::new();
+    for (i, t) in instants.into_iter().enumerate() {
+        let c = rng.below(800) as usize;
+        let amount = 200_000 + rng.below(48) as i64 * 100_000;
+        let mut e = match rng.below(100) {
+            0..=34 => json!({"type": "lead.created",
+                "source": (["facebook", "google", "referral", "zalo"][rng.below(4) as usize]),
+                "channel": CHANNELS[rng.below(6) as usize],
+                "first_contact_at": t + 300_000 + rng.below(2 * DAY_MS as u64) as i64}),
+            35..=44 => json!({"type": "deal.stage", "deal": format!("D-{}", rng.below(3000)),
+                "stage": (["interested", "consult", "demo", "negotiate"][rng.below(4) as usize]),
+                "amount": amount}),
+            45..=50 => json!({"type": "deal.won", "amount": amount,
+                "first_touch_at": t - 86_400_000 * (1 + rng.below(60) as i64)}),
+            51..=54 => json!({"type": "deal.lost", "amount": amount}),
+            55..=60 => json!({"type": "customer.won"}),
+            61..=62 => json!({"type": "customer.lost"}),
+            63..=92 => {
+                let (p1, p2) = orders[c];
+                orders[c] = (Some(t), p1);
+                let mut o = json!({"type": "order.placed", "customer": format!("C-{c}"),
+                    "amount": amount, "channel": CHANNELS[rng.below(6) as usize]});
+                if let Some(p) = p1 {
+                    o["previous_order_at"] = json!(p);
+                }
+                if let Some(p) = p2 {
+                    o["second_previous_order_at"] = json!(p);
+                }
+                o
+            }
+            93..=96 => {
+                let before = mrr[c];
+                mrr[c] = if before > 0 && rng.below(4) == 0 {
+                    0
+                } else {
+                    500_000 + rng.below(20) as i64 * 100_000
+                };
+                json!({"type": "subscription.changed", "customer": format!("C-{c}"),
+                    "mrr": mrr[c], "previous_mrr": before})
+            }
+            _ => json!({"type": "spend", "amount": amount * 3,
+                "campaign": (["tet", "summer", "back-to-school"][rng.below(3) as usize])}),
+        };
+        e["id"] = json!(format!("E-{i}"));
+        e["at"] = json!(t);
+        events.push(e);
+        if events.len() == 1000 {
+            post(
+                url,
+                sk,
+                "/v1/events",
+                &Value::Array(std::mem::take(&mut events)),
+            )?;
+        }
+    }
+    if !events.is_empty() {
+        post(url, sk, "/v1/events", &Value::Array(events))?;
+    }
+    Ok(Seeded {
+        years,
+        answers: n_answers,
+        tickets: n_tickets,
+        events: n_events,
+    })
+}
+
+/// The requests measured, as `(name, path)`.
+pub fn kinds(all: &str) -> Vec<(String, String)> {
+    let k = "/v1/kpis?period=month&compare=previous&metrics=";
+    vec![
+        (
+            "3 KPIs (nps,csat,ces), month, compare".into(),
+            format!("{k}nps,csat,ces"),
+        ),
+        (
+            "the widget's preset=service (6 KPIs), month, compare".into(),
+            format!("{k}csat,nps,first_response_time,fcr,backlog,service_level"),
+        ),
+        (
+            format!("all {} KPIs, month, compare", all.split(',').count()),
+            format!("{k}{all}"),
+        ),
+        (
+            format!("all {} KPIs, year, compare", all.split(',').count()),
+            format!("/v1/kpis?period=year&compare=previous&metrics={all}"),
+        ),
+    ]
+}
+
+/// One measured request kind.
+pub struct Measured {
+    /// What was requested.
+    pub name: String,
+    /// Median over rounds of (CPU per request − the round's `/healthz` floor), ms.
+    pub above_floor_ms: f64,
+    /// Median floor, ms.
+    pub floor_ms: f64,
+    /// Rows D1 reported as read by one request.
+    pub rows_read: u64,
+}
+
+/// The `d1_rows_read` of the last `GET /v1/kpis` line of the worker's log.
+fn last_rows_read(log: &Path) -> Option<u64> {
+    let text = std::fs::read_to_string(log).ok()?;
+    text.lines()
+        .rev()
+        .filter(|l| l.contains("\"route\":\"/v1/kpis\""))
+        .find_map(|l| {
+            let start = l.find('{')?;
+            let v: Value = serde_json::from_str(&l[start..]).ok()?;
+            v["d1_rows_read"].as_u64()
+        })
+}
+
+/// Measures each kind: one warm-up request (which also rebuilds the month snapshots the
+/// seeding marked stale), then `rounds` rounds of `n` sequential `/healthz` and `n` of each
+/// kind, alternated.
+pub fn measure(
+    w: &Worker,
+    log: &Path,
+    sk: &str,
+    kinds: &[(String, String)],
+    rounds: u32,
+    n: u32,
+) -> Result<Vec<Measured>> {
+    let pids = cpu::workerd_pids(w.pid());
+    if pids.is_empty() {
+        return Err("no workerd process found below wrangler".into());
+    }
+    let mut rows_read = Vec::new();
+    for (_, path) in kinds {
+        cpu::per_request(&pids, &format!("{}{path}", w.url), Some(sk), 1)?;
+        // The stale months are rebuilt after the reply (waitUntil): let that finish.
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        cpu::per_request(&pids, &format!("{}{path}", w.url), Some(sk), 1)?;
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        rows_read.push(last_rows_read(log).unwrap_or(0));
+    }
+    let mut floors = Vec::new();
+    let mut above: Vec<Vec<f64>> = vec![Vec::new(); kinds.len()];
+    for _ in 0..rounds {
+        let floor = cpu::per_request(&pids, &format!("{}/healthz", w.url), None, n)?;
+        floors.push(floor);
+        for (i, (_, path)) in kinds.iter().enumerate() {
+            let ms = cpu::per_request(&pids, &format!("{}{path}", w.url), Some(sk), n)?;
+            above[i].push(ms - floor);
+        }
+    }
+    let floor_ms = cpu::median(&mut floors);
+    Ok(kinds
+        .iter()
+        .zip(above)
+        .zip(rows_read)
+        .map(|(((name, _), mut a), rows_read)| Measured {
+            name: name.clone(),
+            above_floor_ms: cpu::median(&mut a),
+            floor_ms,
+            rows_read,
+        })
+        .collect())
+}
+
+/// Creates a tenant for a seeded history.
+pub fn tenant(url: &str, admin: &str, id: &str) -> Result<TenantKeys> {
+    crate::local::tenant(url, admin, id, url)
+}
