@@ -14,7 +14,6 @@ use wasm_bindgen::JsValue;
 use worker::{Env, Request, Response};
 
 use crate::auth;
-use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, body_bytes, media_type, query_pairs};
 

@@ -5,6 +5,7 @@ use kpi_core::kpi::{self, Kpi, Lang, ReportOptions};
 use kpi_core::period::{CivilDate, Period, PeriodKind};
 use kpi_core::report::{self, KpiReport};
 use kpi_core::rollup::Dim;
+use serde::Serialize;
 use serde_json::json;
 use worker::{Context, D1Database, Env, Request, Response};
 
@@ -93,6 +94,23 @@ pub async fn reports(
     Ok((kpis, stats))
 }
 
+/// The body of `GET /v1/kpis`, serialised straight from the reports.
+#[derive(Serialize)]
+struct KpisBody<'a> {
+    tenant: &'a str,
+    period: PeriodBody,
+    kpis: &'a [KpiReport],
+}
+
+#[derive(Serialize)]
+struct PeriodBody {
+    kind: &'static str,
+    from: String,
+    to: String,
+    tz: &'static str,
+    hours: &'static str,
+}
+
 /// `GET /v1/kpis` (publishable key from an allowed origin, or secret key).
 pub async fn get(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
     let pairs = query_pairs(&req);
@@ -164,13 +182,21 @@ pub async fn get(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> 
     }
     let mut resp = http::json(
         200,
-        &json!({
-            "tenant": p.tenant.id,
-            "period": {"kind": period.kind.as_str(), "from": period.from.to_string(),
-                       "to": period.to.add_days(-1)?.to_string(), "tz": tz.name,
-                       "hours": if business_hours { "business" } else { "calendar" }},
-            "kpis": kpis,
-        }),
+        &KpisBody {
+            tenant: &p.tenant.id,
+            period: PeriodBody {
+                kind: period.kind.as_str(),
+                from: period.from.to_string(),
+                to: period.to.add_days(-1)?.to_string(),
+                tz: tz.name,
+                hours: if business_hours {
+                    "business"
+                } else {
+                    "calendar"
+                },
+            },
+            kpis: &kpis,
+        },
     )?;
     http::set_rows_read(&mut resp, stats.rows_read)?;
     Ok(resp)

@@ -56,12 +56,17 @@ fn rust_inputs(krate: &str) -> Vec<PathBuf> {
 pub fn worker(t: &Tools) -> Result<()> {
     let dir = root().join("edge-worker");
     let out = dir.join("build/index_bg.wasm");
+    // `KPI_KEEP_NAMES=1` keeps wasm function names, for a CPU profile (`cargo xtask bench
+    // profile`); a marker says which kind is built, so the other kind is rebuilt.
+    let keep_names = std::env::var("KPI_KEEP_NAMES").is_ok_and(|v| v == "1");
+    let marker = dir.join("build/names-kept");
     let mut inputs = rust_inputs("edge-worker");
     // `include_bytes!`d into the worker: the OpenAPI document it serves.
     inputs.push(dir.join("api"));
-    if up_to_date(&out, &inputs) {
+    if up_to_date(&out, &inputs) && marker.exists() == keep_names {
         return Ok(());
     }
+    let _ = std::fs::remove_file(&marker);
     sh::run(
         "building the worker (cargo release + wasm-bindgen + wasm-opt -Oz + esbuild)",
         Command::new(&t.worker_build)
@@ -72,6 +77,11 @@ pub fn worker(t: &Tools) -> Result<()> {
             .env("ESBUILD_BIN", &t.esbuild)
             .env("PATH", t.path_env()),
     )?;
+    if keep_names {
+        std::fs::write(&marker, "").map_err(|e| e.to_string())?;
+        report_size("worker wasm (names kept)", &out);
+        return Ok(());
+    }
     // worker-build keeps the names section (`--debuginfo`): ~180 KB raw, 10 % of the gzip.
     // The panic hook logs message and source location, which stay; the names go. Same
     // feature set as worker-build's own wasm-opt run, so nothing workerd lacks is emitted.

@@ -59,9 +59,14 @@ impl Local {
     /// Starts the worker on this state. `RATE_LIMIT=off`: the load comes from one local IP,
     /// which per-IP limits meant for real traffic (many IPs) would throttle.
     pub fn start(&mut self, t: &Tools) -> Result<Worker> {
+        self.start_inspected(t, None)
+    }
+
+    /// [`Local::start`] with workerd's inspector on `inspector`.
+    pub fn start_inspected(&mut self, t: &Tools, inspector: Option<u16>) -> Result<Worker> {
         self.starts += 1;
         let log = self.log.with_extension(format!("{}.log", self.starts));
-        server::start(
+        server::start_with(
             t,
             self.port,
             &self.persist,
@@ -71,6 +76,7 @@ impl Local {
                 ("RATE_LIMIT", "off"),
             ],
             Some(&log),
+            inspector,
         )
     }
 

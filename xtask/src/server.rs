@@ -53,6 +53,18 @@ pub fn start(
     vars: &[(&str, &str)],
     log: Option<&Path>,
 ) -> Result<Worker> {
+    start_with(t, port, persist, vars, log, None)
+}
+
+/// [`start`], with workerd's DevTools inspector on `inspector` (CPU profiles).
+pub fn start_with(
+    t: &Tools,
+    port: u16,
+    persist: &Path,
+    vars: &[(&str, &str)],
+    log: Option<&Path>,
+    inspector: Option<u16>,
+) -> Result<Worker> {
     sh::step(&format!(
         "starting the worker under workerd on 127.0.0.1:{port}"
     ));
@@ -72,9 +84,14 @@ pub fn start(
         // `GET /__scheduled` runs the cron handler (webhook retries) on demand.
         "--test-scheduled",
         "--log-level",
-        "warn",
+        // Into a file, the worker's own lines too (one JSON line per request, with the D1
+        // rows read); on a terminal, warnings only.
+        if log.is_some() { "log" } else { "warn" },
     ])
     .stdin(Stdio::null());
+    if let Some(p) = inspector {
+        cmd.args(["--inspector-port", &p.to_string()]);
+    }
     for (k, v) in vars {
         cmd.arg("--var").arg(format!("{k}:{v}"));
     }

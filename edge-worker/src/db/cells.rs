@@ -8,15 +8,13 @@
 //! per (family, dimension) on the primary key; whole closed months from `cells_month`, other
 //! days from `cells`; stocks from `balances` minus the days after the period. Its cost
 //! depends on the period and the KPIs asked for, not on the tenant's age.
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use kpi_core::period::{CivilDate, Period, PeriodKind};
 use kpi_core::report::{Bucket, Span};
 use kpi_core::rollup::{Acc, Cell, CellKey, Dim, Family, Rollup, Segments, Slot};
-use serde::Deserialize;
 use wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement, D1Result};
+use worker::{D1Database, D1PreparedStatement};
 
 use crate::error::{ApiError, ApiResult};
 
@@ -88,22 +86,118 @@ pub struct ReadStats {
     pub stale: Vec<(Family, String)>,
 }
 
-/// A row as the reads' `json_group_array` writes it: family, dim, day (or month), segment,
-/// key, n, sum.
-#[derive(Deserialize)]
-struct Row<'a>(
-    u8,
-    u8,
-    #[serde(borrow)] Cow<'a, str>,
-    #[serde(borrow)] Cow<'a, str>,
-    i64,
-    i64,
-    i64,
-);
+/// One counter as a read returns it: family, dim, day (or month, or nothing for a balance),
+/// key, n, sum, segment.
+struct Row<'a> {
+    family: u8,
+    dim: u8,
+    date: &'a str,
+    key: i64,
+    n: i64,
+    sum: i64,
+    segment: &'a str,
+}
 
-#[derive(Deserialize)]
-struct Json {
-    j: Option<String>,
+/// The separators of a read's text: a segment is validated text without control
+/// characters (`kpi_core::fact::check_text`), so it can hold neither.
+const FIELD: char = '\u{1f}';
+const RECORD: char = '\u{1e}';
+
+/// The SQL of one part of a read: the counters of `table` as one text value, records of
+/// `family, dim, date, key, n, sum, segment`.
+fn part(table: &str, date: &str, families: &str, dims: &str, cond: &str) -> String {
+    format!(
+        "(SELECT group_concat(family || char(31) || dim || char(31) || {date} || char(31) || key \
+         || char(31) || n || char(31) || sum || char(31) || segment, char(30)) FROM {table} \
+         WHERE tenant_id = ?1 AND family IN ({families}) AND dim IN ({dims}) {cond} \
+         AND (n != 0 OR sum != 0))"
+    )
+}
+
+/// Calls `each` with every record of one part's text.
+fn each_row(text: &str, mut each: impl FnMut(Row)) -> ApiResult<()> {
+    let bad = || ApiError::Internal("reading counters: malformed record".into());
+    for rec in text.split(RECORD).filter(|r| !r.is_empty()) {
+        let mut f = rec.splitn(7, FIELD);
+        let mut next = || f.next().ok_or_else(bad);
+        let family = next()?.parse().map_err(|_| bad())?;
+        let dim = next()?.parse().map_err(|_| bad())?;
+        let date = next()?;
+        let key = next()?.parse().map_err(|_| bad())?;
+        let n = next()?.parse().map_err(|_| bad())?;
+        let sum = next()?.parse().map_err(|_| bad())?;
+        let segment = next()?;
+        each(Row {
+            family,
+            dim,
+            date,
+            key,
+            n,
+            sum,
+            segment,
+        });
+    }
+    Ok(())
+}
+
+/// Several parts read in one statement: one row whose column `cI` is part I's text (null
+/// when it found nothing), and the rows D1 reports as read.
+struct Query {
+    parts: Vec<String>,
+    binds: Vec<JsValue>,
+}
+
+impl Query {
+    fn new(tenant: &str) -> Query {
+        Query {
+            parts: Vec::new(),
+            binds: vec![js(tenant)],
+        }
+    }
+
+    /// A bound parameter, as `?N`.
+    fn bind(&mut self, v: JsValue) -> String {
+        self.binds.push(v);
+        format!("?{}", self.binds.len())
+    }
+
+    fn add(&mut self, sql: String) -> usize {
+        self.parts.push(sql);
+        self.parts.len() - 1
+    }
+
+    fn statement(&self, db: &D1Database) -> ApiResult<D1PreparedStatement> {
+        let cols: Vec<String> = self
+            .parts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| format!("{p} AS c{i}"))
+            .collect();
+        Ok(db
+            .prepare(format!("SELECT {}", cols.join(", ")))
+            .bind(&self.binds)?)
+    }
+
+    /// Runs the statement; the texts of its parts and the rows read.
+    async fn run(&self, db: &D1Database) -> ApiResult<(Vec<String>, u64)> {
+        if self.parts.is_empty() {
+            return Ok((Vec::new(), 0));
+        }
+        let result = self.statement(db)?.all().await?;
+        let rows_read = result
+            .meta()
+            .ok()
+            .flatten()
+            .and_then(|m| m.rows_read)
+            .unwrap_or(0) as u64;
+        let row: Option<std::collections::HashMap<String, Option<String>>> =
+            result.results()?.into_iter().next();
+        let mut row = row.unwrap_or_default();
+        let texts = (0..self.parts.len())
+            .map(|i| row.remove(&format!("c{i}")).flatten().unwrap_or_default())
+            .collect();
+        Ok((texts, rows_read))
+    }
 }
 
 /// Parts of a span of days by where they are read from.
@@ -156,74 +250,6 @@ fn js(s: &str) -> JsValue {
     JsValue::from_str(s)
 }
 
-/// A statement reading `table`'s counters of `families` × `dims` with `extra` conditions, as
-/// one JSON array.
-fn select(
-    db: &D1Database,
-    table: &str,
-    date_col: &str,
-    families: &str,
-    dims: &str,
-    extra: &str,
-    binds: &[JsValue],
-) -> ApiResult<D1PreparedStatement> {
-    let sql = format!(
-        "SELECT json_group_array(json_array(family, dim, {date_col}, segment, key, n, sum)) AS j \
-         FROM {table} WHERE tenant_id = ?1 AND family IN ({families}) AND dim IN ({dims}) \
-         {extra} AND (n != 0 OR sum != 0)"
-    );
-    Ok(db.prepare(sql).bind(binds)?)
-}
-
-/// The balances of stock families `stocks` × `dims`; backlog keys (resolution days) before
-/// `from` are left out: those tickets are open at no end on or after `from`.
-fn balances(
-    db: &D1Database,
-    tenant: &str,
-    stocks: &str,
-    dims: &str,
-    from: CivilDate,
-) -> ApiResult<D1PreparedStatement> {
-    Ok(db
-        .prepare(format!(
-            "SELECT json_group_array(json_array(family, dim, '', segment, key, n, sum)) AS j \
-             FROM balances WHERE tenant_id = ?1 AND family IN ({stocks}) AND dim IN ({dims}) \
-             AND (family != {tou} OR key >= ?2) AND (n != 0 OR sum != 0)",
-            tou = Family::TicketOpenUntil.id()
-        ))
-        .bind(&[
-            js(tenant),
-            JsValue::from_f64(from.days_since_epoch() as f64),
-        ])?)
-}
-
-fn rows_read(r: &D1Result) -> u64 {
-    r.meta()
-        .ok()
-        .flatten()
-        .and_then(|m| m.rows_read)
-        .unwrap_or(0) as u64
-}
-
-fn json_of(r: &D1Result) -> ApiResult<String> {
-    let rows: Vec<Json> = r.results()?;
-    Ok(rows
-        .into_iter()
-        .next()
-        .and_then(|j| j.j)
-        .unwrap_or_else(|| "[]".into()))
-}
-
-/// Calls `each` with every row of one statement's JSON.
-fn each_row(json: &str, mut each: impl FnMut(Row)) -> ApiResult<()> {
-    let rows: Vec<Row> = serde_json::from_str(json)
-        .map_err(|e| ApiError::Internal(format!("reading counters: {e}")))?;
-    for r in rows {
-        each(r);
-    }
-    Ok(())
-}
-
 /// Where the rows of one statement go.
 enum Dest {
     /// Into the bucket holding the row's day (or month's first day).
@@ -256,35 +282,68 @@ impl Builder {
         (from.as_str() <= day && day < to.as_str()).then(|| i - 1)
     }
 
-    fn add(&mut self, into: &Dest, r: Row, skip: &dyn Fn(u8, &str) -> bool) {
-        let Row(family, dim, date, seg, key, n, sum) = r;
-        let cell = Cell { n, sum };
-        let Some(slot) = self.slot(family, dim, &seg) else {
+    fn add(&mut self, into: &Dest, r: Row, stale: &[(Family, String)]) {
+        let cell = Cell { n: r.n, sum: r.sum };
+        let Some(slot) = self.slot(r.family, r.dim, r.segment) else {
             return;
         };
         match into {
-            Dest::Buckets { months } => {
-                if *months && skip(family, &date) {
+            Dest::Buckets { months: true } => {
+                if stale
+                    .iter()
+                    .any(|(f, m)| f.id() == r.family && m.as_str() == r.date)
+                {
                     return;
                 }
-                let day = if *months {
-                    Cow::Owned(format!("{date}-01"))
-                } else {
-                    date
-                };
-                if let Some(b) = self.bucket_of(&day) {
-                    self.buckets[b].add(slot, key, cell);
+                if let Some(b) = self.bucket_of(&format!("{}-01", r.date)) {
+                    self.buckets[b].add(slot, r.key, cell);
                 }
             }
-            Dest::After => self.closing.add(slot, key, cell.negate()),
-            Dest::Balance => self.closing.add(slot, key, cell),
+            Dest::Buckets { months: false } => {
+                if let Some(b) = self.bucket_of(r.date) {
+                    self.buckets[b].add(slot, r.key, cell);
+                }
+            }
+            Dest::After => self.closing.add(slot, r.key, cell.negate()),
+            Dest::Balance => self.closing.add(slot, r.key, cell),
         }
     }
 }
 
+/// The parts of a read of the stocks: their balances (backlog keys, resolution days, from
+/// `from` on: a ticket resolved earlier is open at no end on or after `from`) and the days
+/// from `after` on, to subtract.
+fn stock_parts(
+    q: &mut Query,
+    need: &Need,
+    from: CivilDate,
+    after: CivilDate,
+) -> Vec<(usize, Dest)> {
+    let mut out = Vec::new();
+    for (stocks, dims) in need.groups(Some(&need.stocks)) {
+        let key = q.bind(JsValue::from_f64(from.days_since_epoch() as f64));
+        let balance = part(
+            "balances",
+            "''",
+            &stocks,
+            &dims,
+            &format!(
+                "AND (family != {} OR key >= {key})",
+                Family::TicketOpenUntil.id()
+            ),
+        );
+        out.push((q.add(balance), Dest::Balance));
+        let day = q.bind(js(&after.to_string()));
+        let later = part("cells", "day", &stocks, &dims, &format!("AND day >= {day}"));
+        out.push((q.add(later), Dest::After));
+    }
+    out
+}
+
 /// Reads the span a report over `period` (and its previous period when `compare`) needs:
 /// [`kpi_core::report::buckets`] filled from day and month counters, and the stocks at the
-/// period's end. `today` (tenant-local) decides which months are closed.
+/// period's end, in one statement (two when a month it read turned out stale).
+/// `today` (tenant-local) decides which months are closed.
 pub async fn span(
     db: &D1Database,
     tenant: &str,
@@ -294,95 +353,60 @@ pub async fn span(
     need: &Need,
 ) -> ApiResult<(Span, ReadStats)> {
     let buckets = kpi_core::report::buckets(period, compare);
-    let open_from = month_start(today)?;
-    let fams = need.families_sql();
-    let groups = need.groups(None);
-    let t = js(tenant);
-    let mut stmts = Vec::new();
-    let mut dest = Vec::new();
-    let mut months_read: Vec<(CivilDate, CivilDate)> = Vec::new();
     let Some(first) = buckets.first() else {
         return Ok((Span::default(), ReadStats::default()));
     };
+    let open_from = month_start(today)?;
+    let groups = need.groups(None);
+    let mut q = Query::new(tenant);
+    let mut dest = Vec::new();
+    let mut months_read: Vec<(CivilDate, CivilDate)> = Vec::new();
     for s in sources(&buckets, open_from)? {
-        for (fams, dims) in &groups {
-            match s {
-                Source::Days(f, to) => {
-                    stmts.push(select(
-                        db,
-                        "cells",
-                        "day",
-                        fams,
-                        dims,
-                        "AND day >= ?2 AND day < ?3",
-                        &[t.clone(), js(&f.to_string()), js(&to.to_string())],
-                    )?);
-                    dest.push(Dest::Buckets { months: false });
-                }
-                Source::Months(f, to) => {
-                    stmts.push(select(
-                        db,
-                        "cells_month",
-                        "month",
-                        fams,
-                        dims,
-                        "AND month >= ?2 AND month < ?3",
-                        &[t.clone(), js(&month_str(f)), js(&month_str(to))],
-                    )?);
-                    dest.push(Dest::Buckets { months: true });
-                }
+        let (table, col, from, to, months) = match s {
+            Source::Days(f, t) => ("cells", "day", f.to_string(), t.to_string(), false),
+            Source::Months(f, t) => {
+                months_read.push((f, t));
+                ("cells_month", "month", month_str(f), month_str(t), true)
             }
+        };
+        let (from, to) = (q.bind(js(&from)), q.bind(js(&to)));
+        for (fams, dims) in &groups {
+            let sql = part(
+                table,
+                col,
+                fams,
+                dims,
+                &format!("AND {col} >= {from} AND {col} < {to}"),
+            );
+            dest.push((q.add(sql), Dest::Buckets { months }));
         }
-        if let Source::Months(f, to) = s {
-            months_read.push((f, to));
+    }
+    dest.extend(stock_parts(&mut q, need, first.from, period.to));
+    let stale_at = match (months_read.first(), months_read.last()) {
+        (Some(f), Some(l)) => {
+            let (from, to) = (q.bind(js(&month_str(f.0))), q.bind(js(&month_str(l.1))));
+            Some(q.add(format!(
+                "(SELECT group_concat(family || char(31) || month, char(30)) FROM months_stale \
+                 WHERE tenant_id = ?1 AND family IN ({}) AND month >= {from} AND month < {to})",
+                need.families_sql()
+            )))
         }
-    }
-    for (stocks, dims) in need.groups(Some(&need.stocks)) {
-        // Backlog keys are resolution days: a ticket resolved before the earliest boundary
-        // is open at none of the report's ends, and is left out of the read.
-        stmts.push(balances(db, tenant, &stocks, &dims, first.from)?);
-        dest.push(Dest::Balance);
-        stmts.push(select(
-            db,
-            "cells",
-            "day",
-            &stocks,
-            &dims,
-            "AND day >= ?2",
-            &[t.clone(), js(&period.to.to_string())],
-        )?);
-        dest.push(Dest::After);
-    }
-    let stale_at = stmts.len();
-    if let (Some(f), Some(l)) = (months_read.first(), months_read.last()) {
-        stmts.push(
-            db.prepare(format!(
-                "SELECT json_group_array(json_array(family, month)) AS j FROM months_stale \
-                 WHERE tenant_id = ?1 AND family IN ({fams}) AND month >= ?2 AND month < ?3"
-            ))
-            .bind(&[t.clone(), js(&month_str(f.0)), js(&month_str(l.1))])?,
-        );
-    }
-    let results = db.batch(stmts).await?;
+        _ => None,
+    };
+    let (texts, rows_read) = q.run(db).await?;
     let mut stats = ReadStats {
-        rows_read: results.iter().map(rows_read).sum(),
+        rows_read,
         stale: Vec::new(),
     };
-    if let Some(r) = results.get(stale_at) {
-        let marks: Vec<(u8, String)> = serde_json::from_str(&json_of(r)?)
-            .map_err(|e| ApiError::Internal(format!("reading stale months: {e}")))?;
-        for (f, m) in marks {
-            if let Some(f) = Family::from_id(f) {
-                stats.stale.push((f, m));
+    if let Some(text) = stale_at.and_then(|i| texts.get(i)) {
+        for rec in text.split(RECORD).filter(|r| !r.is_empty()) {
+            if let Some((f, m)) = rec.split_once(FIELD) {
+                if let Some(f) = f.parse().ok().and_then(Family::from_id) {
+                    stats.stale.push((f, m.to_string()));
+                }
             }
         }
     }
-    let stale = stats.stale.clone();
-    let skip = move |family: u8, month: &str| {
-        stale
-            .iter()
-            .any(|(f, m)| f.id() == family && m.as_str() == month)
-    };
     let mut b = Builder {
         segs: Segments::new(),
         bounds: buckets
@@ -392,34 +416,35 @@ pub async fn span(
         buckets: buckets.iter().map(|_| Acc::new()).collect(),
         closing: Acc::new(),
     };
-    for (r, into) in results.iter().zip(&dest) {
-        let json = json_of(r)?;
-        each_row(&json, |row| b.add(into, row, &skip))?;
+    for (i, d) in &dest {
+        each_row(&texts[*i], |row| b.add(d, row, &stats.stale))?;
     }
     // Stale months: their days instead, read now; the months are rebuilt after the reply.
-    if !stats.stale.is_empty() {
-        let mut stmts = Vec::new();
-        for (family, month) in &stats.stale {
+    // One pair of bound dates per month (D1 binds at most 100 parameters a statement).
+    let mut months: Vec<(&str, Vec<Family>)> = Vec::new();
+    for (family, month) in &stats.stale {
+        match months.iter_mut().find(|(m, _)| *m == month.as_str()) {
+            Some((_, fams)) => fams.push(*family),
+            None => months.push((month.as_str(), vec![*family])),
+        }
+    }
+    for chunk in months.chunks(40) {
+        let mut q = Query::new(tenant);
+        let mut parts = Vec::new();
+        for (month, families) in chunk {
             let from = CivilDate::parse(&format!("{month}-01"))?;
             let to = Period::containing(PeriodKind::Month, from)?.to;
-            for (fams, dims) in need.groups(Some(&[*family])) {
-                stmts.push(select(
-                    db,
-                    "cells",
-                    "day",
-                    &fams,
-                    &dims,
-                    "AND day >= ?2 AND day < ?3",
-                    &[t.clone(), js(&from.to_string()), js(&to.to_string())],
-                )?);
+            let (from, to) = (q.bind(js(&from.to_string())), q.bind(js(&to.to_string())));
+            for (fams, dims) in need.groups(Some(families)) {
+                let cond = format!("AND day >= {from} AND day < {to}");
+                parts.push(q.add(part("cells", "day", &fams, &dims, &cond)));
             }
         }
-        let results = db.batch(stmts).await?;
-        stats.rows_read += results.iter().map(rows_read).sum::<u64>();
-        for r in &results {
-            let json = json_of(r)?;
-            each_row(&json, |row| {
-                b.add(&Dest::Buckets { months: false }, row, &|_, _| false)
+        let (texts, rows) = q.run(db).await?;
+        stats.rows_read += rows;
+        for i in parts {
+            each_row(&texts[i], |row| {
+                b.add(&Dest::Buckets { months: false }, row, &[])
             })?;
         }
     }
@@ -439,45 +464,55 @@ pub async fn span(
     Ok((span, stats))
 }
 
-/// Rebuilds the snapshots of stale closed months from their days, each in one transaction
-/// with clearing its mark (a write after it marks the month stale again).
+/// Rebuilds the snapshots of stale closed months from their days: per month, one
+/// transaction replaces the snapshot of its stale families and clears their marks (a write
+/// after it marks the month stale again).
 pub async fn rebuild_months(
     db: &D1Database,
     tenant: &str,
     stale: &[(Family, String)],
 ) -> ApiResult<()> {
-    let mut stmts = Vec::new();
+    let mut months: Vec<(&str, Vec<u8>)> = Vec::new();
     for (family, month) in stale {
+        match months.iter_mut().find(|(m, _)| *m == month.as_str()) {
+            Some((_, fams)) => fams.push(family.id()),
+            None => months.push((month.as_str(), vec![family.id()])),
+        }
+    }
+    let mut stmts = Vec::new();
+    for (month, families) in months {
         let from = CivilDate::parse(&format!("{month}-01"))?;
         let to = Period::containing(PeriodKind::Month, from)?.to;
-        let key = [js(tenant), JsValue::from_f64(family.id() as f64), js(month)];
+        let fams = id_list(families);
+        let key = [js(tenant), js(month)];
         let args = [
-            key[0].clone(),
-            key[1].clone(),
-            key[2].clone(),
+            js(tenant),
+            js(month),
             js(&from.to_string()),
             js(&to.to_string()),
         ];
         stmts.push(
-            db.prepare(
-                "DELETE FROM cells_month WHERE tenant_id = ?1 AND family = ?2 AND month = ?3",
-            )
+            db.prepare(format!(
+                "DELETE FROM cells_month WHERE tenant_id = ?1 AND month = ?2 \
+                 AND family IN ({fams})"
+            ))
             .bind(&key)?,
         );
         stmts.push(
-            db.prepare(
+            db.prepare(format!(
                 "INSERT INTO cells_month (tenant_id, family, dim, month, segment, key, n, sum) \
-                 SELECT tenant_id, family, dim, ?3, segment, key, sum(n), sum(sum) FROM cells \
-                 WHERE tenant_id = ?1 AND family = ?2 AND dim IN (0, 1, 2, 3, 4, 5, 6) \
-                 AND day >= ?4 AND day < ?5 GROUP BY dim, segment, key \
-                 HAVING sum(n) != 0 OR sum(sum) != 0",
-            )
+                 SELECT tenant_id, family, dim, ?2, segment, key, sum(n), sum(sum) FROM cells \
+                 WHERE tenant_id = ?1 AND family IN ({fams}) AND dim IN (0, 1, 2, 3, 4, 5, 6) \
+                 AND day >= ?3 AND day < ?4 GROUP BY family, dim, segment, key \
+                 HAVING sum(n) != 0 OR sum(sum) != 0"
+            ))
             .bind(&args)?,
         );
         stmts.push(
-            db.prepare(
-                "DELETE FROM months_stale WHERE tenant_id = ?1 AND family = ?2 AND month = ?3",
-            )
+            db.prepare(format!(
+                "DELETE FROM months_stale WHERE tenant_id = ?1 AND month = ?2 \
+                 AND family IN ({fams})"
+            ))
             .bind(&key)?,
         );
     }
@@ -487,9 +522,8 @@ pub async fn rebuild_months(
     Ok(())
 }
 
-/// The day counters of `families` (every dimension) for days `[from, to)`, one rollup a day,
-/// and the stocks before `from` (balances minus the days from `from` on): what
-/// `GET /v1/rollups` serves.
+/// The day counters of `need` for days `[from, to)`, one rollup a day, and the stocks before
+/// `from` (balances minus the days from `from` on): what `GET /v1/rollups` serves.
 pub async fn days(
     db: &D1Database,
     tenant: &str,
@@ -497,59 +531,41 @@ pub async fn days(
     to: CivilDate,
     need: &Need,
 ) -> ApiResult<(BTreeMap<String, Rollup>, Rollup, ReadStats)> {
-    let t = js(tenant);
-    let mut stmts = Vec::new();
+    let mut q = Query::new(tenant);
+    let (f, t) = (q.bind(js(&from.to_string())), q.bind(js(&to.to_string())));
     let mut dest = Vec::new();
     for (fams, dims) in need.groups(None) {
-        stmts.push(select(
-            db,
+        let sql = part(
             "cells",
             "day",
             &fams,
             &dims,
-            "AND day >= ?2 AND day < ?3",
-            &[t.clone(), js(&from.to_string()), js(&to.to_string())],
-        )?);
-        dest.push(0);
+            &format!("AND day >= {f} AND day < {t}"),
+        );
+        dest.push((q.add(sql), Dest::Buckets { months: false }));
     }
-    for (stocks, dims) in need.groups(Some(&need.stocks)) {
-        stmts.push(balances(db, tenant, &stocks, &dims, from)?);
-        dest.push(1);
-        stmts.push(select(
-            db,
-            "cells",
-            "day",
-            &stocks,
-            &dims,
-            "AND day >= ?2",
-            &[t.clone(), js(&from.to_string())],
-        )?);
-        dest.push(2);
-    }
-    let results = db.batch(stmts).await?;
-    let stats = ReadStats {
-        rows_read: results.iter().map(rows_read).sum(),
-        stale: Vec::new(),
-    };
+    dest.extend(stock_parts(&mut q, need, from, from));
+    let (texts, rows_read) = q.run(db).await?;
     let mut by_day: BTreeMap<String, Rollup> = BTreeMap::new();
     let mut opening = Rollup::new();
-    for (r, &i) in results.iter().zip(&dest) {
-        let json = json_of(r)?;
-        each_row(&json, |Row(family, dim, day, seg, key, n, sum)| {
-            let (Some(family), Some(dim)) = (Family::from_id(family), Dim::from_id(dim)) else {
+    for (i, d) in &dest {
+        each_row(&texts[*i], |r| {
+            let (Some(family), Some(dim)) = (Family::from_id(r.family), Dim::from_id(r.dim)) else {
                 return;
             };
-            let k = CellKey::new(family, dim, &seg, key);
-            match i {
-                0 => by_day
-                    .entry(day.into_owned())
-                    .or_default()
-                    .add(k, Cell { n, sum }),
-                1 => opening.add(k, Cell { n, sum }),
-                _ => opening.add(k, Cell { n, sum }.negate()),
+            let k = CellKey::new(family, dim, r.segment, r.key);
+            let cell = Cell { n: r.n, sum: r.sum };
+            match d {
+                Dest::Buckets { .. } => by_day.entry(r.date.to_string()).or_default().add(k, cell),
+                Dest::Balance => opening.add(k, cell),
+                Dest::After => opening.add(k, cell.negate()),
             }
         })?;
     }
+    let stats = ReadStats {
+        rows_read,
+        stale: Vec::new(),
+    };
     Ok((by_day, opening, stats))
 }
 

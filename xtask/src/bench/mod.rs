@@ -18,6 +18,7 @@ mod criterion;
 mod doc;
 mod load;
 mod memory;
+mod profile;
 mod reads;
 mod scan;
 
@@ -77,17 +78,42 @@ fn row(a: impl Into<String>, b: impl Into<String>, c: impl Into<String>) -> Row 
     Row(a.into(), b.into(), c.into())
 }
 
-/// `cargo xtask bench [--smoke]`.
+/// The parts of the bench, each runnable alone: `cargo xtask bench reads`. `profile` runs
+/// only when named: it builds the worker with its function names kept.
+const SECTIONS: [&str; 7] = [
+    "sizes",
+    "answers",
+    "reads",
+    "memory",
+    "scan",
+    "criterion",
+    "profile",
+];
+
+/// `cargo xtask bench [--smoke] [SECTION …]`.
 pub fn main(args: &[String]) -> Result<()> {
-    let plan = match args {
-        [] => &FULL,
-        [s] if s == "--smoke" => &SMOKE,
-        _ => return Err("usage: cargo xtask bench [--smoke]".into()),
-    };
+    let smoke = args.iter().any(|a| a == "--smoke");
+    let plan = if smoke { &SMOKE } else { &FULL };
+    let only: Vec<&str> = args
+        .iter()
+        .filter(|a| *a != "--smoke")
+        .map(String::as_str)
+        .collect();
+    if let Some(bad) = only.iter().find(|s| !SECTIONS.contains(s)) {
+        return Err(format!(
+            "usage: cargo xtask bench [--smoke] [{}…]; unknown `{bad}`",
+            SECTIONS.join("|")
+        ));
+    }
+    let on = |s: &str| (only.is_empty() && s != "profile") || only.contains(&s);
     let started = Instant::now();
     let t = tools::ensure(true)?;
     let wrk = tools::apt_tool("wrk", "wrk")?;
     tools::apt_tool("sqlite3", "sqlite3")?;
+    if on("profile") {
+        // Names kept for the whole run: wrangler's build command inherits the variable.
+        std::env::set_var("KPI_KEEP_NAMES", "1");
+    }
     build::all(&t)?;
     let r = root();
     let dir = r.join(if plan.smoke {
@@ -100,26 +126,79 @@ pub fn main(args: &[String]) -> Result<()> {
     std::fs::write(&script, include_str!("../../scripts/wrk.lua")).map_err(|e| e.to_string())?;
     let mut rows = Vec::new();
     let mut notes = Vec::new();
-    rows.extend(sizes()?);
+    if on("sizes") {
+        rows.extend(sizes()?);
+    }
 
     let mut local = Local::fresh(&t, &dir)?;
     let worker = local.start(&t)?;
     let url = worker.url.clone();
     let load_tenant = local::tenant(&url, &local.admin, "bench-load", &url)?;
     let kpi_tenant = local::tenant(&url, &local.admin, "bench-kpis", &url)?;
-    rows.push(survey_page(&dir, &url, &load_tenant)?);
-    rows.extend(answers(plan, &wrk, &script, &url, &load_tenant)?);
+    if on("sizes") {
+        rows.push(survey_page(&dir, &url, &load_tenant)?);
+    }
+    if on("answers") {
+        rows.extend(answers(plan, &wrk, &script, &url, &load_tenant)?);
+    }
+
+    if on("profile") {
+        let port = local::free_port()?;
+        drop(worker);
+        let worker = local.start_inspected(&t, Some(port))?;
+        let keys = reads::tenant(&worker.url, &local.admin, "profiled")?;
+        reads::seed(&keys_url(&worker), &keys.sk, 1, now_ms()?)?;
+        let all: Vec<&str> = kpi_core::kpi::catalog().map(|d| d.id).collect();
+        for (name, path) in reads::kinds(&all.join(",")) {
+            rows.push(profile::kind(
+                &t, &worker, port, &keys.sk, &name, &path, plan,
+            )?);
+        }
+        notes.push("profile: the worker was built with its function names kept".into());
+        let table = doc::render_table(&rows);
+        println!("\n{table}");
+        return Ok(());
+    }
+
+    // Fixed costs of a KPI read: the catalog (no key, no D1) and a tenant with no data.
+    if on("reads") {
+        let kinds = vec![
+            (
+                "GET /v1/kpis/catalog (no key, no D1)".to_string(),
+                "/v1/kpis/catalog".to_string(),
+            ),
+            (
+                "GET /v1/kpis, 3 KPIs, month, compare, a tenant with no data".to_string(),
+                "/v1/kpis?period=month&compare=previous&metrics=nps,csat,ces".to_string(),
+            ),
+        ];
+        let log = local.last_log();
+        for m in reads::measure(
+            &worker,
+            &log,
+            &kpi_tenant.sk,
+            &kinds,
+            plan.cpu_rounds,
+            plan.cpu_requests,
+        )? {
+            rows.push(row(
+                m.name,
+                format!("+{:.2} ms CPU", m.above_floor_ms),
+                format!(
+                    "workerd CPU per request above the /healthz floor of {:.2} ms; {} D1 rows read",
+                    m.floor_ms, m.rows_read
+                ),
+            ));
+        }
+    }
 
     // The KPI reads of a tenant with a dense history: CPU above the floor and D1 rows read.
-    for &years in plan.dense_years {
+    let years_list: &[u32] = if on("reads") { plan.dense_years } else { &[] };
+    for &years in years_list {
         let id = format!("dense-{years}y");
         let keys = reads::tenant(&url, &local.admin, &id)?;
         let t0 = Instant::now();
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_err(|e| e.to_string())?
-            .as_millis() as i64;
-        let s = reads::seed(&url, &keys.sk, years, now)?;
+        let s = reads::seed(&url, &keys.sk, years, now_ms()?)?;
         eprintln!(
             "    seeded {} answers, {} tickets, {} events in {:.0} s",
             s.answers,
@@ -159,6 +238,7 @@ pub fn main(args: &[String]) -> Result<()> {
     }
 
     // Floors for the reads below: the smallest route, and the KPI route on an empty month.
+    let floors = if on("scan") { 2 } else { 0 };
     for (what, path) in [
         (
             "GET /healthz (wrangler dev proxy + workerd floor)",
@@ -168,7 +248,10 @@ pub fn main(args: &[String]) -> Result<()> {
             "GET /v1/kpis month (nps,csat,ces), no responses stored",
             format!("/v1/kpis?metrics={KPI_METRICS}&period=month&at={MONTH}"),
         ),
-    ] {
+    ]
+    .into_iter()
+    .take(floors)
+    {
         let res = load::run_wrk(
             &wrk,
             &script,
@@ -190,29 +273,17 @@ pub fn main(args: &[String]) -> Result<()> {
     }
 
     // The widget in Chromium.
-    let out = sh::output(
-        "widget memory in headless Chromium",
-        t.node_cmd(&t.node_bin.join("node"))
-            .arg("tests/browser/widget-memory.mjs")
-            .current_dir(&r)
-            .env("KPI_TEST_URL", &url)
-            .env("KPI_ADMIN_TOKEN", &local.admin)
-            .env("KPI_REFRESHES", plan.refreshes.to_string())
-            .env("CHROMIUM", "/usr/bin/chromium"),
-    )?;
-    let samples: Value = out
-        .lines()
-        .find_map(|l| l.strip_prefix("KPI_WIDGET_MEMORY "))
-        .and_then(|j| serde_json::from_str(j).ok())
-        .ok_or_else(|| format!("widget-memory.mjs printed no figures: {out}"))?;
-    rows.push(memory::widget_memory_row(&samples)?);
+    if on("memory") {
+        rows.push(widget_memory(&t, &local, &url, plan)?);
+    }
     drop(worker);
 
     // KPI reads from the counters against a scan of the raw rows, as responses grow.
     let db = local.db()?;
     let mut seeded = 0;
     let mut cells = Cells::new();
-    for &n in plan.seeded {
+    let seeded_list: &[usize] = if on("scan") { plan.seeded } else { &[] };
+    for &n in seeded_list {
         let t0 = Instant::now();
         scan::seed(&db, &kpi_tenant.id, seeded, n, &mut cells)?;
         eprintln!(
@@ -274,7 +345,7 @@ pub fn main(args: &[String]) -> Result<()> {
     }
 
     // kpi-core's own figures.
-    if !plan.smoke {
+    if !plan.smoke && on("criterion") {
         rows.extend(criterion::criterion()?);
     } else {
         notes.push("kpi-core criterion benches skipped in --smoke (minutes long)".into());
@@ -298,6 +369,38 @@ pub fn main(args: &[String]) -> Result<()> {
         out.display()
     );
     Ok(())
+}
+
+/// Milliseconds since the Unix epoch.
+fn now_ms() -> Result<i64> {
+    Ok(std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| e.to_string())?
+        .as_millis() as i64)
+}
+
+fn keys_url(w: &crate::server::Worker) -> String {
+    w.url.clone()
+}
+
+/// The widget's memory in Chromium over `plan.refreshes` refreshes.
+fn widget_memory(t: &tools::Tools, local: &Local, url: &str, plan: &Plan) -> Result<Row> {
+    let out = sh::output(
+        "widget memory in headless Chromium",
+        t.node_cmd(&t.node_bin.join("node"))
+            .arg("tests/browser/widget-memory.mjs")
+            .current_dir(root())
+            .env("KPI_TEST_URL", url)
+            .env("KPI_ADMIN_TOKEN", &local.admin)
+            .env("KPI_REFRESHES", plan.refreshes.to_string())
+            .env("CHROMIUM", "/usr/bin/chromium"),
+    )?;
+    let samples: Value = out
+        .lines()
+        .find_map(|l| l.strip_prefix("KPI_WIDGET_MEMORY "))
+        .and_then(|j| serde_json::from_str(j).ok())
+        .ok_or_else(|| format!("widget-memory.mjs printed no figures: {out}"))?;
+    memory::widget_memory_row(&samples)
 }
 
 /// Sizes of what ships: the widget (the offline module apart) and the worker.
