@@ -45,13 +45,27 @@ pub fn migrate(t: &Tools, persist: &Path) -> Result<()> {
     )
 }
 
-/// Starts the worker on `port` with `vars`, and waits until `/healthz` answers.
+/// Starts the worker on `port` with `vars`, and waits until `/healthz` answers. Only
+/// wrangler's warnings reach `log`.
 pub fn start(
     t: &Tools,
     port: u16,
     persist: &Path,
     vars: &[(&str, &str)],
     log: Option<&Path>,
+) -> Result<Worker> {
+    start_logging(t, port, persist, vars, log, "warn")
+}
+
+/// [`start`], with wrangler's `--log-level`: at `log`, the worker's own console lines reach
+/// `log` too (the tests read them: what must never be logged, what a 500 logs).
+pub fn start_logging(
+    t: &Tools,
+    port: u16,
+    persist: &Path,
+    vars: &[(&str, &str)],
+    log: Option<&Path>,
+    level: &str,
 ) -> Result<Worker> {
     sh::step(&format!(
         "starting the worker under workerd on 127.0.0.1:{port}"
@@ -72,7 +86,7 @@ pub fn start(
         // `GET /__scheduled` runs the cron handler (webhook retries) on demand.
         "--test-scheduled",
         "--log-level",
-        "warn",
+        level,
     ])
     .stdin(Stdio::null());
     for (k, v) in vars {

@@ -59,15 +59,18 @@ pub fn test() -> Result<()> {
     server::migrate(&t, &persist)?;
     let admin = sh::random_hex(24)?;
     let signing = sh::random_hex(32)?;
+    let hooks = sh::random_hex(32)?;
     let log = r.join("target/e2e-worker.log");
     let port = free_port()?;
-    let worker = server::start(
+    // At log level `log` the worker's console lines reach the log file, which the tests read.
+    let worker = server::start_logging(
         &t,
         port,
         &persist,
         &[
             ("ADMIN_TOKEN", &admin),
             ("LINK_SIGNING_SECRET", &signing),
+            ("WEBHOOK_SIGNING_SECRET", &hooks),
             ("DEMO_PAGE", "on"),
             // Webhook receivers in the tests listen on plain http://127.0.0.1, and the
             // retry test should not wait the production backoff.
@@ -75,6 +78,7 @@ pub fn test() -> Result<()> {
             ("WEBHOOK_RETRY_BASE_S", "0.2"),
         ],
         Some(&log),
+        "log",
     )?;
     // The tenant CLI against the running worker, as an operator would use it.
     let cli = tenant::parse(&[
@@ -98,10 +102,16 @@ pub fn test() -> Result<()> {
             "cargo xtask tenant create: unexpected reply {created}"
         ));
     }
+    let state = persist.to_string_lossy().into_owned();
+    let log_path = log.to_string_lossy().into_owned();
     let env = [
         ("KPI_TEST_URL", worker.url.as_str()),
         ("KPI_ADMIN_TOKEN", admin.as_str()),
         ("KPI_LINK_SECRET", signing.as_str()),
+        ("KPI_WEBHOOK_SECRET", hooks.as_str()),
+        // The local D1 (read and written with sqlite3 by a few tests) and the worker's log.
+        ("KPI_TEST_STATE", state.as_str()),
+        ("KPI_WORKER_LOG", log_path.as_str()),
     ];
     let e2e = sh::run(
         "end-to-end tests against the worker under workerd (cargo test -p tests)",
