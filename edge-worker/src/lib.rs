@@ -13,10 +13,12 @@ mod events;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 mod http;
+mod keys;
 mod kpis;
 mod limits;
 mod log;
 mod page;
+mod respondents;
 mod rollups;
 mod settings;
 mod store;
@@ -66,6 +68,10 @@ async fn route(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
         ("/admin/demo", Method::Put) => demo::register(req, env).await,
         ("/demo", Method::Get) => demo::page(env).await,
         ("/v1/survey-links", Method::Post) => surveys::mint(req, env).await,
+        ("/v1/survey-links/revoke", Method::Post) => surveys::revoke_links(req, env).await,
+        ("/v1/keys", Method::Get) => keys::list(req, env).await,
+        ("/v1/keys", Method::Post) => keys::mint(req, env).await,
+        (p, Method::Delete) if p.starts_with("/v1/keys/") => keys::revoke(req, env).await,
         ("/v1/responses", Method::Post) => surveys::submit_json(req, env, ctx).await,
         ("/v1/responses", Method::Get) => data::list_responses(req, env).await,
         ("/v1/responses/import", Method::Post) => surveys::import(req, env).await,
@@ -97,14 +103,18 @@ fn allowed_methods(path: &str) -> Option<&'static str> {
     Some(match path {
         "/healthz" | "/openapi.json" | "/demo" | "/v1/export.csv" => "GET",
         "/v1/kpis" | "/v1/kpis/catalog" => "GET, OPTIONS",
-        "/admin/tenants" | "/v1/survey-links" | "/v1/responses/import" | "/v1/events" => "POST",
+        "/admin/tenants"
+        | "/v1/survey-links"
+        | "/v1/survey-links/revoke"
+        | "/v1/responses/import"
+        | "/v1/events" => "POST",
         "/admin/demo" => "PUT",
-        "/v1/responses" | "/v1/tickets" => "GET, POST",
+        "/v1/responses" | "/v1/tickets" | "/v1/keys" => "GET, POST",
         "/v1/targets" => "GET, PUT",
         "/v1/settings" => "GET, PATCH",
         "/v1/rollups" => "GET",
         p if p.starts_with("/s/") => "GET, POST",
-        p if p.starts_with("/v1/respondents/") => "DELETE",
+        p if p.starts_with("/v1/respondents/") || p.starts_with("/v1/keys/") => "DELETE",
         _ => return None,
     })
 }
@@ -187,6 +197,6 @@ pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) 
     match webhooks::retry_due(&env).await {
         Ok(n) if n > 0 => log::event("webhook_retries", &[("count", &n.to_string())]),
         Ok(_) => {}
-        Err(e) => log::event("error", &[("code", "cron"), ("message", &e.parts().2)]),
+        Err(e) => log::event("error", &[("code", "cron"), ("message", &e.detail())]),
     }
 }

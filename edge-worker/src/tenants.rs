@@ -42,6 +42,10 @@ pub struct TenantConfig {
     /// Generation of the webhook signing secret (bumped by a rotation).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub webhook_gen: i64,
+    /// Generation of the tenant's survey links: links minted under an older one are void
+    /// (`POST /v1/survey-links/revoke` bumps it).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub link_gen: i64,
 }
 
 fn is_zero(n: &i64) -> bool {
@@ -109,6 +113,19 @@ struct NewTenant {
     allowed_origins: Vec<String>,
 }
 
+/// A display name as given, trimmed, if it is one: 1–120 characters, none of them control
+/// characters (the name is shown on survey pages and in the widget). Creation and
+/// `PATCH /v1/settings` both apply it.
+pub fn valid_name(name: &str) -> ApiResult<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
+        return Err(ApiError::Invalid(
+            "`name` must have 1–120 characters, none of them control characters.".into(),
+        ));
+    }
+    Ok(name.to_string())
+}
+
 fn valid_slug(id: &str) -> bool {
     (3..=40).contains(&id.len())
         && id
@@ -158,20 +175,14 @@ pub fn valid_origin(o: &str) -> bool {
 
 /// `POST /admin/tenants`: creates a tenant and its two keys, shown once.
 pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
-    auth::require_admin(env, &req)?;
+    auth::require_admin(env, &req).await?;
     let body: NewTenant = json_body(&mut req, BODY_LIMIT).await?;
     if !valid_slug(&body.id) {
         return Err(ApiError::Invalid(
             "`id` must be a lowercase slug of 3–40 characters.".into(),
         ));
     }
-    let name = body.name.trim().to_string();
-    // No control characters: the name is shown on survey pages and in the widget.
-    if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
-        return Err(ApiError::Invalid(
-            "`name` must have 1–120 characters, none of them control characters.".into(),
-        ));
-    }
+    let name = valid_name(&body.name)?;
     let timezone = body
         .timezone
         .unwrap_or_else(|| TimeZone::DEFAULT.name.to_string());
@@ -199,6 +210,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         business_hours: None,
         webhook_url: None,
         webhook_gen: 0,
+        link_gen: 0,
     };
     let sk = auth::generate(KeyKind::Secret)?;
     let pk = auth::generate(KeyKind::Publishable)?;
@@ -263,6 +275,7 @@ struct TenantRow {
     business_hours: Option<String>,
     webhook_url: Option<String>,
     webhook_gen: f64,
+    link_gen: f64,
 }
 
 /// The tenant's configuration: KV cache, then D1. Unknown tenant → 404.
@@ -276,7 +289,7 @@ pub async fn config(env: &Env, id: &str) -> ApiResult<TenantConfig> {
         .d1("DB")?
         .prepare(
             "SELECT id, name, timezone, locale, allowed_origins, targets, business_hours, \
-             webhook_url, webhook_gen FROM tenants WHERE id = ?1",
+             webhook_url, webhook_gen, link_gen FROM tenants WHERE id = ?1",
         )
         .bind(&[JsValue::from_str(id)])?
         .first(None)
@@ -294,6 +307,7 @@ pub async fn config(env: &Env, id: &str) -> ApiResult<TenantConfig> {
             .and_then(|h| serde_json::from_str(&h).ok()),
         webhook_url: row.webhook_url,
         webhook_gen: row.webhook_gen as i64,
+        link_gen: row.link_gen as i64,
     };
     if let Ok(put) = kv.put(&cache_key, serde_json::to_string(&cfg).unwrap_or_default()) {
         let _ = put.expiration_ttl(CONFIG_TTL_S).execute().await;
@@ -326,6 +340,19 @@ pub async fn invalidate(env: &Env, id: &str) -> ApiResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(
+            valid_name("  Hoa Sen Spa ").ok().as_deref(),
+            Some("Hoa Sen Spa")
+        );
+        for bad in ["", "   ", "Spa\u{17}X", "Spa\tX", "Spa\nX"] {
+            assert!(valid_name(bad).is_err(), "{bad:?}");
+        }
+        assert!(valid_name(&"x".repeat(120)).is_ok());
+        assert!(valid_name(&"x".repeat(121)).is_err());
+    }
 
     #[test]
     fn slugs() {
