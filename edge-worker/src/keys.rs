@@ -5,6 +5,9 @@
 //! cached resolution, so the change holds from the next request (KV being eventually
 //! consistent across Cloudflare locations, elsewhere within the cache's 60 s at most).
 //!
+//! The operator's way back for a tenant whose secret key leaked is `POST
+//! /admin/tenants/{id}/keys` ([`recover`]).
+//!
 //! Owns the routes and the bookkeeping; key format and resolution are `auth`'s.
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -115,13 +118,22 @@ pub async fn mint(mut req: Request, env: &Env) -> ApiResult<Response> {
     let db = env.d1("DB")?;
     let now = now_ms() as f64;
     let replaced = match &body.replaces {
-        Some(id) => Some(
-            active(&db, &p.tenant.id, now)
+        Some(id) => {
+            let old = active(&db, &p.tenant.id, now)
                 .await?
                 .into_iter()
                 .find(|k| &k.lookup == id)
-                .ok_or(ApiError::NotFound("No such key."))?,
-        ),
+                .ok_or(ApiError::NotFound("No such key."))?;
+            // A rotation swaps like for like: a publishable key is never replaced by a
+            // secret one, which would then sit in a page's widget tag.
+            if old.kind != kind.as_str() {
+                return Err(ApiError::Invalid(format!(
+                    "`replaces` names a {} key; mint a {} key to replace it",
+                    old.kind, old.kind
+                )));
+            }
+            Some(old)
+        }
         None => None,
     };
     let key = auth::generate(kind)?;
@@ -229,5 +241,70 @@ pub async fn revoke(req: Request, env: &Env) -> ApiResult<Response> {
         200,
         &json!({"revoked": {"id": key.lookup, "kind": key.kind,
                             "revoked_at": format_rfc3339(now as i64)}}),
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecoverRequest {
+    #[serde(default)]
+    revoke_others: bool,
+}
+
+/// `POST /admin/tenants/{id}/keys` (admin token): mints a secret key for a tenant, and with
+/// `revoke_others` revokes every other key it has. The way back for a tenant whose secret
+/// key leaked and was used to mint keys of its own or revoke the tenant's.
+pub async fn recover(mut req: Request, env: &Env) -> ApiResult<Response> {
+    auth::require_admin(env, &req).await?;
+    let path = req.path();
+    let tenant = path
+        .strip_prefix("/admin/tenants/")
+        .and_then(|p| p.strip_suffix("/keys"))
+        .unwrap_or("")
+        .to_string();
+    let body: RecoverRequest = json_body(&mut req, BODY_LIMIT).await?;
+    // 404 for a tenant that does not exist, before anything is written.
+    crate::tenants::config(env, &tenant).await?;
+    let db = env.d1("DB")?;
+    let now = now_ms() as f64;
+    let key = auth::generate(KeyKind::Secret)?;
+    let created_at = format_rfc3339(now as i64);
+    let mut stmts = Vec::new();
+    if body.revoke_others {
+        stmts.push(
+            db.prepare(
+                "UPDATE api_keys SET revoked_at = ?2 WHERE tenant_id = ?1 AND revoked_at IS NULL",
+            )
+            .bind(&[JsValue::from_str(&tenant), JsValue::from_f64(now)])?,
+        );
+    }
+    stmts.push(
+        db.prepare(
+            "INSERT INTO api_keys (lookup, tenant_id, kind, hash, created_at) \
+             VALUES (?1, ?2, 'secret', ?3, ?4)",
+        )
+        .bind(&[
+            key.lookup.as_str().into(),
+            tenant.as_str().into(),
+            key.hash.as_str().into(),
+            created_at.as_str().into(),
+        ])?,
+    );
+    let results = db.batch(stmts).await?;
+    let revoked = if body.revoke_others {
+        crate::store::changes(&results, 0)
+    } else {
+        0
+    };
+    // Every cached resolution of the tenant's keys goes, with its configuration.
+    crate::tenants::invalidate(env, &tenant).await?;
+    crate::log::event(
+        "keys_recovered",
+        &[("tenant", &tenant), ("revoked", &revoked.to_string())],
+    );
+    http::json(
+        201,
+        &json!({"id": key.lookup, "kind": "secret", "key": key.plaintext,
+                "created_at": created_at, "expires_at": null, "revoked": revoked}),
     )
 }

@@ -65,6 +65,7 @@ async fn route(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
         ),
         ("/openapi.json", Method::Get) => openapi(),
         ("/admin/tenants", Method::Post) => tenants::create(req, env).await,
+        (p, Method::Post) if admin_keys_route(p) => keys::recover(req, env).await,
         ("/admin/demo", Method::Put) => demo::register(req, env).await,
         ("/demo", Method::Get) => demo::page(env).await,
         ("/v1/survey-links", Method::Post) => surveys::mint(req, env).await,
@@ -97,6 +98,13 @@ async fn route(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
     }
 }
 
+/// `/admin/tenants/{id}/keys`.
+fn admin_keys_route(path: &str) -> bool {
+    path.strip_prefix("/admin/tenants/")
+        .and_then(|p| p.strip_suffix("/keys"))
+        .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+}
+
 /// The methods a routed path answers, for the `Allow` header of a 405 (RFC 9110 requires
 /// it); `None` for a path that is not routed (404).
 fn allowed_methods(path: &str) -> Option<&'static str> {
@@ -114,6 +122,7 @@ fn allowed_methods(path: &str) -> Option<&'static str> {
         "/v1/settings" => "GET, PATCH",
         "/v1/rollups" => "GET",
         p if p.starts_with("/s/") => "GET, POST",
+        p if admin_keys_route(p) => "POST",
         p if p.starts_with("/v1/respondents/") || p.starts_with("/v1/keys/") => "DELETE",
         _ => return None,
     })

@@ -45,9 +45,16 @@ fn routes(
         (
             "PUT",
             "/admin/demo".into(),
-            admin,
+            admin.clone(),
             json,
             r#"{"tenant": "x", "publishable_key": ""#.into(),
+        ),
+        (
+            "POST",
+            format!("/admin/tenants/{}/keys", t.id),
+            admin,
+            json,
+            r#"{"revoke_others": false, "x": ""#.into(),
         ),
         (
             "POST",

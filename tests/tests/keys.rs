@@ -113,6 +113,7 @@ fn keys_of_another_tenant_and_the_last_secret_key_cannot_be_revoked() {
         (json!({"expires_in": 0}), 422),
         (json!({"grace_period": 60}), 422),
         (json!({"replaces": a_sk, "grace_period": -1}), 422),
+        (json!({"kind": "publishable", "replaces": a_sk}), 422),
         (json!({"replaces": "nope000000"}), 404),
         (json!({"replaces": b_sk}), 404),
     ] {
@@ -235,4 +236,44 @@ fn webhook_secrets_come_from_their_own_master_per_tenant_and_generation() {
     assert_ne!(s0, derived(&links, &t.id, 0), "not from the link master");
     let s1 = set(json!({"url": "https://hooks.example.com/kpi", "rotate_secret": true}));
     assert_eq!(s1, derived(&hooks, &t.id, 1));
+}
+
+#[test]
+fn the_operator_takes_a_tenant_back_from_a_leaked_secret_key() {
+    let t = new_tenant("keys-leak");
+    let original = key_id(&t, "secret");
+    // Whoever holds the leaked key mints one of their own and revokes the tenant's.
+    let thief = t.post("/v1/keys", &json!({})).json()["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = request(
+        "DELETE",
+        &format!("/v1/keys/{original}"),
+        &[("authorization", &format!("Bearer {thief}"))],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(settings_status(&t.secret_key), 401);
+    // The operator mints the tenant a new secret key and revokes every other one.
+    let path = format!("/admin/tenants/{}/keys", t.id);
+    let body = json!({"revoke_others": true});
+    assert_eq!(post_json(&path, Some(&t.secret_key), &body).status, 401);
+    assert_eq!(post_json(&path, Some(&thief), &body).status, 401);
+    let r = post_json(&path, Some(&admin_token()), &body);
+    assert_eq!(r.status, 201, "{}", r.text);
+    let v = r.json();
+    assert_eq!(
+        v["revoked"], 2,
+        "the thief's key and the publishable key: {v}"
+    );
+    let fresh = v["key"].as_str().unwrap().to_string();
+    assert_eq!(settings_status(&thief), 401);
+    assert_eq!(settings_status(&fresh), 200);
+    let r = post_json(
+        "/admin/tenants/no-such-tenant-here/keys",
+        Some(&admin_token()),
+        &json!({}),
+    );
+    assert_eq!(r.status, 404, "{}", r.text);
 }
