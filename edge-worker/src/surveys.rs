@@ -261,16 +261,16 @@ pub async fn store_answer(
     if let Some(r) = reference {
         stmts.push(respondents::unlink_erased(&db, &a.tenant, &[r])?);
     }
-    // The alert names the respondent by the tenant's own id.
+    // The alert names the respondent by the tenant's own id (read only when it will be sent).
     let message = match fact.alert() {
-        Some(alert) => {
+        Some(alert) if tenant.webhook_url.is_some() => {
             let id = match reference {
                 Some(r) => respondents::resolve(&db, &a.tenant, r).await?,
                 None => None,
             };
             webhooks::message(tenant, &a, id.as_deref(), alert)?
         }
-        None => None,
+        _ => None,
     };
     let mut guard = None;
     if let Some(m) = &message {

@@ -186,14 +186,12 @@ fn public_v4(ip: std::net::Ipv4Addr) -> bool {
 /// compatible, NAT64) are judged by it.
 fn public_v6(ip: std::net::Ipv6Addr) -> bool {
     let s = ip.segments();
-    let embedded = |o: [u16; 2]| {
-        std::net::Ipv4Addr::new((o[0] >> 8) as u8, o[0] as u8, (o[1] >> 8) as u8, o[1] as u8)
-    };
     if let Some(v4) = ip.to_ipv4_mapped() {
         return public_v4(v4);
     }
     if s[..6] == [0, 0, 0, 0, 0, 0] || s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-        return !ip.is_unspecified() && !ip.is_loopback() && public_v4(embedded([s[6], s[7]]));
+        let v4 = std::net::Ipv4Addr::from((u32::from(s[6]) << 16) | u32::from(s[7]));
+        return !ip.is_unspecified() && !ip.is_loopback() && public_v4(v4);
     }
     !(ip.is_loopback()
         || ip.is_unspecified()
