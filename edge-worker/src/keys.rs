@@ -12,7 +12,7 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 use wasm_bindgen::JsValue;
-use worker::{D1Database, Env, Request, Response};
+use worker::{D1Database, D1PreparedStatement, Env, Request, Response};
 
 use crate::auth::{self, KeyKind};
 use crate::error::{ApiError, ApiResult};
@@ -54,6 +54,30 @@ async fn active(db: &D1Database, tenant: &str, now: f64) -> ApiResult<Vec<KeyRow
         .all()
         .await?
         .results()?)
+}
+
+/// The statement storing key `key` of `kind` for `tenant` (its hash, never the key).
+pub fn insert(
+    db: &D1Database,
+    key: &auth::NewKey,
+    tenant: &str,
+    kind: KeyKind,
+    created_at: &str,
+    expires_at: Option<f64>,
+) -> ApiResult<D1PreparedStatement> {
+    Ok(db
+        .prepare(
+            "INSERT INTO api_keys (lookup, tenant_id, kind, hash, created_at, expires_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .bind(&[
+            key.lookup.as_str().into(),
+            tenant.into(),
+            kind.as_str().into(),
+            key.hash.as_str().into(),
+            created_at.into(),
+            expires_at.map_or(JsValue::NULL, JsValue::from_f64),
+        ])?)
 }
 
 /// Deletes the cached resolution of the key whose hash is `hash`.
@@ -139,19 +163,14 @@ pub async fn mint(mut req: Request, env: &Env) -> ApiResult<Response> {
     let key = auth::generate(kind)?;
     let created_at = format_rfc3339(now as i64);
     let expires_at = body.expires_in.map(|s| now + s as f64 * 1000.0);
-    let mut stmts = vec![db
-        .prepare(
-            "INSERT INTO api_keys (lookup, tenant_id, kind, hash, created_at, expires_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )
-        .bind(&[
-            key.lookup.as_str().into(),
-            p.tenant.id.as_str().into(),
-            kind.as_str().into(),
-            key.hash.as_str().into(),
-            created_at.as_str().into(),
-            expires_at.map_or(JsValue::NULL, JsValue::from_f64),
-        ])?];
+    let mut stmts = vec![insert(
+        &db,
+        &key,
+        &p.tenant.id,
+        kind,
+        &created_at,
+        expires_at,
+    )?];
     let retire_at = now + grace as f64 * 1000.0;
     if let Some(old) = &replaced {
         // An earlier expiry stays: a rotation never lengthens a key's life.
@@ -278,18 +297,14 @@ pub async fn recover(mut req: Request, env: &Env) -> ApiResult<Response> {
             .bind(&[JsValue::from_str(&tenant), JsValue::from_f64(now)])?,
         );
     }
-    stmts.push(
-        db.prepare(
-            "INSERT INTO api_keys (lookup, tenant_id, kind, hash, created_at) \
-             VALUES (?1, ?2, 'secret', ?3, ?4)",
-        )
-        .bind(&[
-            key.lookup.as_str().into(),
-            tenant.as_str().into(),
-            key.hash.as_str().into(),
-            created_at.as_str().into(),
-        ])?,
-    );
+    stmts.push(insert(
+        &db,
+        &key,
+        &tenant,
+        KeyKind::Secret,
+        &created_at,
+        None,
+    )?);
     let results = db.batch(stmts).await?;
     let revoked = if body.revoke_others {
         crate::store::changes(&results, 0)

@@ -14,6 +14,7 @@ use worker::{Env, Request, Response};
 use crate::auth::{self, KeyKind};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, json_body, now_ms, BODY_LIMIT};
+use crate::keys;
 
 const CONFIG_TTL_S: u64 = 60;
 
@@ -230,22 +231,10 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
             origins.as_str().into(),
             now.as_str().into(),
         ])?;
-    let key_stmt = |k: &auth::NewKey, kind: KeyKind| {
-        db.prepare(
-            "INSERT INTO api_keys (lookup, tenant_id, kind, hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
-        .bind(&[
-            k.lookup.as_str().into(),
-            tenant.id.as_str().into(),
-            kind.as_str().into(),
-            k.hash.as_str().into(),
-            now.as_str().into(),
-        ])
-    };
     let stmts = vec![
         insert_tenant,
-        key_stmt(&sk, KeyKind::Secret)?,
-        key_stmt(&pk, KeyKind::Publishable)?,
+        keys::insert(&db, &sk, &tenant.id, KeyKind::Secret, &now, None)?,
+        keys::insert(&db, &pk, &tenant.id, KeyKind::Publishable, &now, None)?,
     ];
     if let Err(e) = db.batch(stmts).await {
         let msg = e.to_string();
