@@ -248,39 +248,10 @@ mod tests {
     use super::*;
     use kpi_core::period::TimeZone;
 
-    /// Every type of event, each carrying every field `RawEvent` knows (with values that
-    /// suit all types at once) plus a few a CRM might send along.
+    /// Every type of event kpi-core knows, each carrying every field `RawEvent` knows (with
+    /// values that suit all types at once) plus a few a CRM might send along.
     fn kitchen_sinks() -> Vec<Value> {
-        let types = [
-            "lead.created",
-            "deal.stage",
-            "deal.won",
-            "deal.lost",
-            "customer.won",
-            "customer.lost",
-            "order.placed",
-            "order.cancelled",
-            "subscription.changed",
-            "renewal.due",
-            "renewal.done",
-            "spend",
-            "web.visit",
-            "web.session",
-            "web.conversion",
-            "ad.impression",
-            "ad.click",
-            "email.delivered",
-            "email.opened",
-            "email.clicked",
-            "email.unsubscribed",
-            "social.reach",
-            "social.interaction",
-            "appointment.proposed",
-            "appointment.accepted",
-            "crm.user_active",
-            "crm.activity",
-        ];
-        types
+        kpi_core::event::EVENT_TYPES
             .iter()
             .map(|t| {
                 json!({"id": format!("ev-{t}"), "type": t, "at": "2026-11-20T09:00:00+07:00",

@@ -106,6 +106,21 @@ pub fn query<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// A worker secret used as an HMAC master: at least 32 characters, else a 500 (the deployment
+/// is misconfigured; the log names the secret, the response does not).
+pub fn master_secret(env: &worker::Env, name: &str) -> ApiResult<Vec<u8>> {
+    let s = env
+        .secret(name)
+        .map_err(|_| ApiError::Internal(format!("{name} is not set")))?
+        .to_string();
+    if s.len() < 32 {
+        return Err(ApiError::Internal(format!(
+            "{name} must have at least 32 characters"
+        )));
+    }
+    Ok(s.into_bytes())
+}
+
 /// Milliseconds since the Unix epoch, from the runtime's clock.
 pub fn now_ms() -> i64 {
     worker::Date::now().as_millis() as i64

@@ -29,16 +29,7 @@ const MAX_IMPORT: usize = 300;
 
 /// The link-signing master secret.
 pub fn signing_secret(env: &Env) -> ApiResult<Vec<u8>> {
-    let s = env
-        .secret("LINK_SIGNING_SECRET")
-        .map_err(|_| ApiError::Internal("LINK_SIGNING_SECRET is not set".into()))?
-        .to_string();
-    if s.len() < 32 {
-        return Err(ApiError::Internal(
-            "LINK_SIGNING_SECRET must have at least 32 characters".into(),
-        ));
-    }
-    Ok(s.into_bytes())
+    http::master_secret(env, "LINK_SIGNING_SECRET")
 }
 
 /// The public base URL links point at: `PUBLIC_URL` if set, else the request's origin.

@@ -48,16 +48,7 @@ const KEEP_MS: f64 = 30.0 * 86_400_000.0;
 /// rotating the link-signing secret leaves every receiver's secret alone, and a tenant's
 /// webhook secret (which the tenant sees) says nothing about how links are signed.
 pub fn master(env: &Env) -> ApiResult<Vec<u8>> {
-    let s = env
-        .secret("WEBHOOK_SIGNING_SECRET")
-        .map_err(|_| ApiError::Internal("WEBHOOK_SIGNING_SECRET is not set".into()))?
-        .to_string();
-    if s.len() < 32 {
-        return Err(ApiError::Internal(
-            "WEBHOOK_SIGNING_SECRET must have at least 32 characters".into(),
-        ));
-    }
-    Ok(s.into_bytes())
+    crate::http::master_secret(env, "WEBHOOK_SIGNING_SECRET")
 }
 
 /// The signing secret of a tenant's webhook, `whsec_` + base64 of 32 bytes. Derived from
