@@ -1,7 +1,9 @@
-//! API keys: generation, hashing, and resolving a request's key to a tenant.
-//! Keys are `sk_`/`pk_` + 10 lookup characters + 32 secret characters (≥ 200 random bits),
-//! shown once and stored only as SHA-256 hashes. A short-TTL KV entry caches the resolution;
-//! D1 stays the source of truth.
+//! API keys: generation, hashing, and resolving a request's key to a tenant; the admin token.
+//! Keys are `sk_`/`pk_` + 10 lookup characters (the key's public id) + 32 secret characters
+//! (≥ 200 random bits), shown once and stored only as SHA-256 hashes, with an optional expiry
+//! and a revocation time. A short-TTL KV entry caches the resolution; D1 stays the source of
+//! truth, and revoking a key deletes its cache entry (`keys`). Minting, rotating and revoking
+//! are `keys`' job.
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -9,13 +11,14 @@ use wasm_bindgen::JsValue;
 use worker::{Env, Request};
 
 use crate::error::{ApiError, ApiResult};
-use crate::http::{hex, query, random_bytes};
+use crate::http::{hex, now_ms, query, random_bytes};
 use crate::tenants::{self, TenantConfig};
 
 const ALPHABET: &[u8; 32] = b"abcdefghijkmnpqrstuvwxyz23456789";
 const LOOKUP_LEN: usize = 10;
 const SECRET_LEN: usize = 32;
 const KEY_CACHE_TTL_S: u64 = 60;
+const INVALID: ApiError = ApiError::Unauthorized("The key is not valid.");
 
 /// Which kind of key a request carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +43,15 @@ impl KeyKind {
         match self {
             KeyKind::Secret => "secret",
             KeyKind::Publishable => "publishable",
+        }
+    }
+
+    /// The kind a storage name names.
+    pub fn parse(s: &str) -> Option<KeyKind> {
+        match s {
+            "secret" => Some(KeyKind::Secret),
+            "publishable" => Some(KeyKind::Publishable),
+            _ => None,
         }
     }
 }
@@ -69,31 +81,52 @@ pub fn generate(kind: KeyKind) -> ApiResult<NewKey> {
     })
 }
 
-fn hash(key: &str) -> String {
+/// Hex SHA-256 of a key: what D1 stores, and the name of its KV cache entry.
+pub fn hash(key: &str) -> String {
     hex(&Sha256::digest(key.as_bytes()))
 }
 
-/// Who is calling: the tenant and the kind of key it used.
+/// The KV entry caching the resolution of the key whose hash is `digest`.
+pub fn cache_key(digest: &str) -> String {
+    format!("key:{digest}")
+}
+
+/// Who is calling: the tenant and the key it used.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Principal {
     /// The key's kind.
     pub kind: KeyKind,
+    /// The key's id (its public lookup characters).
+    #[serde(default)]
+    pub key_id: String,
+    /// When the key stops working (Unix ms), if it expires: checked on cached entries too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<f64>,
     /// The tenant's configuration.
     pub tenant: TenantConfig,
 }
 
-/// The key a request carries: `Authorization: Bearer …`, or `key=` in the query.
-pub fn presented_key(req: &Request, pairs: &[(String, String)]) -> Option<String> {
+/// The key a request carries: `Authorization: Bearer …`, or a publishable key as `key=` in
+/// the query (a plain GET from the widget). A secret key in a URL is refused: URLs end up in
+/// browser histories, proxies and request logs.
+pub fn presented_key(req: &Request, pairs: &[(String, String)]) -> ApiResult<Option<String>> {
+    let from_query = query(pairs, "key");
+    if from_query.is_some_and(|k| !k.starts_with("pk_")) {
+        return Err(ApiError::Unauthorized(
+            "Only a publishable key may be sent as `key=`; send a secret key as \
+             `Authorization: Bearer sk_…`, never in a URL.",
+        ));
+    }
     if let Ok(Some(h)) = req.headers().get("authorization") {
         let h = h.trim();
         if let Some(k) = h
             .strip_prefix("Bearer ")
             .or_else(|| h.strip_prefix("bearer "))
         {
-            return Some(k.trim().to_string());
+            return Ok(Some(k.trim().to_string()));
         }
     }
-    query(pairs, "key").map(str::to_string)
+    Ok(from_query.map(str::to_string))
 }
 
 #[derive(Deserialize)]
@@ -101,45 +134,64 @@ struct KeyRow {
     tenant_id: String,
     kind: String,
     hash: String,
+    expires_at: Option<f64>,
+    revoked_at: Option<f64>,
 }
 
-/// Resolves a key to its tenant: KV cache, then D1. Unknown or malformed → 401.
+/// Resolves a key to its tenant: KV cache, then D1. Unknown, malformed, revoked or expired
+/// → 401. Rate limits are the caller's: a publishable key counts only once its origin is
+/// allowed ([`require_reader`]).
 pub async fn resolve(env: &Env, key: &str) -> ApiResult<Principal> {
     let kind = if key.starts_with("sk_") {
         KeyKind::Secret
     } else if key.starts_with("pk_") {
         KeyKind::Publishable
     } else {
-        return Err(ApiError::Unauthorized("The key is not valid."));
+        return Err(INVALID);
     };
     let body = &key[3..];
     if body.len() != LOOKUP_LEN + SECRET_LEN || !body.bytes().all(|b| ALPHABET.contains(&b)) {
-        return Err(ApiError::Unauthorized("The key is not valid."));
+        return Err(INVALID);
     }
+    let now = now_ms() as f64;
     let digest = hash(key);
     let kv = env.kv("KV")?;
     // The cached resolution holds the tenant's configuration: one KV read per request.
-    // Settings and targets writes delete it (`tenants::invalidate`), so a change applies at once.
-    let cache_key = format!("key:{digest}");
+    // Settings and targets writes delete it (`tenants::invalidate`), so a change applies at
+    // once; so does revoking or rotating the key (`keys`).
+    let cache_key = cache_key(&digest);
     if let Ok(Some(cached)) = kv.get(&cache_key).json::<Principal>().await {
-        if cached.kind == kind {
-            crate::limits::api_key(env, &body[..LOOKUP_LEN]).await?;
-            return Ok(cached);
+        if cached.kind == kind && !cached.key_id.is_empty() {
+            return match cached.expires_at {
+                Some(at) if at <= now => Err(INVALID),
+                _ => Ok(cached),
+            };
         }
     }
     let db = env.d1("DB")?;
     let row: Option<KeyRow> = db
-        .prepare("SELECT tenant_id, kind, hash FROM api_keys WHERE lookup = ?1")
+        .prepare(
+            "SELECT tenant_id, kind, hash, expires_at, revoked_at FROM api_keys WHERE lookup = ?1",
+        )
         .bind(&[JsValue::from_str(&body[..LOOKUP_LEN])])?
         .first(None)
         .await?;
-    let row = row.ok_or(ApiError::Unauthorized("The key is not valid."))?;
+    let row = row.ok_or(INVALID)?;
     let same = row.hash.as_bytes().ct_eq(digest.as_bytes());
-    if !bool::from(same) || row.kind != kind.as_str() {
-        return Err(ApiError::Unauthorized("The key is not valid."));
+    if !bool::from(same)
+        || row.kind != kind.as_str()
+        || row.revoked_at.is_some()
+        || row.expires_at.is_some_and(|at| at <= now)
+    {
+        return Err(INVALID);
     }
     let tenant = tenants::config(env, &row.tenant_id).await?;
-    let principal = Principal { kind, tenant };
+    let principal = Principal {
+        kind,
+        key_id: body[..LOOKUP_LEN].to_string(),
+        expires_at: row.expires_at,
+        tenant,
+    };
     if let Ok(put) = kv.put(
         &cache_key,
         serde_json::to_string(&principal).unwrap_or_default(),
@@ -147,7 +199,6 @@ pub async fn resolve(env: &Env, key: &str) -> ApiResult<Principal> {
         // A failed cache write only costs the next request a D1 read.
         let _ = put.expiration_ttl(KEY_CACHE_TTL_S).execute().await;
     }
-    crate::limits::api_key(env, &body[..LOOKUP_LEN]).await?;
     Ok(principal)
 }
 
@@ -157,7 +208,7 @@ pub async fn require_secret(
     req: &Request,
     pairs: &[(String, String)],
 ) -> ApiResult<Principal> {
-    let key = presented_key(req, pairs).ok_or(ApiError::Unauthorized(
+    let key = presented_key(req, pairs)?.ok_or(ApiError::Unauthorized(
         "Send your secret key as `Authorization: Bearer sk_…`.",
     ))?;
     let p = resolve(env, &key).await?;
@@ -166,6 +217,7 @@ pub async fn require_secret(
             "This route needs the secret key, not the publishable one.",
         ));
     }
+    crate::limits::api_key(env, &p.key_id).await?;
     Ok(p)
 }
 
@@ -176,21 +228,25 @@ pub async fn require_reader(
     req: &Request,
     pairs: &[(String, String)],
 ) -> ApiResult<(Principal, Option<String>)> {
-    let key = presented_key(req, pairs).ok_or(ApiError::Unauthorized(
+    let key = presented_key(req, pairs)?.ok_or(ApiError::Unauthorized(
         "Send a key as `Authorization: Bearer …` or `key=`.",
     ))?;
     let p = resolve(env, &key).await?;
     let origin = page_origin(req);
-    if p.kind == KeyKind::Publishable {
-        let allowed = origin
-            .as_deref()
-            .map(|o| p.tenant.allowed_origins.iter().any(|a| a == o))
-            .unwrap_or(false);
-        if !allowed {
-            return Err(ApiError::Forbidden(
-                "This page's origin is not allowed for this key.",
-            ));
+    match p.kind {
+        KeyKind::Publishable => {
+            let allowed = origin
+                .as_deref()
+                .map(|o| p.tenant.allowed_origins.iter().any(|a| a == o))
+                .unwrap_or(false);
+            if !allowed {
+                return Err(ApiError::Forbidden(
+                    "This page's origin is not allowed for this key.",
+                ));
+            }
+            crate::limits::publishable_key(env, &p.key_id, req).await?;
         }
+        KeyKind::Secret => crate::limits::api_key(env, &p.key_id).await?,
     }
     Ok((p, origin))
 }
@@ -214,8 +270,10 @@ pub fn page_origin(req: &Request) -> Option<String> {
     Some(referer[..end].to_string())
 }
 
-/// The admin token (worker secret `ADMIN_TOKEN`) must be presented.
-pub fn require_admin(env: &Env, req: &Request) -> ApiResult<()> {
+/// The admin token (worker secret `ADMIN_TOKEN`) must be presented. The client address is
+/// rate limited first, so guessing stops at the limit.
+pub async fn require_admin(env: &Env, req: &Request) -> ApiResult<()> {
+    crate::limits::admin_client(env, req).await?;
     let expected = env
         .secret("ADMIN_TOKEN")
         .map(|s| s.to_string())
@@ -227,8 +285,49 @@ pub fn require_admin(env: &Env, req: &Request) -> ApiResult<()> {
         .flatten()
         .unwrap_or_default();
     let given = given.strip_prefix("Bearer ").unwrap_or("");
-    if expected.len() < 16 || !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
+    if expected.len() < 16 || !admin_token_matches(given, &expected) {
         return Err(ApiError::Unauthorized("The admin token is not valid."));
     }
     Ok(())
+}
+
+/// Compares the digests of the two tokens in constant time. Comparing the tokens themselves
+/// would answer a wrong length at once (`ct_eq` on slices of different lengths), telling a
+/// prober the token's length; digests always have 32 bytes.
+fn admin_token_matches(given: &str, expected: &str) -> bool {
+    let a = Sha256::digest(given.as_bytes());
+    let b = Sha256::digest(expected.as_bytes());
+    bool::from(a.as_slice().ct_eq(b.as_slice()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admin_tokens_compare_by_digest() {
+        let token = "0123456789abcdef0123456789abcdef";
+        assert!(admin_token_matches(token, token));
+        // Shorter, longer, a prefix, one byte off: all simply false, through the same
+        // 32-byte comparison.
+        for other in [
+            "",
+            "0123456789abcdef",
+            "0123456789abcdef0123456789abcdef0",
+            "0123456789abcdef0123456789abcdeF",
+        ] {
+            assert!(!admin_token_matches(other, token), "{other}");
+        }
+    }
+
+    #[test]
+    fn generated_keys_have_their_kind_prefix_lookup_and_hash() {
+        let k = generate(KeyKind::Secret).unwrap();
+        assert!(k.plaintext.starts_with("sk_"));
+        assert_eq!(k.plaintext.len(), 3 + LOOKUP_LEN + SECRET_LEN);
+        assert_eq!(&k.plaintext[3..3 + LOOKUP_LEN], k.lookup);
+        assert_eq!(k.hash, hash(&k.plaintext));
+        assert_eq!(KeyKind::parse("publishable"), Some(KeyKind::Publishable));
+        assert_eq!(KeyKind::parse("root"), None);
+    }
 }

@@ -5,6 +5,10 @@
 //! Rows come in `(day, key)` order — the tenant-local day (a response's first answer, a
 //! ticket's opening) then the link or ticket id — and a cursor is base64url of the last
 //! row's `[day, key]`. `from`/`to` are tenant-local dates, both inclusive, as in `/v1/kpis`.
+//!
+//! A response row holds its respondent's opaque reference; reads give the tenant its own
+//! CRM id back through `respondents` (gone once erased). CSV cells a spreadsheet would run
+//! as a formula are defused.
 use kpi_core::kpi::{self, Lang, ReportOptions};
 use kpi_core::period::{format_rfc3339, CivilDate};
 use serde::Deserialize;
@@ -13,10 +17,10 @@ use wasm_bindgen::JsValue;
 use worker::{D1Database, Env, Request, Response};
 
 use crate::auth;
-use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, b64url, b64url_decode, now_ms, query, query_pairs};
 use crate::kpis;
+use crate::respondents;
 use crate::tenants::TenantConfig;
 use crate::tickets::{self, TICKET_COLUMNS};
 
@@ -84,11 +88,13 @@ impl Table {
     fn page_sql(self, limit: usize) -> String {
         match self {
             Table::Responses => format!(
-                "SELECT link_id, survey, scale, score, comment, respondent, ticket, channel, \
-                 lang, day, answered_at, updated_at FROM responses \
-                 WHERE tenant_id = ?1 AND day >= ?2 AND day <= ?3 \
-                 AND (?4 IS NULL OR survey = ?4) AND (day, link_id) > (?5, ?6) \
-                 ORDER BY day, link_id LIMIT {limit}"
+                "SELECT r.link_id, r.survey, r.scale, r.score, r.comment, m.respondent, \
+                 r.ticket, r.channel, r.lang, r.day, r.answered_at, r.updated_at \
+                 FROM responses r LEFT JOIN respondents m \
+                 ON m.tenant_id = r.tenant_id AND m.ref = r.respondent \
+                 WHERE r.tenant_id = ?1 AND r.day >= ?2 AND r.day <= ?3 \
+                 AND (?4 IS NULL OR r.survey = ?4) AND (r.day, r.link_id) > (?5, ?6) \
+                 ORDER BY r.day, r.link_id LIMIT {limit}"
             ),
             Table::Tickets => format!(
                 "SELECT {TICKET_COLUMNS} FROM tickets \
@@ -287,10 +293,14 @@ async fn list(req: Request, env: &Env, table: Table) -> ApiResult<Response> {
     http::json(200, &Value::Object(body))
 }
 
-/// A CSV cell: empty for null, JSON text for arrays and objects.
+/// A CSV cell: empty for null, JSON text for arrays and objects. Text that a spreadsheet
+/// would run as a formula — starting with `=`, `+`, `-`, `@`, tab or CR (OWASP's CSV
+/// injection rule) — gets a leading `'`, which Excel and Sheets show as text; numbers stay
+/// numbers (an NPS of -12.5 is a number, not a formula).
 fn cell(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
+        Value::String(s) if s.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{s}"),
         Value::String(s) => s.clone(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
@@ -456,7 +466,8 @@ async fn export_kpis(
 
 /// `DELETE /v1/respondents/<respondent>` (secret key): anonymises that respondent's
 /// responses in place — respondent and comment become NULL — so each row keeps its `contrib`
-/// and the rollups keep equalling the rows' sum, now as anonymous counts. Idempotent.
+/// and the rollups keep equalling the rows' sum, now as anonymous counts; forgets the id
+/// (`respondents::erase`), so links sent before answer anonymously. Idempotent.
 pub async fn erase(req: Request, env: &Env) -> ApiResult<Response> {
     let pairs = query_pairs(&req);
     let p = auth::require_secret(env, &req, &pairs).await?;
@@ -470,26 +481,7 @@ pub async fn erase(req: Request, env: &Env) -> ApiResult<Response> {
         )));
     }
     let db = env.d1("DB")?;
-    let args = [
-        JsValue::from_str(&p.tenant.id),
-        JsValue::from_str(&respondent),
-    ];
-    // Alerts waiting for the webhook carry the respondent and the comment too.
-    let results = db
-        .batch(vec![
-            db.prepare(
-                "UPDATE responses SET respondent = NULL, comment = NULL \
-                 WHERE tenant_id = ?1 AND respondent = ?2",
-            )
-            .bind(&args)?,
-            db.prepare(
-                "DELETE FROM webhook_outbox WHERE tenant_id = ?1 \
-                 AND json_extract(payload, '$.data.respondent') = ?2",
-            )
-            .bind(&args)?,
-        ])
-        .await?;
-    let erased = db::changes(&results, 0);
+    let erased = respondents::erase(env, &db, &p.tenant.id, &respondent).await?;
     crate::log::event(
         "respondent_erased",
         &[("tenant", &p.tenant.id), ("rows", &erased.to_string())],
@@ -537,5 +529,26 @@ mod tests {
         assert_eq!(cell(&json!(["x", "y"])), "[\"x\",\"y\"]");
         assert_eq!(cell(&json!(true)), "true");
         assert_eq!(cell(&json!(-3)), "-3");
+        assert_eq!(cell(&json!(-12.5)), "-12.5");
+    }
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_text() {
+        for (given, exported) in [
+            (
+                "=HYPERLINK(\"http://evil.example\",\"x\")",
+                "'=HYPERLINK(\"http://evil.example\",\"x\")",
+            ),
+            ("+1", "'+1"),
+            ("-1+2", "'-1+2"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+            ("a=1", "a=1"),
+            ("2026-03-01", "2026-03-01"),
+            ("", ""),
+        ] {
+            assert_eq!(cell(&json!(given)), exported, "{given:?}");
+        }
     }
 }

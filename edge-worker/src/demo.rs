@@ -22,7 +22,7 @@ fn enabled(env: &Env) -> bool {
 
 /// `PUT /admin/demo` (admin token): which tenant and key the demo page shows.
 pub async fn register(mut req: Request, env: &Env) -> ApiResult<Response> {
-    auth::require_admin(env, &req)?;
+    auth::require_admin(env, &req).await?;
     if !enabled(env) {
         return Err(ApiError::NotFound("The demo page is disabled."));
     }

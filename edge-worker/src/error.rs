@@ -25,6 +25,9 @@ pub enum ApiError {
     Conflict(String),
     /// 410: the survey link has expired.
     Expired,
+    /// 410: the tenant revoked its survey links (`POST /v1/survey-links/revoke`) after this
+    /// one was minted; the tenant sends a new link.
+    Revoked,
     /// 413: the body is over the route's limit.
     TooLarge(usize),
     /// 415: the content type is not one the route reads.
@@ -35,7 +38,8 @@ pub enum ApiError {
     ExportTooLarge(usize),
     /// 429: too many requests from this client, link or key; retry after that many seconds.
     RateLimited(u32),
-    /// 500: storage or runtime failure; logged, never caused by input.
+    /// 500: storage or runtime failure; never caused by input. The text is for the log only:
+    /// the response says nothing about storage (D1's messages name tables and SQL).
     Internal(String),
 }
 
@@ -63,6 +67,11 @@ impl ApiError {
                 "link_expired",
                 "This survey link has expired.".to_string(),
             ),
+            ApiError::Revoked => (
+                410,
+                "link_revoked",
+                "This survey link has been withdrawn.".to_string(),
+            ),
             ApiError::TooLarge(limit) => (
                 413,
                 "body_too_large",
@@ -80,7 +89,20 @@ impl ApiError {
                 "rate_limited",
                 format!("Too many requests; retry in {s} seconds."),
             ),
-            ApiError::Internal(m) => (500, "internal", m.clone()),
+            ApiError::Internal(_) => (
+                500,
+                "internal",
+                "Something went wrong on our side; it has been logged.".to_string(),
+            ),
+        }
+    }
+
+    /// What the log says about this error: the message, or for a 500 the detail the response
+    /// leaves out.
+    pub fn detail(&self) -> String {
+        match self {
+            ApiError::Internal(m) => m.clone(),
+            e => e.parts().2,
         }
     }
 
@@ -88,7 +110,7 @@ impl ApiError {
     pub fn to_response(&self) -> worker::Result<Response> {
         let (status, code, message) = self.parts();
         if status >= 500 {
-            crate::log::event("error", &[("code", code), ("message", &message)]);
+            crate::log::event("error", &[("code", code), ("message", &self.detail())]);
         }
         let body = json!({"error": {"code": code, "message": message}});
         let mut resp = Response::from_json(&body)?.with_status(status);
@@ -122,3 +144,17 @@ impl From<FactError> for ApiError {
 
 /// Result of a handler.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_500_says_nothing_of_its_cause_and_the_log_keeps_it() {
+        let e = ApiError::Internal("D1_ERROR: no such table: responses: SQLITE_ERROR".into());
+        let (status, code, message) = e.parts();
+        assert_eq!((status, code), (500, "internal"));
+        assert!(!message.contains("D1") && !message.contains("responses"));
+        assert!(e.detail().contains("no such table"));
+    }
+}

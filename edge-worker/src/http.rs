@@ -26,26 +26,45 @@ pub fn media_type(req: &Request) -> String {
         .to_ascii_lowercase()
 }
 
-/// Reads the body as bytes, refusing bodies over `limit` (by header first, then by length).
+/// Reads the body, refusing it with 413 as soon as it passes `limit` bytes: a declared
+/// `Content-Length` over the limit is refused before reading, and the stream itself is read
+/// chunk by chunk, each chunk's length checked before it is copied into wasm memory, so a
+/// chunked body of any size costs at most `limit` bytes plus one runtime chunk.
+///
+/// Past the limit the reader lets go of the stream without cancelling it: the runtime then
+/// discards the rest outside the isolate. (Cancelling makes `wrangler dev`'s proxy lose the
+/// connection and answer a bare 500 instead of the 413.)
 pub async fn body_bytes(req: &mut Request, limit: usize) -> ApiResult<Vec<u8>> {
+    use wasm_bindgen::JsCast;
+
+    let unreadable = || ApiError::Malformed("unreadable body".into());
     if let Ok(Some(len)) = req.headers().get("content-length") {
         if len
             .trim()
-            .parse::<usize>()
-            .map(|l| l > limit)
+            .parse::<u64>()
+            .map(|l| l > limit as u64)
             .unwrap_or(false)
         {
             return Err(ApiError::TooLarge(limit));
         }
     }
-    let bytes = req
-        .bytes()
-        .await
-        .map_err(|_| ApiError::Malformed("unreadable body".into()))?;
-    if bytes.len() > limit {
-        return Err(ApiError::TooLarge(limit));
+    let Some(body) = req.inner().body() else {
+        return Ok(Vec::new());
+    };
+    let mut stream = wasm_streams::ReadableStream::from_raw(body.unchecked_into());
+    let mut reader = stream.try_get_reader().map_err(|_| unreadable())?;
+    let mut out = Vec::new();
+    while let Some(chunk) = reader.read().await.map_err(|_| unreadable())? {
+        let chunk: js_sys::Uint8Array = chunk.dyn_into().map_err(|_| unreadable())?;
+        let len = chunk.length() as usize;
+        if out.len().saturating_add(len) > limit {
+            return Err(ApiError::TooLarge(limit));
+        }
+        let at = out.len();
+        out.resize(at + len, 0);
+        chunk.copy_to(&mut out[at..]);
     }
-    Ok(bytes)
+    Ok(out)
 }
 
 /// Reads a JSON body of at most `limit` bytes into `T`.
@@ -67,8 +86,7 @@ pub async fn json_body<T: DeserializeOwned>(req: &mut Request, limit: usize) -> 
 pub fn json<T: Serialize>(status: u16, body: &T) -> ApiResult<Response> {
     let text = serde_json::to_string(body).map_err(|e| ApiError::Internal(e.to_string()))?;
     let mut resp = Response::ok(text)?.with_status(status);
-    resp.headers_mut()
-        .set("content-type", "application/json")?;
+    resp.headers_mut().set("content-type", "application/json")?;
     Ok(resp)
 }
 
@@ -103,6 +121,21 @@ pub fn query<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
+}
+
+/// A worker secret used as an HMAC master: at least 32 characters, else a 500 (the deployment
+/// is misconfigured; the log names the secret, the response does not).
+pub fn master_secret(env: &worker::Env, name: &str) -> ApiResult<Vec<u8>> {
+    let s = env
+        .secret(name)
+        .map_err(|_| ApiError::Internal(format!("{name} is not set")))?
+        .to_string();
+    if s.len() < 32 {
+        return Err(ApiError::Internal(format!(
+            "{name} must have at least 32 characters"
+        )));
+    }
+    Ok(s.into_bytes())
 }
 
 /// Milliseconds since the Unix epoch, from the runtime's clock.

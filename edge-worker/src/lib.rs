@@ -14,11 +14,13 @@ mod events;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 mod http;
+mod keys;
 mod kpis;
 mod limits;
 mod log;
 mod openings;
 mod page;
+mod respondents;
 mod rollups;
 mod settings;
 mod surveys;
@@ -64,9 +66,14 @@ async fn route(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
         ),
         ("/openapi.json", Method::Get) => openapi(),
         ("/admin/tenants", Method::Post) => tenants::create(req, env).await,
+        (p, Method::Post) if admin_keys_route(p) => keys::recover(req, env).await,
         ("/admin/demo", Method::Put) => demo::register(req, env).await,
         ("/demo", Method::Get) => demo::page(env).await,
         ("/v1/survey-links", Method::Post) => surveys::mint(req, env).await,
+        ("/v1/survey-links/revoke", Method::Post) => surveys::revoke_links(req, env).await,
+        ("/v1/keys", Method::Get) => keys::list(req, env).await,
+        ("/v1/keys", Method::Post) => keys::mint(req, env).await,
+        (p, Method::Delete) if p.starts_with("/v1/keys/") => keys::revoke(req, env).await,
         ("/v1/responses", Method::Post) => surveys::submit_json(req, env, ctx).await,
         ("/v1/responses", Method::Get) => data::list_responses(req, env).await,
         ("/v1/responses/import", Method::Post) => surveys::import(req, env).await,
@@ -95,21 +102,33 @@ async fn route(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
     }
 }
 
+/// `/admin/tenants/{id}/keys`.
+fn admin_keys_route(path: &str) -> bool {
+    path.strip_prefix("/admin/tenants/")
+        .and_then(|p| p.strip_suffix("/keys"))
+        .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+}
+
 /// The methods a routed path answers, for the `Allow` header of a 405 (RFC 9110 requires
 /// it); `None` for a path that is not routed (404).
 fn allowed_methods(path: &str) -> Option<&'static str> {
     Some(match path {
         "/healthz" | "/openapi.json" | "/demo" | "/v1/export.csv" => "GET",
         "/v1/kpis" | "/v1/kpis/catalog" => "GET, OPTIONS",
-        "/admin/tenants" | "/v1/survey-links" | "/v1/responses/import" | "/v1/events" => "POST",
+        "/admin/tenants"
+        | "/v1/survey-links"
+        | "/v1/survey-links/revoke"
+        | "/v1/responses/import"
+        | "/v1/events" => "POST",
         "/admin/demo" => "PUT",
-        "/v1/responses" | "/v1/tickets" => "GET, POST",
+        "/v1/responses" | "/v1/tickets" | "/v1/keys" => "GET, POST",
         "/v1/targets" => "GET, PUT",
         "/v1/settings" => "GET, PATCH",
         "/v1/rollups" => "GET",
         "/v1/opening-balances" => "GET, PUT, DELETE",
         p if p.starts_with("/s/") => "GET, POST",
-        p if p.starts_with("/v1/respondents/") => "DELETE",
+        p if admin_keys_route(p) => "POST",
+        p if p.starts_with("/v1/respondents/") || p.starts_with("/v1/keys/") => "DELETE",
         _ => return None,
     })
 }
@@ -202,6 +221,6 @@ pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) 
     match webhooks::retry_due(&env).await {
         Ok(n) if n > 0 => log::event("webhook_retries", &[("count", &n.to_string())]),
         Ok(_) => {}
-        Err(e) => log::event("error", &[("code", "cron"), ("message", &e.parts().2)]),
+        Err(e) => log::event("error", &[("code", "cron"), ("message", &e.detail())]),
     }
 }

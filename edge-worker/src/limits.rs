@@ -1,6 +1,8 @@
 //! Rate limits, through Cloudflare's rate limiting bindings (counters kept at the edge, no
 //! storage round trip): per client IP hash and per link on the public survey routes, per key
-//! on the API. Owns the keys and the 429; the limits themselves are in wrangler.toml.
+//! on the API — a publishable key per (key, address), counted only once its origin is allowed
+//! — and per address on the admin routes. Owns the keys and the 429; the limits themselves
+//! are in wrangler.toml.
 //!
 //! A missing binding or a limiter failure lets the request through (and logs it): a limiter
 //! outage must not take the surveys down. `RATE_LIMIT = "off"` disables the checks, for load
@@ -70,7 +72,25 @@ pub async fn survey_link(env: &Env, link_id: &str) -> ApiResult<()> {
     check(env, "SURVEY_LINK_LIMIT", format!("link:{link_id}")).await
 }
 
-/// The API, per key (its public lookup characters).
+/// The API, per secret key (its public lookup characters).
 pub async fn api_key(env: &Env, lookup: &str) -> ApiResult<()> {
     check(env, "API_KEY_LIMIT", format!("key:{lookup}")).await
+}
+
+/// A publishable key, per (key, client address), once the request's origin is allowed: the
+/// key is public, so a script anywhere could otherwise spend the tenant's whole budget and
+/// blank its widgets on every page.
+pub async fn publishable_key(env: &Env, lookup: &str, req: &Request) -> ApiResult<()> {
+    check(
+        env,
+        "API_KEY_LIMIT",
+        format!("pk:{lookup}:{}", client_hash(req)),
+    )
+    .await
+}
+
+/// The admin routes, per client address, counted before the token is compared: guessing
+/// the admin token stops at the limit, right or wrong.
+pub async fn admin_client(env: &Env, req: &Request) -> ApiResult<()> {
+    check(env, "ADMIN_LIMIT", client_hash(req)).await
 }

@@ -1,16 +1,14 @@
 //! The survey page customers answer: server-rendered HTML, a few KB, no external requests,
-//! usable without JavaScript. A GET never records (mail scanners open every link); only a
-//! POST does. `?score=N` preselects N and submits it with a tiny nonce-allowed script.
+//! no script at all (`script-src 'none'`). A GET never records, and neither does anything the
+//! page does by itself: mail scanners open every link of an e-mail, some in a headless
+//! browser that runs scripts. Only a person pressing a button POSTs. `?score=N` (the one-click
+//! links of an e-mail) opens with N selected, the comment box shown and one large Send button.
 use kpi_core::SurveyKind;
 use worker::{Context, Env, Request, Response};
 
 use crate::error::{ApiError, ApiResult};
-use crate::http::{
-    self, b64url, html_escape, now_ms, query, query_pairs, random_bytes, BODY_LIMIT,
-};
+use crate::http::{self, b64url, html_escape, query, query_pairs, random_bytes, BODY_LIMIT};
 use crate::surveys::{self, Stored};
-use crate::tenants;
-use crate::token;
 
 struct Texts {
     question: &'static str,
@@ -23,6 +21,7 @@ struct Texts {
     your_score: &'static str,
     add_comment: &'static str,
     expired: &'static str,
+    revoked: &'static str,
     invalid: &'static str,
 }
 
@@ -72,6 +71,7 @@ fn texts(kind: SurveyKind, lang: &str) -> Texts {
             your_score: "Điểm của bạn",
             add_comment: "Gửi góp ý",
             expired: "Liên kết khảo sát này đã hết hạn.",
+            revoked: "Liên kết khảo sát này đã bị thu hồi.",
             invalid: "Liên kết khảo sát này không hợp lệ.",
         }
     } else {
@@ -86,6 +86,7 @@ fn texts(kind: SurveyKind, lang: &str) -> Texts {
             your_score: "Your score",
             add_comment: "Send comment",
             expired: "This survey link has expired.",
+            revoked: "This survey link has been withdrawn.",
             invalid: "This survey link is not valid.",
         }
     }
@@ -97,22 +98,23 @@ h1{font-size:1.25rem;margin:0 0 20px}\
 .scale{display:flex;flex-wrap:wrap;gap:8px;border:0;padding:0;margin:0 0 8px}\
 .scale button{flex:1 0 44px;min-width:44px;min-height:48px;font-size:1.1rem;border:2px solid #2f5bd3;border-radius:10px;background:#fff;color:#1d3f9e;cursor:pointer}\
 .scale button:focus-visible{outline:3px solid #f5a623;outline-offset:2px}\
-.scale button[aria-pressed=true]{background:#2f5bd3;color:#fff}\
 .ends{display:flex;justify-content:space-between;font-size:.85rem;color:#4a5562;margin-bottom:20px}\
 label{display:block;margin:0 0 6px}\
 textarea{box-sizing:border-box;width:100%;min-height:96px;font:inherit;padding:8px;border:1px solid #8a94a3;border-radius:8px}\
+.pick input{position:absolute;opacity:0;width:1px;height:1px}\
+.pick label{flex:1 0 44px;min-width:44px;min-height:48px;margin:0;display:flex;align-items:center;justify-content:center;font-size:1.1rem;border:2px solid #2f5bd3;border-radius:10px;background:#fff;color:#1d3f9e;cursor:pointer}\
+.pick input:checked+label{background:#2f5bd3;color:#fff}\
+.pick input:focus-visible+label{outline:3px solid #f5a623;outline-offset:2px}\
 .send{margin-top:12px;min-height:48px;padding:0 28px;font-size:1.05rem;border:0;border-radius:10px;background:#2f5bd3;color:#fff;cursor:pointer}\
+.big{display:block;width:100%;min-height:56px;font-size:1.2rem}\
 .done{font-size:1.3rem;color:#146c2e}";
 
-fn page(lang: &str, title: &str, nonce: &str, body: &str, script: Option<&str>) -> String {
-    let script = script
-        .map(|s| format!("<script nonce=\"{nonce}\">{s}</script>"))
-        .unwrap_or_default();
+fn page(lang: &str, title: &str, nonce: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
          <meta name=\"robots\" content=\"noindex\"><title>{title}</title>\
-         <style nonce=\"{nonce}\">{STYLE}</style></head><body><main>{body}</main>{script}</body></html>"
+         <style nonce=\"{nonce}\">{STYLE}</style></head><body><main>{body}</main></body></html>"
     )
 }
 
@@ -122,7 +124,7 @@ fn html_response(status: u16, html: String, nonce: &str) -> ApiResult<Response> 
     h.set(
         "content-security-policy",
         &format!(
-            "default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; \
+            "default-src 'none'; style-src 'nonce-{nonce}'; script-src 'none'; \
              form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
         ),
     )?;
@@ -149,16 +151,24 @@ fn error_page(req: &Request, err: ApiError, lang: &str) -> ApiResult<Response> {
     }
     let (status, _, _) = err.parts();
     let t = texts(SurveyKind::Nps, lang);
-    let msg = if matches!(err, ApiError::Expired) {
-        t.expired
-    } else {
-        t.invalid
+    let msg = match err {
+        ApiError::Expired => t.expired,
+        ApiError::Revoked => t.revoked,
+        _ => t.invalid,
     };
     let nonce = b64url(&random_bytes::<16>()?);
     html_response(
         status,
-        page(lang, msg, &nonce, &format!("<h1>{msg}</h1>"), None),
+        page(lang, msg, &nonce, &format!("<h1>{msg}</h1>")),
         &nonce,
+    )
+}
+
+/// Whether an error is about the link itself (shown as a page to a person).
+fn link_error(e: &ApiError) -> bool {
+    matches!(
+        e,
+        ApiError::BadToken | ApiError::Expired | ApiError::Revoked
     )
 }
 
@@ -170,53 +180,63 @@ fn token_of(path: &str) -> &str {
 pub async fn show(req: Request, env: &Env) -> ApiResult<Response> {
     let path = req.path();
     let tok = token_of(&path);
-    let claims = match token::verify(&surveys::signing_secret(env)?, tok, now_ms() / 1000) {
-        Ok(c) => c,
-        Err(e) => return error_page(&req, e, "vi"),
+    let link = match surveys::open_link(env, tok).await {
+        Ok(l) => l,
+        Err(e) if link_error(&e) => return error_page(&req, e, "vi"),
+        Err(e) => return Err(e),
     };
-    let kind = SurveyKind::parse(&claims.k, Some(claims.s)).map_err(|_| ApiError::BadToken)?;
-    let tenant = tenants::config(env, &claims.t).await?;
-    let t = texts(kind, &claims.g);
+    let (kind, lang) = (link.kind, link.claims.g.as_str());
+    let t = texts(kind, lang);
     let pairs = query_pairs(&req);
     let pre = query(&pairs, "score")
         .and_then(|s| s.parse::<i64>().ok())
         .and_then(|s| kind.check_score(s).ok());
     let nonce = b64url(&random_bytes::<16>()?);
-    let question = html_escape(&t.question.replace("{name}", &tenant.name));
+    let question = html_escape(&t.question.replace("{name}", &link.tenant.name));
     let (min, max) = kind.range();
     let action = format!("/s/{}", html_escape(tok));
-    let mut buttons = String::new();
-    for s in min..=max {
-        buttons.push_str(&format!(
-            "<button type=\"submit\" name=\"score\" value=\"{s}\" aria-pressed=\"{}\">{s}</button>",
-            pre == Some(s)
-        ));
-    }
+    let ends = format!(
+        "<div class=\"ends\"><span>{min} = {}</span><span>{max} = {}</span></div>",
+        t.low, t.high
+    );
+    let comment = format!(
+        "<label for=\"c\">{}</label><textarea id=\"c\" name=\"comment\" maxlength=\"4000\"></textarea>",
+        t.comment
+    );
     let body = match pre {
-        // One-click link from an e-mail: the score is chosen; submit it (script), or let the
-        // person press Send (no script).
-        Some(s) => format!(
-            "<h1>{question}</h1><form id=\"f\" method=\"post\" action=\"{action}\">\
-             <input type=\"hidden\" name=\"score\" value=\"{s}\">\
-             <p>{}: <strong>{s}</strong></p>\
-             <button class=\"send\" type=\"submit\">{}</button></form>",
-            t.your_score, t.send
-        ),
-        None => format!(
-            "<h1>{question}</h1><form method=\"post\" action=\"{action}\">\
-             <label for=\"c\">{}</label><textarea id=\"c\" name=\"comment\" maxlength=\"4000\"></textarea>\
-             <p id=\"q\">{}</p>\
-             <fieldset class=\"scale\" aria-labelledby=\"q\">{buttons}</fieldset>\
-             <div class=\"ends\"><span>{min} = {}</span><span>{max} = {}</span></div></form>",
-            t.comment, question, t.low, t.high
-        ),
+        // A one-click link from an e-mail: the score is chosen, not sent. The scale stays
+        // changeable (radio buttons) and only the Send button records.
+        Some(chosen) => {
+            let mut radios = String::new();
+            for s in min..=max {
+                let checked = if s == chosen { " checked" } else { "" };
+                radios.push_str(&format!(
+                    "<input type=\"radio\" name=\"score\" value=\"{s}\"{checked} id=\"s{s}\">\
+                     <label for=\"s{s}\">{s}</label>"
+                ));
+            }
+            format!(
+                "<h1 id=\"q\">{question}</h1><form method=\"post\" action=\"{action}\">\
+                 <fieldset class=\"scale pick\" aria-labelledby=\"q\">{radios}</fieldset>{ends}\
+                 {comment}<button class=\"send big\" type=\"submit\">{}</button></form>",
+                t.send
+            )
+        }
+        None => {
+            let mut buttons = String::new();
+            for s in min..=max {
+                buttons.push_str(&format!(
+                    "<button type=\"submit\" name=\"score\" value=\"{s}\">{s}</button>"
+                ));
+            }
+            format!(
+                "<h1>{question}</h1><form method=\"post\" action=\"{action}\">{comment}\
+                 <p id=\"q\">{question}</p>\
+                 <fieldset class=\"scale\" aria-labelledby=\"q\">{buttons}</fieldset>{ends}</form>"
+            )
+        }
     };
-    let script = pre.map(|_| "document.getElementById('f').submit();");
-    html_response(
-        200,
-        page(&claims.g, &question, &nonce, &body, script),
-        &nonce,
-    )
+    html_response(200, page(lang, &question, &nonce, &body), &nonce)
 }
 
 /// `POST /s/<token>` (form `score`, `comment`): records the answer, shows the thank-you state
@@ -224,32 +244,25 @@ pub async fn show(req: Request, env: &Env) -> ApiResult<Response> {
 pub async fn submit(mut req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
     let path = req.path();
     let tok = token_of(&path).to_string();
-    let media = http::media_type(&req);
-    if media != "application/x-www-form-urlencoded" && media != "multipart/form-data" {
+    // A browser posts this form urlencoded; multipart is refused rather than parsed whole.
+    if http::media_type(&req) != "application/x-www-form-urlencoded" {
         return Err(ApiError::UnsupportedMediaType(
             "Post the survey form as application/x-www-form-urlencoded.",
         ));
     }
+    // The link is checked before a byte of the body is read.
+    let link = match surveys::open_link(env, &tok).await {
+        Ok(l) => l,
+        Err(e) if link_error(&e) => return error_page(&req, e, "vi"),
+        Err(e) => return Err(e),
+    };
+    let bytes = http::body_bytes(&mut req, BODY_LIMIT).await?;
     let (mut score, mut comment) = (None, None);
-    if media == "multipart/form-data" {
-        let form = req
-            .form_data()
-            .await
-            .map_err(|_| ApiError::Malformed("unreadable form".into()))?;
-        if let Some(worker::FormEntry::Field(s)) = form.get("score") {
-            score = Some(s);
-        }
-        if let Some(worker::FormEntry::Field(c)) = form.get("comment") {
-            comment = Some(c);
-        }
-    } else {
-        let bytes = http::body_bytes(&mut req, BODY_LIMIT).await?;
-        for (k, v) in form_urlencoded::parse(&bytes) {
-            match &*k {
-                "score" => score = Some(v.into_owned()),
-                "comment" => comment = Some(v.into_owned()),
-                _ => {}
-            }
+    for (k, v) in form_urlencoded::parse(&bytes) {
+        match &*k {
+            "score" => score = Some(v.into_owned()),
+            "comment" => comment = Some(v.into_owned()),
+            _ => {}
         }
     }
     let score: i64 = match score.as_deref().map(str::trim).map(str::parse) {
@@ -260,11 +273,7 @@ pub async fn submit(mut req: Request, env: &Env, ctx: &Context) -> ApiResult<Res
             ))
         }
     };
-    let (answer, tenant) = match surveys::answer_from_token(env, &tok, score, comment).await {
-        Ok(v) => v,
-        Err(e @ (ApiError::BadToken | ApiError::Expired)) => return error_page(&req, e, "vi"),
-        Err(e) => return Err(e),
-    };
+    let (answer, tenant) = surveys::answer_link(env, link, score, comment).await?;
     let kind = answer.kind;
     let lang = answer.lang.clone();
     let had_comment = answer.comment.clone();
@@ -286,5 +295,5 @@ pub async fn submit(mut req: Request, env: &Env, ctx: &Context) -> ApiResult<Res
         t.thanks, t.your_score
     );
     let status = if stored == Stored::Created { 201 } else { 200 };
-    html_response(status, page(&lang, t.thanks, &nonce, &body, None), &nonce)
+    html_response(status, page(&lang, t.thanks, &nonce, &body), &nonce)
 }

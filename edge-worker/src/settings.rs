@@ -9,7 +9,7 @@ use worker::{Env, Request, Response};
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, json_body, query_pairs, BODY_LIMIT};
-use crate::tenants::{self, parse_hours, valid_origin, TenantConfig, WireHours};
+use crate::tenants::{self, parse_hours, valid_name, valid_origin, TenantConfig, WireHours};
 use crate::webhooks;
 
 /// A field that can be left out, set, or set to `null`.
@@ -58,7 +58,7 @@ async fn view(env: &Env, t: &TenantConfig) -> ApiResult<Value> {
     let webhook = match &t.webhook_url {
         Some(url) => json!({
             "url": url,
-            "secret": webhooks::secret(&crate::surveys::signing_secret(env)?, &t.id, t.webhook_gen)?,
+            "secret": webhooks::secret(&webhooks::master(env)?, &t.id, t.webhook_gen)?,
             "deliveries": webhooks::stats(env, &t.id).await?,
         }),
         None => Value::Null,
@@ -76,16 +76,16 @@ pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
     http::json(200, &view(env, &p.tenant).await?)
 }
 
-/// Applies a patch to a configuration, validating every field.
-fn apply(env: &Env, mut t: TenantConfig, body: SettingsIn) -> ApiResult<TenantConfig> {
+/// Applies a patch to a configuration, validating every field (the name by creation's
+/// rules). `own` are the worker's own origins, which a webhook may not point at.
+fn apply(
+    env: &Env,
+    mut t: TenantConfig,
+    body: SettingsIn,
+    own: &[webhooks::Origin],
+) -> ApiResult<TenantConfig> {
     if let Some(name) = body.name {
-        let name = name.trim().to_string();
-        if name.is_empty() || name.chars().count() > 120 {
-            return Err(ApiError::Invalid(
-                "`name` must have 1–120 characters.".into(),
-            ));
-        }
-        t.name = name;
+        t.name = valid_name(&name)?;
     }
     if let Some(locale) = body.locale {
         if locale != "vi" && locale != "en" {
@@ -114,15 +114,10 @@ fn apply(env: &Env, mut t: TenantConfig, body: SettingsIn) -> ApiResult<TenantCo
         Patch::Keep => {}
         Patch::Clear => t.webhook_url = None,
         Patch::Set(w) => {
-            match w.url {
-                Some(url) if webhooks::valid_url(env, &url) => t.webhook_url = Some(url),
-                Some(_) => {
-                    return Err(ApiError::Invalid(
-                        "`webhook.url` must be an https:// URL of up to 500 characters.".into(),
-                    ))
-                }
-                None => t.webhook_url = None,
-            }
+            t.webhook_url = match w.url {
+                Some(url) => Some(webhooks::check_url(env, &url, own)?),
+                None => None,
+            };
             if w.rotate_secret {
                 t.webhook_gen = t.webhook_gen.saturating_add(1);
             }
@@ -136,7 +131,8 @@ fn apply(env: &Env, mut t: TenantConfig, body: SettingsIn) -> ApiResult<TenantCo
 pub async fn patch(mut req: Request, env: &Env) -> ApiResult<Response> {
     let p = auth::require_secret(env, &req, &query_pairs(&req)).await?;
     let body: SettingsIn = json_body(&mut req, BODY_LIMIT).await?;
-    let t = apply(env, p.tenant, body)?;
+    let own = webhooks::own_origins(env, req.url().ok().as_ref());
+    let t = apply(env, p.tenant, body, &own)?;
     let origins = serde_json::to_string(&t.allowed_origins).unwrap_or_else(|_| "[]".into());
     let hours = match &t.business_hours {
         Some(h) => JsValue::from_str(&serde_json::to_string(h).unwrap_or_default()),

@@ -1,5 +1,6 @@
 //! Survey links and answers: minting signed links, recording answers (one row per link,
-//! the latest answer wins), and importing past answers. The HTML page lives in `page`.
+//! the latest answer wins), importing past answers, and revoking every link a tenant has
+//! sent. The HTML page lives in `page`; respondent references in `respondents`.
 use kpi_core::fact::links_issued;
 use kpi_core::period::{format_rfc3339, parse_rfc3339, CivilDate};
 use kpi_core::{Channel, SurveyKind, SurveyResponse};
@@ -9,11 +10,12 @@ use wasm_bindgen::JsValue;
 use worker::{Context, Env, Request, Response};
 
 use crate::auth;
-use crate::db::cells;
+use crate::db::{self, cells};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{
     self, b64url, json_body, now_ms, query_pairs, random_bytes, BATCH_LIMIT, BODY_LIMIT,
 };
+use crate::respondents;
 use crate::tenants::{self, TenantConfig};
 use crate::token::{self, LinkClaims};
 use crate::webhooks;
@@ -27,16 +29,7 @@ const MAX_IMPORT: usize = 300;
 
 /// The link-signing master secret.
 pub fn signing_secret(env: &Env) -> ApiResult<Vec<u8>> {
-    let s = env
-        .secret("LINK_SIGNING_SECRET")
-        .map_err(|_| ApiError::Internal("LINK_SIGNING_SECRET is not set".into()))?
-        .to_string();
-    if s.len() < 32 {
-        return Err(ApiError::Internal(
-            "LINK_SIGNING_SECRET must have at least 32 characters".into(),
-        ));
-    }
-    Ok(s.into_bytes())
+    http::master_secret(env, "LINK_SIGNING_SECRET")
 }
 
 /// The public base URL links point at: `PUBLIC_URL` if set, else the request's origin.
@@ -108,6 +101,15 @@ pub async fn mint(mut req: Request, env: &Env) -> ApiResult<Response> {
     let now = now_ms();
     let exp = now / 1000 + expires_in;
     let (min, max) = kind.range();
+    let db = env.d1("DB")?;
+    // The link names the respondent by reference only: whoever holds a link can read it.
+    let respondent = match body.respondent.as_deref() {
+        Some(id) => respondents::references(env, &db, &p.tenant.id, &[id])
+            .await?
+            .remove(id),
+        None => None,
+    };
+    let generation = u32::try_from(p.tenant.link_gen).unwrap_or(u32::MAX);
     let mut links = Vec::with_capacity(count as usize);
     for _ in 0..count {
         let claims = LinkClaims {
@@ -116,11 +118,13 @@ pub async fn mint(mut req: Request, env: &Env) -> ApiResult<Response> {
             k: kind.name().into(),
             s: kind.scale(),
             l: b64url(&random_bytes::<12>()?),
-            r: body.respondent.clone(),
+            r: None,
+            p: respondent.clone(),
             x: body.ticket.clone(),
             c: channel.as_str().into(),
             g: lang.clone(),
             e: exp,
+            n: generation,
         };
         let tok = token::sign(&master, &claims)?;
         let url = format!("{base}/s/{tok}");
@@ -156,7 +160,7 @@ pub struct Answer {
     pub score: i64,
     /// Optional free text, stored verbatim.
     pub comment: Option<String>,
-    /// Opaque respondent id.
+    /// Opaque respondent reference (`respondents`), never the CRM id.
     pub respondent: Option<String>,
     /// Ticket id.
     pub ticket: Option<String>,
@@ -196,7 +200,8 @@ fn js_opt(v: &Option<String>) -> JsValue {
 /// The statement that stores one answer: an upsert of the link's row (a re-answer keeps its
 /// first day and counts itself in `answers`). The row's triggers move the rollup counters in
 /// the same statement (migration 0005), so concurrent answers to one link can never count
-/// twice. Returns the validated fact with it.
+/// twice; the respondent's reference is stored only while it still names someone (an
+/// erased respondent's old link answers anonymously). Returns the validated fact with it.
 fn answer_statement(
     db: &worker::D1Database,
     a: &Answer,
@@ -209,7 +214,9 @@ fn answer_statement(
         .prepare(
             "INSERT INTO responses (tenant_id, link_id, survey, scale, score, comment, respondent, \
              ticket, channel, lang, day, answered_at, updated_at, contrib) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, \
+             (SELECT ?7 WHERE EXISTS (SELECT 1 FROM respondents WHERE tenant_id = ?1 AND ref = ?7)), \
+             ?8, ?9, ?10, ?11, ?12, ?12, ?13) \
              ON CONFLICT (tenant_id, link_id) DO UPDATE SET score = excluded.score, \
              comment = excluded.comment, updated_at = excluded.updated_at, \
              contrib = excluded.contrib, answers = answers + 1 \
@@ -248,23 +255,39 @@ pub async fn store_answer(
 ) -> ApiResult<Stored> {
     let db = env.d1("DB")?;
     let (upsert, fact) = answer_statement(&db, &a, tenant.tz())?;
+    let reference = a.respondent.as_deref();
+    // The alert names the respondent by the tenant's own id (read only when it will be sent).
     let message = match fact.alert() {
-        Some(alert) => webhooks::message(tenant, &a, alert)?,
-        None => None,
+        Some(alert) if tenant.webhook_url.is_some() => {
+            let id = match reference {
+                Some(r) => respondents::resolve(&db, &a.tenant, r).await?,
+                None => None,
+            };
+            webhooks::message(tenant, &a, id.as_deref(), alert)?
+        }
+        _ => None,
     };
-    let answers = match &message {
-        // The outbox row belongs in the answer's own transaction.
+    // The outbox row belongs in the answer's own transaction, and goes again if the
+    // respondent was erased between the lookup and the batch.
+    let (answers, message) = match message {
         Some(m) => {
-            let results = db
-                .batch(vec![upsert, webhooks::outbox_statement(&db, m)?])
-                .await?;
-            results
+            let mut stmts = vec![upsert, webhooks::outbox_statement(&db, &m)?];
+            if let Some(r) = reference {
+                stmts.push(respondents::drop_alert_if_erased(&db, &m.id, &a.tenant, r)?);
+            }
+            let results = db.batch(stmts).await?;
+            let dropped = reference.is_some() && db::changes(&results, 2) > 0;
+            let answers = results
                 .first()
                 .map(|r| r.results::<Answers>())
                 .transpose()?
-                .and_then(|v| v.first().map(|a| a.answers))
+                .and_then(|v| v.first().map(|a| a.answers));
+            (answers, (!dropped).then_some(m))
         }
-        None => upsert.first::<Answers>(None).await?.map(|a| a.answers),
+        None => (
+            upsert.first::<Answers>(None).await?.map(|a| a.answers),
+            None,
+        ),
     };
     if let Some(m) = message {
         ctx.wait_until(webhooks::deliver_now(env.clone(), m));
@@ -280,25 +303,59 @@ pub async fn store_answer(
     })
 }
 
-/// Verifies a token and turns it with a score and comment into an [`Answer`].
-pub async fn answer_from_token(
+/// A link that may be answered: signature and expiry verified, and minted under the tenant's
+/// current link generation (the tenant's configuration is read here anyway).
+pub struct Link {
+    /// What the token says.
+    pub claims: LinkClaims,
+    /// The survey it asks.
+    pub kind: SurveyKind,
+    /// The tenant it belongs to.
+    pub tenant: TenantConfig,
+}
+
+/// Verifies a token: forged → 401, expired → 410, revoked by the tenant → 410.
+pub async fn open_link(env: &Env, token: &str) -> ApiResult<Link> {
+    let claims = token::verify(&signing_secret(env)?, token, now_ms() / 1000)?;
+    let kind = SurveyKind::parse(&claims.k, Some(claims.s)).map_err(|_| ApiError::BadToken)?;
+    let tenant = tenants::config(env, &claims.t).await?;
+    if i64::from(claims.n) < tenant.link_gen {
+        return Err(ApiError::Revoked);
+    }
+    Ok(Link {
+        claims,
+        kind,
+        tenant,
+    })
+}
+
+/// Turns an open link with a score and comment into an [`Answer`].
+pub async fn answer_link(
     env: &Env,
-    token: &str,
+    link: Link,
     score: i64,
     comment: Option<String>,
 ) -> ApiResult<(Answer, TenantConfig)> {
-    let claims = token::verify(&signing_secret(env)?, token, now_ms() / 1000)?;
+    let Link {
+        claims,
+        kind,
+        tenant,
+    } = link;
     crate::limits::survey_link(env, &claims.l).await?;
-    let kind = SurveyKind::parse(&claims.k, Some(claims.s)).map_err(|_| ApiError::BadToken)?;
     kind.check_score(score)?;
-    let tenant = tenants::config(env, &claims.t).await?;
+    let comment = normalize_comment(comment)?;
+    let respondent = match (claims.p, claims.r) {
+        (Some(reference), _) => Some(reference),
+        (None, Some(id)) => respondents::legacy(env, &env.d1("DB")?, &claims.t, &id).await?,
+        (None, None) => None,
+    };
     let answer = Answer {
         tenant: claims.t,
         link_id: claims.l,
         kind,
         score,
-        comment: normalize_comment(comment)?,
-        respondent: claims.r,
+        comment,
+        respondent,
         ticket: claims.x,
         channel: Channel::parse(&claims.c).unwrap_or(Channel::Other),
         lang: claims.g,
@@ -313,6 +370,13 @@ struct JsonAnswer {
     score: Value,
     #[serde(default)]
     comment: Option<String>,
+}
+
+/// The score of a JSON answer: an integer, as the OpenAPI document says (`"9"` is refused;
+/// imports, documented to take strings too, use [`parse_score`]).
+fn json_score(v: &Value) -> ApiResult<i64> {
+    v.as_i64()
+        .ok_or_else(|| ApiError::Invalid("`score` must be an integer".into()))
 }
 
 /// A score from JSON: an integer, or a string holding one.
@@ -332,8 +396,9 @@ pub fn parse_score(v: &Value) -> ApiResult<i64> {
 /// `POST /v1/responses`: records an answer from JSON; the token is the credential.
 pub async fn submit_json(mut req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
     let body: JsonAnswer = json_body(&mut req, BODY_LIMIT).await?;
-    let score = parse_score(&body.score)?;
-    let (answer, tenant) = answer_from_token(env, &body.token, score, body.comment).await?;
+    let score = json_score(&body.score)?;
+    let link = open_link(env, &body.token).await?;
+    let (answer, tenant) = answer_link(env, link, score, body.comment).await?;
     let link_id = answer.link_id.clone();
     let score = answer.score;
     let stored = store_answer(env, ctx, answer, &tenant).await?;
@@ -404,6 +469,16 @@ pub async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
     }
     let db = env.d1("DB")?;
     let tz = p.tenant.tz();
+    let ids: Vec<&str> = body
+        .responses
+        .iter()
+        .filter_map(|r| r.respondent.as_deref())
+        .collect();
+    let references = if ids.is_empty() {
+        Default::default()
+    } else {
+        respondents::references(env, &db, &p.tenant.id, &ids).await?
+    };
     let mut stmts = Vec::with_capacity(body.responses.len());
     for (i, item) in body.responses.into_iter().enumerate() {
         let at = |e: ApiError| match e {
@@ -423,7 +498,7 @@ pub async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
             kind,
             score: parse_score(&item.score).map_err(at)?,
             comment: normalize_comment(item.comment).map_err(at)?,
-            respondent: item.respondent,
+            respondent: item.respondent.and_then(|id| references.get(&id).cloned()),
             ticket: item.ticket,
             channel: Channel::parse(item.channel.as_deref().unwrap_or("other"))
                 .map_err(|e| at(e.into()))?,
@@ -435,4 +510,30 @@ pub async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
     let n = stmts.len();
     db.batch(stmts).await?;
     http::json(200, &json!({"stored": n}))
+}
+
+/// `POST /v1/survey-links/revoke` (secret key): voids every link the tenant has minted so
+/// far — for a key that leaked, or a batch of links sent to the wrong list — by bumping its
+/// link generation; answers already stored stay. Links minted from now on work.
+pub async fn revoke_links(req: Request, env: &Env) -> ApiResult<Response> {
+    #[derive(Deserialize)]
+    struct Generation {
+        link_gen: f64,
+    }
+    let p = auth::require_secret(env, &req, &query_pairs(&req)).await?;
+    let row: Option<Generation> = env
+        .d1("DB")?
+        .prepare("UPDATE tenants SET link_gen = link_gen + 1 WHERE id = ?1 RETURNING link_gen")
+        .bind(&[JsValue::from_str(&p.tenant.id)])?
+        .first(None)
+        .await?;
+    let generation = row
+        .map(|r| r.link_gen as i64)
+        .ok_or(ApiError::NotFound("No such tenant."))?;
+    tenants::invalidate(env, &p.tenant.id).await?;
+    crate::log::event("links_revoked", &[("tenant", &p.tenant.id)]);
+    http::json(
+        200,
+        &json!({"link_generation": generation, "revoked_at": format_rfc3339(now_ms())}),
+    )
 }

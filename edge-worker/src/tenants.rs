@@ -14,6 +14,7 @@ use worker::{Env, Request, Response};
 use crate::auth::{self, KeyKind};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, json_body, now_ms, BODY_LIMIT};
+use crate::keys;
 
 const CONFIG_TTL_S: u64 = 60;
 
@@ -42,6 +43,10 @@ pub struct TenantConfig {
     /// Generation of the webhook signing secret (bumped by a rotation).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub webhook_gen: i64,
+    /// Generation of the tenant's survey links: links minted under an older one are void
+    /// (`POST /v1/survey-links/revoke` bumps it).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub link_gen: i64,
 }
 
 fn is_zero(n: &i64) -> bool {
@@ -109,6 +114,19 @@ struct NewTenant {
     allowed_origins: Vec<String>,
 }
 
+/// A display name as given, trimmed, if it is one: 1–120 characters, none of them control
+/// characters (the name is shown on survey pages and in the widget). Creation and
+/// `PATCH /v1/settings` both apply it.
+pub fn valid_name(name: &str) -> ApiResult<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
+        return Err(ApiError::Invalid(
+            "`name` must have 1–120 characters, none of them control characters.".into(),
+        ));
+    }
+    Ok(name.to_string())
+}
+
 fn valid_slug(id: &str) -> bool {
     (3..=40).contains(&id.len())
         && id
@@ -158,20 +176,14 @@ pub fn valid_origin(o: &str) -> bool {
 
 /// `POST /admin/tenants`: creates a tenant and its two keys, shown once.
 pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
-    auth::require_admin(env, &req)?;
+    auth::require_admin(env, &req).await?;
     let body: NewTenant = json_body(&mut req, BODY_LIMIT).await?;
     if !valid_slug(&body.id) {
         return Err(ApiError::Invalid(
             "`id` must be a lowercase slug of 3–40 characters.".into(),
         ));
     }
-    let name = body.name.trim().to_string();
-    // No control characters: the name is shown on survey pages and in the widget.
-    if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
-        return Err(ApiError::Invalid(
-            "`name` must have 1–120 characters, none of them control characters.".into(),
-        ));
-    }
+    let name = valid_name(&body.name)?;
     let timezone = body
         .timezone
         .unwrap_or_else(|| TimeZone::DEFAULT.name.to_string());
@@ -199,6 +211,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         business_hours: None,
         webhook_url: None,
         webhook_gen: 0,
+        link_gen: 0,
     };
     let sk = auth::generate(KeyKind::Secret)?;
     let pk = auth::generate(KeyKind::Publishable)?;
@@ -218,22 +231,10 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
             origins.as_str().into(),
             now.as_str().into(),
         ])?;
-    let key_stmt = |k: &auth::NewKey, kind: KeyKind| {
-        db.prepare(
-            "INSERT INTO api_keys (lookup, tenant_id, kind, hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
-        .bind(&[
-            k.lookup.as_str().into(),
-            tenant.id.as_str().into(),
-            kind.as_str().into(),
-            k.hash.as_str().into(),
-            now.as_str().into(),
-        ])
-    };
     let stmts = vec![
         insert_tenant,
-        key_stmt(&sk, KeyKind::Secret)?,
-        key_stmt(&pk, KeyKind::Publishable)?,
+        keys::insert(&db, &sk, &tenant.id, KeyKind::Secret, &now, None)?,
+        keys::insert(&db, &pk, &tenant.id, KeyKind::Publishable, &now, None)?,
     ];
     if let Err(e) = db.batch(stmts).await {
         let msg = e.to_string();
@@ -263,6 +264,7 @@ struct TenantRow {
     business_hours: Option<String>,
     webhook_url: Option<String>,
     webhook_gen: f64,
+    link_gen: f64,
 }
 
 /// The tenant's configuration: KV cache, then D1. Unknown tenant → 404.
@@ -276,7 +278,7 @@ pub async fn config(env: &Env, id: &str) -> ApiResult<TenantConfig> {
         .d1("DB")?
         .prepare(
             "SELECT id, name, timezone, locale, allowed_origins, targets, business_hours, \
-             webhook_url, webhook_gen FROM tenants WHERE id = ?1",
+             webhook_url, webhook_gen, link_gen FROM tenants WHERE id = ?1",
         )
         .bind(&[JsValue::from_str(id)])?
         .first(None)
@@ -294,6 +296,7 @@ pub async fn config(env: &Env, id: &str) -> ApiResult<TenantConfig> {
             .and_then(|h| serde_json::from_str(&h).ok()),
         webhook_url: row.webhook_url,
         webhook_gen: row.webhook_gen as i64,
+        link_gen: row.link_gen as i64,
     };
     if let Ok(put) = kv.put(&cache_key, serde_json::to_string(&cfg).unwrap_or_default()) {
         let _ = put.expiration_ttl(CONFIG_TTL_S).execute().await;
@@ -326,6 +329,19 @@ pub async fn invalidate(env: &Env, id: &str) -> ApiResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(
+            valid_name("  Hoa Sen Spa ").ok().as_deref(),
+            Some("Hoa Sen Spa")
+        );
+        for bad in ["", "   ", "Spa\u{17}X", "Spa\tX", "Spa\nX"] {
+            assert!(valid_name(bad).is_err(), "{bad:?}");
+        }
+        assert!(valid_name(&"x".repeat(120)).is_ok());
+        assert!(valid_name(&"x".repeat(121)).is_err());
+    }
 
     #[test]
     fn slugs() {

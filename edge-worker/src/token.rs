@@ -1,7 +1,11 @@
 //! Signed survey links: the token carries everything a submission needs (tenant, survey kind
-//! and scale, link id, respondent, ticket, channel, language, expiry) and is verified with
-//! HMAC-SHA-256 alone — no database read. Each tenant's signing key is derived from the
-//! worker secret `LINK_SIGNING_SECRET`, so keys never sit in D1.
+//! and scale, link id, respondent reference, ticket, channel, language, expiry, the tenant's
+//! link generation) and is verified with HMAC-SHA-256 alone — no database read. Each
+//! tenant's signing key is derived from the worker secret `LINK_SIGNING_SECRET`, so keys
+//! never sit in D1.
+//!
+//! The payload is signed, not encrypted: whoever holds a link can read it. So it never
+//! carries the CRM's respondent id, only the opaque reference `respondents` derives from it.
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -24,9 +28,13 @@ pub struct LinkClaims {
     pub s: u8,
     /// Link id, unique per tenant.
     pub l: String,
-    /// Respondent (opaque CRM contact id).
+    /// Respondent id in clear: only in links signed before respondent references existed
+    /// (read, never written; see `respondents::legacy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r: Option<String>,
+    /// Opaque respondent reference (`respondents::reference`), never the CRM id itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p: Option<String>,
     /// Ticket id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub x: Option<String>,
@@ -36,6 +44,14 @@ pub struct LinkClaims {
     pub g: String,
     /// Expiry, Unix seconds.
     pub e: i64,
+    /// The tenant's link generation when the link was minted: `POST /v1/survey-links/revoke`
+    /// bumps the tenant's, which voids every link of an older one. Absent in older links: 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub n: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// The per-tenant HMAC key: HMAC(master, "kpi-link-v1:" + tenant).
@@ -95,11 +111,13 @@ mod tests {
             k: "nps".into(),
             s: 10,
             l: "abc".into(),
-            r: Some("C-1".into()),
+            r: None,
+            p: Some("Zm9vYmFyYmF6cXV4MTIzNA".into()),
             x: None,
             c: "email".into(),
             g: "vi".into(),
             e: 2_000_000_000,
+            n: 3,
         }
     }
 
@@ -111,6 +129,19 @@ mod tests {
             verify(b"secret", &tok, 2_000_000_000),
             Err(ApiError::Expired)
         ));
+    }
+
+    #[test]
+    fn links_signed_before_references_and_generations_still_verify() {
+        // A payload as the previous version wrote it: respondent in clear, no generation.
+        let old: LinkClaims = serde_json::from_str(
+            r#"{"v":1,"t":"hoa-sen-spa","k":"nps","s":10,"l":"abc","r":"C-1","c":"email","g":"vi","e":2000000000}"#,
+        )
+        .unwrap();
+        let tok = sign(b"secret", &old).unwrap();
+        let back = verify(b"secret", &tok, 1_000).unwrap();
+        assert_eq!(back.r.as_deref(), Some("C-1"));
+        assert_eq!((back.p, back.n), (None, 0));
     }
 
     #[test]

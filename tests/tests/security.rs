@@ -227,3 +227,117 @@ fn malformed_bodies_methods_and_routes() {
     );
     assert_eq!(r.status, 422, "unknown KPI id");
 }
+
+#[test]
+fn secret_keys_are_refused_in_the_query_string() {
+    let t = new_tenant("query-key");
+    for path in [
+        format!("/v1/settings?key={}", t.secret_key),
+        format!("/v1/responses?key={}", t.secret_key),
+        format!("/v1/kpis?metrics=nps&key={}", t.secret_key),
+    ] {
+        let r = request("GET", &path, &[], None);
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (401, "unauthorized"),
+            "{path}: {}",
+            r.text
+        );
+    }
+    // The publishable key is what `key=` is for.
+    let r = request(
+        "GET",
+        &format!("/v1/kpis?metrics=nps&key={}", t.publishable_key),
+        &[("origin", &t.origin)],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+#[test]
+fn settings_names_follow_the_rules_of_creation() {
+    let t = new_tenant("name-rules");
+    for bad in [
+        json!("Spa\u{17}\nX"),
+        json!("Spa\tHoa"),
+        json!("   "),
+        json!("x".repeat(121)),
+    ] {
+        let r = t.send("PATCH", "/v1/settings", Some(&json!({ "name": bad })));
+        assert_eq!(r.status, 422, "{bad}: {}", r.text);
+        // The same name is refused at creation too.
+        let c = post_json(
+            "/admin/tenants",
+            Some(&admin_token()),
+            &json!({"id": unique_id("name"), "name": bad}),
+        );
+        assert_eq!(c.status, 422, "{bad} at creation: {}", c.text);
+    }
+    assert_eq!(t.get("/v1/settings").json()["settings"]["name"], "Test Spa");
+    let r = t.send(
+        "PATCH",
+        "/v1/settings",
+        Some(&json!({"name": "  Spa Hoa Sen  "})),
+    );
+    assert_eq!(r.json()["settings"]["name"], "Spa Hoa Sen", "{}", r.text);
+}
+
+#[test]
+fn a_score_sent_as_a_string_is_refused_as_the_document_says() {
+    let t = new_tenant("string-score");
+    let link = t.mint(json!({}));
+    for score in [json!("9"), json!(9.5), json!(true), json!(null)] {
+        let r = post_json(
+            "/v1/responses",
+            None,
+            &json!({"token": link["token"], "score": score}),
+        );
+        assert_eq!(r.status, 422, "{score}: {}", r.text);
+    }
+    assert_eq!(t.nps_now()["n"], 0);
+    let r = post_json(
+        "/v1/responses",
+        None,
+        &json!({"token": link["token"], "score": 9}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+}
+
+#[test]
+fn a_storage_failure_is_a_500_that_says_nothing_about_storage() {
+    let t = new_tenant("storage-error");
+    let link = t.mint(json!({}));
+    let tok = link["token"].as_str().unwrap();
+    assert_eq!(answer_form(tok, 9, None).status, 201);
+    // A row D1 cannot read back: the next answer to the link fails inside D1.
+    sql(&format!(
+        "UPDATE responses SET contrib = 'not json' WHERE tenant_id = {}",
+        sql_lit(&t.id)
+    ));
+    let r = post_json("/v1/responses", None, &json!({"token": tok, "score": 3}));
+    assert_eq!(r.status, 500, "{}", r.text);
+    assert_eq!(r.error_code(), "internal");
+    let message = r.json()["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    for leak in [
+        "D1",
+        "SQL",
+        "sqlite",
+        "json",
+        "JSON",
+        "contrib",
+        "rollup",
+        "malformed",
+    ] {
+        assert!(!message.contains(leak), "{leak} in {message:?}");
+    }
+    // The details are in the worker's log, for the operator.
+    assert!(
+        worker_log().contains("malformed JSON"),
+        "the D1 error is logged"
+    );
+    // Nothing was half written: the first answer still counts as it was.
+    assert_eq!(t.nps_now()["value"], 100.0);
+}

@@ -76,7 +76,7 @@ fn a_get_never_records_even_with_a_score() {
 }
 
 #[test]
-fn one_click_page_preselects_and_submits_with_a_nonce_script() {
+fn one_click_page_preselects_and_runs_no_script() {
     let t = new_tenant("oneclick");
     let link = t.mint(json!({"lang": "vi"}));
     let r = request(
@@ -86,16 +86,26 @@ fn one_click_page_preselects_and_submits_with_a_nonce_script() {
         None,
     );
     assert_eq!(r.status, 200);
-    assert!(r.text.contains("name=\"score\" value=\"9\""));
+    assert!(
+        r.text.contains("name=\"score\" value=\"9\" checked"),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains("<textarea"));
     assert!(r.text.contains("<html lang=\"vi\">"));
+    assert!(
+        !r.text.contains("<script"),
+        "the page runs nothing by itself"
+    );
     let csp = r.header("content-security-policy").unwrap();
-    assert!(csp.contains("script-src 'nonce-"), "{csp}");
+    assert!(csp.contains("script-src 'none'"), "{csp}");
     assert!(!csp.contains("unsafe-inline"));
     assert!(
         r.text.len() < 8 * 1024,
         "the page weighs {} bytes",
         r.text.len()
     );
+    assert_eq!(t.nps_now()["n"], 0);
 }
 
 #[test]

@@ -190,3 +190,130 @@ fn an_unreachable_webhook_leaves_answers_stored_and_counts_them_pending() {
     assert_eq!(counts["pending"], 1, "{counts}");
     assert_eq!(t.nps_now()["n"], 3, "the answers still count");
 }
+
+#[test]
+fn webhook_urls_are_parsed_and_refused_where_they_would_reach_us_or_a_private_network() {
+    let t = new_tenant("hook-url");
+    let own = format!("{}/v1/responses", base());
+    for bad in [
+        "https://bad host/hook",
+        "https://",
+        "not a url",
+        "ftp://hooks.example.com/kpi",
+        "https://hooks.example.com:8443/kpi",
+        "https://10.0.0.1/hook",
+        "https://192.168.1.20/hook",
+        "https://172.16.5.4/hook",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://100.64.0.1/hook",
+        "https://0.0.0.0/hook",
+        "https://167772161/hook",
+        "https://[fd00::1]/hook",
+        "https://[fe80::1]/hook",
+        "https://[::ffff:10.0.0.1]/hook",
+        "https://user:pass@hooks.example.com/kpi",
+        own.as_str(),
+    ] {
+        let r = t.send(
+            "PATCH",
+            "/v1/settings",
+            Some(&json!({"webhook": {"url": bad}})),
+        );
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (422, "invalid"),
+            "{bad}: {}",
+            r.text
+        );
+    }
+    assert!(t.get("/v1/settings").json()["settings"]["webhook"].is_null());
+    for good in [
+        "https://hooks.example.com/kpi",
+        "https://hooks.example.com:443/kpi?tenant=1",
+        "https://93.184.215.14/hook",
+    ] {
+        let r = t.send(
+            "PATCH",
+            "/v1/settings",
+            Some(&json!({"webhook": {"url": good}})),
+        );
+        assert_eq!(r.status, 200, "{good}: {}", r.text);
+    }
+}
+
+#[test]
+fn a_bad_stored_url_is_a_recorded_failed_attempt_and_the_cron_delivers_the_others() {
+    let marker = unique_id("hookmarker");
+    let bad = new_tenant("hook-bad");
+    let good = new_tenant("hook-good");
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    set_webhook(&bad, &format!("http://127.0.0.1:{dead}/{marker}"));
+    // A URL as an earlier version accepted it, written where the worker keeps it. The PATCH
+    // above emptied the configuration cache, so the next request reads this row.
+    sql(&format!(
+        "UPDATE tenants SET webhook_url = {} WHERE id = {}",
+        sql_lit(&format!("https://bad host-{marker}/hook")),
+        sql_lit(&bad.id)
+    ));
+    let rx = Receiver::start(vec![500, 500, 500], false);
+    set_webhook(&good, &rx.url);
+    for t in [&bad, &good] {
+        let link = t.mint(json!({}));
+        let r = answer_form(link["token"].as_str().unwrap(), 0, None);
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    // The good tenant's three quick attempts fail (500); its message goes to the cron.
+    rx.wait_for(3, 30);
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    // Both messages due, the bad tenant's first.
+    let lit = |t: &Tenant| sql_lit(&t.id);
+    sql(&format!(
+        "UPDATE webhook_outbox SET next_at = 0 WHERE tenant_id = {}; \
+         UPDATE webhook_outbox SET next_at = 1 WHERE tenant_id = {};",
+        lit(&bad),
+        lit(&good)
+    ));
+    let got = rx.wait_for(4, 30);
+    assert_eq!(got.len(), 4);
+    let mut counts = deliveries(&good);
+    for _ in 0..50 {
+        if counts["delivered"] == 1 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        counts = deliveries(&good);
+    }
+    assert_eq!(counts, json!({"pending": 0, "delivered": 1, "failed": 0}));
+    // The bad URL's attempts are recorded as failed attempts, as any other failure.
+    let row = sql(&format!(
+        "SELECT attempts, last_error FROM webhook_outbox WHERE tenant_id = {}",
+        lit(&bad)
+    ));
+    let attempts: i64 = row
+        .split('|')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .parse()
+        .unwrap_or(0);
+    assert!(attempts >= 2, "attempts recorded: {row}");
+    assert!(!row.contains(&marker), "{row}");
+    // Neither the bad URL nor the unreachable one ever reaches the log.
+    let log = worker_log();
+    assert!(
+        log.contains("webhook_failed"),
+        "the log has the worker's lines"
+    );
+    assert!(
+        !log.contains(&marker),
+        "the hook URL is in the log: {}",
+        log.lines()
+            .filter(|l| l.contains(&marker))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}

@@ -134,6 +134,7 @@ pub fn spec(t: &tools::Tools, examples: u64, seed: u64) -> Result<SpecSummary> {
     server::migrate(t, &persist)?;
     let admin = sh::random_hex(24)?;
     let signing = sh::random_hex(32)?;
+    let hooks = sh::random_hex(32)?;
     let log = r.join("target/fuzz-spec-worker.log");
     let port = crate::test::free_port()?;
     let worker = server::start(
@@ -143,6 +144,7 @@ pub fn spec(t: &tools::Tools, examples: u64, seed: u64) -> Result<SpecSummary> {
         &[
             ("ADMIN_TOKEN", &admin),
             ("LINK_SIGNING_SECRET", &signing),
+            ("WEBHOOK_SIGNING_SECRET", &hooks),
             ("DEMO_PAGE", "on"),
             // Thousands of requests from one client in a minute: rate limits would answer
             // most of them with 429 and hide the routes behind.

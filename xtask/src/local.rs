@@ -17,6 +17,7 @@ pub struct Local {
     /// Admin token (a worker var).
     pub admin: String,
     signing: String,
+    hooks: String,
     /// The port every (re)start listens on.
     pub port: u16,
     log: PathBuf,
@@ -50,6 +51,7 @@ impl Local {
             persist,
             admin: sh::random_hex(24)?,
             signing: sh::random_hex(32)?,
+            hooks: sh::random_hex(32)?,
             port: free_port()?,
             log: dir.join("worker.log"),
             starts: 0,
@@ -73,6 +75,7 @@ impl Local {
             &[
                 ("ADMIN_TOKEN", &self.admin),
                 ("LINK_SIGNING_SECRET", &self.signing),
+                ("WEBHOOK_SIGNING_SECRET", &self.hooks),
                 ("RATE_LIMIT", "off"),
             ],
             Some(&log),

@@ -45,7 +45,8 @@ pub fn migrate(t: &Tools, persist: &Path) -> Result<()> {
     )
 }
 
-/// Starts the worker on `port` with `vars`, and waits until `/healthz` answers.
+/// Starts the worker on `port` with `vars`, and waits until `/healthz` answers. Only
+/// wrangler's warnings reach `log`.
 pub fn start(
     t: &Tools,
     port: u16,

@@ -96,6 +96,7 @@ fn e2e(t: &tools::Tools, filter: Option<&str>, browser: bool) -> Result<()> {
     server::migrate(t, &persist)?;
     let admin = sh::random_hex(24)?;
     let signing = sh::random_hex(32)?;
+    let hooks = sh::random_hex(32)?;
     let log = r.join("target/e2e-worker.log");
     let port = free_port()?;
     let worker = server::start(
@@ -105,6 +106,7 @@ fn e2e(t: &tools::Tools, filter: Option<&str>, browser: bool) -> Result<()> {
         &[
             ("ADMIN_TOKEN", &admin),
             ("LINK_SIGNING_SECRET", &signing),
+            ("WEBHOOK_SIGNING_SECRET", &hooks),
             ("DEMO_PAGE", "on"),
             // Webhook receivers in the tests listen on plain http://127.0.0.1, and the
             // retry test should not wait the production backoff.
@@ -135,10 +137,16 @@ fn e2e(t: &tools::Tools, filter: Option<&str>, browser: bool) -> Result<()> {
             "cargo xtask tenant create: unexpected reply {created}"
         ));
     }
+    let state = persist.to_string_lossy().into_owned();
+    let log_path = log.to_string_lossy().into_owned();
     let env = [
         ("KPI_TEST_URL", worker.url.as_str()),
         ("KPI_ADMIN_TOKEN", admin.as_str()),
         ("KPI_LINK_SECRET", signing.as_str()),
+        ("KPI_WEBHOOK_SECRET", hooks.as_str()),
+        // The local D1 (read and written with sqlite3 by a few tests) and the worker's log.
+        ("KPI_TEST_STATE", state.as_str()),
+        ("KPI_WORKER_LOG", log_path.as_str()),
     ];
     let mut cargo = Command::new("cargo");
     cargo.args(["test", "--package", "tests", "--"]);

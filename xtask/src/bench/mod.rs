@@ -357,7 +357,8 @@ pub fn main(args: &[String]) -> Result<()> {
         println!("note: {n}");
     }
     let text = doc::document(plan, &table, &notes, started.elapsed().as_secs_f64())?;
-    let out = if plan.smoke {
+    // Only a full run of every section rewrites docs/BENCHMARKS.md.
+    let out = if plan.smoke || !only.is_empty() {
         dir.join("BENCHMARKS.md")
     } else {
         r.join("docs/BENCHMARKS.md")
