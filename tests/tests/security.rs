@@ -309,10 +309,15 @@ fn a_storage_failure_is_a_500_that_says_nothing_about_storage() {
     let link = t.mint(json!({}));
     let tok = link["token"].as_str().unwrap();
     assert_eq!(answer_form(tok, 9, None).status, 201);
-    // A row D1 cannot read back: the next answer to the link fails inside D1.
+    // A row D1 cannot read back: the next answer to the link fails inside D1 (its trigger
+    // parses the stored contribution). The trigger is set aside to write it, as only a
+    // broken storage could.
+    let trigger = sql("SELECT sql FROM sqlite_master WHERE name = 'responses_changed';");
     sql(&format!(
-        "UPDATE responses SET contrib = 'not json' WHERE tenant_id = {}",
-        sql_lit(&t.id)
+        "DROP TRIGGER responses_changed; \
+         UPDATE responses SET contrib = 'not json' WHERE tenant_id = {}; {};",
+        sql_lit(&t.id),
+        trigger.trim()
     ));
     let r = post_json("/v1/responses", None, &json!({"token": tok, "score": 3}));
     assert_eq!(r.status, 500, "{}", r.text);
