@@ -155,6 +155,13 @@ pub async fn resolve(env: &Env, key: &str) -> ApiResult<Principal> {
     }
     let now = now_ms() as f64;
     let digest = hash(key);
+    let fresh = |p: Principal| match p.expires_at {
+        Some(at) if at <= now => Err(INVALID),
+        _ => Ok(p),
+    };
+    if let Some(p) = crate::memo::key(&digest).filter(|p| p.kind == kind) {
+        return fresh(p);
+    }
     let kv = env.kv("KV")?;
     // The cached resolution holds the tenant's configuration: one KV read per request.
     // Settings and targets writes delete it (`tenants::invalidate`), so a change applies at
@@ -162,10 +169,8 @@ pub async fn resolve(env: &Env, key: &str) -> ApiResult<Principal> {
     let cache_key = cache_key(&digest);
     if let Ok(Some(cached)) = kv.get(&cache_key).json::<Principal>().await {
         if cached.kind == kind && !cached.key_id.is_empty() {
-            return match cached.expires_at {
-                Some(at) if at <= now => Err(INVALID),
-                _ => Ok(cached),
-            };
+            crate::memo::put_key(&digest, &cached);
+            return fresh(cached);
         }
     }
     let db = env.d1("DB")?;
@@ -199,6 +204,7 @@ pub async fn resolve(env: &Env, key: &str) -> ApiResult<Principal> {
         // A failed cache write only costs the next request a D1 read.
         let _ = put.expiration_ttl(KEY_CACHE_TTL_S).execute().await;
     }
+    crate::memo::put_key(&digest, &principal);
     Ok(principal)
 }
 

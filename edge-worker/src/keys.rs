@@ -82,6 +82,7 @@ pub fn insert(
 
 /// Deletes the cached resolution of the key whose hash is `hash`.
 async fn forget(env: &Env, hash: &str) -> ApiResult<()> {
+    crate::memo::forget_key(hash);
     env.kv("KV")?.delete(&auth::cache_key(hash)).await?;
     Ok(())
 }

@@ -18,6 +18,7 @@ mod keys;
 mod kpis;
 mod limits;
 mod log;
+mod memo;
 mod openings;
 mod page;
 mod respondents;

@@ -269,9 +269,13 @@ struct TenantRow {
 
 /// The tenant's configuration: KV cache, then D1. Unknown tenant → 404.
 pub async fn config(env: &Env, id: &str) -> ApiResult<TenantConfig> {
+    if let Some(c) = crate::memo::tenant(id) {
+        return Ok(c);
+    }
     let kv = env.kv("KV")?;
     let cache_key = format!("tenant:{id}");
     if let Ok(Some(c)) = kv.get(&cache_key).json::<TenantConfig>().await {
+        crate::memo::put_tenant(&c);
         return Ok(c);
     }
     let row: Option<TenantRow> = env
@@ -301,6 +305,7 @@ pub async fn config(env: &Env, id: &str) -> ApiResult<TenantConfig> {
     if let Ok(put) = kv.put(&cache_key, serde_json::to_string(&cfg).unwrap_or_default()) {
         let _ = put.expiration_ttl(CONFIG_TTL_S).execute().await;
     }
+    crate::memo::put_tenant(&cfg);
     Ok(cfg)
 }
 
@@ -311,6 +316,7 @@ pub async fn invalidate(env: &Env, id: &str) -> ApiResult<()> {
     struct KeyHash {
         hash: String,
     }
+    crate::memo::forget_tenant(id);
     let kv = env.kv("KV")?;
     kv.delete(&format!("tenant:{id}")).await?;
     let keys: Vec<KeyHash> = env

@@ -98,17 +98,19 @@ struct Row<'a> {
     segment: &'a str,
 }
 
-/// The separators of a read's text: a segment is validated text without control
-/// characters (`kpi_core::fact::check_text`), so it can hold neither.
-const FIELD: char = '\u{1f}';
-const RECORD: char = '\u{1e}';
+/// The separators of a read's text. Records end at a newline: a segment is validated text
+/// without control characters (`kpi_core::fact::check_text`), so it holds none. Fields are
+/// separated by commas, and the segment is the last field, so a comma in it is its own.
+/// (Both travel in D1's JSON as one or two bytes; the ASCII separators would take six.)
+const FIELD: u8 = b',';
+const RECORD: u8 = b'\n';
 
 /// The SQL of one part of a read: the counters of `table` as one text value, records of
 /// `family, dim, date, key, n, sum, segment`.
 fn part(table: &str, date: &str, families: &str, dims: &str, cond: &str) -> String {
     format!(
-        "(SELECT group_concat(family || char(31) || dim || char(31) || {date} || char(31) || key \
-         || char(31) || n || char(31) || sum || char(31) || segment, char(30)) FROM {table} \
+        "(SELECT group_concat(family || ',' || dim || ',' || {date} || ',' || key || ',' || n \
+         || ',' || sum || ',' || segment, char(10)) FROM {table} \
          WHERE tenant_id = ?1 AND family IN ({families}) AND dim IN ({dims}) {cond} \
          AND (n != 0 OR sum != 0))"
     )
@@ -117,24 +119,36 @@ fn part(table: &str, date: &str, families: &str, dims: &str, cond: &str) -> Stri
 /// Calls `each` with every record of one part's text.
 fn each_row(text: &str, mut each: impl FnMut(Row)) -> ApiResult<()> {
     let bad = || ApiError::Internal("reading counters: malformed record".into());
-    for rec in text.split(RECORD).filter(|r| !r.is_empty()) {
-        let mut f = rec.splitn(7, FIELD);
-        let mut next = || f.next().ok_or_else(bad);
-        let family = next()?.parse().map_err(|_| bad())?;
-        let dim = next()?.parse().map_err(|_| bad())?;
-        let date = next()?;
-        let key = next()?.parse().map_err(|_| bad())?;
-        let n = next()?.parse().map_err(|_| bad())?;
-        let sum = next()?.parse().map_err(|_| bad())?;
-        let segment = next()?;
+    let num = |s: &str| s.parse::<i64>().map_err(|_| bad());
+    for rec in text.split(RECORD as char).filter(|r| !r.is_empty()) {
+        // Six fields up to the sixth comma, the segment after it.
+        let b = rec.as_bytes();
+        let mut cuts = [0usize; 6];
+        let mut found = 0;
+        for (i, &c) in b.iter().enumerate() {
+            if c == FIELD {
+                cuts[found] = i;
+                found += 1;
+                if found == 6 {
+                    break;
+                }
+            }
+        }
+        if found < 6 {
+            return Err(bad());
+        }
+        let field = |k: usize| {
+            let start = if k == 0 { 0 } else { cuts[k - 1] + 1 };
+            &rec[start..cuts[k]]
+        };
         each(Row {
-            family,
-            dim,
-            date,
-            key,
-            n,
-            sum,
-            segment,
+            family: field(0).parse().map_err(|_| bad())?,
+            dim: field(1).parse().map_err(|_| bad())?,
+            date: field(2),
+            key: num(field(3))?,
+            n: num(field(4))?,
+            sum: num(field(5))?,
+            segment: &rec[cuts[5] + 1..],
         });
     }
     Ok(())
@@ -265,13 +279,53 @@ struct Builder {
     bounds: Vec<(String, String)>,
     buckets: Vec<Acc>,
     closing: Acc,
+    /// The last record's slot and bucket: records come ordered by family, dimension and
+    /// date, so most repeat them.
+    last_slot: Option<(u8, u8, String, Slot)>,
+    last_bucket: Option<(String, Option<usize>)>,
 }
 
 impl Builder {
+    fn new(segs: Segments, bounds: Vec<(String, String)>) -> Builder {
+        Builder {
+            segs,
+            buckets: bounds.iter().map(|_| Acc::new()).collect(),
+            bounds,
+            closing: Acc::new(),
+            last_slot: None,
+            last_bucket: None,
+        }
+    }
+
     fn slot(&mut self, family: u8, dim: u8, seg: &str) -> Option<Slot> {
-        let family = Family::from_id(family)?;
-        let dim = Dim::from_id(dim)?;
-        Some(Slot::new(family, dim, self.segs.intern(seg)))
+        if let Some((f, d, s, slot)) = &self.last_slot {
+            if *f == family && *d == dim && s == seg {
+                return Some(*slot);
+            }
+        }
+        let slot = Slot::new(
+            Family::from_id(family)?,
+            Dim::from_id(dim)?,
+            self.segs.intern(seg),
+        );
+        self.last_slot = Some((family, dim, seg.to_string(), slot));
+        Some(slot)
+    }
+
+    /// The bucket of a record's date (a day, or a month read from its snapshot).
+    fn bucket_of_date(&mut self, date: &str, month: bool) -> Option<usize> {
+        if let Some((d, b)) = &self.last_bucket {
+            if d == date {
+                return *b;
+            }
+        }
+        let b = if month {
+            self.bucket_of(&format!("{date}-01"))
+        } else {
+            self.bucket_of(date)
+        };
+        self.last_bucket = Some((date.to_string(), b));
+        b
     }
 
     fn bucket_of(&self, day: &str) -> Option<usize> {
@@ -288,19 +342,16 @@ impl Builder {
             return;
         };
         match into {
-            Dest::Buckets { months: true } => {
-                if stale
-                    .iter()
-                    .any(|(f, m)| f.id() == r.family && m.as_str() == r.date)
+            Dest::Buckets { months } => {
+                if *months
+                    && !stale.is_empty()
+                    && stale
+                        .iter()
+                        .any(|(f, m)| f.id() == r.family && m.as_str() == r.date)
                 {
                     return;
                 }
-                if let Some(b) = self.bucket_of(&format!("{}-01", r.date)) {
-                    self.buckets[b].add(slot, r.key, cell);
-                }
-            }
-            Dest::Buckets { months: false } => {
-                if let Some(b) = self.bucket_of(r.date) {
+                if let Some(b) = self.bucket_of_date(r.date, *months) {
                     self.buckets[b].add(slot, r.key, cell);
                 }
             }
@@ -386,7 +437,7 @@ pub async fn span(
         (Some(f), Some(l)) => {
             let (from, to) = (q.bind(js(&month_str(f.0))), q.bind(js(&month_str(l.1))));
             Some(q.add(format!(
-                "(SELECT group_concat(family || char(31) || month, char(30)) FROM months_stale \
+                "(SELECT group_concat(family || ',' || month, char(10)) FROM months_stale \
                  WHERE tenant_id = ?1 AND family IN ({}) AND month >= {from} AND month < {to})",
                 need.families_sql()
             )))
@@ -399,23 +450,21 @@ pub async fn span(
         stale: Vec::new(),
     };
     if let Some(text) = stale_at.and_then(|i| texts.get(i)) {
-        for rec in text.split(RECORD).filter(|r| !r.is_empty()) {
-            if let Some((f, m)) = rec.split_once(FIELD) {
+        for rec in text.split(RECORD as char).filter(|r| !r.is_empty()) {
+            if let Some((f, m)) = rec.split_once(FIELD as char) {
                 if let Some(f) = f.parse().ok().and_then(Family::from_id) {
                     stats.stale.push((f, m.to_string()));
                 }
             }
         }
     }
-    let mut b = Builder {
-        segs: Segments::new(),
-        bounds: buckets
+    let mut b = Builder::new(
+        Segments::new(),
+        buckets
             .iter()
             .map(|p| (p.from.to_string(), p.to.to_string()))
             .collect(),
-        buckets: buckets.iter().map(|_| Acc::new()).collect(),
-        closing: Acc::new(),
-    };
+    );
     for (i, d) in &dest {
         each_row(&texts[*i], |row| b.add(d, row, &stats.stale))?;
     }
