@@ -61,11 +61,21 @@ impl Local {
     /// Starts the worker on this state. `RATE_LIMIT=off`: the load comes from one local IP,
     /// which per-IP limits meant for real traffic (many IPs) would throttle.
     pub fn start(&mut self, t: &Tools) -> Result<Worker> {
-        self.start_inspected(t, None)
+        self.start_with(t, None, true)
     }
 
-    /// [`Local::start`] with workerd's inspector on `inspector`.
+    /// [`Local::start`] without the worker's console lines in the log: for CPU figures
+    /// (wrangler relaying each line costs workerd CPU).
+    pub fn start_quiet(&mut self, t: &Tools) -> Result<Worker> {
+        self.start_with(t, None, false)
+    }
+
+    /// [`Local::start_quiet`] with workerd's inspector on `inspector`.
     pub fn start_inspected(&mut self, t: &Tools, inspector: Option<u16>) -> Result<Worker> {
+        self.start_with(t, inspector, false)
+    }
+
+    fn start_with(&mut self, t: &Tools, inspector: Option<u16>, verbose: bool) -> Result<Worker> {
         self.starts += 1;
         let log = self.log.with_extension(format!("{}.log", self.starts));
         server::start_with(
@@ -80,6 +90,7 @@ impl Local {
             ],
             Some(&log),
             inspector,
+            verbose,
         )
     }
 

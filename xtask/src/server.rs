@@ -54,10 +54,12 @@ pub fn start(
     vars: &[(&str, &str)],
     log: Option<&Path>,
 ) -> Result<Worker> {
-    start_with(t, port, persist, vars, log, None)
+    start_with(t, port, persist, vars, log, None, log.is_some())
 }
 
-/// [`start`], with workerd's DevTools inspector on `inspector` (CPU profiles).
+/// [`start`], with workerd's DevTools inspector on `inspector` (CPU profiles); `verbose`
+/// sends the worker's own console lines to `log` too (wrangler's `--log-level log`; relaying
+/// them costs workerd CPU per request, so CPU figures are taken without).
 pub fn start_with(
     t: &Tools,
     port: u16,
@@ -65,6 +67,7 @@ pub fn start_with(
     vars: &[(&str, &str)],
     log: Option<&Path>,
     inspector: Option<u16>,
+    verbose: bool,
 ) -> Result<Worker> {
     sh::step(&format!(
         "starting the worker under workerd on 127.0.0.1:{port}"
@@ -85,9 +88,7 @@ pub fn start_with(
         // `GET /__scheduled` runs the cron handler (webhook retries) on demand.
         "--test-scheduled",
         "--log-level",
-        // Into a file, the worker's own lines too (one JSON line per request, with the D1
-        // rows read); on a terminal, warnings only.
-        if log.is_some() { "log" } else { "warn" },
+        if verbose { "log" } else { "warn" },
     ])
     .stdin(Stdio::null());
     if let Some(p) = inspector {

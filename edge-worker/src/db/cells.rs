@@ -98,58 +98,67 @@ struct Row<'a> {
     segment: &'a str,
 }
 
-/// The separators of a read's text. Records end at a newline: a segment is validated text
-/// without control characters (`kpi_core::fact::check_text`), so it holds none. Fields are
-/// separated by commas, and the segment is the last field, so a comma in it is its own.
-/// (Both travel in D1's JSON as one or two bytes; the ASCII separators would take six.)
+/// The separators of a read's text: lines of one (family, dimension, date) each, its cells
+/// after it separated by tabs. A segment is validated text without control characters
+/// (`kpi_core::fact::check_text`), so it holds neither; it is the last field of a cell, so a
+/// comma in it is its own. Both travel in D1's JSON as two bytes (the ASCII separators would
+/// take six), and each line carries its family, dimension and date once.
+const LINE: u8 = b'\n';
+const CELL: u8 = b'\t';
 const FIELD: u8 = b',';
-const RECORD: u8 = b'\n';
 
-/// The SQL of one part of a read: the counters of `table` as one text value, records of
-/// `family, dim, date, key, n, sum, segment`.
+/// The SQL of one part of a read: the counters of `table` as one text value.
 fn part(table: &str, date: &str, families: &str, dims: &str, cond: &str) -> String {
     format!(
-        "(SELECT group_concat(family || ',' || dim || ',' || {date} || ',' || key || ',' || n \
-         || ',' || sum || ',' || segment, char(10)) FROM {table} \
-         WHERE tenant_id = ?1 AND family IN ({families}) AND dim IN ({dims}) {cond} \
-         AND (n != 0 OR sum != 0))"
+        "(SELECT group_concat(g, char(10)) FROM (SELECT family || ',' || dim || ',' || {date} \
+         || char(9) || group_concat(key || ',' || n || ',' || sum || ',' || segment, char(9)) AS g \
+         FROM {table} WHERE tenant_id = ?1 AND family IN ({families}) AND dim IN ({dims}) {cond} \
+         AND (n != 0 OR sum != 0) GROUP BY family, dim, {date}))"
     )
 }
 
-/// Calls `each` with every record of one part's text.
+/// The byte positions of the first `N` occurrences of `sep` in `b`.
+fn cuts<const N: usize>(b: &[u8], sep: u8) -> Option<[usize; N]> {
+    let mut out = [0usize; N];
+    let mut found = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if c == sep {
+            out[found] = i;
+            found += 1;
+            if found == N {
+                return Some(out);
+            }
+        }
+    }
+    None
+}
+
+/// Calls `each` with every cell of one part's text.
 fn each_row(text: &str, mut each: impl FnMut(Row)) -> ApiResult<()> {
     let bad = || ApiError::Internal("reading counters: malformed record".into());
     let num = |s: &str| s.parse::<i64>().map_err(|_| bad());
-    for rec in text.split(RECORD as char).filter(|r| !r.is_empty()) {
-        // Six fields up to the sixth comma, the segment after it.
-        let b = rec.as_bytes();
-        let mut cuts = [0usize; 6];
-        let mut found = 0;
-        for (i, &c) in b.iter().enumerate() {
-            if c == FIELD {
-                cuts[found] = i;
-                found += 1;
-                if found == 6 {
-                    break;
-                }
-            }
+    for line in text
+        .split(|c| c as u32 == LINE as u32)
+        .filter(|l| !l.is_empty())
+    {
+        let mut cells = line.split(|c| c as u32 == CELL as u32);
+        let head = cells.next().ok_or_else(bad)?;
+        let [a, b] = cuts::<2>(head.as_bytes(), FIELD).ok_or_else(bad)?;
+        let family = head[..a].parse().map_err(|_| bad())?;
+        let dim = head[a + 1..b].parse().map_err(|_| bad())?;
+        let date = &head[b + 1..];
+        for cell in cells {
+            let [x, y, z] = cuts::<3>(cell.as_bytes(), FIELD).ok_or_else(bad)?;
+            each(Row {
+                family,
+                dim,
+                date,
+                key: num(&cell[..x])?,
+                n: num(&cell[x + 1..y])?,
+                sum: num(&cell[y + 1..z])?,
+                segment: &cell[z + 1..],
+            });
         }
-        if found < 6 {
-            return Err(bad());
-        }
-        let field = |k: usize| {
-            let start = if k == 0 { 0 } else { cuts[k - 1] + 1 };
-            &rec[start..cuts[k]]
-        };
-        each(Row {
-            family: field(0).parse().map_err(|_| bad())?,
-            dim: field(1).parse().map_err(|_| bad())?,
-            date: field(2),
-            key: num(field(3))?,
-            n: num(field(4))?,
-            sum: num(field(5))?,
-            segment: &rec[cuts[5] + 1..],
-        });
     }
     Ok(())
 }
@@ -450,8 +459,8 @@ pub async fn span(
         stale: Vec::new(),
     };
     if let Some(text) = stale_at.and_then(|i| texts.get(i)) {
-        for rec in text.split(RECORD as char).filter(|r| !r.is_empty()) {
-            if let Some((f, m)) = rec.split_once(FIELD as char) {
+        for rec in text.split('\n').filter(|r| !r.is_empty()) {
+            if let Some((f, m)) = rec.split_once(',') {
                 if let Some(f) = f.parse().ok().and_then(Family::from_id) {
                     stats.stale.push((f, m.to_string()));
                 }
@@ -645,6 +654,45 @@ mod tests {
 
     fn d(s: &str) -> CivilDate {
         CivilDate::parse(s).unwrap()
+    }
+
+    #[test]
+    fn a_read_text_gives_back_every_cell_and_segments_keep_their_commas() {
+        let text = "0,1,2026-11-02\t9,3,0,email\t10,1,1,email\n\
+                    31,3,2026-11\t4674900,2,500,Tết, sale, 2027\n11,0,\t9223372036854775807,1,0,";
+        let mut got = Vec::new();
+        each_row(text, |r| {
+            got.push((
+                r.family,
+                r.dim,
+                r.date.to_string(),
+                r.key,
+                r.n,
+                r.sum,
+                r.segment.to_string(),
+            ))
+        })
+        .unwrap();
+        assert_eq!(
+            got,
+            vec![
+                (0, 1, "2026-11-02".into(), 9, 3, 0, "email".into()),
+                (0, 1, "2026-11-02".into(), 10, 1, 1, "email".into()),
+                (
+                    31,
+                    3,
+                    "2026-11".into(),
+                    4674900,
+                    2,
+                    500,
+                    "Tết, sale, 2027".into()
+                ),
+                (11, 0, "".into(), i64::MAX, 1, 0, "".into()),
+            ]
+        );
+        assert!(each_row("0,1\t9,3,0,x", |_| {}).is_err());
+        assert!(each_row("0,1,d\t9,x,0,x", |_| {}).is_err());
+        assert!(each_row("", |_| {}).is_ok());
     }
 
     fn p(kind: PeriodKind, at: &str) -> Period {

@@ -46,7 +46,7 @@ pub fn kind(
         .as_array()
         .into_iter()
         .flatten()
-        .take(15)
+        .take(25)
         .map(|r| {
             format!(
                 "{} {}%",

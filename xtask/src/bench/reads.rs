@@ -197,18 +197,6 @@ pub fn kinds(all: &str) -> Vec<(String, String)> {
     ]
 }
 
-/// One measured request kind.
-pub struct Measured {
-    /// What was requested.
-    pub name: String,
-    /// Median over rounds of (CPU per request − the round's `/healthz` floor), ms.
-    pub above_floor_ms: f64,
-    /// Median floor, ms.
-    pub floor_ms: f64,
-    /// Rows D1 reported as read by one request.
-    pub rows_read: u64,
-}
-
 /// The `d1_rows_read` of the last `GET /v1/kpis` line of the worker's log.
 fn last_rows_read(log: &Path) -> Option<u64> {
     let text = std::fs::read_to_string(log).ok()?;
@@ -222,30 +210,44 @@ fn last_rows_read(log: &Path) -> Option<u64> {
         })
 }
 
-/// Measures each kind: one warm-up request (which also rebuilds the month snapshots the
-/// seeding marked stale), then `rounds` rounds of `n` sequential `/healthz` and `n` of each
-/// kind, alternated.
-pub fn measure(
-    w: &Worker,
-    log: &Path,
-    sk: &str,
-    kinds: &[(String, String)],
-    rounds: u32,
-    n: u32,
-) -> Result<Vec<Measured>> {
+/// Sends each kind twice (the first read rebuilds the month snapshots the seeding marked
+/// stale) and returns the rows D1 reported as read by the second, from the worker's log
+/// (a worker started with its console lines in the log).
+pub fn rows_read(w: &Worker, log: &Path, sk: &str, kinds: &[(String, String)]) -> Result<Vec<u64>> {
     let pids = cpu::workerd_pids(w.pid());
-    if pids.is_empty() {
-        return Err("no workerd process found below wrangler".into());
-    }
-    let mut rows_read = Vec::new();
+    let mut out = Vec::new();
     for (_, path) in kinds {
         cpu::per_request(&pids, &format!("{}{path}", w.url), Some(sk), 1)?;
         // The stale months are rebuilt after the reply (waitUntil): let that finish.
         std::thread::sleep(std::time::Duration::from_millis(1500));
         cpu::per_request(&pids, &format!("{}{path}", w.url), Some(sk), 1)?;
         std::thread::sleep(std::time::Duration::from_millis(300));
-        rows_read.push(last_rows_read(log).unwrap_or(0));
+        out.push(last_rows_read(log).unwrap_or(0));
     }
+    Ok(out)
+}
+
+/// Per kind: the median over `rounds` rounds of (CPU per request − the round's `/healthz`
+/// floor), `n` sequential requests each, alternated; and the median floor. Taken on a worker
+/// without its console lines in the log.
+pub fn cpu(
+    w: &Worker,
+    sk: &str,
+    kinds: &[(String, String)],
+    rounds: u32,
+    n: u32,
+) -> Result<(Vec<f64>, f64)> {
+    let pids = cpu::workerd_pids(w.pid());
+    if pids.is_empty() {
+        return Err("no workerd process found below wrangler".into());
+    }
+    // Warm the isolate first: V8 compiles the hot wasm functions again, optimised, on
+    // background threads of the same process, which would otherwise count in the first rounds.
+    cpu::per_request(&pids, &format!("{}/healthz", w.url), None, 20)?;
+    for (_, path) in kinds {
+        cpu::per_request(&pids, &format!("{}{path}", w.url), Some(sk), 20)?;
+    }
+    std::thread::sleep(std::time::Duration::from_secs(2));
     let mut floors = Vec::new();
     let mut above: Vec<Vec<f64>> = vec![Vec::new(); kinds.len()];
     for _ in 0..rounds {
@@ -256,18 +258,8 @@ pub fn measure(
             above[i].push(ms - floor);
         }
     }
-    let floor_ms = cpu::median(&mut floors);
-    Ok(kinds
-        .iter()
-        .zip(above)
-        .zip(rows_read)
-        .map(|(((name, _), mut a), rows_read)| Measured {
-            name: name.clone(),
-            above_floor_ms: cpu::median(&mut a),
-            floor_ms,
-            rows_read,
-        })
-        .collect())
+    let floor = cpu::median(&mut floors);
+    Ok((above.iter_mut().map(|a| cpu::median(a)).collect(), floor))
 }
 
 /// Creates a tenant for a seeded history.
