@@ -85,6 +85,11 @@ pub async fn json_body<T: DeserializeOwned>(req: &mut Request, limit: usize) -> 
 /// A JSON response with `status`, serialised straight to text.
 pub fn json<T: Serialize>(status: u16, body: &T) -> ApiResult<Response> {
     let text = serde_json::to_string(body).map_err(|e| ApiError::Internal(e.to_string()))?;
+    json_text(status, text)
+}
+
+/// A response with `status` whose body is JSON text already written.
+pub fn json_text(status: u16, text: String) -> ApiResult<Response> {
     let mut resp = Response::ok(text)?.with_status(status);
     resp.headers_mut().set("content-type", "application/json")?;
     Ok(resp)

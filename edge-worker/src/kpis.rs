@@ -1,11 +1,11 @@
 //! `GET /v1/kpis` and `GET /v1/kpis/catalog`: KPIs of a period computed by kpi-core from the
 //! stored counters (never from raw rows), with the previous period and a series, in one
 //! D1 batch and one pass of kpi-core's report assembly.
+use kpi_core::json::Out;
 use kpi_core::kpi::{self, Kpi, Lang, ReportOptions};
 use kpi_core::period::{CivilDate, Period, PeriodKind};
-use kpi_core::report::{self, KpiReport};
+use kpi_core::report::{self, write_reports, KpiReport};
 use kpi_core::rollup::Dim;
-use serde::Serialize;
 use serde_json::json;
 use worker::{Context, D1Database, Env, Request, Response};
 
@@ -94,23 +94,6 @@ pub async fn reports(
     Ok((kpis, stats))
 }
 
-/// The body of `GET /v1/kpis`, serialised straight from the reports.
-#[derive(Serialize)]
-struct KpisBody<'a> {
-    tenant: &'a str,
-    period: PeriodBody,
-    kpis: &'a [KpiReport],
-}
-
-#[derive(Serialize)]
-struct PeriodBody {
-    kind: &'static str,
-    from: String,
-    to: String,
-    tz: &'static str,
-    hours: &'static str,
-}
-
 /// `GET /v1/kpis` (publishable key from an allowed origin, or secret key).
 pub async fn get(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
     let pairs = query_pairs(&req);
@@ -180,24 +163,35 @@ pub async fn get(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> 
             }
         });
     }
-    let mut resp = http::json(
-        200,
-        &KpisBody {
-            tenant: &p.tenant.id,
-            period: PeriodBody {
-                kind: period.kind.as_str(),
-                from: period.from.to_string(),
-                to: period.to.add_days(-1)?.to_string(),
-                tz: tz.name,
-                hours: if business_hours {
-                    "business"
-                } else {
-                    "calendar"
-                },
+    // kpi-core's writer: the same text the offline widget writes for the same reports.
+    let mut o = Out::new();
+    o.open();
+    o.key("tenant");
+    o.str(&p.tenant.id);
+    o.key("period");
+    o.open();
+    for (k, v) in [
+        ("kind", period.kind.as_str()),
+        ("from", &period.from.to_string()),
+        ("to", &period.to.add_days(-1)?.to_string()),
+        ("tz", tz.name),
+        (
+            "hours",
+            if business_hours {
+                "business"
+            } else {
+                "calendar"
             },
-            kpis: &kpis,
-        },
-    )?;
+        ),
+    ] {
+        o.key(k);
+        o.str(v);
+    }
+    o.close();
+    o.key("kpis");
+    write_reports(&mut o, &kpis);
+    o.close();
+    let mut resp = http::json_text(200, o.finish())?;
     http::set_rows_read(&mut resp, stats.rows_read)?;
     Ok(resp)
 }

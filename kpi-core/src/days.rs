@@ -8,6 +8,7 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
+use crate::json::{self, JsonError};
 use crate::kpi::{Kpi, ReportOptions};
 use crate::period::Period;
 use crate::report::{self, KpiReport, Span, SpanBuilder};
@@ -125,6 +126,44 @@ mod wire_days {
 }
 
 impl DayRollups {
+    /// Reads the JSON of `GET /v1/rollups` without serde (the widget's offline module):
+    /// every member the serde form has, unknown members ignored.
+    pub fn from_json(text: &str) -> Result<DayRollups, JsonError> {
+        let v = json::parse(text)?;
+        let s = |k: &str| -> Result<String, JsonError> {
+            v.get(k)
+                .and_then(json::Value::as_str)
+                .map(String::from)
+                .ok_or(JsonError("a string member is missing"))
+        };
+        let rollup = |t: &str| wire::decode(t).ok_or(JsonError("not a base64-encoded rollup"));
+        let mut out = DayRollups {
+            tz: s("tz")?,
+            from: s("from")?,
+            to: s("to")?,
+            ..DayRollups::default()
+        };
+        if let Some(o) = v.get("opening").and_then(json::Value::as_str) {
+            out.opening = rollup(o)?;
+        }
+        if let Some(json::Value::Object(days)) = v.get("days") {
+            for (day, r) in days {
+                let r = r.as_str().ok_or(JsonError("a day is not a string"))?;
+                out.days.insert(day.clone(), rollup(r)?);
+            }
+        }
+        if let Some(json::Value::Object(targets)) = v.get("targets") {
+            for (id, t) in targets {
+                let n = |k: &str| t.get(k).and_then(json::Value::as_f64);
+                let (Some(min), Some(goal)) = (n("min"), n("goal")) else {
+                    return Err(JsonError("a target needs min and goal"));
+                };
+                out.targets.insert(id.clone(), Target { min, goal });
+            }
+        }
+        Ok(out)
+    }
+
     /// The span a report over `period` reads: one bucket per sub-period ([`report::buckets`])
     /// merged from the days, and the stocks at the period's end (the opening balance plus
     /// every day before it). Days outside the span count as empty.
@@ -239,6 +278,15 @@ mod tests {
         assert_eq!(got.previous, Some(50.0));
     }
 
+    fn opening_like() -> Rollup {
+        let mut r = nps_day(2, 1);
+        r.add(
+            CellKey::new(Family::Nps, Dim::Channel, "Tết \"zalo\"", 9),
+            Cell { n: 1, sum: 1 },
+        );
+        r
+    }
+
     #[test]
     fn stocks_count_the_opening_balance_and_survive_json() {
         // One ticket opened before the span and still open: the backlog at any period's end.
@@ -258,6 +306,23 @@ mod tests {
         assert!(!json.contains("9223372036854775807"), "{json}");
         let back: DayRollups = serde_json::from_str(&json).unwrap();
         assert_eq!(back, data);
+        assert_eq!(DayRollups::from_json(&json), Ok(data.clone()));
+        let mut with_more = data.clone();
+        with_more.days.insert("2026-11-03".into(), opening_like());
+        with_more.targets.insert(
+            "nps".into(),
+            Target {
+                min: 0.5,
+                goal: 60.0,
+            },
+        );
+        let json = serde_json::to_string(&with_more).unwrap();
+        assert_eq!(DayRollups::from_json(&json), Ok(with_more));
+        assert!(DayRollups::from_json("{\"tz\": 1}").is_err());
+        assert!(DayRollups::from_json(
+            "{\"tz\":\"x\",\"from\":\"a\",\"to\":\"b\",\"days\":{\"d\":\"!!\"}}"
+        )
+        .is_err());
         let period =
             Period::containing(PeriodKind::Month, CivilDate::parse("2026-11-15").unwrap()).unwrap();
         let backlog = kpi::find("backlog").unwrap();

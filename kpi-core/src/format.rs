@@ -22,7 +22,7 @@ pub fn number(v: f64, decimals: u8, lang: Lang) -> String {
         return String::from("—");
     }
     let decimals = decimals.min(6);
-    let scale = libm::pow(10.0, decimals as f64);
+    let scale = crate::stats::pow10(decimals as i32);
     let scaled = libm::round(libm::fabs(v) * scale);
     let (group, point) = separators(lang);
     let mut out = String::new();

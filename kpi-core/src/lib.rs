@@ -36,6 +36,7 @@ pub mod error;
 pub mod event;
 pub mod fact;
 pub mod format;
+pub mod json;
 pub mod kpi;
 pub mod money;
 pub mod nps;

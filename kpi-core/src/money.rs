@@ -90,7 +90,7 @@ impl Currency {
 
     /// A minor-unit amount in major units (`12345` USD cents → 123.45).
     pub fn to_major(self, minor: f64) -> f64 {
-        minor / libm::pow(10.0, self.exponent() as f64)
+        minor / crate::stats::pow10(self.exponent() as i32)
     }
 }
 

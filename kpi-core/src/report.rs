@@ -66,6 +66,79 @@ pub struct KpiReport {
     pub segments: BTreeMap<String, Measure>,
 }
 
+impl KpiReport {
+    /// The report as a JSON object: the fields, names and omissions of its serde form, and
+    /// numbers to nine decimals with whole ones as integers (`kpis[]` of
+    /// `GET /v1/kpis`, and of the widget's offline module, which carries no serde_json).
+    pub fn write(&self, o: &mut crate::json::Out) {
+        o.open();
+        o.key("id");
+        o.str(&self.id);
+        o.key("label");
+        o.str(&self.label);
+        o.key("unit");
+        o.str(self.unit.as_str());
+        o.key("direction");
+        o.str(self.direction.as_str());
+        self.measure.write_fields(o);
+        if let Some(t) = self.target {
+            o.key("target");
+            o.open();
+            o.key("min");
+            o.num(t.min);
+            o.key("goal");
+            o.num(t.goal);
+            o.close();
+        }
+        if let Some(s) = self.status {
+            o.key("status");
+            o.str(s.as_str());
+        }
+        for (k, v) in [("previous", self.previous), ("delta", self.delta)] {
+            if let Some(v) = v {
+                o.key(k);
+                o.num(v);
+            }
+        }
+        if !self.series.is_empty() {
+            o.key("series");
+            o.open_array();
+            for p in &self.series {
+                o.open();
+                o.key("from");
+                o.str(&p.from);
+                o.key("value");
+                o.opt_num(p.value);
+                if let Some(n) = p.n {
+                    o.key("n");
+                    o.int(n);
+                }
+                o.close();
+            }
+            o.close_array();
+        }
+        if !self.segments.is_empty() {
+            o.key("segments");
+            o.open();
+            for (k, m) in &self.segments {
+                o.key(k);
+                m.write(o);
+            }
+            o.close();
+        }
+        o.close();
+    }
+}
+
+/// Writes `reports` as a JSON array.
+pub fn write_reports(o: &mut crate::json::Out, reports: &[KpiReport]) {
+    o.open_array();
+    for r in reports {
+        r.write(o);
+    }
+    o.close_array();
+}
+
 /// The sub-periods whose counters a report over `period` reads, in day order: the previous
 /// period as a whole (when compared), then each series point. A storage layer fills one
 /// [`Bucket`] per entry, from day rows or from coarser rows that cover it exactly.

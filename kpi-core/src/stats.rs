@@ -76,8 +76,20 @@ pub fn mean_interval(n: u64, sum: f64, sum_sq: f64) -> Option<(f64, f64)> {
 
 /// Rounds to `digits` decimals for presentation (half away from zero).
 pub fn round_to(v: f64, digits: i32) -> f64 {
-    let f = libm::pow(10.0, digits as f64);
+    let f = pow10(digits);
     libm::round(v * f) / f
+}
+
+/// 10^`n` for the few exponents reports use (decimals, currency minor units: |n| ≤ 9),
+/// exactly.
+pub fn pow10(n: i32) -> f64 {
+    const P: [f64; 10] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+    let p = P.get(n.unsigned_abs() as usize).copied().unwrap_or(1e9);
+    if n >= 0 {
+        p
+    } else {
+        1.0 / p
+    }
 }
 
 #[cfg(test)]

@@ -38,6 +38,17 @@ pub enum Status {
     OffTrack,
 }
 
+impl Status {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::OnTrack => "on_track",
+            Status::AtRisk => "at_risk",
+            Status::OffTrack => "off_track",
+        }
+    }
+}
+
 fn at_least_as_good(a: f64, b: f64, direction: Direction) -> bool {
     match direction {
         Direction::Down => a <= b,

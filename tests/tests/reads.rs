@@ -85,7 +85,10 @@ fn offline(data: &DayRollups, period: Period, segment: Option<&str>) -> Value {
         segment: segment.and_then(kpi_core::rollup::Dim::parse),
         ..Default::default()
     };
-    serde_json::to_value(data.reports(period, true, &defs, &opts)).unwrap()
+    // Written as the offline module writes it: kpi-core's JSON writer.
+    let mut o = kpi_core::json::Out::new();
+    kpi_core::report::write_reports(&mut o, &data.reports(period, true, &defs, &opts));
+    serde_json::from_str(&o.finish()).unwrap()
 }
 
 /// `GET /v1/kpis` for `period` against kpi-core on the day rollups, by channel and not.

@@ -360,10 +360,16 @@ fn offline(t: &Tools, target: &Path, bindgen_dir: &Path) -> Result<(Vec<u8>, Str
     )?;
     let opt = bindgen_dir.join("offline_opt.wasm");
     sh::run(
-        "wasm-opt -Oz (offline module)",
+        "wasm-opt -Oz --converge (offline module)",
         t.node_cmd(&t.wasm_opt)
             .arg(bindgen_dir.join("offline_bg.wasm"))
-            .args(["-Oz", "--strip-debug", "--strip-producers", "-o"])
+            .args([
+                "-Oz",
+                "--converge",
+                "--strip-debug",
+                "--strip-producers",
+                "-o",
+            ])
             .arg(&opt),
     )?;
     let wasm = std::fs::read(&opt).map_err(|e| format!("reading {}: {e}", opt.display()))?;

@@ -49,6 +49,60 @@ pub struct Measure {
     pub share: Option<f64>,
 }
 
+impl Measure {
+    /// Writes the measure's fields into the object being written (as serde does with the
+    /// field flattened into a report): the same names, the same fields left out.
+    pub fn write_fields(&self, o: &mut crate::json::Out) {
+        o.key("value");
+        o.opt_num(self.value);
+        if let Some(n) = self.n {
+            o.key("n");
+            o.int(n);
+        }
+        if let Some([lo, hi]) = self.interval {
+            o.key("interval");
+            o.open_array();
+            o.num(lo);
+            o.num(hi);
+            o.close_array();
+        }
+        o.key("insufficient_sample");
+        o.bool(self.insufficient_sample);
+        if !self.breakdown.is_empty() {
+            o.key("breakdown");
+            o.open();
+            for (k, v) in &self.breakdown {
+                o.key(k);
+                o.int(*v);
+            }
+            o.close();
+        }
+        for (k, v) in [("p90", self.p90), ("mean", self.mean)] {
+            if let Some(v) = v {
+                o.key(k);
+                o.num(v);
+            }
+        }
+        if let Some(c) = self.currency {
+            o.key("currency");
+            o.str(c.code());
+        }
+        for (k, v) in [("margin", self.margin), ("share", self.share)] {
+            if let Some(v) = v {
+                o.key(k);
+                o.num(v);
+            }
+        }
+    }
+
+    /// The measure as a JSON object.
+    pub fn write(&self, o: &mut crate::json::Out) {
+        o.open();
+        self.write_fields(o);
+        o.close();
+    }
+}
+
 /// Writes a whole number as a JSON integer, anything else as a float.
 pub(crate) fn whole_as_integer<S: serde::Serializer>(
     v: &Option<f64>,

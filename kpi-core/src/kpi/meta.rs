@@ -43,6 +43,20 @@ pub enum Unit {
     Ratio,
 }
 
+impl Unit {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::Percent => "percent",
+            Unit::Score => "score",
+            Unit::Duration => "duration",
+            Unit::Money => "money",
+            Unit::Count => "count",
+            Unit::Ratio => "ratio",
+        }
+    }
+}
+
 /// Whether higher or lower is better.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -53,6 +67,17 @@ pub enum Direction {
     Down,
     /// Neither: a volume to watch (ticket volume, comments).
     None,
+}
+
+impl Direction {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Up => "up",
+            Direction::Down => "down",
+            Direction::None => "none",
+        }
+    }
 }
 
 /// The six KPI groups of the catalog.

@@ -574,6 +574,31 @@ fn money_in_two_currencies_never_adds() {
     assert_eq!(rep.measure.value, Some(5.0));
 }
 
+/// Equal JSON, numbers compared as numbers (the hand writer writes 80.0 as 80).
+fn assert_same_json(a: &serde_json::Value, b: &serde_json::Value, what: &str) {
+    use serde_json::Value as V;
+    match (a, b) {
+        (V::Number(x), V::Number(y)) => assert_eq!(x.as_f64(), y.as_f64(), "{what}"),
+        (V::Array(x), V::Array(y)) => {
+            assert_eq!(x.len(), y.len(), "{what}");
+            x.iter()
+                .zip(y)
+                .for_each(|(x, y)| assert_same_json(x, y, what));
+        }
+        (V::Object(x), V::Object(y)) => {
+            assert_eq!(
+                x.keys().collect::<Vec<_>>(),
+                y.keys().collect::<Vec<_>>(),
+                "{what}"
+            );
+            for (k, v) in x {
+                assert_same_json(v, &y[k], &alloc::format!("{what}.{k}"));
+            }
+        }
+        _ => assert_eq!(a, b, "{what}"),
+    }
+}
+
 /// A tenant with a bit of everything: every KPI of the catalog has a value.
 #[test]
 fn every_catalog_kpi_computes_from_rollups() {
@@ -724,6 +749,11 @@ fn every_catalog_kpi_computes_from_rollups() {
         }
         // What storage loads for a KPI is what it declares: the same report from only
         // those families, with and without each segment it accepts.
+        // The hand-written JSON is the serde form, number for number.
+        let mut out = crate::json::Out::new();
+        rep.write(&mut out);
+        let written: serde_json::Value = serde_json::from_str(&out.finish()).unwrap();
+        assert_same_json(&written, &serde_json::to_value(&rep).unwrap(), def.id);
         let fams: Vec<Family> = families(def).collect();
         let (rp, pp, tp) = (
             r.restricted(&fams),
@@ -748,12 +778,17 @@ fn every_catalog_kpi_computes_from_rollups() {
                 segment: Some(*dim),
                 ..o
             };
+            let by = report_with(def, &inputs, &os);
             assert_eq!(
                 report_with(def, &only, &os),
-                report_with(def, &inputs, &os),
+                by,
                 "{} by {dim:?} reads undeclared families",
                 def.id
             );
+            let mut out = crate::json::Out::new();
+            by.write(&mut out);
+            let written: serde_json::Value = serde_json::from_str(&out.finish()).unwrap();
+            assert_same_json(&written, &serde_json::to_value(&by).unwrap(), def.id);
         }
         let json = serde_json::to_value(&rep).unwrap();
         for field in [

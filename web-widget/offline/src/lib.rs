@@ -4,10 +4,11 @@
 //! only when `mount(element, { data })` is called, so the online dashboard never pays for
 //! kpi-core's report code. Owns the request's parameters; not the rendering, not the maths.
 use kpi_core::days::DayRollups;
+use kpi_core::json::Out;
 use kpi_core::kpi::{self, Lang, ReportOptions};
 use kpi_core::period::{CivilDate, Period, PeriodKind};
+use kpi_core::report::write_reports;
 use kpi_core::rollup::Dim;
-use serde_json::json;
 use wasm_bindgen::prelude::*;
 
 /// Day rollups held in the page, read once and reported on for any period they cover.
@@ -25,7 +26,7 @@ impl Board {
     /// Reads `data`, the JSON text of a `GET /v1/rollups` answer.
     #[wasm_bindgen(constructor)]
     pub fn new(data: &str) -> Result<Board, JsError> {
-        let data: DayRollups = serde_json::from_str(data)
+        let data = DayRollups::from_json(data)
             .map_err(|e| JsError::new(&format!("data is not day rollups: {e}")))?;
         CivilDate::parse(&data.to).map_err(|_| invalid("data.to is not a date"))?;
         Ok(Board { data })
@@ -74,11 +75,22 @@ impl Board {
             .to
             .add_days(-1)
             .map_err(|_| invalid("no such period"))?;
-        let body = json!({
-            "period": {"kind": period.kind.as_str(), "from": period.from.to_string(),
-                       "to": last.to_string(), "tz": self.data.tz},
-            "kpis": kpis,
-        });
-        Ok(body.to_string())
+        let mut o = Out::new();
+        o.open();
+        o.key("period");
+        o.open();
+        o.key("kind");
+        o.str(period.kind.as_str());
+        o.key("from");
+        o.str(&period.from.to_string());
+        o.key("to");
+        o.str(&last.to_string());
+        o.key("tz");
+        o.str(&self.data.tz);
+        o.close();
+        o.key("kpis");
+        write_reports(&mut o, &kpis);
+        o.close();
+        Ok(o.finish())
     }
 }

@@ -1,0 +1,481 @@
+//! A small JSON writer and reader for the two documents kpi-core owns on the wire: a report
+//! (`GET /v1/kpis`' `kpis[]`, [`crate::report::write_reports`]) and a span of day rollups
+//! (`GET /v1/rollups`, [`crate::days::DayRollups::from_json`]). The widget's offline module
+//! reads and writes them with these alone: a general-purpose JSON library would be most of
+//! its size. Numbers are written to nine decimals at most, whole ones as integers.
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt::Write;
+
+/// Appends JSON text.
+#[derive(Debug, Default)]
+pub struct Out {
+    /// The text so far.
+    pub s: String,
+    /// Whether the next value in the current object or array needs a comma first.
+    comma: bool,
+}
+
+impl Out {
+    /// An empty writer.
+    pub fn new() -> Self {
+        Out::default()
+    }
+
+    fn sep(&mut self) {
+        if self.comma {
+            self.s.push(',');
+        }
+        self.comma = true;
+    }
+
+    /// Opens an object (as a value).
+    pub fn open(&mut self) {
+        self.sep();
+        self.s.push('{');
+        self.comma = false;
+    }
+
+    /// Closes an object.
+    pub fn close(&mut self) {
+        self.s.push('}');
+        self.comma = true;
+    }
+
+    /// Opens an array (as a value).
+    pub fn open_array(&mut self) {
+        self.sep();
+        self.s.push('[');
+        self.comma = false;
+    }
+
+    /// Closes an array.
+    pub fn close_array(&mut self) {
+        self.s.push(']');
+        self.comma = true;
+    }
+
+    /// Writes a key; the next call writes its value.
+    pub fn key(&mut self, k: &str) {
+        self.sep();
+        self.string_body(k);
+        self.s.push(':');
+        self.comma = false;
+    }
+
+    fn string_body(&mut self, v: &str) {
+        self.s.push('"');
+        for c in v.chars() {
+            match c {
+                '"' => self.s.push_str("\\\""),
+                '\\' => self.s.push_str("\\\\"),
+                '\n' => self.s.push_str("\\n"),
+                '\r' => self.s.push_str("\\r"),
+                '\t' => self.s.push_str("\\t"),
+                c if (c as u32) < 0x20 => {
+                    let _ = write!(self.s, "\\u{:04x}", c as u32);
+                }
+                c => self.s.push(c),
+            }
+        }
+        self.s.push('"');
+    }
+
+    /// Writes a string value.
+    pub fn str(&mut self, v: &str) {
+        self.sep();
+        self.string_body(v);
+    }
+
+    /// Writes a number: whole values as integers, others to nine decimals with the trailing
+    /// zeros dropped (every figure of a report is rounded to at most three); a value that is
+    /// not finite as `null` (JSON has no NaN). Integer arithmetic only: the float formatting
+    /// of `core` would be a sixth of the offline widget's size.
+    pub fn num(&mut self, v: f64) {
+        self.sep();
+        if !v.is_finite() {
+            self.s.push_str("null");
+            return;
+        }
+        // Past 2^53 every float is whole; past 9e15 a whole one is written as such too.
+        let scaled = libm::round(v * 1e9);
+        if libm::fabs(v) >= 9.0e15 || libm::fabs(scaled) >= 9.0e24 {
+            let _ = write!(self.s, "{}", libm::round(v) as i128);
+            return;
+        }
+        let n = scaled as i128;
+        let (int, frac) = (n / 1_000_000_000, (n % 1_000_000_000).unsigned_abs());
+        if n < 0 && int == 0 {
+            self.s.push('-');
+        }
+        let _ = write!(self.s, "{int}");
+        if frac != 0 {
+            let mut digits = [b'0'; 9];
+            let mut f = frac;
+            for d in digits.iter_mut().rev() {
+                *d = b'0' + (f % 10) as u8;
+                f /= 10;
+            }
+            let end = digits.iter().rposition(|d| *d != b'0').map_or(0, |i| i + 1);
+            self.s.push('.');
+            for d in &digits[..end] {
+                self.s.push(*d as char);
+            }
+        }
+    }
+
+    /// Writes an integer.
+    pub fn int(&mut self, v: u64) {
+        self.sep();
+        let _ = write!(self.s, "{v}");
+    }
+
+    /// Writes a boolean.
+    pub fn bool(&mut self, v: bool) {
+        self.sep();
+        self.s.push_str(if v { "true" } else { "false" });
+    }
+
+    /// Writes `null`.
+    pub fn null(&mut self) {
+        self.sep();
+        self.s.push_str("null");
+    }
+
+    /// Writes a number or `null`.
+    pub fn opt_num(&mut self, v: Option<f64>) {
+        match v {
+            Some(v) => self.num(v),
+            None => self.null(),
+        }
+    }
+
+    /// The text.
+    pub fn finish(self) -> String {
+        self.s
+    }
+}
+
+/// Why JSON text could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonError(pub &'static str);
+
+impl core::fmt::Display for JsonError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// A value read from JSON text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number.
+    Num(f64),
+    /// A string.
+    Str(String),
+    /// An array.
+    Array(Vec<Value>),
+    /// An object, its members in the order written.
+    Object(Vec<(String, Value)>),
+}
+
+impl Value {
+    /// The member `k` of an object.
+    pub fn get(&self, k: &str) -> Option<&Value> {
+        match self {
+            Value::Object(m) => m.iter().find(|(n, _)| n == k).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The string, if one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The number, if one.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Num(n) => Some(*n),
+            _ => None,
+        }
+    }
+}
+
+/// Depth beyond which a document is refused (no recursion without bound on input).
+const MAX_DEPTH: usize = 32;
+
+struct Reader<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn ws(&mut self) {
+        while self.at < self.b.len() && matches!(self.b[self.at], b' ' | b'\n' | b'\r' | b'\t') {
+            self.at += 1;
+        }
+    }
+
+    fn eat(&mut self, c: u8) -> Result<(), JsonError> {
+        self.ws();
+        if self.b.get(self.at) == Some(&c) {
+            self.at += 1;
+            Ok(())
+        } else {
+            Err(JsonError("unexpected character"))
+        }
+    }
+
+    fn lit(&mut self, word: &str, v: Value) -> Result<Value, JsonError> {
+        if self.b[self.at..].starts_with(word.as_bytes()) {
+            self.at += word.len();
+            Ok(v)
+        } else {
+            Err(JsonError("unexpected word"))
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, JsonError> {
+        let h = self
+            .b
+            .get(self.at..self.at + 4)
+            .and_then(|h| core::str::from_utf8(h).ok())
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .ok_or(JsonError("bad escape"))?;
+        self.at += 4;
+        Ok(h)
+    }
+
+    fn string(&mut self) -> Result<String, JsonError> {
+        self.eat(b'"')?;
+        let mut out = String::new();
+        loop {
+            let start = self.at;
+            while self.at < self.b.len() && !matches!(self.b[self.at], b'"' | b'\\') {
+                if self.b[self.at] < 0x20 {
+                    return Err(JsonError("control character in a string"));
+                }
+                self.at += 1;
+            }
+            out.push_str(
+                core::str::from_utf8(&self.b[start..self.at])
+                    .map_err(|_| JsonError("not UTF-8"))?,
+            );
+            match self.b.get(self.at) {
+                Some(b'"') => {
+                    self.at += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    self.at += 1;
+                    let e = *self.b.get(self.at).ok_or(JsonError("bad escape"))?;
+                    self.at += 1;
+                    match e {
+                        b'"' => out.push('"'),
+                        b'\\' => out.push('\\'),
+                        b'/' => out.push('/'),
+                        b'b' => out.push('\u{8}'),
+                        b'f' => out.push('\u{c}'),
+                        b'n' => out.push('\n'),
+                        b'r' => out.push('\r'),
+                        b't' => out.push('\t'),
+                        b'u' => {
+                            let mut c = self.hex4()?;
+                            if (0xd800..0xdc00).contains(&c) {
+                                // A surrogate pair: the low half follows as `\uXXXX`.
+                                if self.b.get(self.at..self.at + 2) != Some(b"\\u") {
+                                    return Err(JsonError("lone surrogate"));
+                                }
+                                self.at += 2;
+                                let lo = self.hex4()?;
+                                if !(0xdc00..0xe000).contains(&lo) {
+                                    return Err(JsonError("lone surrogate"));
+                                }
+                                c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+                            }
+                            out.push(char::from_u32(c).ok_or(JsonError("bad escape"))?);
+                        }
+                        _ => return Err(JsonError("bad escape")),
+                    }
+                }
+                _ => return Err(JsonError("unterminated string")),
+            }
+        }
+    }
+
+    fn number(&mut self) -> Result<f64, JsonError> {
+        let start = self.at;
+        while self.at < self.b.len()
+            && matches!(
+                self.b[self.at],
+                b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'
+            )
+        {
+            self.at += 1;
+        }
+        core::str::from_utf8(&self.b[start..self.at])
+            .ok()
+            .and_then(|s| s.parse::<f64>().ok())
+            .ok_or(JsonError("bad number"))
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Value, JsonError> {
+        if depth > MAX_DEPTH {
+            return Err(JsonError("nested too deep"));
+        }
+        self.ws();
+        match self.b.get(self.at) {
+            Some(b'{') => {
+                self.at += 1;
+                let mut m = Vec::new();
+                self.ws();
+                if self.b.get(self.at) == Some(&b'}') {
+                    self.at += 1;
+                    return Ok(Value::Object(m));
+                }
+                loop {
+                    self.ws();
+                    let k = self.string()?;
+                    self.eat(b':')?;
+                    m.push((k, self.value(depth + 1)?));
+                    self.ws();
+                    match self.b.get(self.at) {
+                        Some(b',') => self.at += 1,
+                        Some(b'}') => {
+                            self.at += 1;
+                            return Ok(Value::Object(m));
+                        }
+                        _ => return Err(JsonError("expected , or }")),
+                    }
+                }
+            }
+            Some(b'[') => {
+                self.at += 1;
+                let mut a = Vec::new();
+                self.ws();
+                if self.b.get(self.at) == Some(&b']') {
+                    self.at += 1;
+                    return Ok(Value::Array(a));
+                }
+                loop {
+                    a.push(self.value(depth + 1)?);
+                    self.ws();
+                    match self.b.get(self.at) {
+                        Some(b',') => self.at += 1,
+                        Some(b']') => {
+                            self.at += 1;
+                            return Ok(Value::Array(a));
+                        }
+                        _ => return Err(JsonError("expected , or ]")),
+                    }
+                }
+            }
+            Some(b'"') => self.string().map(Value::Str),
+            Some(b't') => self.lit("true", Value::Bool(true)),
+            Some(b'f') => self.lit("false", Value::Bool(false)),
+            Some(b'n') => self.lit("null", Value::Null),
+            Some(_) => self.number().map(Value::Num),
+            None => Err(JsonError("unexpected end")),
+        }
+    }
+}
+
+/// Reads one JSON document.
+pub fn parse(text: &str) -> Result<Value, JsonError> {
+    let mut r = Reader {
+        b: text.as_bytes(),
+        at: 0,
+    };
+    let v = r.value(0)?;
+    r.ws();
+    if r.at != r.b.len() {
+        return Err(JsonError("trailing characters"));
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_what_serde_json_writes() {
+        let v = serde_json::json!({"a": [1, 2.5, -3e-7, true, null], "b": "Tết \"quoted\" \\ \n\t\u{1}😀",
+            "c": {}, "d": []});
+        let text = v.to_string();
+        let got = parse(&text).unwrap();
+        assert_eq!(got.get("b").and_then(Value::as_str), v["b"].as_str());
+        assert_eq!(
+            got.get("a"),
+            Some(&Value::Array(alloc::vec![
+                Value::Num(1.0),
+                Value::Num(2.5),
+                Value::Num(-3e-7),
+                Value::Bool(true),
+                Value::Null
+            ]))
+        );
+        assert_eq!(parse(r#""\ud83d\ude00""#), Ok(Value::Str("😀".into())));
+        for bad in [
+            "",
+            "{",
+            "[1,]",
+            "{\"a\" 1}",
+            "\"\\ud83d\"",
+            "01x",
+            "nul",
+            "[1] 2",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+        let deep = "[".repeat(100);
+        assert!(parse(&deep).is_err());
+    }
+
+    #[test]
+    fn writes_what_serde_json_reads() {
+        let mut o = Out::new();
+        o.open();
+        o.key("s");
+        o.str("Tết \"x\" \\ \n\u{1}");
+        o.key("n");
+        o.num(56.0);
+        o.key("f");
+        o.num(56.2);
+        o.key("neg");
+        o.num(-0.05);
+        o.key("big");
+        o.num(1e20);
+        o.key("x");
+        o.num(f64::NAN);
+        o.key("a");
+        o.open_array();
+        o.int(1);
+        o.bool(false);
+        o.null();
+        o.close_array();
+        o.close();
+        let text = o.finish();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["s"], "Tết \"x\" \\ \n\u{1}");
+        assert_eq!(v["n"], 56);
+        assert_eq!(v["f"].as_f64(), Some(56.2));
+        assert_eq!(v["neg"].as_f64(), Some(-0.05));
+        assert_eq!(v["big"].as_f64(), Some(1e20));
+        let mut o = Out::new();
+        for x in [0.1 + 0.2, -12.25, 3.0, -7.0, 123456.789, 1.5e-10] {
+            o.num(x);
+        }
+        assert_eq!(o.finish(), "0.3,-12.25,3,-7,123456.789,0");
+        assert!(v["x"].is_null());
+        assert_eq!(v["a"], serde_json::json!([1, false, null]));
+    }
+}
