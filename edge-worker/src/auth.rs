@@ -173,7 +173,7 @@ pub async fn resolve(env: &Env, key: &str) -> ApiResult<Principal> {
             return fresh(cached);
         }
     }
-    let db = env.d1("DB")?;
+    let db = crate::db::open(env)?;
     let row: Option<KeyRow> = db
         .prepare(
             "SELECT tenant_id, kind, hash, expires_at, revoked_at FROM api_keys WHERE lookup = ?1",

@@ -273,7 +273,7 @@ async fn list(req: Request, env: &Env, table: Table) -> ApiResult<Response> {
         Some(c) => decode_cursor(c)?,
         None => start(),
     };
-    let db = env.d1("DB")?;
+    let db = crate::db::open(env)?;
     // One row more than asked says whether another page follows.
     let mut rows = fetch(&db, &p.tenant.id, table, &f, &after, limit + 1).await?;
     let more = rows.len() > limit;
@@ -369,7 +369,7 @@ async fn export_rows(
     table: Table,
 ) -> ApiResult<Response> {
     let f = filter(pairs, table)?;
-    let db = env.d1("DB")?;
+    let db = crate::db::open(env)?;
     // Counting at most cap + 1 rows refuses an oversized export before building it.
     #[derive(Deserialize)]
     struct Count {
@@ -425,7 +425,7 @@ async fn export_kpis(
         ..Default::default()
     };
     let defs: Vec<_> = kpi::catalog().collect();
-    let db = env.d1("DB")?;
+    let db = crate::db::open(env)?;
     let (reports, _) = kpis::reports(&db, cfg, today, period, false, &defs, &opts).await?;
     let from = period.from.to_string();
     let to = period.to.add_days(-1)?.to_string();
@@ -480,7 +480,7 @@ pub async fn erase(req: Request, env: &Env) -> ApiResult<Response> {
             "the respondent id must have 1–{MAX_ID_CHARS} characters"
         )));
     }
-    let db = env.d1("DB")?;
+    let db = crate::db::open(env)?;
     let erased = respondents::erase(env, &db, &p.tenant.id, &respondent).await?;
     crate::log::event(
         "respondent_erased",

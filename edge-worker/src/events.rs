@@ -194,7 +194,7 @@ pub async fn ingest(mut req: Request, env: &Env) -> ApiResult<Response> {
     }
     let mut stored = 0usize;
     if !rows.is_empty() {
-        let db = env.d1("DB")?;
+        let db = crate::db::open(env)?;
         let tenant = JsValue::from_str(&p.tenant.id);
         let mut stmts = Vec::new();
         for chunk in rows.chunks(PER_INSERT) {

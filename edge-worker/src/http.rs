@@ -38,15 +38,17 @@ pub async fn body_bytes(req: &mut Request, limit: usize) -> ApiResult<Vec<u8>> {
     use wasm_bindgen::JsCast;
 
     let unreadable = || ApiError::Malformed("unreadable body".into());
-    if let Ok(Some(len)) = req.headers().get("content-length") {
-        if len
-            .trim()
-            .parse::<u64>()
-            .map(|l| l > limit as u64)
-            .unwrap_or(false)
-        {
-            return Err(ApiError::TooLarge(limit));
-        }
+    let declared = req
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|l| l.trim().parse::<u64>().ok());
+    match declared {
+        Some(l) if l > limit as u64 => return Err(ApiError::TooLarge(limit)),
+        // The runtime holds the connection to the declared length: read it in one call.
+        Some(_) => return req.bytes().await.map_err(|_| unreadable()),
+        None => {}
     }
     let Some(body) = req.inner().body() else {
         return Ok(Vec::new());
@@ -95,14 +97,14 @@ pub fn json_text(status: u16, text: String) -> ApiResult<Response> {
     Ok(resp)
 }
 
-/// The header a handler leaves its D1 rows read in; the entry point logs it and takes it off
-/// the response.
-pub const ROWS_READ_HEADER: &str = "x-kpi-d1-rows-read";
+/// The header a handler leaves the D1 rows it read and wrote in (`read,written`); the entry
+/// point logs them on the request's line and takes the header off the response.
+pub const D1_ROWS_HEADER: &str = "x-kpi-d1-rows";
 
-/// Notes on `resp` the rows D1 reported as read for it (see [`ROWS_READ_HEADER`]).
-pub fn set_rows_read(resp: &mut Response, rows: u64) -> ApiResult<()> {
+/// Notes on `resp` the rows D1 reported as read and written for it (see [`D1_ROWS_HEADER`]).
+pub fn set_d1_rows(resp: &mut Response, read: u64, written: u64) -> ApiResult<()> {
     resp.headers_mut()
-        .set(ROWS_READ_HEADER, &rows.to_string())?;
+        .set(D1_ROWS_HEADER, &format!("{read},{written}"))?;
     Ok(())
 }
 
@@ -130,7 +132,20 @@ pub fn query<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 /// A worker secret used as an HMAC master: at least 32 characters, else a 500 (the deployment
 /// is misconfigured; the log names the secret, the response does not).
-pub fn master_secret(env: &worker::Env, name: &str) -> ApiResult<Vec<u8>> {
+pub fn master_secret(env: &worker::Env, name: &'static str) -> ApiResult<Vec<u8>> {
+    thread_local! {
+        /// Secrets read once per isolate: a changed secret is a new deployment.
+        static SECRETS: std::cell::RefCell<Vec<(&'static str, Vec<u8>)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    if let Some(v) = SECRETS.with(|m| {
+        m.borrow()
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.clone())
+    }) {
+        return Ok(v);
+    }
     let s = env
         .secret(name)
         .map_err(|_| ApiError::Internal(format!("{name} is not set")))?
@@ -140,7 +155,9 @@ pub fn master_secret(env: &worker::Env, name: &str) -> ApiResult<Vec<u8>> {
             "{name} must have at least 32 characters"
         )));
     }
-    Ok(s.into_bytes())
+    let v = s.into_bytes();
+    SECRETS.with(|m| m.borrow_mut().push((name, v.clone())));
+    Ok(v)
 }
 
 /// Milliseconds since the Unix epoch, from the runtime's clock.

@@ -90,7 +90,7 @@ async fn forget(env: &Env, hash: &str) -> ApiResult<()> {
 /// `GET /v1/keys` (secret key): the tenant's working keys, without their secrets.
 pub async fn list(req: Request, env: &Env) -> ApiResult<Response> {
     let p = auth::require_secret(env, &req, &query_pairs(&req)).await?;
-    let keys = active(&env.d1("DB")?, &p.tenant.id, now_ms() as f64).await?;
+    let keys = active(&crate::db::open(env)?, &p.tenant.id, now_ms() as f64).await?;
     http::json(
         200,
         &json!({"keys": keys.iter().map(view).collect::<Vec<_>>()}),
@@ -140,7 +140,7 @@ pub async fn mint(mut req: Request, env: &Env) -> ApiResult<Response> {
             "`grace_period` must be 0–{MAX_GRACE_S} seconds"
         )));
     }
-    let db = env.d1("DB")?;
+    let db = crate::db::open(env)?;
     let now = now_ms() as f64;
     let replaced = match &body.replaces {
         Some(id) => {
@@ -212,7 +212,7 @@ pub async fn revoke(req: Request, env: &Env) -> ApiResult<Response> {
     let p = auth::require_secret(env, &req, &query_pairs(&req)).await?;
     let path = req.path();
     let id = path.strip_prefix("/v1/keys/").unwrap_or("");
-    let db = env.d1("DB")?;
+    let db = crate::db::open(env)?;
     let now = now_ms() as f64;
     let keys = active(&db, &p.tenant.id, now).await?;
     let key = keys
@@ -285,7 +285,7 @@ pub async fn recover(mut req: Request, env: &Env) -> ApiResult<Response> {
     let body: RecoverRequest = json_body(&mut req, BODY_LIMIT).await?;
     // 404 for a tenant that does not exist, before anything is written.
     crate::tenants::config(env, &tenant).await?;
-    let db = env.d1("DB")?;
+    let db = crate::db::open(env)?;
     let now = now_ms() as f64;
     let key = auth::generate(KeyKind::Secret)?;
     let created_at = format_rfc3339(now as i64);

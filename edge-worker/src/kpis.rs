@@ -146,12 +146,12 @@ pub async fn get(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> 
         business_hours,
         ..Default::default()
     };
-    let db = env.d1("DB")?;
+    let db = crate::db::open(env)?;
     let (kpis, stats) = reports(&db, &p.tenant, today, period, compare, &defs, &opts).await?;
     if !stats.stale.is_empty() {
         let (env, tenant, stale) = (env.clone(), p.tenant.id.clone(), stats.stale.clone());
         ctx.wait_until(async move {
-            let rebuilt = match env.d1("DB") {
+            let rebuilt = match crate::db::open(&env) {
                 Ok(db) => cells::rebuild_months(&db, &tenant, &stale).await,
                 Err(e) => Err(e.into()),
             };
@@ -192,7 +192,7 @@ pub async fn get(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> 
     write_reports(&mut o, &kpis);
     o.close();
     let mut resp = http::json_text(200, o.finish())?;
-    http::set_rows_read(&mut resp, stats.rows_read)?;
+    http::set_d1_rows(&mut resp, stats.rows_read, 0)?;
     Ok(resp)
 }
 

@@ -179,36 +179,55 @@ fn log_route(path: &str) -> &str {
     }
 }
 
+/// `REQUEST_LOG = "all"`: a line for every request; otherwise for failed ones (4xx, 5xx)
+/// only. Cloudflare's analytics count requests, statuses and CPU without a log line each;
+/// a line per answer would spend the free plan's daily log events and a console call on
+/// every request. Read once per isolate.
+fn log_every_request(env: &Env) -> bool {
+    thread_local! {
+        static ALL: std::cell::OnceCell<bool> = const { std::cell::OnceCell::new() };
+    }
+    ALL.with(|a| {
+        *a.get_or_init(|| {
+            env.var("REQUEST_LOG")
+                .map(|v| v.to_string() == "all")
+                .unwrap_or(false)
+        })
+    })
+}
+
 /// The worker's entry point.
 #[event(fetch)]
 pub async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let started = http::now_ms();
     let path = req.path();
     let method = req.method();
-    let origin = req.headers().get("origin").ok().flatten();
+    let origin = if cors_route(&path) {
+        req.headers().get("origin").ok().flatten()
+    } else {
+        None
+    };
     let mut resp = match route(req, &env, &ctx).await {
         Ok(r) => r,
         Err(e) => e.to_response()?,
     };
-    let rows_read = resp
-        .headers()
-        .get(http::ROWS_READ_HEADER)
-        .ok()
-        .flatten()
-        .and_then(|v| v.parse::<u64>().ok());
-    if rows_read.is_some() {
-        resp.headers_mut().delete(http::ROWS_READ_HEADER)?;
+    let d1 = resp.headers().get(http::D1_ROWS_HEADER).ok().flatten();
+    if d1.is_some() {
+        resp.headers_mut().delete(http::D1_ROWS_HEADER)?;
     }
-    log::request(
-        method.as_ref(),
-        log_route(&path),
-        resp.status_code(),
-        http::now_ms() - started,
-        rows_read,
-    );
+    let status = resp.status_code();
+    if status >= 400 || log_every_request(&env) {
+        log::request(
+            method.as_ref(),
+            log_route(&path),
+            status,
+            http::now_ms() - started,
+            d1.as_deref(),
+        );
+    }
     // The KPI routes check the origin themselves (a publishable key only answers an allowed
     // origin); echoing it lets the widget read errors such as "origin not allowed" too.
-    if let (true, Some(origin)) = (cors_route(&path), origin) {
+    if let Some(origin) = origin {
         let h = resp.headers_mut();
         h.set("access-control-allow-origin", &origin)?;
         h.set("vary", "Origin")?;

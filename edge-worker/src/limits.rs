@@ -16,16 +16,27 @@ use crate::http::hex;
 /// The window every binding in wrangler.toml counts over, in seconds: the `Retry-After`.
 const PERIOD_S: u32 = 60;
 
-fn enabled(env: &Env) -> bool {
-    env.var("RATE_LIMIT")
-        .map(|v| v.to_string() != "off")
-        .unwrap_or(true)
+thread_local! {
+    /// `RATE_LIMIT`, read once per isolate (a changed variable is a new deployment).
+    static ENABLED: std::cell::OnceCell<bool> = const { std::cell::OnceCell::new() };
 }
 
-async fn check(env: &Env, binding: &str, key: String) -> ApiResult<()> {
+fn enabled(env: &Env) -> bool {
+    ENABLED.with(|e| {
+        *e.get_or_init(|| {
+            env.var("RATE_LIMIT")
+                .map(|v| v.to_string() != "off")
+                .unwrap_or(true)
+        })
+    })
+}
+
+/// Counts one request under `key` (built only when limits are on) against `binding`.
+async fn check(env: &Env, binding: &str, key: impl FnOnce() -> String) -> ApiResult<()> {
     if !enabled(env) {
         return Ok(());
     }
+    let key = key();
     let limiter = match env.rate_limiter(binding) {
         Ok(l) => l,
         Err(_) => {
@@ -64,33 +75,31 @@ pub fn client_hash(req: &Request) -> String {
 
 /// Public survey routes, per client address (`GET`/`POST /s/…`, `POST /v1/responses`).
 pub async fn survey_client(env: &Env, req: &Request) -> ApiResult<()> {
-    check(env, "SURVEY_IP_LIMIT", client_hash(req)).await
+    check(env, "SURVEY_IP_LIMIT", || client_hash(req)).await
 }
 
 /// Answers to one link (the link id from a verified token).
 pub async fn survey_link(env: &Env, link_id: &str) -> ApiResult<()> {
-    check(env, "SURVEY_LINK_LIMIT", format!("link:{link_id}")).await
+    check(env, "SURVEY_LINK_LIMIT", || format!("link:{link_id}")).await
 }
 
 /// The API, per secret key (its public lookup characters).
 pub async fn api_key(env: &Env, lookup: &str) -> ApiResult<()> {
-    check(env, "API_KEY_LIMIT", format!("key:{lookup}")).await
+    check(env, "API_KEY_LIMIT", || format!("key:{lookup}")).await
 }
 
 /// A publishable key, per (key, client address), once the request's origin is allowed: the
 /// key is public, so a script anywhere could otherwise spend the tenant's whole budget and
 /// blank its widgets on every page.
 pub async fn publishable_key(env: &Env, lookup: &str, req: &Request) -> ApiResult<()> {
-    check(
-        env,
-        "API_KEY_LIMIT",
-        format!("pk:{lookup}:{}", client_hash(req)),
-    )
+    check(env, "API_KEY_LIMIT", || {
+        format!("pk:{lookup}:{}", client_hash(req))
+    })
     .await
 }
 
 /// The admin routes, per client address, counted before the token is compared: guessing
 /// the admin token stops at the limit, right or wrong.
 pub async fn admin_client(env: &Env, req: &Request) -> ApiResult<()> {
-    check(env, "ADMIN_LIMIT", client_hash(req)).await
+    check(env, "ADMIN_LIMIT", || client_hash(req)).await
 }

@@ -20,8 +20,7 @@ struct Row {
 /// `GET /v1/opening-balances`: the balances set, or `null`.
 pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
     let p = auth::require_secret(env, &req, &query_pairs(&req)).await?;
-    let row: Option<Row> = env
-        .d1("DB")?
+    let row: Option<Row> = crate::db::open(env)?
         .prepare("SELECT body FROM openings WHERE tenant_id = ?1")
         .bind(&[JsValue::from_str(&p.tenant.id)])?
         .first(None)
@@ -40,7 +39,7 @@ pub async fn put(mut req: Request, env: &Env) -> ApiResult<Response> {
     let day = opening.day()?.to_string();
     let body = serde_json::to_string(&raw).map_err(|e| ApiError::Internal(e.to_string()))?;
     let contrib = kpi_core::rollup::contrib_json(&opening.contributions());
-    env.d1("DB")?
+    crate::db::open(env)?
         .prepare(
             "INSERT INTO openings (tenant_id, day, body, contrib) VALUES (?1, ?2, ?3, ?4) \
              ON CONFLICT (tenant_id) DO UPDATE SET day = excluded.day, body = excluded.body, \
@@ -61,7 +60,7 @@ pub async fn put(mut req: Request, env: &Env) -> ApiResult<Response> {
 /// `DELETE /v1/opening-balances`: removes them.
 pub async fn delete(req: Request, env: &Env) -> ApiResult<Response> {
     let p = auth::require_secret(env, &req, &query_pairs(&req)).await?;
-    env.d1("DB")?
+    crate::db::open(env)?
         .prepare("DELETE FROM openings WHERE tenant_id = ?1")
         .bind(&[JsValue::from_str(&p.tenant.id)])?
         .run()

@@ -277,7 +277,7 @@ pub async fn submit(mut req: Request, env: &Env, ctx: &Context) -> ApiResult<Res
     let kind = answer.kind;
     let lang = answer.lang.clone();
     let had_comment = answer.comment.clone();
-    let stored = surveys::store_answer(env, ctx, answer, &tenant).await?;
+    let (stored, written) = surveys::store_answer(env, ctx, answer, &tenant).await?;
     let t = texts(kind, &lang);
     let nonce = b64url(&random_bytes::<16>()?);
     let action = format!("/s/{}", html_escape(&tok));
@@ -295,5 +295,7 @@ pub async fn submit(mut req: Request, env: &Env, ctx: &Context) -> ApiResult<Res
         t.thanks, t.your_score
     );
     let status = if stored == Stored::Created { 201 } else { 200 };
-    html_response(status, page(&lang, t.thanks, &nonce, &body), &nonce)
+    let mut resp = html_response(status, page(&lang, t.thanks, &nonce, &body), &nonce)?;
+    crate::http::set_d1_rows(&mut resp, 0, written)?;
+    Ok(resp)
 }

@@ -50,7 +50,7 @@ pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
         }
     }
     need.stocks = kpis::need_of(&defs, None).stocks;
-    let db = env.d1("DB")?;
+    let db = crate::db::open(env)?;
     let (days, opening, stats) = cells::days(&db, &p.tenant.id, span.from, span.to, &need).await?;
     let mut resp = http::json(
         200,
@@ -63,6 +63,6 @@ pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
             targets: p.tenant.targets.clone(),
         },
     )?;
-    http::set_rows_read(&mut resp, stats.rows_read)?;
+    http::set_d1_rows(&mut resp, stats.rows_read, 0)?;
     Ok(resp)
 }

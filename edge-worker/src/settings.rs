@@ -138,7 +138,7 @@ pub async fn patch(mut req: Request, env: &Env) -> ApiResult<Response> {
         Some(h) => JsValue::from_str(&serde_json::to_string(h).unwrap_or_default()),
         None => JsValue::NULL,
     };
-    env.d1("DB")?
+    crate::db::open(env)?
         .prepare(
             "UPDATE tenants SET name = ?2, locale = ?3, allowed_origins = ?4, business_hours = ?5, \
              webhook_url = ?6, webhook_gen = ?7 WHERE id = ?1",

@@ -101,7 +101,7 @@ pub async fn mint(mut req: Request, env: &Env) -> ApiResult<Response> {
     let now = now_ms();
     let exp = now / 1000 + expires_in;
     let (min, max) = kind.range();
-    let db = env.d1("DB")?;
+    let db = crate::db::open(env)?;
     // The link names the respondent by reference only: whoever holds a link can read it.
     let respondent = match body.respondent.as_deref() {
         Some(id) => respondents::references(env, &db, &p.tenant.id, &[id])
@@ -136,7 +136,7 @@ pub async fn mint(mut req: Request, env: &Env) -> ApiResult<Response> {
     }
     // Links issued count towards the response rate, on the day they are minted.
     let day = CivilDate::of_instant(now, p.tenant.tz())?.to_string();
-    let db = env.d1("DB")?;
+    let db = crate::db::open(env)?;
     cells::add(
         &db,
         &p.tenant.id,
@@ -246,14 +246,14 @@ struct Answers {
 }
 
 /// Stores one answer atomically; an alert for the tenant's webhook joins the same batch and
-/// is delivered once the response has gone out.
+/// is delivered once the response has gone out. Returns the D1 rows it wrote with it.
 pub async fn store_answer(
     env: &Env,
     ctx: &Context,
     a: Answer,
     tenant: &TenantConfig,
-) -> ApiResult<Stored> {
-    let db = env.d1("DB")?;
+) -> ApiResult<(Stored, u64)> {
+    let db = crate::db::open(env)?;
     let (upsert, fact) = answer_statement(&db, &a, tenant.tz())?;
     let reference = a.respondent.as_deref();
     // The alert names the respondent by the tenant's own id (read only when it will be sent).
@@ -269,7 +269,7 @@ pub async fn store_answer(
     };
     // The outbox row belongs in the answer's own transaction, and goes again if the
     // respondent was erased between the lookup and the batch.
-    let (answers, message) = match message {
+    let (results, message) = match message {
         Some(m) => {
             let mut stmts = vec![upsert, webhooks::outbox_statement(&db, &m)?];
             if let Some(r) = reference {
@@ -277,30 +277,28 @@ pub async fn store_answer(
             }
             let results = db.batch(stmts).await?;
             let dropped = reference.is_some() && db::changes(&results, 2) > 0;
-            let answers = results
-                .first()
-                .map(|r| r.results::<Answers>())
-                .transpose()?
-                .and_then(|v| v.first().map(|a| a.answers));
-            (answers, (!dropped).then_some(m))
+            (results, (!dropped).then_some(m))
         }
-        None => (
-            upsert.first::<Answers>(None).await?.map(|a| a.answers),
-            None,
-        ),
+        None => (vec![upsert.all().await?], None),
     };
+    let answers = results
+        .first()
+        .map(|r| r.results::<Answers>())
+        .transpose()?
+        .and_then(|v| v.first().map(|a| a.answers));
+    let written = results
+        .iter()
+        .filter_map(|r| r.meta().ok().flatten().and_then(|m| m.rows_written))
+        .sum::<usize>() as u64;
     if let Some(m) = message {
         ctx.wait_until(webhooks::deliver_now(env.clone(), m));
     }
-    crate::log::event(
-        "response_stored",
-        &[("tenant", &a.tenant), ("survey", a.kind.name())],
-    );
-    Ok(if answers.unwrap_or(1.0) > 1.0 {
+    let stored = if answers.unwrap_or(1.0) > 1.0 {
         Stored::Updated
     } else {
         Stored::Created
-    })
+    };
+    Ok((stored, written))
 }
 
 /// A link that may be answered: signature and expiry verified, and minted under the tenant's
@@ -346,7 +344,7 @@ pub async fn answer_link(
     let comment = normalize_comment(comment)?;
     let respondent = match (claims.p, claims.r) {
         (Some(reference), _) => Some(reference),
-        (None, Some(id)) => respondents::legacy(env, &env.d1("DB")?, &claims.t, &id).await?,
+        (None, Some(id)) => respondents::legacy(env, &crate::db::open(env)?, &claims.t, &id).await?,
         (None, None) => None,
     };
     let answer = Answer {
@@ -367,16 +365,67 @@ pub async fn answer_link(
 #[derive(Deserialize)]
 struct JsonAnswer {
     token: String,
-    score: Value,
+    score: IntOnly,
     #[serde(default)]
     comment: Option<String>,
 }
 
-/// The score of a JSON answer: an integer, as the OpenAPI document says (`"9"` is refused;
+/// A JSON value read as an integer, or `None` for any other value (skipped, not kept): the
+/// score of a JSON answer is an integer, as the OpenAPI document says (`"9"` is refused;
 /// imports, documented to take strings too, use [`parse_score`]).
-fn json_score(v: &Value) -> ApiResult<i64> {
-    v.as_i64()
-        .ok_or_else(|| ApiError::Invalid("`score` must be an integer".into()))
+struct IntOnly(Option<i64>);
+
+impl<'de> Deserialize<'de> for IntOnly {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = IntOnly;
+            fn expecting(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<IntOnly, E> {
+                Ok(IntOnly(Some(v)))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<IntOnly, E> {
+                Ok(IntOnly(i64::try_from(v).ok()))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<IntOnly, E> {
+                Ok(IntOnly(None))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<IntOnly, E> {
+                Ok(IntOnly(None))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<IntOnly, E> {
+                Ok(IntOnly(None))
+            }
+            fn visit_unit<E>(self) -> Result<IntOnly, E> {
+                Ok(IntOnly(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<IntOnly, A::Error> {
+                while a.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(IntOnly(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<IntOnly, A::Error> {
+                while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(IntOnly(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The reply to an answer.
+#[derive(serde::Serialize)]
+struct Reply<'a> {
+    response: Replied<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct Replied<'a> {
+    link_id: &'a str,
+    score: i64,
+    updated: bool,
 }
 
 /// A score from JSON: an integer, or a string holding one.
@@ -396,18 +445,26 @@ pub fn parse_score(v: &Value) -> ApiResult<i64> {
 /// `POST /v1/responses`: records an answer from JSON; the token is the credential.
 pub async fn submit_json(mut req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
     let body: JsonAnswer = json_body(&mut req, BODY_LIMIT).await?;
-    let score = json_score(&body.score)?;
+    let score = body
+        .score
+        .0
+        .ok_or_else(|| ApiError::Invalid("`score` must be an integer".into()))?;
     let link = open_link(env, &body.token).await?;
     let (answer, tenant) = answer_link(env, link, score, body.comment).await?;
     let link_id = answer.link_id.clone();
     let score = answer.score;
-    let stored = store_answer(env, ctx, answer, &tenant).await?;
+    let (stored, written) = store_answer(env, ctx, answer, &tenant).await?;
     let status = if stored == Stored::Created { 201 } else { 200 };
-    http::json(
-        status,
-        &json!({"response": {"link_id": link_id, "score": score,
-        "updated": stored == Stored::Updated}}),
-    )
+    let reply = Reply {
+        response: Replied {
+            link_id: &link_id,
+            score,
+            updated: stored == Stored::Updated,
+        },
+    };
+    let mut resp = http::json(status, &reply)?;
+    http::set_d1_rows(&mut resp, 0, written)?;
+    Ok(resp)
 }
 
 #[derive(Deserialize)]
@@ -467,7 +524,7 @@ pub async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
     if body.responses.is_empty() || body.responses.len() > MAX_IMPORT {
         return Err(ApiError::Invalid(format!("send 1–{MAX_IMPORT} responses")));
     }
-    let db = env.d1("DB")?;
+    let db = crate::db::open(env)?;
     let tz = p.tenant.tz();
     let ids: Vec<&str> = body
         .responses
@@ -521,8 +578,7 @@ pub async fn revoke_links(req: Request, env: &Env) -> ApiResult<Response> {
         link_gen: f64,
     }
     let p = auth::require_secret(env, &req, &query_pairs(&req)).await?;
-    let row: Option<Generation> = env
-        .d1("DB")?
+    let row: Option<Generation> = crate::db::open(env)?
         .prepare("UPDATE tenants SET link_gen = link_gen + 1 WHERE id = ?1 RETURNING link_gen")
         .bind(&[JsValue::from_str(&p.tenant.id)])?
         .first(None)

@@ -56,7 +56,7 @@ pub async fn put(mut req: Request, env: &Env) -> ApiResult<Response> {
     let body: TargetsBody = json_body(&mut req, BODY_LIMIT).await?;
     let targets = validate(body)?;
     let stored = serde_json::to_string(&targets).map_err(|e| ApiError::Internal(e.to_string()))?;
-    env.d1("DB")?
+    crate::db::open(env)?
         .prepare("UPDATE tenants SET targets = ?2 WHERE id = ?1")
         .bind(&[JsValue::from_str(&p.tenant.id), JsValue::from_str(&stored)])?
         .run()

@@ -216,7 +216,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
     let sk = auth::generate(KeyKind::Secret)?;
     let pk = auth::generate(KeyKind::Publishable)?;
     let now = kpi_core::period::format_rfc3339(now_ms());
-    let db = env.d1("DB")?;
+    let db = crate::db::open(env)?;
     let origins = serde_json::to_string(&tenant.allowed_origins).unwrap_or_else(|_| "[]".into());
     let insert_tenant = db
         .prepare(
@@ -278,8 +278,7 @@ pub async fn config(env: &Env, id: &str) -> ApiResult<TenantConfig> {
         crate::memo::put_tenant(&c);
         return Ok(c);
     }
-    let row: Option<TenantRow> = env
-        .d1("DB")?
+    let row: Option<TenantRow> = crate::db::open(env)?
         .prepare(
             "SELECT id, name, timezone, locale, allowed_origins, targets, business_hours, \
              webhook_url, webhook_gen, link_gen FROM tenants WHERE id = ?1",
@@ -319,8 +318,7 @@ pub async fn invalidate(env: &Env, id: &str) -> ApiResult<()> {
     crate::memo::forget_tenant(id);
     let kv = env.kv("KV")?;
     kv.delete(&format!("tenant:{id}")).await?;
-    let keys: Vec<KeyHash> = env
-        .d1("DB")?
+    let keys: Vec<KeyHash> = crate::db::open(env)?
         .prepare("SELECT hash FROM api_keys WHERE tenant_id = ?1")
         .bind(&[JsValue::from_str(id)])?
         .all()

@@ -413,7 +413,7 @@ pub async fn ingest(mut req: Request, env: &Env) -> ApiResult<Response> {
             }
         }
     }
-    let db = env.d1("DB")?;
+    let db = crate::db::open(env)?;
     outcomes
         .extend(store_tickets(&db, &p.tenant.id, p.tenant.tz(), p.tenant.hours(), items).await?);
     if !batch {

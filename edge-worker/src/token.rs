@@ -63,12 +63,40 @@ pub(crate) fn tenant_key(master: &[u8], tenant: &str) -> ApiResult<[u8; 32]> {
     Ok(mac.finalize().into_bytes().into())
 }
 
+thread_local! {
+    /// Each tenant's keyed MAC state, for the master it was derived from: a link's check
+    /// then hashes only its payload. Bounded: a full table starts afresh.
+    static MACS: std::cell::RefCell<Vec<(Vec<u8>, String, HmacSha256)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A MAC keyed with `tenant`'s link key.
+fn tenant_mac(master: &[u8], tenant: &str) -> ApiResult<HmacSha256> {
+    if let Some(m) = MACS.with(|c| {
+        c.borrow()
+            .iter()
+            .find(|(k, t, _)| k == master && t == tenant)
+            .map(|(_, _, m)| m.clone())
+    }) {
+        return Ok(m);
+    }
+    let key = tenant_key(master, tenant)?;
+    let mac = HmacSha256::new_from_slice(&key).map_err(|_| ApiError::Internal("key".into()))?;
+    MACS.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= 256 {
+            c.clear();
+        }
+        c.push((master.to_vec(), tenant.to_string(), mac.clone()));
+    });
+    Ok(mac)
+}
+
 /// Signs claims into `payload.mac`, both URL-safe base64.
 pub fn sign(master: &[u8], claims: &LinkClaims) -> ApiResult<String> {
     let payload = serde_json::to_vec(claims).map_err(|e| ApiError::Internal(e.to_string()))?;
     let payload = b64url(&payload);
-    let key = tenant_key(master, &claims.t)?;
-    let mut mac = HmacSha256::new_from_slice(&key).map_err(|_| ApiError::Internal("key".into()))?;
+    let mut mac = tenant_mac(master, &claims.t)?;
     mac.update(payload.as_bytes());
     Ok(format!(
         "{payload}.{}",
@@ -87,8 +115,7 @@ pub fn verify(master: &[u8], token: &str, now_s: i64) -> ApiResult<LinkClaims> {
     let sig = b64url_decode(sig).ok_or(ApiError::BadToken)?;
     // The tenant named inside picks the key; a payload naming another tenant fails the MAC.
     let claims: LinkClaims = serde_json::from_slice(&bytes).map_err(|_| ApiError::BadToken)?;
-    let key = tenant_key(master, &claims.t)?;
-    let mut mac = HmacSha256::new_from_slice(&key).map_err(|_| ApiError::Internal("key".into()))?;
+    let mut mac = tenant_mac(master, &claims.t)?;
     mac.update(payload.as_bytes());
     mac.verify_slice(&sig).map_err(|_| ApiError::BadToken)?;
     if claims.v != 1 {

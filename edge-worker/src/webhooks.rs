@@ -338,7 +338,7 @@ fn backoff_ms(env: &Env, attempts: i64) -> f64 {
 }
 
 async fn record(env: &Env, m: &Message, attempts: i64, outcome: &Outcome) -> ApiResult<()> {
-    let db = env.d1("DB")?;
+    let db = crate::db::open(env)?;
     let now = now_ms() as f64;
     let stmt = match outcome {
         Outcome::Delivered(status) => db
@@ -432,7 +432,7 @@ struct DueRow {
 /// same message) and makes one attempt each. A message whose attempt or record fails is
 /// logged and left to its lease; the others go on.
 pub async fn retry_due(env: &Env) -> ApiResult<usize> {
-    let db = env.d1("DB")?;
+    let db = crate::db::open(env)?;
     let now = now_ms() as f64;
     let due: Vec<DueRow> = db
         .prepare(
@@ -481,8 +481,7 @@ pub async fn stats(env: &Env, tenant: &str) -> ApiResult<serde_json::Value> {
         delivered: Option<f64>,
         failed: Option<f64>,
     }
-    let c: Option<Counts> = env
-        .d1("DB")?
+    let c: Option<Counts> = crate::db::open(env)?
         .prepare(
             "SELECT SUM(delivered_at IS NULL AND failed_at IS NULL) AS pending, \
              SUM(delivered_at IS NOT NULL) AS delivered, SUM(failed_at IS NOT NULL) AS failed \

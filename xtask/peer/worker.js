@@ -59,13 +59,14 @@ export default {
     if (!Number.isInteger(score) || score < lo || score > hi) return json(422, { error: "score out of range" });
     // The tenant's day: the product's default zone, UTC+7.
     const day = new Date(Date.now() + 7 * 3600e3).toISOString().slice(0, 10);
-    const row = await env.DB.prepare(
+    const res = await env.DB.prepare(
       "INSERT INTO responses (tenant_id, link_id, survey, scale, score, channel, day, answered_at) " +
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (tenant_id, link_id) DO UPDATE SET " +
         "score = excluded.score, answered_at = excluded.answered_at RETURNING answered_at",
     )
       .bind(claims.t, claims.l, claims.k, claims.s, score, claims.c, day, Date.now())
-      .first();
-    return json(201, { response: { link_id: claims.l, score, stored: row !== null } });
+      .all();
+    // rows_written: read by the bench beside the product's figure.
+    return json(201, { response: { link_id: claims.l, score, rows_written: res.meta.rows_written } });
   },
 };

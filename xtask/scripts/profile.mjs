@@ -2,6 +2,7 @@
 // inspector: starts V8's sampling profiler, sends the requests, stops it and prints the
 // functions by self time (wasm functions by name when the worker keeps its names section).
 // Usage: node profile.mjs <inspector port> <base url> <bearer key|-> <requests> <path>…
+// A path `POST <path> <tokens file>` sends `{token, score}` answers instead, a token per line.
 // Prints one line `KPI_PROFILE <json>`: [{name, self_ms, share}] sorted by self time.
 import { createRequire } from "node:module";
 // The `ws` package (wrangler's dependency): wrangler's inspector proxy refuses Node's own
@@ -37,9 +38,19 @@ await call("Profiler.enable");
 await call("Profiler.setSamplingInterval", { interval: 50 });
 await call("Profiler.start");
 const headers = key && key !== "-" ? { authorization: `Bearer ${key}` } : {};
+const posts = paths.filter((p) => p.startsWith("POST "));
+const tokens = posts.length
+  ? (await import("node:fs")).readFileSync(posts[0].split(" ")[2], "utf8").split("\n").filter(Boolean)
+  : [];
+let t = 0;
 for (let i = 0; i < Number(count); i++) {
   for (const p of paths) {
-    const r = await fetch(base + p, { headers });
+    const [method, path] = p.startsWith("POST ") ? ["POST", p.split(" ")[1]] : ["GET", p];
+    const init =
+      method === "POST"
+        ? { method, headers: { "content-type": "application/json" }, body: JSON.stringify({ token: tokens[t++ % tokens.length], score: i % 11 }) }
+        : { headers };
+    const r = await fetch(base + path, init);
     await r.text();
   }
 }
@@ -57,10 +68,35 @@ samples.forEach((s, i) => {
   total += dt;
   self.set(name, (self.get(name) ?? 0) + dt);
 });
-const rows = [...self.entries()]
-  .filter(([n]) => n !== "(idle)")
-  .sort((a, b) => b[1] - a[1])
-  .slice(0, 40)
-  .map(([name, ms]) => ({ name, self_ms: +ms.toFixed(2), share: +((ms / total) * 100).toFixed(1) }));
-console.log("KPI_PROFILE " + JSON.stringify({ total_ms: +total.toFixed(1), rows }));
+// Inclusive time: a sample counts once for every distinct function on its stack.
+const parent = new Map();
+for (const n of nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const nameOf = (n) => {
+  const f = n.callFrame;
+  return f.functionName || (f.url ? `(anonymous ${f.url.split("/").pop()}:${f.lineNumber})` : "(program)");
+};
+const incl = new Map();
+samples.forEach((s, i) => {
+  const dt = (timeDeltas[i] ?? 0) / 1000;
+  const seen = new Set();
+  for (let id = s; id !== undefined; id = parent.get(id)) {
+    const name = nameOf(byId.get(id));
+    if (!seen.has(name)) {
+      seen.add(name);
+      incl.set(name, (incl.get(name) ?? 0) + dt);
+    }
+  }
+});
+const idle = self.get("(idle)") ?? 0;
+const busy = Math.max(total - idle, 1e-9);
+const top = (m, n) =>
+  [...m.entries()]
+    .filter(([name]) => name !== "(idle)" && name !== "(root)")
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([name, ms]) => ({ name, self_ms: +ms.toFixed(2), share: +((ms / busy) * 100).toFixed(1) }));
+console.log(
+  "KPI_PROFILE " +
+    JSON.stringify({ total_ms: +busy.toFixed(1), idle_ms: +idle.toFixed(1), rows: top(self, 40), inclusive: top(incl, 60) }),
+);
 process.exit(0);

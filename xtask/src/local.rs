@@ -87,11 +87,17 @@ impl Local {
                 ("LINK_SIGNING_SECRET", &self.signing),
                 ("WEBHOOK_SIGNING_SECRET", &self.hooks),
                 ("RATE_LIMIT", "off"),
+                ("REQUEST_LOG", if verbose { "all" } else { "errors" }),
             ],
             Some(&log),
             inspector,
             verbose,
         )
+    }
+
+    /// The link-signing secret the worker runs with.
+    pub fn signing(&self) -> &str {
+        &self.signing
     }
 
     /// The log file of the last start.

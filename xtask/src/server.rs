@@ -72,7 +72,45 @@ pub fn start_with(
     sh::step(&format!(
         "starting the worker under workerd on 127.0.0.1:{port}"
     ));
+    let cmd = t.wrangler();
+    spawn(cmd, port, persist, vars, log, inspector, verbose)
+}
+
+/// Starts the bench's plain JavaScript peer (`xtask/peer/`) with its own D1 in `persist`.
+pub fn start_peer(
+    t: &Tools,
+    port: u16,
+    persist: &Path,
+    vars: &[(&str, &str)],
+    log: Option<&Path>,
+) -> Result<Worker> {
+    let dir = crate::sh::root().join("xtask/peer");
+    sh::run(
+        "applying the JavaScript peer's D1 migrations (local)",
+        t.wrangler()
+            .current_dir(&dir)
+            .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+            .arg(persist)
+            .stdin(Stdio::null()),
+    )?;
+    sh::step(&format!(
+        "starting the JavaScript peer under workerd on 127.0.0.1:{port}"
+    ));
     let mut cmd = t.wrangler();
+    cmd.current_dir(&dir);
+    spawn(cmd, port, persist, vars, log, None, false)
+}
+
+/// `wrangler dev` of `cmd`'s directory on `port`, waiting until `/healthz` answers.
+fn spawn(
+    mut cmd: Command,
+    port: u16,
+    persist: &Path,
+    vars: &[(&str, &str)],
+    log: Option<&Path>,
+    inspector: Option<u16>,
+    verbose: bool,
+) -> Result<Worker> {
     cmd.args([
         "dev",
         "--local",

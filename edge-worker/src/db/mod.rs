@@ -2,7 +2,20 @@
 //! never write SQL of their own.
 pub mod cells;
 
-use worker::D1Result;
+use wasm_bindgen::JsCast;
+use worker::{D1Database, D1Result, Env};
+
+use crate::error::{ApiError, ApiResult};
+
+/// The `DB` binding. `Env::d1` checks the binding's constructor name, two string copies out
+/// of the runtime on every call; wrangler.toml declares `DB` as D1, so a lookup suffices.
+pub fn open(env: &Env) -> ApiResult<D1Database> {
+    let v = js_sys::Reflect::get(env, &wasm_bindgen::JsValue::from_str("DB"))
+        .ok()
+        .filter(|v| v.is_object())
+        .ok_or_else(|| ApiError::Internal("the DB binding is missing".into()))?;
+    Ok(v.unchecked_into())
+}
 
 /// Rows statement `at` of a batch changed (0 when it is missing or D1 gave no metadata).
 /// D1 counts the rows the statement's triggers wrote too: use it as "changed something or

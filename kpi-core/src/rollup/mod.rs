@@ -196,7 +196,7 @@ impl Eq for Rollup {}
 
 impl Serialize for Rollup {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.iter().map(|(k, c)| (k, c)))
+        s.collect_seq(self.iter())
     }
 }
 

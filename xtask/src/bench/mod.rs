@@ -2,7 +2,6 @@
 //! printed as one table (also written to `docs/BENCHMARKS.md`; `--smoke` writes
 //! `target/bench-smoke/BENCHMARKS.md` and runs each step for a moment, to keep it working).
 //! It never fails on a timing; it fails when a step cannot run or a result is wrong.
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -13,6 +12,7 @@ use crate::local::{self, kb, mib, Local, TenantKeys};
 use crate::sh::{self, root, Result};
 use crate::{build, tools};
 
+mod answers;
 mod cpu;
 mod criterion;
 mod doc;
@@ -138,18 +138,34 @@ pub fn main(args: &[String]) -> Result<()> {
     if on("sizes") {
         rows.push(survey_page(&dir, &url, &load_tenant)?);
     }
-    if on("answers") {
-        rows.extend(answers(plan, &wrk, &script, &url, &load_tenant)?);
-    }
 
     if on("profile") {
         let port = local::free_port()?;
         drop(worker);
         let worker = local.start_inspected(&t, Some(port))?;
         let keys = reads::tenant(&worker.url, &local.admin, "profiled")?;
-        reads::seed(&keys_url(&worker), &keys.sk, 1, now_ms()?)?;
+        let n = plan.cpu_requests.max(5) as usize;
+        let tokens = dir.join("profile-tokens.txt");
+        let links = local::mint(&worker.url, &keys.sk, n + 20)?;
+        let text: String = links.iter().map(|l| format!("{}\n", l.token)).collect();
+        std::fs::write(&tokens, text).map_err(|e| e.to_string())?;
+        let post = format!("POST /v1/responses {}", tokens.display());
+        rows.push(profile::kind(
+            &t, &worker, port, "-", "GET /healthz (the floor)", "/healthz", plan,
+        )?);
+        rows.push(profile::kind(
+            &t, &worker, port, "-", "POST /v1/responses, first answers", &post, plan,
+        )?);
         let all: Vec<&str> = kpi_core::kpi::catalog().map(|d| d.id).collect();
-        for (name, path) in reads::kinds(&all.join(",")) {
+        // `bench profile answers`: the answers only.
+        let kinds = if only.contains(&"answers") {
+            Vec::new()
+        } else {
+            reads::seed(&keys_url(&worker), &keys.sk, 1, now_ms()?)?;
+            reads::kinds(&all.join(","))
+        };
+        for (name, path) in kinds {
+            let name = format!("GET /v1/kpis, {name}");
             rows.push(profile::kind(
                 &t, &worker, port, &keys.sk, &name, &path, plan,
             )?);
@@ -159,6 +175,15 @@ pub fn main(args: &[String]) -> Result<()> {
         println!("\n{table}");
         return Ok(());
     }
+
+    let worker = if on("answers") && !on("profile") {
+        let (r, w) = answers::measure(&t, plan, &wrk, &script, &mut local, worker, &load_tenant)?;
+        rows.extend(r);
+        w
+    } else {
+        worker
+    };
+    let url = worker.url.clone();
 
     // KPI reads: the fixed costs (the catalog, with no key and no D1; a tenant with no data),
     // then tenants with dense histories. Rows read come from a worker logging its request
@@ -464,76 +489,6 @@ fn survey_page(dir: &Path, url: &str, tenant: &TenantKeys) -> Result<Row> {
         kb(gz),
         format!("{} raw, HTML with inline CSS and script", kb(raw)),
     ))
-}
-
-/// Submissions per second at concurrency 1, 16 and 64, each a first answer to a distinct
-/// link, and the worker's memory across the load. Links are minted first: a mint of 1000
-/// builds a ~3 MB reply in wasm memory, which would otherwise look like growth under load.
-fn answers(
-    plan: &Plan,
-    wrk: &Path,
-    script: &Path,
-    url: &str,
-    tenant: &TenantKeys,
-) -> Result<Vec<Row>> {
-    let dir = script.parent().ok_or("no bench directory")?;
-    let mut rows = Vec::new();
-    let mem_start = local::wasm_memory(url)?;
-    let levels = [1u32, 16, 64];
-    let mut minted = Vec::new();
-    for _ in levels {
-        minted.push(local::mint(url, &tenant.sk, plan.links_per_level)?);
-    }
-    let mem_before = local::wasm_memory(url)?;
-    let mut mem_after = Vec::new();
-    for (c, links) in levels.into_iter().zip(minted) {
-        let file = dir.join(format!("tokens-c{c}.txt"));
-        let text: String = links.iter().map(|l| format!("{}\n", l.token)).collect();
-        std::fs::write(&file, text).map_err(|e| e.to_string())?;
-        let res = load::run_wrk(
-            wrk,
-            script,
-            url,
-            c,
-            plan.load_seconds,
-            &["submit", &file.to_string_lossy(), &c.min(2).to_string()],
-        )?;
-        let mut note = format!(
-            "p50 {:.1} ms, p99 {:.1} ms; {} requests in {:.1} s; non-2xx {}, socket errors {}",
-            res.p50_ms, res.p99_ms, res.requests, res.seconds, res.non2xx, res.socket_errors
-        );
-        if res.wraps > 0 {
-            let _ = write!(
-                note,
-                "; ran out of distinct links {} times (later answers were updates)",
-                res.wraps
-            );
-        }
-        if !res.ok() {
-            note.push_str(" — DOES NOT COUNT (errors)");
-        }
-        rows.push(row(
-            format!("POST /v1/responses, distinct links, concurrency {c}"),
-            format!("{:.0} /s", res.requests as f64 / res.seconds),
-            note,
-        ));
-        mem_after.push(local::wasm_memory(url)?);
-    }
-    rows.push(row(
-        "worker wasm linear memory (GET /healthz)",
-        mib(*mem_after.last().unwrap_or(&mem_before)),
-        format!(
-            "at start {}; after minting the links {}; after the load at c=1, 16, 64: {} (isolate limit 128 MiB)",
-            mib(mem_start),
-            mib(mem_before),
-            mem_after
-                .iter()
-                .map(|b| mib(*b))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    ));
-    Ok(rows)
 }
 
 /// A deterministic generator: the same seeded data on every run.

@@ -1,4 +1,4 @@
-//! Where a KPI read's CPU goes: V8's sampling profiler on the worker's isolate, through
+//! Where a request's CPU goes: V8's sampling profiler on the worker's isolate, through
 //! workerd's DevTools inspector (`xtask/scripts/profile.mjs`), over requests of one kind,
 //! with the worker built with its wasm function names (`KPI_KEEP_NAMES=1`).
 use serde_json::Value;
@@ -19,7 +19,7 @@ pub fn kind(
     plan: &Plan,
 ) -> Result<Row> {
     // Warm: the first read rebuilds month snapshots the seeding marked stale.
-    for _ in 0..2 {
+    for _ in 0..if path.starts_with("POST ") { 0 } else { 2 } {
         let _ = ureq::get(&format!("{}{path}", w.url))
             .set("authorization", &format!("Bearer {key}"))
             .call();
@@ -42,25 +42,30 @@ pub fn kind(
         .find_map(|l| l.strip_prefix("KPI_PROFILE "))
         .and_then(|j| serde_json::from_str(j).ok())
         .ok_or_else(|| format!("profile.mjs printed no profile: {out}"))?;
-    let top: Vec<String> = v["rows"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .take(25)
-        .map(|r| {
-            format!(
-                "{} {}%",
-                r["name"].as_str().unwrap_or("?"),
-                r["share"].as_f64().unwrap_or(0.0)
-            )
-        })
-        .collect();
+    let list = |field: &str, n: usize| -> String {
+        v[field]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .take(n)
+            .map(|r| {
+                format!(
+                    "{} {}%",
+                    r["name"].as_str().unwrap_or("?"),
+                    r["share"].as_f64().unwrap_or(0.0)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
     Ok(Row(
-        format!("profile of GET /v1/kpis, {name}"),
-        format!("{} ms sampled", v["total_ms"]),
+        format!("profile of {name}"),
+        format!("{} ms busy", v["total_ms"]),
         format!(
-            "self time by function over {n} requests: {}",
-            top.join("; ")
+            "self time by function over {n} requests: {}. Inclusive (the function and what \
+             it calls): {}",
+            list("rows", 25),
+            list("inclusive", 40)
         ),
     ))
 }

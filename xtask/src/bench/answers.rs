@@ -1,0 +1,244 @@
+//! Survey answers under load, side by side with the plain JavaScript peer (`xtask/peer/`):
+//! both under `wrangler dev`, driven by the same wrk script with distinct pre-minted links
+//! (the peer verifies the product's tokens), alternated product, peer, product, peer at each
+//! concurrency; then the workerd CPU per answer above each one's `/healthz` floor and the D1
+//! rows each writes per answer.
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::{cpu, load, row, Plan, Row};
+use crate::local::{self, mib, Link, Local, TenantKeys};
+use crate::server::{self, Worker};
+use crate::sh::Result;
+use crate::tools::Tools;
+
+/// One wrk run's figures.
+struct Run {
+    per_s: f64,
+    p50: f64,
+    p99: f64,
+    ok: bool,
+}
+
+fn write_tokens(path: &Path, links: &[Link]) -> Result<()> {
+    let text: String = links.iter().map(|l| format!("{}\n", l.token)).collect();
+    std::fs::write(path, text).map_err(|e| e.to_string())
+}
+
+fn run(wrk: &Path, script: &Path, url: &str, c: u32, secs: u32, tokens: &Path) -> Result<Run> {
+    let r = load::run_wrk(
+        wrk,
+        script,
+        url,
+        c,
+        secs,
+        &["submit", &tokens.to_string_lossy(), &c.min(2).to_string()],
+    )?;
+    Ok(Run {
+        per_s: r.requests as f64 / r.seconds,
+        p50: r.p50_ms,
+        p99: r.p99_ms,
+        ok: r.ok() && r.wraps == 0,
+    })
+}
+
+/// POSTs the first answer of each of `links`, one after the other; returns the CPU per
+/// answer and the replies' bodies.
+fn answer_each(pids: &[u32], url: &str, links: &[Link]) -> Result<(f64, Vec<Value>)> {
+    let before = cpu::cpu_seconds(pids);
+    let mut replies = Vec::with_capacity(links.len());
+    for (i, l) in links.iter().enumerate() {
+        let body = serde_json::json!({"token": l.token, "score": (i * 7) % 11});
+        let resp = ureq::post(&format!("{url}/v1/responses"))
+            .timeout(Duration::from_secs(30))
+            .send_json(body)
+            .map_err(|e| format!("POST {url}/v1/responses: {e}"))?;
+        replies.push(resp.into_json::<Value>().unwrap_or(Value::Null));
+    }
+    Ok((
+        (cpu::cpu_seconds(pids) - before) * 1000.0 / links.len().max(1) as f64,
+        replies,
+    ))
+}
+
+/// The `d1_rows_written` of the product's last answers' request log lines.
+fn product_rows_written(log: &Path, last: usize) -> Vec<u64> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let mut out: Vec<u64> = text
+        .lines()
+        .filter(|l| l.contains("\"/v1/responses\"") && l.contains("d1_rows_written"))
+        .filter_map(|l| {
+            let v: Value = serde_json::from_str(&l[l.find('{')?..]).ok()?;
+            v["d1_rows_written"].as_u64()
+        })
+        .collect();
+    let n = out.len();
+    out.drain(..n.saturating_sub(last));
+    out
+}
+
+/// The rows and the notes of the answers section.
+#[allow(clippy::too_many_arguments)]
+pub fn measure(
+    t: &Tools,
+    plan: &Plan,
+    wrk: &Path,
+    script: &Path,
+    local: &mut Local,
+    product: Worker,
+    tenant: &TenantKeys,
+) -> Result<(Vec<Row>, Worker)> {
+    let dir = script.parent().ok_or("no bench directory")?;
+    let url = product.url.clone();
+    let mut rows = Vec::new();
+
+    // Rows written, from the log of the product (started logging its lines): three first
+    // answers (the first of a month also marks the month changed, once per survey kind),
+    // then the first link again with the same score and a comment (the one-click page's
+    // second step), then the second with another score.
+    let probe = local::mint(&url, &tenant.sk, 3)?;
+    let post = |body: Value| -> Result<()> {
+        ureq::post(&format!("{url}/v1/responses"))
+            .send_json(body)
+            .map(|_| ())
+            .map_err(|e| format!("POST /v1/responses: {e}"))
+    };
+    for l in &probe {
+        post(serde_json::json!({"token": l.token, "score": 8}))?;
+    }
+    post(serde_json::json!({"token": probe[0].token, "score": 8, "comment": "Nhanh, chu đáo"}))?;
+    post(serde_json::json!({"token": probe[1].token, "score": 3}))?;
+    std::thread::sleep(Duration::from_millis(500));
+    let written = product_rows_written(&local.last_log(), 5);
+    drop(product);
+
+    // The product again without relaying its console lines (CPU), and the peer.
+    let product = local.start_quiet(t)?;
+    let peer_port = local::free_port()?;
+    let _ = std::fs::remove_dir_all(dir.join("peer-state"));
+    let peer = server::start_peer(
+        t,
+        peer_port,
+        &dir.join("peer-state"),
+        &[("LINK_SIGNING_SECRET", local.signing())],
+        Some(&dir.join("peer.log")),
+    )?;
+    let peer_probe = local::mint(&url, &tenant.sk, 2)?;
+    let mut peer_written = Vec::new();
+    for (i, score) in [(0, 3), (0, 9), (1, 10)] {
+        let body = serde_json::json!({"token": peer_probe[i].token, "score": score});
+        let v: Value = ureq::post(&format!("{}/v1/responses", peer.url))
+            .send_json(body)
+            .map_err(|e| format!("peer: {e}"))?
+            .into_json()
+            .unwrap_or(Value::Null);
+        peer_written.push(v["response"]["rows_written"].as_u64().unwrap_or(0));
+    }
+    let at = |i: usize| written.get(i).map_or("?".into(), |w: &u64| w.to_string());
+    rows.push(row(
+        "D1 rows written per answer: first answer / re-answer adding a comment / re-answer \
+         with another score",
+        format!("{} / {} / {}", at(2), at(3), at(4)),
+        format!(
+            "the product, from D1's result meta of the answer's statement: {written:?} (three \
+             first answers, the first of them also marking the month changed; a comment; \
+             another score); the JavaScript peer (no comments): {} / {}",
+            peer_written.first().copied().unwrap_or(0),
+            peer_written.get(1).copied().unwrap_or(0)
+        ),
+    ));
+
+    // Throughput, alternated.
+    let mem_before = local::wasm_memory(&url)?;
+    let mut mem_after = Vec::new();
+    for c in [1u32, 16, 64] {
+        let mut runs: [Vec<Run>; 2] = [Vec::new(), Vec::new()];
+        for round in 0..2 {
+            for (who, w) in [(0usize, &product), (1, &peer)] {
+                let links = local::mint(&url, &tenant.sk, plan.links_per_level)?;
+                let file = dir.join(format!("tokens-c{c}-{round}-{who}.txt"));
+                write_tokens(&file, &links)?;
+                runs[who].push(run(wrk, script, &w.url, c, plan.load_seconds, &file)?);
+            }
+        }
+        let sum = |who: usize| runs[who].iter().map(|r| r.per_s).sum::<f64>();
+        let fmt = |rs: &[Run]| {
+            rs.iter()
+                .map(|r| {
+                    format!(
+                        "{:.0}/s (p50 {:.1} ms, p99 {:.1} ms{})",
+                        r.per_s,
+                        r.p50,
+                        r.p99,
+                        if r.ok { "" } else { ", ERRORS: does not count" }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        rows.push(row(
+            format!("POST /v1/responses, distinct links, c={c}: product ÷ JavaScript peer"),
+            format!("{:.2}", sum(0) / sum(1)),
+            format!(
+                "alternated product, peer, product, peer, {} s each: product {}; peer {}",
+                plan.load_seconds,
+                fmt(&runs[0]),
+                fmt(&runs[1])
+            ),
+        ));
+        mem_after.push(local::wasm_memory(&url)?);
+    }
+    rows.push(row(
+        "worker wasm linear memory (GET /healthz)",
+        mib(*mem_after.last().unwrap_or(&mem_before)),
+        format!(
+            "before the load {}; after c=1, 16, 64: {} (isolate limit 128 MiB)",
+            mib(mem_before),
+            mem_after
+                .iter()
+                .map(|b| mib(*b))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    ));
+
+    // CPU per answer above each worker's floor, alternated.
+    let n = plan.cpu_requests as usize;
+    let (pp, qp) = (cpu::workerd_pids(product.pid()), cpu::workerd_pids(peer.pid()));
+    let warm = local::mint(&url, &tenant.sk, 40)?;
+    answer_each(&pp, &url, &warm[..20])?;
+    answer_each(&qp, &peer.url, &warm[20..])?;
+    let (mut above, mut floors) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
+    for _ in 0..plan.cpu_rounds {
+        for (who, pids, w) in [(0usize, &pp, &product), (1, &qp, &peer)] {
+            let floor = cpu::per_request(pids, &format!("{}/healthz", w.url), None, n as u32)?;
+            let links = local::mint(&url, &tenant.sk, n)?;
+            let (ms, _) = answer_each(pids, &w.url, &links)?;
+            above[who].push(ms - floor);
+            floors[who].push(floor);
+        }
+    }
+    let mut notes = String::new();
+    for (who, name) in [(0usize, "the product"), (1, "the JavaScript peer")] {
+        let _ = write!(
+            notes,
+            "{}{name}: +{:.2} ms over a floor of {:.2} ms",
+            if who == 0 { "" } else { "; " },
+            cpu::median(&mut above[who]),
+            cpu::median(&mut floors[who])
+        );
+    }
+    rows.push(row(
+        "workerd CPU per first answer above the /healthz floor",
+        format!("+{:.2} ms", cpu::median(&mut above[0].clone())),
+        format!(
+            "median of {} rounds × {n} sequential answers to distinct links; {notes}",
+            plan.cpu_rounds
+        ),
+    ));
+    drop(peer);
+    Ok((rows, product))
+}
