@@ -10,6 +10,7 @@ mod bench;
 mod build;
 mod chaos;
 mod d1;
+mod demo;
 mod fuzz;
 mod local;
 mod run;
