@@ -230,8 +230,7 @@ pub async fn show(req: Request, env: &Env) -> ApiResult<Response> {
                 ));
             }
             format!(
-                "<h1>{question}</h1><form method=\"post\" action=\"{action}\">{comment}\
-                 <p id=\"q\">{question}</p>\
+                "<h1 id=\"q\">{question}</h1><form method=\"post\" action=\"{action}\">{comment}\
                  <fieldset class=\"scale\" aria-labelledby=\"q\">{buttons}</fieldset>{ends}</form>"
             )
         }
