@@ -390,14 +390,24 @@ show(location.hash.slice(1));
 render();
 })();"#;
 
-/// The offline board, re-mounted when the language or theme changes.
+/// The offline board, mounted again into a fresh element when the language or theme changes
+/// (the element records the options it was mounted with).
 const MODULE: &str = r#"import { mount } from '/widget/kpi-widget.js';
 const board = document.getElementById('offline-board');
 const data = JSON.parse(document.getElementById('rollups').textContent);
 let queue = Promise.resolve();
+let handle;
 function draw() {
   if (!data) { board.textContent = 'No rollups are registered: run cargo xtask run.'; return; }
-  queue = queue.then(() => mount(board, { data, ...board.demoOptions })).catch((e) => console.error(e));
+  queue = queue.then(async () => {
+    const host = document.createElement('div');
+    const options = { ...board.demoOptions };
+    host.dataset.options = JSON.stringify(options);
+    const next = await mount(host, { data, ...options });
+    handle?.unmount();
+    board.replaceChildren(host);
+    handle = next;
+  }).catch((e) => console.error(e));
 }
 addEventListener('demo-settings', draw);
 draw();"#;
