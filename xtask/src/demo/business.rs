@@ -492,8 +492,11 @@ impl Sim {
             } else {
                 // Not renewed: the membership ends that day (the customer may still come).
                 let ms = due + HOUR;
-                out.push((ms, json!({"id": format!("sub-{id}-lapse"), "type": "subscription.changed",
-                    "customer": id, "mrr": 0, "previous_mrr": PLANS[c.plan.unwrap_or(p)].0, "currency": CURRENCY})));
+                out.push((
+                    ms,
+                    json!({"id": format!("sub-{id}-lapse"), "type": "subscription.changed",
+                    "customer": id, "mrr": 0, "previous_mrr": PLANS[p].0, "currency": CURRENCY}),
+                ));
                 c.plan = None;
             }
         }
@@ -845,7 +848,7 @@ impl Sim {
         }
     }
 
-    /// Deals through the pipeline (interested → consult → demo → negotiate → won): treatment
+    /// Deals through the pipeline (interested → consultation → trial → negotiation → closed): treatment
     /// packages sold after a consultation and a trial session, and corporate contracts
     /// (wellness days, Tết gift vouchers) that take longer and weigh more.
     fn deals(&mut self, d: &Day) {
@@ -905,7 +908,9 @@ impl Sim {
     ) {
         let touched = at(d.n, r.between(8 * 60 + 30, 20 * 60));
         let mut ms = touched;
-        let stages = ["interested", "consult", "demo", "negotiate", "won"];
+        // The spa's own pipeline, in Vietnamese: interested, consultation, trial session,
+        // negotiation, closed (positions sent with each stage: the names are not the defaults).
+        let stages = ["Quan tâm", "Tư vấn", "Trải nghiệm", "Thương lượng", "Chốt"];
         let mut counted: Option<i64> = None;
         for (k, stage) in stages.iter().enumerate() {
             if k > 0 {
@@ -917,21 +922,21 @@ impl Sim {
                     return;
                 }
             }
-            if *stage == "negotiate" {
+            if k == 3 {
                 // A discount in the negotiation.
                 amount = amount * (85 + r.between(0, 15)) / 100 / 100_000 * 100_000;
             }
-            let mut v = json!({"id": format!("{deal}-{stage}"), "type": "deal.stage", "deal": deal,
-                "stage": stage, "amount": amount, "currency": CURRENCY, "agent": agent, "source": source});
+            let mut v = json!({"id": format!("{deal}-{k}"), "type": "deal.stage", "deal": deal,
+                "stage": stage, "order": k, "amount": amount, "currency": CURRENCY, "agent": agent, "source": source});
             if k > 0 {
                 v["previous_stage"] = json!(stages[k - 1]);
                 v["previous_amount"] = json!(counted);
             }
             self.event(ms, v);
             counted = Some(amount);
-            if *stage == "won" {
+            if k == stages.len() - 1 {
                 self.event(ms + 5 * MIN, json!({"id": format!("{deal}-closed"), "type": "deal.won",
-                    "deal": deal, "amount": amount, "previous_amount": amount, "previous_stage": "won",
+                    "deal": deal, "amount": amount, "previous_amount": amount, "previous_stage": stage,
                     "first_touch_at": stamp(touched), "currency": CURRENCY, "agent": agent, "source": source}));
             }
         }
