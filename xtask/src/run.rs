@@ -10,7 +10,8 @@ use crate::demo::{self, Demo};
 use crate::sh::{self, root, Result};
 use crate::{build, server, tools};
 
-const PORT: u16 = 8787;
+/// The port the product listens on locally.
+pub const PORT: u16 = 8787;
 
 /// The local secrets in `edge-worker/.dev.vars` (git-ignored), created on first run; a secret
 /// added since (`WEBHOOK_SIGNING_SECRET`) is appended to an existing file.

@@ -15,9 +15,15 @@ pub fn main() -> Result<()> {
     server::migrate(&t, &persist)?;
     let admin = sh::random_hex(24)?;
     let log = r.join("target/screenshots-worker.log");
+    // The port `cargo xtask run` uses, so that the tags in the pictures read as on the
+    // reader's machine; another one when it is taken.
+    let port = match std::net::TcpListener::bind(("127.0.0.1", crate::run::PORT)) {
+        Ok(_) => crate::run::PORT,
+        Err(_) => test::free_port()?,
+    };
     let worker = server::start(
         &t,
-        test::free_port()?,
+        port,
         &persist,
         &[
             ("ADMIN_TOKEN", &admin),
@@ -27,7 +33,7 @@ pub fn main() -> Result<()> {
         ],
         Some(&log),
     )?;
-    let (demo, _) = demo::fresh(&worker.url, &admin, &[worker.url.clone()])?;
+    let (demo, _) = demo::fresh(&worker.url, &admin, std::slice::from_ref(&worker.url))?;
     demo::register(&worker.url, &admin, &demo)?;
     let shots = sh::run(
         "screenshots of the demo page and a survey page (docs/*.png)",

@@ -166,7 +166,7 @@ fn e2e(t: &tools::Tools, filter: Option<&str>, browser: bool) -> Result<()> {
         std::fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
         // The demo tenant, seeded through the API as `cargo xtask run` seeds it: the demo
         // page's test checks every board against it.
-        let (demo, _) = crate::demo::fresh(&worker.url, &admin, &[worker.url.clone()])?;
+        let (demo, _) = crate::demo::fresh(&worker.url, &admin, std::slice::from_ref(&worker.url))?;
         crate::demo::register(&worker.url, &admin, &demo)?;
         sh::run(
             "browser tests in headless Chromium (node --test tests/browser)",

@@ -374,6 +374,9 @@ fn simulate(story: &Story, after: i64, until: i64, last: i64) -> Facts {
     sim.out
 }
 
+/// A call the CRM makes about a ticket: when, in which round, and the fields it sends.
+type Call = (i64, usize, Map<String, Value>);
+
 struct Sim {
     story: Story,
     /// The window's first instant.
@@ -384,8 +387,8 @@ struct Sim {
     alive: Vec<Customer>,
     customers: u32,
     orders: u32,
-    /// Every ticket's calls, (instant, round, fields), gathered then collapsed per round.
-    tickets: Vec<(String, Vec<(i64, usize, Map<String, Value>)>)>,
+    /// Every ticket's calls, gathered then collapsed per round.
+    tickets: Vec<(String, Vec<Call>)>,
 }
 
 impl Sim {
@@ -717,7 +720,7 @@ impl Sim {
             let agent_i = *r.pick(&on_duty);
             let (agent, speed, fcr) = AGENTS[agent_i];
             let opened = at(d.n, ticket_minute(channel, &mut r));
-            let mut calls: Vec<(i64, usize, Map<String, Value>)> = Vec::new();
+            let mut calls: Vec<Call> = Vec::new();
             let mut first =
                 obj(json!({"channel": channel, "opened_at": stamp(opened), "agent": agent}));
             let mut tags = Vec::new();
@@ -831,8 +834,7 @@ impl Sim {
     fn flush_tickets(&mut self) {
         for (id, calls) in std::mem::take(&mut self.tickets) {
             for round in 0..3 {
-                let mine: Vec<&(i64, usize, Map<String, Value>)> =
-                    calls.iter().filter(|(_, r, _)| *r == round).collect();
+                let mine: Vec<&Call> = calls.iter().filter(|(_, r, _)| *r == round).collect();
                 if !mine.iter().any(|(ms, _, _)| self.shown(*ms)) {
                     continue;
                 }
