@@ -95,7 +95,7 @@ fn texts(kind: SurveyKind, lang: &str) -> Texts {
 const STYLE: &str = "body{margin:0;font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;background:#f4f6f8;color:#1b1f24}\
 main{max-width:640px;margin:0 auto;padding:24px 16px}\
 h1{font-size:1.25rem;margin:0 0 20px}\
-.scale{display:flex;flex-wrap:wrap;gap:8px;border:0;padding:0;margin:0 0 8px}\
+.scale{display:flex;flex-wrap:wrap;gap:8px;border:0;padding:0;margin:16px 0 8px}\
 .scale button{flex:1 0 44px;min-width:44px;min-height:48px;font-size:1.1rem;border:2px solid #2f5bd3;border-radius:10px;background:#fff;color:#1d3f9e;cursor:pointer}\
 .scale button:focus-visible{outline:3px solid #f5a623;outline-offset:2px}\
 .ends{display:flex;justify-content:space-between;font-size:.85rem;color:#4a5562;margin-bottom:20px}\
@@ -230,8 +230,7 @@ pub async fn show(req: Request, env: &Env) -> ApiResult<Response> {
                 ));
             }
             format!(
-                "<h1>{question}</h1><form method=\"post\" action=\"{action}\">{comment}\
-                 <p id=\"q\">{question}</p>\
+                "<h1 id=\"q\">{question}</h1><form method=\"post\" action=\"{action}\">{comment}\
                  <fieldset class=\"scale\" aria-labelledby=\"q\">{buttons}</fieldset>{ends}</form>"
             )
         }

@@ -21,6 +21,11 @@ test('open a link, pick a score, see the thank-you state, and the answer counts'
   await page.setViewportSize({ width: 390, height: 800 });
   await page.goto(link.url);
   assert.equal(await page.locator('html').getAttribute('lang'), 'vi');
+  // The question is asked once, and it names the scale.
+  const question = await page.locator('h1').textContent();
+  assert.match(question, /giới thiệu Spa Hoa Sen/);
+  assert.equal((await page.locator('body').innerText()).split(question).length - 1, 1, 'the question appears once');
+  assert.equal(await page.locator('fieldset.scale').getAttribute('aria-labelledby'), await page.locator('h1').getAttribute('id'));
   assert.equal((await npsOf(t)).n, 0, 'opening the page records nothing');
   await page.locator('textarea[name=comment]').fill('Dịch vụ tốt <b>lắm</b>');
   await page.locator('button[name=score][value="9"]').click();

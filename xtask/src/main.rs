@@ -10,9 +10,11 @@ mod bench;
 mod build;
 mod chaos;
 mod d1;
+mod demo;
 mod fuzz;
 mod local;
 mod run;
+mod screenshots;
 mod server;
 mod sh;
 mod tenant;
@@ -21,8 +23,8 @@ mod tools;
 
 const USAGE: &str = "usage: cargo xtask <command>
 
-  run            install what is missing, build, start the worker on 127.0.0.1:8787 with a
-                 demo tenant and demo data; Ctrl-C stops it
+  run            install what is missing, build, start the worker on 127.0.0.1:8787 with the
+                 demo tenant (a spa chain, a year of data); Ctrl-C stops it
   test           install what is missing (also Chromium), build, run every test;
                  `test --e2e [FILTER]` builds and runs only the end-to-end tests (named FILTER)
   build          build the widget and the worker (release)
@@ -33,7 +35,8 @@ const USAGE: &str = "usage: cargo xtask <command>
   fuzz           spec fuzzing (schemathesis) and parser fuzzing (cargo-fuzz); see
                  `cargo xtask fuzz --help` and docs/FUZZING.md
   bench [--smoke]  measure sizes, load, KPI reads vs a raw scan, memory; write docs/BENCHMARKS.md
-  chaos [--smoke]  load with workerd SIGKILLs and replays; check nothing is lost or doubled";
+  chaos [--smoke]  load with workerd SIGKILLs and replays; check nothing is lost or doubled
+  screenshots    refresh README's pictures (docs/*.png) from the demo tenant in Chromium";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::main(&args[1..]),
         Some("bench") => bench::main(&args[1..]),
         Some("chaos") => chaos::main(&args[1..]),
+        Some("screenshots") => screenshots::main(),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

@@ -1,14 +1,17 @@
-//! `cargo xtask run`: the product on this machine — worker under workerd with local D1/KV, a
-//! demo tenant with 90 days of answers, the demo page, a survey link to answer.
+//! `cargo xtask run`: the product on this machine — worker under workerd with local D1/KV,
+//! the demo tenant (a spa chain with a year of history, created when missing and brought up
+//! to the minute on every run), the demo page, survey links to answer and calls to try.
 use std::path::PathBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use serde_json::{json, Value};
 
+use crate::demo::{self, Demo};
 use crate::sh::{self, root, Result};
 use crate::{build, server, tools};
 
-const PORT: u16 = 8787;
+/// The port the product listens on locally.
+pub const PORT: u16 = 8787;
 
 /// The local secrets in `edge-worker/.dev.vars` (git-ignored), created on first run; a secret
 /// added since (`WEBHOOK_SIGNING_SECRET`) is appended to an existing file.
@@ -55,94 +58,13 @@ fn var<'a>(vars: &'a [(String, String)], name: &str) -> Result<&'a str> {
         .ok_or_else(|| format!("{name} is missing from edge-worker/.dev.vars"))
 }
 
-/// A small deterministic generator, so demo data is the same on every machine.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % n
-    }
-}
-
-/// `count` answers spread over the last 90 days: NPS mostly, some CSAT, a few comments.
-pub fn demo_responses(count: usize, now_ms: i64, seed: u64) -> Vec<Value> {
-    let mut g = Lcg(seed);
-    let channels = ["email", "zalo", "sms", "chat", "web"];
-    let comments = [
-        "Nhân viên rất nhiệt tình, sẽ quay lại!",
-        "Phải chờ hơi lâu ở quầy lễ tân.",
-        "Great service, thank you.",
-        "Giá hơi cao so với chất lượng.",
-    ];
-    (0..count)
-        .map(|i| {
-            let at = now_ms - (g.next(90 * 24 * 3600) as i64) * 1000;
-            let nps = g.next(10) < 8;
-            // Skewed towards satisfied customers, as a healthy spa's answers are.
-            let score = if nps {
-                [10, 10, 9, 9, 9, 8, 8, 7, 6, 5, 3, 0][g.next(12) as usize]
-            } else {
-                1 + g.next(5) as i64
-            };
-            let mut v = json!({"id": format!("demo-{i}"), "survey": if nps {"nps"} else {"csat"},
-                "score": score, "at": at, "channel": channels[g.next(5) as usize]});
-            if g.next(6) == 0 {
-                v["comment"] = json!(comments[g.next(4) as usize]);
-            }
-            v
-        })
-        .collect()
-}
-
-/// Creates a tenant with the admin token; returns the 201 body.
-pub fn create_tenant(url: &str, admin: &str, id: &str, origins: &[String]) -> Result<Value> {
-    let (status, body) = server::send(
-        "POST",
-        &format!("{url}/admin/tenants"),
-        admin,
-        &json!({"id": id, "name": "Hoa Sen Spa (demo)", "timezone": "Asia/Ho_Chi_Minh", "locale": "vi",
-                "allowed_origins": origins}),
-    )?;
-    if status != 201 {
-        return Err(format!("creating tenant {id}: {status} {body}"));
-    }
-    Ok(body)
-}
-
-/// Imports answers in batches the API accepts.
-pub fn import(url: &str, secret_key: &str, responses: &[Value]) -> Result<()> {
-    for chunk in responses.chunks(200) {
-        let (status, body) = server::send(
-            "POST",
-            &format!("{url}/v1/responses/import"),
-            secret_key,
-            &json!({"responses": chunk}),
-        )?;
-        if status != 200 {
-            return Err(format!("importing demo answers: {status} {body}"));
-        }
-    }
-    Ok(())
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
-/// Mints one NPS link; returns the link object.
-pub fn mint(url: &str, secret_key: &str, lang: &str) -> Result<Value> {
+/// Mints one survey link; returns the link object.
+fn mint(url: &str, secret_key: &str, survey: Value) -> Result<Value> {
     let (status, body) = server::send(
         "POST",
         &format!("{url}/v1/survey-links"),
         secret_key,
-        &json!({"survey": "nps", "channel": "email", "lang": lang}),
+        &survey,
     )?;
     if status != 201 {
         return Err(format!("minting a survey link: {status} {body}"));
@@ -150,8 +72,33 @@ pub fn mint(url: &str, secret_key: &str, lang: &str) -> Result<Value> {
     Ok(body["links"][0].clone())
 }
 
+/// The demo tenant of this machine's local D1: the one recorded beside it if the worker still
+/// knows it, else a new one.
+fn demo_tenant(url: &str, admin: &str, file: &std::path::Path) -> Result<Demo> {
+    if let Some(d) = Demo::load(file) {
+        if d.alive(url)? {
+            return Ok(d);
+        }
+    }
+    sh::step("creating the demo tenant: Hoa Sen Spa, a spa chain with a year of history");
+    let origins = vec![url.to_string(), format!("http://localhost:{PORT}")];
+    let now = demo::now_ms();
+    let d = match demo::create(url, admin, demo::TENANT, &origins, now) {
+        Ok(d) => d,
+        // The id is taken by a demo whose keys are lost: a new id.
+        Err(e) if e.contains(": 409 ") => {
+            let id = format!("{}-{}", demo::TENANT, sh::random_hex(2)?);
+            demo::create(url, admin, &id, &origins, now)?
+        }
+        Err(e) => return Err(e),
+    };
+    d.save(file)?;
+    Ok(d)
+}
+
 /// `cargo xtask run`.
 pub fn run() -> Result<()> {
+    let started = Instant::now();
     let t = tools::ensure(false)?;
     build::all(&t)?;
     let vars = dev_vars()?;
@@ -160,51 +107,58 @@ pub fn run() -> Result<()> {
     server::migrate(&t, &persist)?;
     let mut worker = server::start(&t, PORT, &persist, &[], None)?;
     let url = worker.url.clone();
-    let demo_file = root().join("edge-worker/.wrangler/demo.json");
-    let demo: Value = match std::fs::read_to_string(&demo_file)
-        .ok()
-        .and_then(|s| serde_json::from_str(&s).ok())
-    {
-        Some(v) => v,
-        None => {
-            sh::step("creating the demo tenant with 90 days of answers");
-            let origins = vec![url.clone(), format!("http://localhost:{PORT}")];
-            let mut id = "hoa-sen-spa".to_string();
-            let created = match create_tenant(&url, &admin, &id, &origins) {
-                Ok(v) => v,
-                Err(_) => {
-                    id = format!("hoa-sen-spa-{}", &sh::random_hex(2)?);
-                    create_tenant(&url, &admin, &id, &origins)?
-                }
-            };
-            let sk = created["secret_key"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            import(&url, &sk, &demo_responses(400, now_ms(), 7))?;
-            let v = json!({"tenant": id, "secret_key": sk, "publishable_key": created["publishable_key"]});
-            std::fs::write(&demo_file, v.to_string())
-                .map_err(|e| format!("writing {}: {e}", demo_file.display()))?;
-            v
-        }
-    };
-    let sk = demo["secret_key"].as_str().unwrap_or_default();
-    let pk = demo["publishable_key"].as_str().unwrap_or_default();
-    let (status, body) = server::send(
-        "PUT",
-        &format!("{url}/admin/demo"),
-        &admin,
-        &json!({"tenant": demo["tenant"], "publishable_key": pk}),
-    )?;
-    if status != 200 {
-        return Err(format!("registering the demo page: {status} {body}"));
+    let file = root().join("edge-worker/.wrangler/demo.json");
+    let mut demo = demo_tenant(&url, &admin, &file)?;
+    let seeding = Instant::now();
+    if demo.seeded_to.is_some() {
+        sh::step("bringing the demo data up to now");
     }
-    let link = mint(&url, sk, "vi")?;
+    let sent = demo::sync(&url, &mut demo, demo::now_ms(), Some(&file))?;
+    demo::report(&sent, seeding);
+    demo::register(&url, &admin, &demo)?;
+    let sk = demo.sk.as_str();
+    let nps = mint(
+        &url,
+        sk,
+        json!({"survey": "nps", "channel": "email", "lang": "vi"}),
+    )?;
+    let csat = mint(
+        &url,
+        sk,
+        json!({"survey": "csat", "scale": 5, "channel": "zalo", "lang": "vi"}),
+    )?;
+    let ces = mint(
+        &url,
+        sk,
+        json!({"survey": "ces", "channel": "sms", "lang": "en"}),
+    )?;
+    let link = |v: &Value| v["url"].as_str().unwrap_or_default().to_string();
+    let now = demo::now_ms();
+    let ticket = format!(
+        r#"{{"id":"T-try-1","channel":"chat","opened_at":"{}","first_response_at":"{}","agent":"Lan Anh"}}"#,
+        demo::stamp(now - 4 * 60_000),
+        demo::stamp(now)
+    );
     println!(
-        "\nCRM KPIs at the edge is running.\n\n  Demo CRM page:   {url}/demo\n  Survey link:     {}\n  One-click (9):   {}\n\n  Tenant:          {}\n  Secret key:      {sk}\n  Publishable key: {pk}\n  Admin token:     in edge-worker/.dev.vars\n\nAnswer the link, reload the demo page: the NPS moves. Ctrl-C stops the worker.",
-        link["url"].as_str().unwrap_or_default(),
-        link["score_urls"]["9"].as_str().unwrap_or_default(),
-        demo["tenant"].as_str().unwrap_or_default(),
+        "\nReady in {:.0} s.\n\n\
+         \x20 Demo page     {url}/demo\n\
+         \x20 NPS survey    {}\n\
+         \x20 CSAT survey   {}\n\
+         \x20 CES survey    {}\n\
+         \x20 One click     {}\n\
+         \x20 Keys          secret {sk}\n\
+         \x20               publishable {}  (tenant {}; admin token in edge-worker/.dev.vars)\n\n\
+         Try:\n\
+         \x20 curl -X POST {url}/v1/tickets -H 'Authorization: Bearer {sk}' -H 'content-type: application/json' -d '{ticket}'\n\
+         \x20 curl -H 'Authorization: Bearer {sk}' '{url}/v1/kpis?metrics=ticket_volume,first_response_time&period=day&lang=en'\n\n\
+         Ctrl-C stops the worker.",
+        started.elapsed().as_secs_f64(),
+        link(&nps),
+        link(&csat),
+        link(&ces),
+        nps["score_urls"]["9"].as_str().unwrap_or_default(),
+        demo.pk,
+        demo.tenant,
     );
     worker.wait()
 }

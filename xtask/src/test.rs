@@ -164,12 +164,17 @@ fn e2e(t: &tools::Tools, filter: Option<&str>, browser: bool) -> Result<()> {
         }
         let artifacts = r.join("test-artifacts");
         std::fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
+        // The demo tenant, seeded through the API as `cargo xtask run` seeds it: the demo
+        // page's test checks every board against it.
+        let (demo, _) = crate::demo::fresh(&worker.url, &admin, std::slice::from_ref(&worker.url))?;
+        crate::demo::register(&worker.url, &admin, &demo)?;
         sh::run(
             "browser tests in headless Chromium (node --test tests/browser)",
             t.node_cmd(&t.node_bin.join("node"))
                 .args(["--test", "--test-concurrency=1", "tests/browser/*.test.mjs"])
                 .current_dir(&r)
                 .envs(env)
+                .env("KPI_DEMO_PK", &demo.pk)
                 .env("KPI_ARTIFACTS", &artifacts)
                 .env("CHROMIUM", "/usr/bin/chromium"),
         )
