@@ -151,10 +151,22 @@ pub fn main(args: &[String]) -> Result<()> {
         std::fs::write(&tokens, text).map_err(|e| e.to_string())?;
         let post = format!("POST /v1/responses {}", tokens.display());
         rows.push(profile::kind(
-            &t, &worker, port, "-", "GET /healthz (the floor)", "/healthz", plan,
+            &t,
+            &worker,
+            port,
+            "-",
+            "GET /healthz (the floor)",
+            "/healthz",
+            plan,
         )?);
         rows.push(profile::kind(
-            &t, &worker, port, "-", "POST /v1/responses, first answers", &post, plan,
+            &t,
+            &worker,
+            port,
+            "-",
+            "POST /v1/responses, first answers",
+            &post,
+            plan,
         )?);
         let all: Vec<&str> = kpi_core::kpi::catalog().map(|d| d.id).collect();
         // `bench profile answers`: the answers only.
