@@ -2,17 +2,19 @@
 //! Keys are `sk_`/`pk_` + 10 lookup characters (the key's public id) + 32 secret characters
 //! (≥ 200 random bits), shown once and stored only as SHA-256 hashes, with an optional expiry
 //! and a revocation time. A short-TTL KV entry caches the resolution; D1 stays the source of
-//! truth, and revoking a key deletes its cache entry (`keys`). Minting, rotating and revoking
-//! are `keys`' job.
+//! truth, and revoking a key deletes its cache entry ([`forget_key`]). Minting, rotating and
+//! revoking are `routes::keys`' job.
+use std::cell::RefCell;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use wasm_bindgen::JsValue;
 use worker::{Env, Request};
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::{hex, now_ms, query, random_bytes};
-use crate::tenants::{self, TenantConfig};
+use crate::memo::Memo;
+use crate::tenant::{self, TenantConfig};
 
 const ALPHABET: &[u8; 32] = b"abcdefghijkmnpqrstuvwxyz23456789";
 const LOOKUP_LEN: usize = 10;
@@ -129,13 +131,8 @@ pub fn presented_key(req: &Request, pairs: &[(String, String)]) -> ApiResult<Opt
     Ok(from_query.map(str::to_string))
 }
 
-#[derive(Deserialize)]
-struct KeyRow {
-    tenant_id: String,
-    kind: String,
-    hash: String,
-    expires_at: Option<f64>,
-    revoked_at: Option<f64>,
+thread_local! {
+    static MEMO: RefCell<Memo<Principal>> = RefCell::new(Memo::new());
 }
 
 /// Resolves a key to its tenant: KV cache, then D1. Unknown, malformed, revoked or expired
@@ -159,29 +156,26 @@ pub async fn resolve(env: &Env, key: &str) -> ApiResult<Principal> {
         Some(at) if at <= now => Err(INVALID),
         _ => Ok(p),
     };
-    if let Some(p) = crate::memo::key(&digest).filter(|p| p.kind == kind) {
+    if let Some(p) = MEMO
+        .with(|m| m.borrow().get(&digest))
+        .filter(|p| p.kind == kind)
+    {
         return fresh(p);
     }
     let kv = env.kv("KV")?;
     // The cached resolution holds the tenant's configuration: one KV read per request.
-    // Settings and targets writes delete it (`tenants::invalidate`), so a change applies at
-    // once; so does revoking or rotating the key (`keys`).
+    // Settings and targets writes delete it ([`invalidate`]), so a change applies at once;
+    // so does revoking or rotating the key ([`forget_key`]).
     let cache_key = cache_key(&digest);
     if let Ok(Some(cached)) = kv.get(&cache_key).json::<Principal>().await {
         if cached.kind == kind && !cached.key_id.is_empty() {
-            crate::memo::put_key(&digest, &cached);
+            MEMO.with(|m| m.borrow_mut().put(&digest, cached.clone()));
             return fresh(cached);
         }
     }
-    let db = crate::db::open(env)?;
-    let row: Option<KeyRow> = db
-        .prepare(
-            "SELECT tenant_id, kind, hash, expires_at, revoked_at FROM api_keys WHERE lookup = ?1",
-        )
-        .bind(&[JsValue::from_str(&body[..LOOKUP_LEN])])?
-        .first(None)
-        .await?;
-    let row = row.ok_or(INVALID)?;
+    let row = crate::db::keys::by_lookup(&crate::db::open(env)?, &body[..LOOKUP_LEN])
+        .await?
+        .ok_or(INVALID)?;
     let same = row.hash.as_bytes().ct_eq(digest.as_bytes());
     if !bool::from(same)
         || row.kind != kind.as_str()
@@ -190,7 +184,7 @@ pub async fn resolve(env: &Env, key: &str) -> ApiResult<Principal> {
     {
         return Err(INVALID);
     }
-    let tenant = tenants::config(env, &row.tenant_id).await?;
+    let tenant = tenant::config(env, &row.tenant_id).await?;
     let principal = Principal {
         kind,
         key_id: body[..LOOKUP_LEN].to_string(),
@@ -204,8 +198,27 @@ pub async fn resolve(env: &Env, key: &str) -> ApiResult<Principal> {
         // A failed cache write only costs the next request a D1 read.
         let _ = put.expiration_ttl(KEY_CACHE_TTL_S).execute().await;
     }
-    crate::memo::put_key(&digest, &principal);
+    MEMO.with(|m| m.borrow_mut().put(&digest, principal.clone()));
     Ok(principal)
+}
+
+/// Drops every cached resolution of the key whose hash is `digest` (revoked, rotated).
+pub async fn forget_key(env: &Env, digest: &str) -> ApiResult<()> {
+    MEMO.with(|m| m.borrow_mut().forget(digest));
+    env.kv("KV")?.delete(&cache_key(digest)).await?;
+    Ok(())
+}
+
+/// Drops every cached copy of tenant `id`'s configuration, its own and those inside the
+/// resolutions of its keys: the next request reads D1.
+pub async fn invalidate(env: &Env, id: &str) -> ApiResult<()> {
+    tenant::forget(env, id).await?;
+    MEMO.with(|m| m.borrow_mut().retain(|p| p.tenant.id != id));
+    let kv = env.kv("KV")?;
+    for hash in crate::db::keys::hashes(&crate::db::open(env)?, id).await? {
+        kv.delete(&cache_key(&hash)).await?;
+    }
+    Ok(())
 }
 
 /// The caller must hold the tenant's secret key.

@@ -20,7 +20,7 @@ pub enum ApiError {
     /// 404: no such route or record.
     NotFound(&'static str),
     /// 405: the route exists, the method does not; carries the methods it answers (`Allow`).
-    MethodNotAllowed(&'static str),
+    MethodNotAllowed(String),
     /// 409: the record already exists.
     Conflict(String),
     /// 410: the survey link has expired.
@@ -32,8 +32,12 @@ pub enum ApiError {
     TooLarge(usize),
     /// 415: the content type is not one the route reads.
     UnsupportedMediaType(&'static str),
-    /// 422: well-formed but invalid (score out of range, unknown KPI, end before start…).
+    /// 422: a parameter of the request is invalid (an unknown period, `to` before `from`, a
+    /// count out of bounds…): code `invalid`.
     Invalid(String),
+    /// 422: a fact the domain rejects, with the domain's own code (`score_out_of_range`,
+    /// `unknown_stage`… [`FactError::code`]) and its message.
+    Rejected(&'static str, String),
     /// 422: an export would hold more rows than the cap; the caller narrows `from`/`to`.
     ExportTooLarge(usize),
     /// 429: too many requests from this client, link or key; retry after that many seconds.
@@ -79,6 +83,7 @@ impl ApiError {
             ),
             ApiError::UnsupportedMediaType(m) => (415, "unsupported_media_type", (*m).to_string()),
             ApiError::Invalid(m) => (422, "invalid", m.clone()),
+            ApiError::Rejected(code, m) => (422, code, m.clone()),
             ApiError::ExportTooLarge(cap) => (
                 422,
                 "export_too_large",
@@ -138,7 +143,19 @@ impl From<worker::KvError> for ApiError {
 
 impl From<FactError> for ApiError {
     fn from(e: FactError) -> Self {
-        ApiError::Invalid(e.to_string())
+        ApiError::Rejected(e.code(), e.to_string())
+    }
+}
+
+impl ApiError {
+    /// The same error, its message prefixed with where in the request it was found
+    /// (`responses[3]: …`).
+    pub fn at(self, place: &str) -> ApiError {
+        match self {
+            ApiError::Invalid(m) => ApiError::Invalid(format!("{place}: {m}")),
+            ApiError::Rejected(c, m) => ApiError::Rejected(c, format!("{place}: {m}")),
+            e => e,
+        }
     }
 }
 

@@ -130,36 +130,6 @@ pub fn query<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// A worker secret used as an HMAC master: at least 32 characters, else a 500 (the deployment
-/// is misconfigured; the log names the secret, the response does not).
-pub fn master_secret(env: &worker::Env, name: &'static str) -> ApiResult<Vec<u8>> {
-    thread_local! {
-        /// Secrets read once per isolate: a changed secret is a new deployment.
-        static SECRETS: std::cell::RefCell<Vec<(&'static str, Vec<u8>)>> =
-            const { std::cell::RefCell::new(Vec::new()) };
-    }
-    if let Some(v) = SECRETS.with(|m| {
-        m.borrow()
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.clone())
-    }) {
-        return Ok(v);
-    }
-    let s = env
-        .secret(name)
-        .map_err(|_| ApiError::Internal(format!("{name} is not set")))?
-        .to_string();
-    if s.len() < 32 {
-        return Err(ApiError::Internal(format!(
-            "{name} must have at least 32 characters"
-        )));
-    }
-    let v = s.into_bytes();
-    SECRETS.with(|m| m.borrow_mut().push((name, v.clone())));
-    Ok(v)
-}
-
 /// Milliseconds since the Unix epoch, from the runtime's clock.
 pub fn now_ms() -> i64 {
     worker::Date::now().as_millis() as i64

@@ -54,15 +54,6 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
-/// The per-tenant HMAC key: HMAC(master, "kpi-link-v1:" + tenant).
-pub(crate) fn tenant_key(master: &[u8], tenant: &str) -> ApiResult<[u8; 32]> {
-    let mut mac = HmacSha256::new_from_slice(master)
-        .map_err(|_| ApiError::Internal("bad signing secret".into()))?;
-    mac.update(b"kpi-link-v1:");
-    mac.update(tenant.as_bytes());
-    Ok(mac.finalize().into_bytes().into())
-}
-
 thread_local! {
     /// Each tenant's keyed MAC state, for the master it was derived from: a link's check
     /// then hashes only its payload. Bounded: a full table starts afresh.
@@ -80,7 +71,7 @@ fn tenant_mac(master: &[u8], tenant: &str) -> ApiResult<HmacSha256> {
     }) {
         return Ok(m);
     }
-    let key = tenant_key(master, tenant)?;
+    let key = crate::secrets::link_key(master, tenant)?;
     let mac = HmacSha256::new_from_slice(&key).map_err(|_| ApiError::Internal("key".into()))?;
     MACS.with(|c| {
         let mut c = c.borrow_mut();

@@ -17,19 +17,17 @@ use std::time::Duration;
 use base64::Engine;
 use futures_util::future::{select, Either};
 use hmac::{Hmac, Mac};
-use kpi_core::fact::Alert;
-use kpi_core::period::format_rfc3339;
-use serde::Deserialize;
 use serde_json::json;
 use sha2::Sha256;
 use wasm_bindgen::JsValue;
 use worker::url::Host;
 use worker::{Delay, Env, Fetch, Headers, Method, Request, RequestInit, Url};
 
+use crate::db::{self, outbox};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{b64url, now_ms, random_bytes};
-use crate::surveys::Answer;
-use crate::tenants::{self, TenantConfig};
+use crate::secrets;
+use crate::tenant::{self, TenantConfig};
 
 /// Attempts before a message is given up (the last one about 45 hours after the first).
 pub const MAX_ATTEMPTS: i64 = 8;
@@ -43,26 +41,6 @@ const LEASE_MS: f64 = 120_000.0;
 const CRON_BATCH: u32 = 25;
 /// Delivered or abandoned messages are kept this long for the counts, then deleted.
 const KEEP_MS: f64 = 30.0 * 86_400_000.0;
-
-/// The webhook master secret, `WEBHOOK_SIGNING_SECRET` (at least 32 characters): its own, so
-/// rotating the link-signing secret leaves every receiver's secret alone, and a tenant's
-/// webhook secret (which the tenant sees) says nothing about how links are signed.
-pub fn master(env: &Env) -> ApiResult<Vec<u8>> {
-    crate::http::master_secret(env, "WEBHOOK_SIGNING_SECRET")
-}
-
-/// The signing secret of a tenant's webhook, `whsec_` + base64 of 32 bytes. Derived from
-/// the webhook master ([`master`]), the tenant and the generation, so D1 never holds it.
-pub fn secret(master: &[u8], tenant: &str, generation: i64) -> ApiResult<String> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(master)
-        .map_err(|_| ApiError::Internal("bad signing secret".into()))?;
-    mac.update(format!("kpi-webhook-v1:{tenant}:{generation}").as_bytes());
-    let key = mac.finalize().into_bytes();
-    Ok(format!(
-        "whsec_{}",
-        base64::engine::general_purpose::STANDARD.encode(key)
-    ))
-}
 
 /// The `webhook-signature` value: `v1,` + base64 HMAC-SHA-256 of `id.timestamp.body` under
 /// the secret's decoded bytes.
@@ -206,62 +184,34 @@ pub struct Message {
     pub body: String,
 }
 
-/// The message an answer raises, if it is an alert and the tenant has a webhook;
-/// `respondent` is the tenant's own id for the answer's respondent, if it is known.
-pub fn message(
-    tenant: &TenantConfig,
-    a: &Answer,
-    respondent: Option<&str>,
-    alert: Alert,
-) -> ApiResult<Option<Message>> {
-    if tenant.webhook_url.is_none() {
-        return Ok(None);
+impl Message {
+    /// A new message of `kind` for `tenant`'s webhook, with a fresh id.
+    pub fn new(tenant: &str, kind: &str, body: String) -> ApiResult<Message> {
+        Ok(Message {
+            id: format!("msg_{}", b64url(&random_bytes::<16>()?)),
+            tenant: tenant.to_string(),
+            kind: kind.to_string(),
+            body,
+        })
     }
-    let id = format!("msg_{}", b64url(&random_bytes::<16>()?));
-    let body = json!({
-        "type": alert.name(),
-        "timestamp": format_rfc3339(a.at_ms),
-        "data": {
-            "tenant": a.tenant,
-            "link_id": a.link_id,
-            "survey": a.kind.name(),
-            "scale": a.kind.scale(),
-            "score": a.score,
-            "comment": a.comment,
-            "respondent": respondent,
-            "ticket": a.ticket,
-            "channel": a.channel.as_str(),
-            "lang": a.lang,
-            "answered_at": format_rfc3339(a.at_ms),
-        }
-    });
-    Ok(Some(Message {
-        id,
-        tenant: a.tenant.clone(),
-        kind: alert.name().into(),
-        body: body.to_string(),
-    }))
-}
 
-/// The outbox row of a message, for the answer's batch. Leased for the quick attempts.
-pub fn outbox_statement(
-    db: &worker::D1Database,
-    m: &Message,
-) -> ApiResult<worker::D1PreparedStatement> {
-    let now = now_ms() as f64;
-    Ok(db
-        .prepare(
-            "INSERT INTO webhook_outbox (id, tenant_id, type, payload, created_at, next_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    /// The outbox row of this message, for the batch of the write that raised it. Leased
+    /// for the quick attempts.
+    pub fn outbox_statement(
+        &self,
+        db: &worker::D1Database,
+    ) -> ApiResult<worker::D1PreparedStatement> {
+        let now = now_ms() as f64;
+        outbox::insert(
+            db,
+            &self.id,
+            &self.tenant,
+            &self.kind,
+            &self.body,
+            now,
+            now + LEASE_MS,
         )
-        .bind(&[
-            m.id.as_str().into(),
-            m.tenant.as_str().into(),
-            m.kind.as_str().into(),
-            m.body.as_str().into(),
-            JsValue::from_f64(now),
-            JsValue::from_f64(now + LEASE_MS),
-        ])?)
+    }
 }
 
 /// What one attempt came to. A failure's reason is one of a few fixed texts: never the URL,
@@ -308,7 +258,7 @@ async fn attempt(env: &Env, tenant: &TenantConfig, m: &Message) -> Outcome {
 
 /// The signed POST of message `m` to `url`.
 fn signed_request(env: &Env, tenant: &TenantConfig, m: &Message, url: &str) -> ApiResult<Request> {
-    let secret = secret(&master(env)?, &tenant.id, tenant.webhook_gen)?;
+    let secret = secrets::webhook(env, &tenant.id, tenant.webhook_gen)?;
     let ts = now_ms() / 1000;
     let headers = Headers::new();
     headers.set("content-type", "application/json")?;
@@ -338,41 +288,16 @@ fn backoff_ms(env: &Env, attempts: i64) -> f64 {
 }
 
 async fn record(env: &Env, m: &Message, attempts: i64, outcome: &Outcome) -> ApiResult<()> {
-    let db = crate::db::open(env)?;
+    let db = db::open(env)?;
     let now = now_ms() as f64;
-    let stmt = match outcome {
-        Outcome::Delivered(status) => db
-            .prepare(
-                "UPDATE webhook_outbox SET attempts = ?2, last_status = ?3, last_error = NULL, \
-                 delivered_at = ?4 WHERE id = ?1",
-            )
-            .bind(&[
-                m.id.as_str().into(),
-                JsValue::from_f64(attempts as f64),
-                JsValue::from_f64(*status as f64),
-                JsValue::from_f64(now),
-            ])?,
+    match outcome {
+        Outcome::Delivered(status) => outbox::delivered(&db, &m.id, attempts, *status, now).await?,
         Outcome::Failed(status, error) => {
-            let gave_up = attempts >= MAX_ATTEMPTS;
-            db.prepare(
-                "UPDATE webhook_outbox SET attempts = ?2, last_status = ?3, last_error = ?4, \
-                 next_at = ?5, failed_at = ?6 WHERE id = ?1",
-            )
-            .bind(&[
-                m.id.as_str().into(),
-                JsValue::from_f64(attempts as f64),
-                status.map_or(JsValue::NULL, |s| JsValue::from_f64(s as f64)),
-                JsValue::from_str(error),
-                JsValue::from_f64(now + backoff_ms(env, attempts)),
-                if gave_up {
-                    JsValue::from_f64(now)
-                } else {
-                    JsValue::NULL
-                },
-            ])?
+            let gave_up = (attempts >= MAX_ATTEMPTS).then_some(now);
+            let next = now + backoff_ms(env, attempts);
+            outbox::failed(&db, &m.id, attempts, *status, error, next, gave_up).await?
         }
-    };
-    stmt.run().await?;
+    }
     let (event, status) = match outcome {
         Outcome::Delivered(s) => ("webhook_delivered", s.to_string()),
         Outcome::Failed(s, _) => (
@@ -406,7 +331,7 @@ pub async fn deliver_now(env: Env, m: Message) {
 }
 
 async fn deliver_now_inner(env: &Env, m: &Message) -> ApiResult<()> {
-    let tenant = tenants::config(env, &m.tenant).await?;
+    let tenant = tenant::config(env, &m.tenant).await?;
     for n in 1..=QUICK_ATTEMPTS {
         let outcome = attempt(env, &tenant, m).await;
         let done = matches!(outcome, Outcome::Delivered(_)) || n == QUICK_ATTEMPTS;
@@ -418,40 +343,14 @@ async fn deliver_now_inner(env: &Env, m: &Message) -> ApiResult<()> {
     Ok(())
 }
 
-#[derive(Deserialize)]
-struct DueRow {
-    id: String,
-    tenant_id: String,
-    #[serde(rename = "type")]
-    kind: String,
-    payload: String,
-    attempts: f64,
-}
-
 /// The cron's work: claims the messages whose retry is due (a lease keeps two runs off the
 /// same message) and makes one attempt each. A message whose attempt or record fails is
 /// logged and left to its lease; the others go on.
 pub async fn retry_due(env: &Env) -> ApiResult<usize> {
-    let db = crate::db::open(env)?;
+    let db = db::open(env)?;
     let now = now_ms() as f64;
-    let due: Vec<DueRow> = db
-        .prepare(
-            "UPDATE webhook_outbox SET next_at = ?1 WHERE id IN (SELECT id FROM webhook_outbox \
-             WHERE delivered_at IS NULL AND failed_at IS NULL AND next_at <= ?2 \
-             ORDER BY next_at LIMIT ?3) RETURNING id, tenant_id, type, payload, attempts",
-        )
-        .bind(&[
-            JsValue::from_f64(now + LEASE_MS),
-            JsValue::from_f64(now),
-            JsValue::from_f64(CRON_BATCH as f64),
-        ])?
-        .all()
-        .await?
-        .results()?;
-    db.prepare("DELETE FROM webhook_outbox WHERE delivered_at < ?1 OR failed_at < ?1")
-        .bind(&[JsValue::from_f64(now - KEEP_MS)])?
-        .run()
-        .await?;
+    let due = outbox::claim_due(&db, now, now + LEASE_MS, CRON_BATCH).await?;
+    outbox::prune(&db, now - KEEP_MS).await?;
     let count = due.len();
     for row in due {
         let m = Message {
@@ -461,7 +360,7 @@ pub async fn retry_due(env: &Env) -> ApiResult<usize> {
             body: row.payload,
         };
         let attempts = row.attempts as i64 + 1;
-        let outcome = match tenants::config(env, &m.tenant).await {
+        let outcome = match tenant::config(env, &m.tenant).await {
             Ok(tenant) => attempt(env, &tenant, &m).await,
             Err(ApiError::NotFound(_)) => failed("no such tenant"),
             Err(_) => failed("the tenant's settings could not be read"),
@@ -475,28 +374,9 @@ pub async fn retry_due(env: &Env) -> ApiResult<usize> {
 
 /// Delivery counts for `GET /v1/settings`: pending, delivered and failed messages.
 pub async fn stats(env: &Env, tenant: &str) -> ApiResult<serde_json::Value> {
-    #[derive(Deserialize)]
-    struct Counts {
-        pending: Option<f64>,
-        delivered: Option<f64>,
-        failed: Option<f64>,
-    }
-    let c: Option<Counts> = crate::db::open(env)?
-        .prepare(
-            "SELECT SUM(delivered_at IS NULL AND failed_at IS NULL) AS pending, \
-             SUM(delivered_at IS NOT NULL) AS delivered, SUM(failed_at IS NOT NULL) AS failed \
-             FROM webhook_outbox WHERE tenant_id = ?1",
-        )
-        .bind(&[JsValue::from_str(tenant)])?
-        .first(None)
-        .await?;
+    let c = outbox::counts(&db::open(env)?, tenant).await?;
     let n = |v: Option<f64>| v.unwrap_or(0.0) as i64;
-    Ok(match c {
-        Some(c) => {
-            json!({"pending": n(c.pending), "delivered": n(c.delivered), "failed": n(c.failed)})
-        }
-        None => json!({"pending": 0, "delivered": 0, "failed": 0}),
-    })
+    Ok(json!({"pending": n(c.pending), "delivered": n(c.delivered), "failed": n(c.failed)}))
 }
 
 #[cfg(test)]
@@ -575,6 +455,7 @@ mod tests {
     #[test]
     fn secrets_differ_by_tenant_and_generation() {
         let m = [7u8; 32];
+        let secret = crate::secrets::webhook_secret;
         let a = secret(&m, "hoa-sen-spa", 0).unwrap();
         assert!(a.starts_with("whsec_") && a.len() == 6 + 44);
         assert_ne!(a, secret(&m, "hoa-sen-spa", 1).unwrap());

@@ -64,6 +64,49 @@ pub enum FactError {
     InvalidHours,
 }
 
+impl FactError {
+    /// Every code [`FactError::code`] gives, for documents and tests that list them.
+    pub const CODES: &'static [&'static str] = &[
+        "score_out_of_range",
+        "unsupported_scale",
+        "unknown_channel",
+        "unknown_survey",
+        "invalid_date",
+        "unknown_currency",
+        "amount_out_of_range",
+        "count_out_of_range",
+        "first_response_before_opening",
+        "resolved_before_opening",
+        "missing_field",
+        "invalid_text",
+        "unknown_event_type",
+        "unknown_stage",
+        "invalid_hours",
+    ];
+
+    /// A stable machine code for this error: what an API client branches on, never the
+    /// English message.
+    pub fn code(&self) -> &'static str {
+        match self {
+            FactError::ScoreOutOfRange { .. } => "score_out_of_range",
+            FactError::UnsupportedScale { .. } => "unsupported_scale",
+            FactError::UnknownChannel => "unknown_channel",
+            FactError::UnknownSurvey => "unknown_survey",
+            FactError::InvalidDate => "invalid_date",
+            FactError::UnknownCurrency => "unknown_currency",
+            FactError::AmountOutOfRange { .. } => "amount_out_of_range",
+            FactError::CountOutOfRange { .. } => "count_out_of_range",
+            FactError::FirstResponseBeforeOpening => "first_response_before_opening",
+            FactError::ResolvedBeforeOpening => "resolved_before_opening",
+            FactError::MissingField { .. } => "missing_field",
+            FactError::InvalidText { .. } => "invalid_text",
+            FactError::UnknownEventType => "unknown_event_type",
+            FactError::UnknownStage => "unknown_stage",
+            FactError::InvalidHours => "invalid_hours",
+        }
+    }
+}
+
 impl fmt::Display for FactError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -103,3 +146,35 @@ impl fmt::Display for FactError {
 
 #[cfg(feature = "std")]
 impl std::error::Error for FactError {}
+
+#[cfg(test)]
+mod code_tests {
+    use super::*;
+
+    #[test]
+    fn every_error_has_a_listed_code_of_its_own() {
+        let all = [
+            FactError::ScoreOutOfRange {
+                score: 11,
+                min: 0,
+                max: 10,
+            },
+            FactError::UnsupportedScale { scale: 3 },
+            FactError::UnknownChannel,
+            FactError::UnknownSurvey,
+            FactError::InvalidDate,
+            FactError::UnknownCurrency,
+            FactError::AmountOutOfRange { amount: -1 },
+            FactError::CountOutOfRange { count: 0 },
+            FactError::FirstResponseBeforeOpening,
+            FactError::ResolvedBeforeOpening,
+            FactError::MissingField { field: "id" },
+            FactError::InvalidText { field: "id" },
+            FactError::UnknownEventType,
+            FactError::UnknownStage,
+            FactError::InvalidHours,
+        ];
+        let codes: alloc::vec::Vec<&str> = all.iter().map(FactError::code).collect();
+        assert_eq!(codes, FactError::CODES);
+    }
+}

@@ -131,7 +131,7 @@ fn fcr_backlog_and_timestamps_before_opening() {
                 "first_response_at": "2026-03-12T09:00:00+07:00"}),
     );
     assert_eq!(r.status, 422, "{}", r.text);
-    assert_eq!(r.error_code(), "invalid");
+    assert_eq!(r.error_code(), "first_response_before_opening");
     // A correction that would resolve C before its stored opening → 422, C unchanged.
     let r = t.post(
         "/v1/tickets",

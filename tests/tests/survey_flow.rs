@@ -116,7 +116,7 @@ fn json_answers_record_and_scores_off_the_scale_are_422() {
     let r = post_json("/v1/responses", None, &json!({"token": tok, "score": 6}));
     assert_eq!(
         (r.status, r.error_code().as_str()),
-        (422, "invalid"),
+        (422, "score_out_of_range"),
         "{}",
         r.text
     );

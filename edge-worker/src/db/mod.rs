@@ -1,9 +1,18 @@
-//! The data layer: the SQL of each table, bound and read with types. Routes call these and
-//! never write SQL of their own.
+//! The data layer: the SQL of each table, one file per table, bound with [`Arg`] and read
+//! into typed rows. Routes call these and never write SQL of their own; the rollup cells'
+//! SQL is built in one place, [`cells`].
 pub mod cells;
+pub mod events;
+pub mod keys;
+pub mod openings;
+pub mod outbox;
+pub mod respondents;
+pub mod responses;
+pub mod tenants;
+pub mod tickets;
 
-use wasm_bindgen::JsCast;
-use worker::{D1Database, D1Result, Env};
+use wasm_bindgen::{JsCast, JsValue};
+use worker::{D1Database, D1PreparedStatement, D1Result, Env};
 
 use crate::error::{ApiError, ApiResult};
 
@@ -26,4 +35,80 @@ pub fn changes(results: &[D1Result], at: usize) -> usize {
         .and_then(|r| r.meta().ok().flatten())
         .and_then(|m| m.changes)
         .unwrap_or(0)
+}
+
+/// A value a statement binds to one of its `?n`: text, a number (D1 numbers are doubles;
+/// every integer bound stays below 2^53), or NULL for `None`.
+pub trait Arg {
+    /// The value as D1 receives it.
+    fn js(&self) -> JsValue;
+}
+
+impl Arg for str {
+    fn js(&self) -> JsValue {
+        JsValue::from_str(self)
+    }
+}
+
+impl Arg for String {
+    fn js(&self) -> JsValue {
+        JsValue::from_str(self)
+    }
+}
+
+impl Arg for f64 {
+    fn js(&self) -> JsValue {
+        JsValue::from_f64(*self)
+    }
+}
+
+impl Arg for i64 {
+    fn js(&self) -> JsValue {
+        JsValue::from_f64(*self as f64)
+    }
+}
+
+impl Arg for u32 {
+    fn js(&self) -> JsValue {
+        JsValue::from_f64(f64::from(*self))
+    }
+}
+
+impl Arg for usize {
+    fn js(&self) -> JsValue {
+        JsValue::from_f64(*self as f64)
+    }
+}
+
+impl<T: Arg + ?Sized> Arg for &T {
+    fn js(&self) -> JsValue {
+        (**self).js()
+    }
+}
+
+impl<T: Arg> Arg for Option<T> {
+    fn js(&self) -> JsValue {
+        self.as_ref().map_or(JsValue::NULL, Arg::js)
+    }
+}
+
+/// `sql` with `args` bound to `?1`, `?2`… in order.
+pub fn stmt(db: &D1Database, sql: &str, args: &[&dyn Arg]) -> ApiResult<D1PreparedStatement> {
+    let values: Vec<JsValue> = args.iter().map(|a| a.js()).collect();
+    Ok(db.prepare(sql).bind(&values)?)
+}
+
+/// Rows a batch wrote, every statement and its triggers together (D1's `rows_written`).
+pub fn rows_written(results: &[D1Result]) -> u64 {
+    results
+        .iter()
+        .filter_map(|r| r.meta().ok().flatten().and_then(|m| m.rows_written))
+        .sum::<usize>() as u64
+}
+
+/// A `SELECT count(*) AS n` row.
+#[derive(serde::Deserialize)]
+pub struct Count {
+    /// The count.
+    pub n: f64,
 }

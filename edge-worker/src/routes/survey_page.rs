@@ -4,11 +4,29 @@
 //! browser that runs scripts. Only a person pressing a button POSTs. `?score=N` (the one-click
 //! links of an e-mail) opens with N selected, the comment box shown and one large Send button.
 use kpi_core::SurveyKind;
-use worker::{Context, Env, Request, Response};
+use worker::{Method, Request, Response};
 
+use crate::answers::{self, Stored};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, b64url, html_escape, query, query_pairs, random_bytes, BODY_LIMIT};
-use crate::surveys::{self, Stored};
+use crate::router::{Call, Endpoint, Handler, Path, Route};
+
+/// The routes of this file: the token in the path is the credential.
+pub const ROUTES: &[Route] = &[Route {
+    path: Path::Under("/s/", "token"),
+    endpoints: &[
+        Endpoint {
+            method: Method::Get,
+            handler: Handler::Survey(|c| Box::pin(show(c))),
+        },
+        Endpoint {
+            method: Method::Post,
+            handler: Handler::Survey(|c| Box::pin(submit(c))),
+        },
+    ],
+    cors: false,
+    log: "/s/:token",
+}];
 
 struct Texts {
     question: &'static str,
@@ -177,10 +195,12 @@ fn token_of(path: &str) -> &str {
 }
 
 /// `GET /s/<token>`: the question. Never records anything.
-pub async fn show(req: Request, env: &Env) -> ApiResult<Response> {
+async fn show(c: Call) -> ApiResult<Response> {
+    let Call { req, env, .. } = c;
+    let env = &env;
     let path = req.path();
     let tok = token_of(&path);
-    let link = match surveys::open_link(env, tok).await {
+    let link = match answers::open_link(env, tok).await {
         Ok(l) => l,
         Err(e) if link_error(&e) => return error_page(&req, e, "vi"),
         Err(e) => return Err(e),
@@ -240,7 +260,11 @@ pub async fn show(req: Request, env: &Env) -> ApiResult<Response> {
 
 /// `POST /s/<token>` (form `score`, `comment`): records the answer, shows the thank-you state
 /// with a box to add or change the comment (posting again updates the same response).
-pub async fn submit(mut req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
+async fn submit(c: Call) -> ApiResult<Response> {
+    let Call {
+        mut req, env, ctx, ..
+    } = c;
+    let env = &env;
     let path = req.path();
     let tok = token_of(&path).to_string();
     // A browser posts this form urlencoded; multipart is refused rather than parsed whole.
@@ -250,7 +274,7 @@ pub async fn submit(mut req: Request, env: &Env, ctx: &Context) -> ApiResult<Res
         ));
     }
     // The link is checked before a byte of the body is read.
-    let link = match surveys::open_link(env, &tok).await {
+    let link = match answers::open_link(env, &tok).await {
         Ok(l) => l,
         Err(e) if link_error(&e) => return error_page(&req, e, "vi"),
         Err(e) => return Err(e),
@@ -272,11 +296,11 @@ pub async fn submit(mut req: Request, env: &Env, ctx: &Context) -> ApiResult<Res
             ))
         }
     };
-    let (answer, tenant) = surveys::answer_link(env, link, score, comment).await?;
+    let (answer, tenant) = answers::answer_link(env, link, score, comment).await?;
     let kind = answer.kind;
     let lang = answer.lang.clone();
     let had_comment = answer.comment.clone();
-    let (stored, written) = surveys::store_answer(env, ctx, answer, &tenant).await?;
+    let (stored, written) = answers::store_answer(env, &ctx, answer, &tenant).await?;
     let t = texts(kind, &lang);
     let nonce = b64url(&random_bytes::<16>()?);
     let action = format!("/s/{}", html_escape(&tok));

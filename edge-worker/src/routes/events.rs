@@ -1,7 +1,7 @@
 //! `POST /v1/events`: CRM events as a JSON array or NDJSON, validated by `kpi_core::event`,
 //! stored once per `(tenant, id)`. Owns parsing, the per-event report, what of an event is
-//! kept, and the idempotent write; not what an event means (kpi-core) nor how counters are
-//! stored (`store`).
+//! kept, and the idempotent write (`db::events`); not what an event means (kpi-core) nor how
+//! counters are stored (`db::cells`).
 //!
 //! A row's `body` keeps only the fields validated for the event's type: whatever else a CRM
 //! sends along (names, e-mails, phone numbers, notes) never reaches D1, so erasure has
@@ -13,14 +13,26 @@
 //! duplicate inserts nothing, so it adds nothing; the insert's `changes` tell stored from
 //! duplicate.
 use kpi_core::fact::check_text;
-use kpi_core::{Event, RawEvent};
+use kpi_core::{Event, FactError, RawEvent};
 use serde_json::{json, Value};
-use wasm_bindgen::JsValue;
-use worker::{Env, Request, Response};
+use worker::{Method, Response};
 
-use crate::auth;
+use crate::auth::Principal;
+use crate::db;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{self, body_bytes, media_type, query_pairs};
+use crate::http::{self, body_bytes, media_type};
+use crate::router::{Call, Endpoint, Handler, Path, Route};
+
+/// The routes of this file.
+pub const ROUTES: &[Route] = &[Route {
+    path: Path::Exact("/v1/events"),
+    endpoints: &[Endpoint {
+        method: Method::Post,
+        handler: Handler::Secret(|c, p| Box::pin(ingest(c, p))),
+    }],
+    cors: false,
+    log: "/v1/events",
+}];
 
 /// Events per request.
 const MAX_EVENTS: usize = 1000;
@@ -115,21 +127,21 @@ pub(crate) fn kept(raw: &RawEvent) -> Value {
 pub(crate) fn validate(
     v: &Value,
     tz: kpi_core::period::TimeZone,
-) -> Result<(String, RawEvent, Event), String> {
-    let raw: RawEvent =
-        serde_json::from_value(v.clone()).map_err(|e| format!("invalid event: {e}"))?;
+) -> ApiResult<(String, RawEvent, Event)> {
+    let raw: RawEvent = serde_json::from_value(v.clone())
+        .map_err(|e| ApiError::Invalid(format!("invalid event: {e}")))?;
     let id = raw
         .id
         .as_deref()
-        .ok_or_else(|| "missing field `id`".to_string())?;
-    let id = check_text("id", id).map_err(|e| e.to_string())?;
-    let ev = Event::from_wire(&raw, tz).map_err(|e| e.to_string())?;
+        .ok_or(FactError::MissingField { field: "id" })?;
+    let id = check_text("id", id)?;
+    let ev = Event::from_wire(&raw, tz)?;
     Ok((id, raw, ev))
 }
 
 /// The events of a body: a JSON array (or `{"events": [...]}`), or NDJSON, one per line.
 /// A line of NDJSON that is not JSON is that event's error, not the request's.
-pub(crate) fn parse_body(bytes: &[u8], ndjson: bool) -> ApiResult<Vec<Result<Value, String>>> {
+pub(crate) fn parse_body(bytes: &[u8], ndjson: bool) -> ApiResult<Vec<ApiResult<Value>>> {
     if ndjson {
         let text = std::str::from_utf8(bytes)
             .map_err(|_| ApiError::Malformed("the body is not UTF-8".into()))?;
@@ -137,7 +149,10 @@ pub(crate) fn parse_body(bytes: &[u8], ndjson: bool) -> ApiResult<Vec<Result<Val
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())
-            .map(|l| serde_json::from_str(l).map_err(|e| format!("invalid JSON: {e}")))
+            .map(|l| {
+                serde_json::from_str(l)
+                    .map_err(|e| ApiError::Malformed(format!("invalid JSON: {e}")))
+            })
             .collect());
     }
     let body: Value = serde_json::from_slice(bytes)
@@ -158,9 +173,8 @@ pub(crate) fn parse_body(bytes: &[u8], ndjson: bool) -> ApiResult<Vec<Result<Val
 
 /// `POST /v1/events` (secret key): up to 1000 events; replies with how many were stored, how
 /// many were duplicates (an id already stored), and which were rejected and why.
-pub async fn ingest(mut req: Request, env: &Env) -> ApiResult<Response> {
-    let pairs = query_pairs(&req);
-    let p = auth::require_secret(env, &req, &pairs).await?;
+async fn ingest(c: Call, p: Principal) -> ApiResult<Response> {
+    let Call { mut req, env, .. } = c;
     let ndjson = match media_type(&req).as_str() {
         "application/json" => false,
         "application/x-ndjson" | "application/jsonl" => true,
@@ -189,33 +203,19 @@ pub async fn ingest(mut req: Request, env: &Env) -> ApiResult<Response> {
             .map(str::to_string);
         match item.and_then(|v| validate(&v, tz).map(|(id, raw, ev)| row(&raw, &id, &ev))) {
             Ok(r) => rows.push(r),
-            Err(e) => rejected.push(json!({"index": i, "id": id, "error": e})),
+            Err(e) => {
+                let (_, code, message) = e.parts();
+                rejected.push(json!({"index": i, "id": id, "code": code, "error": message}))
+            }
         }
     }
     let mut stored = 0usize;
     if !rows.is_empty() {
-        let db = crate::db::open(env)?;
-        let tenant = JsValue::from_str(&p.tenant.id);
-        let mut stmts = Vec::new();
-        for chunk in rows.chunks(PER_INSERT) {
-            let payload = Value::Array(chunk.to_vec()).to_string();
-            // A duplicate id inserts nothing, so its insert trigger adds no counter.
-            stmts.push(
-                db.prepare(
-                    "INSERT INTO events (tenant_id, id, type, at, day, body, contrib) \
-                     SELECT ?1, j.value->>'id', j.value->>'type', CAST(j.value->>'at' AS REAL), \
-                            j.value->>'day', j.value->>'body', j.value->>'contrib' \
-                     FROM json_each(?2) j WHERE true \
-                     ON CONFLICT (tenant_id, id) DO NOTHING RETURNING 1 AS stored",
-                )
-                .bind(&[tenant.clone(), JsValue::from_str(&payload)])?,
-            );
-        }
-        let results = db.batch(stmts).await?;
-        // Each inserted row comes back (D1's `changes` also counts the triggers' rows).
-        for r in &results {
-            stored += r.results::<serde_json::Value>()?.len();
-        }
+        let payloads: Vec<String> = rows
+            .chunks(PER_INSERT)
+            .map(|chunk| Value::Array(chunk.to_vec()).to_string())
+            .collect();
+        stored = db::events::insert(&db::open(&env)?, &p.tenant.id, &payloads).await?;
     }
     let duplicates = rows.len().saturating_sub(stored);
     crate::log::event(
@@ -263,10 +263,11 @@ mod tests {
     fn a_kept_body_counts_exactly_as_the_event_sent() {
         let tz = TimeZone::DEFAULT;
         for v in kitchen_sinks() {
-            let (id, raw, ev) = validate(&v, tz).unwrap_or_else(|e| panic!("{v}: {e}"));
+            let (id, raw, ev) = validate(&v, tz).unwrap_or_else(|e| panic!("{v}: {}", e.detail()));
             let body = kept(&raw);
             // Validating what is kept gives the very same contributions.
-            let (id2, _, ev2) = validate(&body, tz).unwrap_or_else(|e| panic!("{body}: {e}"));
+            let (id2, _, ev2) =
+                validate(&body, tz).unwrap_or_else(|e| panic!("{body}: {}", e.detail()));
             assert_eq!(id, id2);
             assert_eq!(
                 kpi_core::rollup::contrib_json(&ev.contributions()),
@@ -283,7 +284,7 @@ mod tests {
     fn fields_a_type_does_not_read_are_dropped() {
         let v = json!({"id": "l1", "type": "lead.created", "at": 1_790_000_000_000i64,
                        "source": "zalo", "user": "leak@example.com", "mrr": 5, "stage": "x"});
-        let (_, raw, _) = validate(&v, TimeZone::DEFAULT).expect("valid");
+        let (_, raw, _) = validate(&v, TimeZone::DEFAULT).ok().expect("valid");
         assert_eq!(
             kept(&raw),
             json!({"id": "l1", "type": "lead.created", "at": 1_790_000_000_000i64, "source": "zalo"})

@@ -5,27 +5,37 @@ use kpi_core::days::DayRollups;
 use kpi_core::kpi::{self, Kpi};
 use kpi_core::period::{CivilDate, Period, PeriodKind};
 use kpi_core::rollup::Dim;
-use worker::{Env, Request, Response};
+use worker::{Method, Response};
 
-use crate::auth;
+use crate::auth::Principal;
 use crate::db::cells::{self, Need};
-use crate::error::{ApiError, ApiResult};
-use crate::http::{self, now_ms, query, query_pairs};
-use crate::kpis;
+use crate::error::ApiResult;
+use crate::http::{self, now_ms, query};
+use crate::params;
+use crate::router::{Call, Endpoint, Handler, Path, Route};
+
+/// The routes of this file.
+pub const ROUTES: &[Route] = &[Route {
+    path: Path::Exact("/v1/rollups"),
+    endpoints: &[Endpoint {
+        method: Method::Get,
+        handler: Handler::Secret(|c, p| Box::pin(get(c, p))),
+    }],
+    cors: false,
+    log: "/v1/rollups",
+}];
 
 /// `GET /v1/rollups?from&to&metrics`: days `from`..=`to` (default: the previous quarter's
 /// first day to today, enough for any day, week, month or quarter up to today and the period
 /// before it), only the families `metrics` read (default: every KPI's), every dimension.
-pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
-    let mut pairs = query_pairs(&req);
-    let p = auth::require_secret(env, &req, &pairs).await?;
+async fn get(mut c: Call, p: Principal) -> ApiResult<Response> {
+    let pairs = c.query();
+    let env = &c.env;
     let tz = p.tenant.tz();
     let today = CivilDate::of_instant(now_ms(), tz)?;
     let span = if query(&pairs, "from").is_some() || query(&pairs, "to").is_some() {
         // The same validation (dates, order, length) as a `period=range` KPI request.
-        pairs.retain(|(k, _)| k != "period");
-        pairs.push(("period".into(), "range".into()));
-        kpis::requested_period(&pairs, today)?
+        params::range(&pairs, today)?
     } else {
         let from = Period::containing(PeriodKind::Quarter, today)?
             .previous()?
@@ -33,23 +43,17 @@ pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
         Period::range(from, today.add_days(1)?)?
     };
     let defs: Vec<&Kpi> = match query(&pairs, "metrics") {
-        Some(m) => {
-            let mut out = Vec::new();
-            for id in m.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                out.push(kpi::find(id).map_err(|e| ApiError::Invalid(e.to_string()))?);
-            }
-            out
-        }
+        Some(m) => params::kpis(m)?,
         None => kpi::catalog().collect(),
     };
     // Every dimension of what the KPIs read: the page may ask the widget for any segment.
     let mut need = Need::default();
-    for (f, _) in kpis::need_of(&defs, None).pairs {
+    for (f, _) in params::need_of(&defs, None).pairs {
         for dim in Dim::ALL {
             need.add(f, dim);
         }
     }
-    need.stocks = kpis::need_of(&defs, None).stocks;
+    need.stocks = params::need_of(&defs, None).stocks;
     let db = crate::db::open(env)?;
     let (days, opening, stats) = cells::days(&db, &p.tenant.id, span.from, span.to, &need).await?;
     let mut resp = http::json(

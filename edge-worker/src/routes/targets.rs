@@ -7,13 +7,29 @@ use kpi_core::kpi;
 use kpi_core::target::Target;
 use serde::Deserialize;
 use serde_json::json;
-use wasm_bindgen::JsValue;
-use worker::{Env, Request, Response};
+use worker::{Method, Response};
 
-use crate::auth;
+use crate::auth::{self, Principal};
 use crate::error::{ApiError, ApiResult};
-use crate::http::{self, json_body, query_pairs, BODY_LIMIT};
-use crate::tenants;
+use crate::http::{self, json_body, BODY_LIMIT};
+use crate::router::{Call, Endpoint, Handler, Path, Route};
+
+/// The routes of this file.
+pub const ROUTES: &[Route] = &[Route {
+    path: Path::Exact("/v1/targets"),
+    endpoints: &[
+        Endpoint {
+            method: Method::Get,
+            handler: Handler::Secret(|_, p| Box::pin(async move { get(p) })),
+        },
+        Endpoint {
+            method: Method::Put,
+            handler: Handler::Secret(|c, p| Box::pin(put(c, p))),
+        },
+    ],
+    cors: false,
+    log: "/v1/targets",
+}];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -50,25 +66,17 @@ fn validate(body: TargetsBody) -> ApiResult<BTreeMap<String, Target>> {
 }
 
 /// `PUT /v1/targets` (secret key): replaces the tenant's targets with the ones sent.
-pub async fn put(mut req: Request, env: &Env) -> ApiResult<Response> {
-    let pairs = query_pairs(&req);
-    let p = auth::require_secret(env, &req, &pairs).await?;
-    let body: TargetsBody = json_body(&mut req, BODY_LIMIT).await?;
-    let targets = validate(body)?;
-    let stored = serde_json::to_string(&targets).map_err(|e| ApiError::Internal(e.to_string()))?;
-    crate::db::open(env)?
-        .prepare("UPDATE tenants SET targets = ?2 WHERE id = ?1")
-        .bind(&[JsValue::from_str(&p.tenant.id), JsValue::from_str(&stored)])?
-        .run()
-        .await?;
-    tenants::invalidate(env, &p.tenant.id).await?;
-    http::json(200, &json!({"targets": targets}))
+async fn put(mut c: Call, p: Principal) -> ApiResult<Response> {
+    let body: TargetsBody = json_body(&mut c.req, BODY_LIMIT).await?;
+    let mut tenant = p.tenant;
+    tenant.targets = validate(body)?;
+    crate::db::tenants::update_targets(&crate::db::open(&c.env)?, &tenant).await?;
+    auth::invalidate(&c.env, &tenant.id).await?;
+    http::json(200, &json!({"targets": tenant.targets}))
 }
 
 /// `GET /v1/targets` (secret key): the tenant's targets (KPIs not listed use the catalog's).
-pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
-    let pairs = query_pairs(&req);
-    let p = auth::require_secret(env, &req, &pairs).await?;
+fn get(p: Principal) -> ApiResult<Response> {
     http::json(200, &json!({"targets": p.tenant.targets}))
 }
 

@@ -8,11 +8,33 @@
 //! would (`cargo xtask run` does).
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use worker::{Env, Request, Response};
+use worker::{Env, Method, Response};
 
-use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, html_escape, json_body, BATCH_LIMIT};
+use crate::router::{Call, Endpoint, Handler, Path, Route};
+
+/// The routes of this file.
+pub const ROUTES: &[Route] = &[
+    Route {
+        path: Path::Exact("/demo"),
+        endpoints: &[Endpoint {
+            method: Method::Get,
+            handler: Handler::Public(|c| Box::pin(async move { page(&c.env).await })),
+        }],
+        cors: false,
+        log: "/demo",
+    },
+    Route {
+        path: Path::Exact("/admin/demo"),
+        endpoints: &[Endpoint {
+            method: Method::Put,
+            handler: Handler::Admin(|c| Box::pin(register(c))),
+        }],
+        cors: false,
+        log: "/admin/demo",
+    },
+];
 
 #[derive(Serialize, Deserialize)]
 struct DemoConfig {
@@ -47,8 +69,9 @@ fn enabled(env: &Env) -> bool {
 }
 
 /// `PUT /admin/demo` (admin token): which tenant, key and rollups the demo page shows.
-pub async fn register(mut req: Request, env: &Env) -> ApiResult<Response> {
-    auth::require_admin(env, &req).await?;
+async fn register(c: Call) -> ApiResult<Response> {
+    let Call { mut req, env, .. } = c;
+    let env = &env;
     if !enabled(env) {
         return Err(ApiError::NotFound("The demo page is disabled."));
     }
@@ -198,7 +221,7 @@ const MONTHS_EN: [&str; 12] = [
 ];
 
 /// `GET /demo`: the sample CRM page.
-pub async fn page(env: &Env) -> ApiResult<Response> {
+async fn page(env: &Env) -> ApiResult<Response> {
     if !enabled(env) {
         return Err(ApiError::NotFound("The demo page is disabled."));
     }

@@ -1,20 +1,18 @@
-//! Tenants: creation (admin), and the hot configuration every request needs (zone, locale,
-//! allowed origins, KPI targets, business hours, webhook), cached in KV with D1 as the source
-//! of truth. Changing it is `settings`' and `targets`' job.
+//! A tenant's hot configuration, which every request needs (zone, locale, allowed origins,
+//! KPI targets, business hours, webhook): read from the isolate's memory, then KV, then D1,
+//! the source of truth. Creating a tenant is `routes::tenants`' job, changing it
+//! `routes::settings`' and `routes::targets`'.
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use kpi_core::calendar::BusinessHours;
 use kpi_core::period::TimeZone;
 use kpi_core::target::Target;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
-use wasm_bindgen::JsValue;
-use worker::{Env, Request, Response};
+use worker::Env;
 
-use crate::auth::{self, KeyKind};
 use crate::error::{ApiError, ApiResult};
-use crate::http::{self, json_body, now_ms, BODY_LIMIT};
-use crate::keys;
+use crate::memo::Memo;
 
 const CONFIG_TTL_S: u64 = 60;
 
@@ -101,19 +99,6 @@ impl TenantConfig {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewTenant {
-    id: String,
-    name: String,
-    #[serde(default)]
-    timezone: Option<String>,
-    #[serde(default)]
-    locale: Option<String>,
-    #[serde(default)]
-    allowed_origins: Vec<String>,
-}
-
 /// A display name as given, trimmed, if it is one: 1–120 characters, none of them control
 /// characters (the name is shown on survey pages and in the widget). Creation and
 /// `PATCH /v1/settings` both apply it.
@@ -125,15 +110,6 @@ pub fn valid_name(name: &str) -> ApiResult<String> {
         ));
     }
     Ok(name.to_string())
-}
-
-fn valid_slug(id: &str) -> bool {
-    (3..=40).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !id.starts_with('-')
-        && !id.ends_with('-')
 }
 
 /// `scheme://host[:port]` as a browser sends it in `Origin`: a DNS name or IP (IPv6 in
@@ -174,119 +150,24 @@ pub fn valid_origin(o: &str) -> bool {
     o.len() <= 200 && !host.is_empty() && port_ok
 }
 
-/// `POST /admin/tenants`: creates a tenant and its two keys, shown once.
-pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
-    auth::require_admin(env, &req).await?;
-    let body: NewTenant = json_body(&mut req, BODY_LIMIT).await?;
-    if !valid_slug(&body.id) {
-        return Err(ApiError::Invalid(
-            "`id` must be a lowercase slug of 3–40 characters.".into(),
-        ));
-    }
-    let name = valid_name(&body.name)?;
-    let timezone = body
-        .timezone
-        .unwrap_or_else(|| TimeZone::DEFAULT.name.to_string());
-    if TimeZone::from_name(&timezone).is_none() {
-        return Err(ApiError::Invalid(format!(
-            "unsupported time zone `{timezone}`"
-        )));
-    }
-    let locale = body.locale.unwrap_or_else(|| "vi".into());
-    if locale != "vi" && locale != "en" {
-        return Err(ApiError::Invalid("`locale` must be `vi` or `en`.".into()));
-    }
-    if body.allowed_origins.len() > 50 || !body.allowed_origins.iter().all(|o| valid_origin(o)) {
-        return Err(ApiError::Invalid(
-            "`allowed_origins` must be up to 50 origins like `https://crm.example.com`.".into(),
-        ));
-    }
-    let tenant = TenantConfig {
-        id: body.id,
-        name,
-        timezone,
-        locale,
-        allowed_origins: body.allowed_origins,
-        targets: BTreeMap::new(),
-        business_hours: None,
-        webhook_url: None,
-        webhook_gen: 0,
-        link_gen: 0,
-    };
-    let sk = auth::generate(KeyKind::Secret)?;
-    let pk = auth::generate(KeyKind::Publishable)?;
-    let now = kpi_core::period::format_rfc3339(now_ms());
-    let db = crate::db::open(env)?;
-    let origins = serde_json::to_string(&tenant.allowed_origins).unwrap_or_else(|_| "[]".into());
-    let insert_tenant = db
-        .prepare(
-            "INSERT INTO tenants (id, name, timezone, locale, allowed_origins, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )
-        .bind(&[
-            tenant.id.as_str().into(),
-            tenant.name.as_str().into(),
-            tenant.timezone.as_str().into(),
-            tenant.locale.as_str().into(),
-            origins.as_str().into(),
-            now.as_str().into(),
-        ])?;
-    let stmts = vec![
-        insert_tenant,
-        keys::insert(&db, &sk, &tenant.id, KeyKind::Secret, &now, None)?,
-        keys::insert(&db, &pk, &tenant.id, KeyKind::Publishable, &now, None)?,
-    ];
-    if let Err(e) = db.batch(stmts).await {
-        let msg = e.to_string();
-        if msg.contains("UNIQUE") || msg.contains("constraint") {
-            return Err(ApiError::Conflict(format!(
-                "tenant `{}` already exists",
-                tenant.id
-            )));
-        }
-        return Err(ApiError::Internal(msg));
-    }
-    crate::log::event("tenant_created", &[("tenant", &tenant.id)]);
-    http::json(
-        201,
-        &json!({"tenant": tenant, "secret_key": sk.plaintext, "publishable_key": pk.plaintext}),
-    )
+thread_local! {
+    static MEMO: RefCell<Memo<TenantConfig>> = RefCell::new(Memo::new());
 }
 
-#[derive(Deserialize)]
-struct TenantRow {
-    id: String,
-    name: String,
-    timezone: String,
-    locale: String,
-    allowed_origins: String,
-    targets: String,
-    business_hours: Option<String>,
-    webhook_url: Option<String>,
-    webhook_gen: f64,
-    link_gen: f64,
-}
-
-/// The tenant's configuration: KV cache, then D1. Unknown tenant → 404.
+/// The tenant's configuration: this isolate's copy, then KV's, then D1. Unknown → 404.
 pub async fn config(env: &Env, id: &str) -> ApiResult<TenantConfig> {
-    if let Some(c) = crate::memo::tenant(id) {
+    if let Some(c) = MEMO.with(|m| m.borrow().get(id)) {
         return Ok(c);
     }
     let kv = env.kv("KV")?;
     let cache_key = format!("tenant:{id}");
     if let Ok(Some(c)) = kv.get(&cache_key).json::<TenantConfig>().await {
-        crate::memo::put_tenant(&c);
+        MEMO.with(|m| m.borrow_mut().put(id, c.clone()));
         return Ok(c);
     }
-    let row: Option<TenantRow> = crate::db::open(env)?
-        .prepare(
-            "SELECT id, name, timezone, locale, allowed_origins, targets, business_hours, \
-             webhook_url, webhook_gen, link_gen FROM tenants WHERE id = ?1",
-        )
-        .bind(&[JsValue::from_str(id)])?
-        .first(None)
-        .await?;
-    let row = row.ok_or(ApiError::NotFound("No such tenant."))?;
+    let row = crate::db::tenants::get(&crate::db::open(env)?, id)
+        .await?
+        .ok_or(ApiError::NotFound("No such tenant."))?;
     let cfg = TenantConfig {
         id: row.id,
         name: row.name,
@@ -304,35 +185,22 @@ pub async fn config(env: &Env, id: &str) -> ApiResult<TenantConfig> {
     if let Ok(put) = kv.put(&cache_key, serde_json::to_string(&cfg).unwrap_or_default()) {
         let _ = put.expiration_ttl(CONFIG_TTL_S).execute().await;
     }
-    crate::memo::put_tenant(&cfg);
+    MEMO.with(|m| m.borrow_mut().put(id, cfg.clone()));
     Ok(cfg)
 }
 
-/// Drops the cached configuration of tenant `id`, and the cached resolutions of its keys,
-/// which carry a copy: the next request reads D1.
-pub async fn invalidate(env: &Env, id: &str) -> ApiResult<()> {
-    #[derive(Deserialize)]
-    struct KeyHash {
-        hash: String,
-    }
-    crate::memo::forget_tenant(id);
-    let kv = env.kv("KV")?;
-    kv.delete(&format!("tenant:{id}")).await?;
-    let keys: Vec<KeyHash> = crate::db::open(env)?
-        .prepare("SELECT hash FROM api_keys WHERE tenant_id = ?1")
-        .bind(&[JsValue::from_str(id)])?
-        .all()
-        .await?
-        .results()?;
-    for k in keys {
-        kv.delete(&format!("key:{}", k.hash)).await?;
-    }
+/// Drops every copy of tenant `id`'s configuration (this isolate's and KV's). The copies
+/// inside cached key resolutions are `auth::invalidate`'s, which calls this.
+pub async fn forget(env: &Env, id: &str) -> ApiResult<()> {
+    MEMO.with(|m| m.borrow_mut().forget(id));
+    env.kv("KV")?.delete(&format!("tenant:{id}")).await?;
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn names() {
@@ -345,15 +213,6 @@ mod tests {
         }
         assert!(valid_name(&"x".repeat(120)).is_ok());
         assert!(valid_name(&"x".repeat(121)).is_err());
-    }
-
-    #[test]
-    fn slugs() {
-        assert!(valid_slug("hoa-sen-spa"));
-        assert!(!valid_slug("ab"));
-        assert!(!valid_slug("Hoa-Sen"));
-        assert!(!valid_slug("-abc"));
-        assert!(!valid_slug(&"a".repeat(41)));
     }
 
     #[test]

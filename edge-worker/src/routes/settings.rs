@@ -3,14 +3,32 @@
 //! fixed at creation: stored days are cut in it. Targets have their own route.
 use serde::Deserialize;
 use serde_json::{json, Value};
-use wasm_bindgen::JsValue;
-use worker::{Env, Request, Response};
+use worker::{Env, Method, Response};
 
-use crate::auth;
+use crate::auth::{self, Principal};
 use crate::error::{ApiError, ApiResult};
-use crate::http::{self, json_body, query_pairs, BODY_LIMIT};
-use crate::tenants::{self, parse_hours, valid_name, valid_origin, TenantConfig, WireHours};
+use crate::http::{self, json_body, BODY_LIMIT};
+use crate::router::{Call, Endpoint, Handler, Path, Route};
+use crate::secrets;
+use crate::tenant::{parse_hours, valid_name, valid_origin, TenantConfig, WireHours};
 use crate::webhooks;
+
+/// The routes of this file.
+pub const ROUTES: &[Route] = &[Route {
+    path: Path::Exact("/v1/settings"),
+    endpoints: &[
+        Endpoint {
+            method: Method::Get,
+            handler: Handler::Secret(|c, p| Box::pin(get(c, p))),
+        },
+        Endpoint {
+            method: Method::Patch,
+            handler: Handler::Secret(|c, p| Box::pin(patch(c, p))),
+        },
+    ],
+    cors: false,
+    log: "/v1/settings",
+}];
 
 /// A field that can be left out, set, or set to `null`.
 #[derive(Default)]
@@ -58,7 +76,7 @@ async fn view(env: &Env, t: &TenantConfig) -> ApiResult<Value> {
     let webhook = match &t.webhook_url {
         Some(url) => json!({
             "url": url,
-            "secret": webhooks::secret(&webhooks::master(env)?, &t.id, t.webhook_gen)?,
+            "secret": secrets::webhook(env, &t.id, t.webhook_gen)?,
             "deliveries": webhooks::stats(env, &t.id).await?,
         }),
         None => Value::Null,
@@ -71,9 +89,8 @@ async fn view(env: &Env, t: &TenantConfig) -> ApiResult<Value> {
 }
 
 /// `GET /v1/settings`.
-pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
-    let p = auth::require_secret(env, &req, &query_pairs(&req)).await?;
-    http::json(200, &view(env, &p.tenant).await?)
+async fn get(c: Call, p: Principal) -> ApiResult<Response> {
+    http::json(200, &view(&c.env, &p.tenant).await?)
 }
 
 /// Applies a patch to a configuration, validating every field (the name by creation's
@@ -106,7 +123,7 @@ fn apply(
         Patch::Clear => t.business_hours = None,
         Patch::Set(h) => {
             parse_hours(&h, t.tz())
-                .map_err(|m| ApiError::Invalid(format!("business_hours: {m}")))?;
+                .map_err(|m| ApiError::Rejected("invalid_hours", format!("business_hours: {m}")))?;
             t.business_hours = Some(h);
         }
     }
@@ -128,35 +145,14 @@ fn apply(
 
 /// `PATCH /v1/settings`: changes the fields sent (`null` clears business hours or the
 /// webhook) and answers the new settings.
-pub async fn patch(mut req: Request, env: &Env) -> ApiResult<Response> {
-    let p = auth::require_secret(env, &req, &query_pairs(&req)).await?;
+async fn patch(c: Call, p: Principal) -> ApiResult<Response> {
+    let Call { mut req, env, .. } = c;
+    let env = &env;
     let body: SettingsIn = json_body(&mut req, BODY_LIMIT).await?;
     let own = webhooks::own_origins(env, req.url().ok().as_ref());
     let t = apply(env, p.tenant, body, &own)?;
-    let origins = serde_json::to_string(&t.allowed_origins).unwrap_or_else(|_| "[]".into());
-    let hours = match &t.business_hours {
-        Some(h) => JsValue::from_str(&serde_json::to_string(h).unwrap_or_default()),
-        None => JsValue::NULL,
-    };
-    crate::db::open(env)?
-        .prepare(
-            "UPDATE tenants SET name = ?2, locale = ?3, allowed_origins = ?4, business_hours = ?5, \
-             webhook_url = ?6, webhook_gen = ?7 WHERE id = ?1",
-        )
-        .bind(&[
-            t.id.as_str().into(),
-            t.name.as_str().into(),
-            t.locale.as_str().into(),
-            origins.as_str().into(),
-            hours,
-            t.webhook_url
-                .as_deref()
-                .map_or(JsValue::NULL, JsValue::from_str),
-            JsValue::from_f64(t.webhook_gen as f64),
-        ])?
-        .run()
-        .await?;
-    tenants::invalidate(env, &t.id).await?;
+    crate::db::tenants::update_settings(&crate::db::open(env)?, &t).await?;
+    auth::invalidate(env, &t.id).await?;
     crate::log::event("settings_changed", &[("tenant", &t.id)]);
     http::json(200, &view(env, &t).await?)
 }

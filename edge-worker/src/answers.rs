@@ -1,0 +1,216 @@
+//! Answers: from a verified link (or an import) to one stored row. One row per link, the
+//! latest answer wins; the row's triggers keep the rollup counters (migrations 0005, 0007),
+//! and an alert for the tenant's webhook joins the answer's own batch. The JSON route is
+//! `routes::responses`, the HTML page `routes::survey_page`; both end here.
+use kpi_core::fact::Alert;
+use kpi_core::period::{format_rfc3339, CivilDate};
+use kpi_core::{Channel, SurveyKind, SurveyResponse};
+use serde_json::json;
+use worker::{Context, Env};
+
+use crate::db::{self, responses};
+use crate::error::{ApiError, ApiResult};
+use crate::http::now_ms;
+use crate::respondents;
+use crate::secrets;
+use crate::tenant::{self, TenantConfig};
+use crate::token::{self, LinkClaims};
+use crate::webhooks::{self, Message};
+
+const MAX_COMMENT_CHARS: usize = 4000;
+
+/// An answer ready to store: validated against the link's scale.
+pub struct Answer {
+    /// Tenant id.
+    pub tenant: String,
+    /// Row key: the link id (or `imp:<id>` for imports).
+    pub link_id: String,
+    /// Kind and scale.
+    pub kind: SurveyKind,
+    /// Score on the scale.
+    pub score: i64,
+    /// Optional free text, stored verbatim.
+    pub comment: Option<String>,
+    /// Opaque respondent reference (`respondents`), never the CRM id.
+    pub respondent: Option<String>,
+    /// Ticket id.
+    pub ticket: Option<String>,
+    /// Channel.
+    pub channel: Channel,
+    /// Page language.
+    pub lang: String,
+    /// When it was answered (Unix ms): decides the day of a first answer.
+    pub at_ms: i64,
+}
+
+/// Whether a store created a response or updated an earlier one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// The first answer to this link.
+    Created,
+    /// A later answer replaced the earlier one.
+    Updated,
+}
+
+/// A comment as stored: trimmed, `None` when empty, at most 4000 characters.
+pub fn normalize_comment(c: Option<String>) -> ApiResult<Option<String>> {
+    let c = c.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+    if let Some(c) = &c {
+        if c.chars().count() > MAX_COMMENT_CHARS {
+            return Err(ApiError::Invalid(format!(
+                "comments are limited to {MAX_COMMENT_CHARS} characters"
+            )));
+        }
+    }
+    Ok(c)
+}
+
+/// The statement that stores one answer (`db::responses::upsert`) and the validated fact.
+pub fn statement(
+    db: &worker::D1Database,
+    a: &Answer,
+    tz: kpi_core::period::TimeZone,
+) -> ApiResult<(worker::D1PreparedStatement, SurveyResponse)> {
+    let fact = SurveyResponse::new(a.kind, a.score, a.channel, a.comment.is_some())?;
+    let contrib = kpi_core::rollup::contrib_json(&fact.contributions());
+    let day = CivilDate::of_instant(a.at_ms, tz)?.to_string();
+    Ok((
+        responses::upsert(db, a, i64::from(fact.score()), &day, &contrib)?,
+        fact,
+    ))
+}
+
+/// The webhook message an alert raises; `respondent` is the tenant's own id for the
+/// answer's respondent, if it is known.
+fn alert_message(a: &Answer, respondent: Option<&str>, alert: Alert) -> ApiResult<Message> {
+    let body = json!({
+        "type": alert.name(),
+        "timestamp": format_rfc3339(a.at_ms),
+        "data": {
+            "tenant": a.tenant,
+            "link_id": a.link_id,
+            "survey": a.kind.name(),
+            "scale": a.kind.scale(),
+            "score": a.score,
+            "comment": a.comment,
+            "respondent": respondent,
+            "ticket": a.ticket,
+            "channel": a.channel.as_str(),
+            "lang": a.lang,
+            "answered_at": format_rfc3339(a.at_ms),
+        }
+    });
+    Message::new(&a.tenant, alert.name(), body.to_string())
+}
+
+/// Stores one answer atomically; an alert for the tenant's webhook joins the same batch and
+/// is delivered once the response has gone out. Returns the D1 rows it wrote with it.
+pub async fn store_answer(
+    env: &Env,
+    ctx: &Context,
+    a: Answer,
+    tenant: &TenantConfig,
+) -> ApiResult<(Stored, u64)> {
+    let db = db::open(env)?;
+    let (upsert, fact) = statement(&db, &a, tenant.tz())?;
+    let reference = a.respondent.as_deref();
+    // The alert names the respondent by the tenant's own id (read only when it will be sent).
+    let message = match fact.alert() {
+        Some(alert) if tenant.webhook_url.is_some() => {
+            let id = match reference {
+                Some(r) => db::respondents::resolve(&db, &a.tenant, r).await?,
+                None => None,
+            };
+            Some(alert_message(&a, id.as_deref(), alert)?)
+        }
+        _ => None,
+    };
+    // The outbox row belongs in the answer's own transaction, and goes again if the
+    // respondent was erased between the lookup and the batch.
+    let (results, message) = match message {
+        Some(m) => {
+            let mut stmts = vec![upsert, m.outbox_statement(&db)?];
+            if let Some(r) = reference {
+                stmts.push(db::respondents::drop_alert_if_erased(
+                    &db, &m.id, &a.tenant, r,
+                )?);
+            }
+            let results = db.batch(stmts).await?;
+            let dropped = reference.is_some() && db::changes(&results, 2) > 0;
+            (results, (!dropped).then_some(m))
+        }
+        None => (vec![upsert.all().await?], None),
+    };
+    let answers = responses::answers_of(&results)?;
+    let written = db::rows_written(&results);
+    if let Some(m) = message {
+        ctx.wait_until(webhooks::deliver_now(env.clone(), m));
+    }
+    let stored = if answers.unwrap_or(1.0) > 1.0 {
+        Stored::Updated
+    } else {
+        Stored::Created
+    };
+    Ok((stored, written))
+}
+
+/// A link that may be answered: signature and expiry verified, and minted under the tenant's
+/// current link generation (the tenant's configuration is read here anyway).
+pub struct Link {
+    /// What the token says.
+    pub claims: LinkClaims,
+    /// The survey it asks.
+    pub kind: SurveyKind,
+    /// The tenant it belongs to.
+    pub tenant: TenantConfig,
+}
+
+/// Verifies a token: forged → 401, expired → 410, revoked by the tenant → 410.
+pub async fn open_link(env: &Env, token: &str) -> ApiResult<Link> {
+    let claims = token::verify(&secrets::link_master(env)?, token, now_ms() / 1000)?;
+    let kind = SurveyKind::parse(&claims.k, Some(claims.s)).map_err(|_| ApiError::BadToken)?;
+    let tenant = tenant::config(env, &claims.t).await?;
+    if i64::from(claims.n) < tenant.link_gen {
+        return Err(ApiError::Revoked);
+    }
+    Ok(Link {
+        claims,
+        kind,
+        tenant,
+    })
+}
+
+/// Turns an open link with a score and comment into an [`Answer`].
+pub async fn answer_link(
+    env: &Env,
+    link: Link,
+    score: i64,
+    comment: Option<String>,
+) -> ApiResult<(Answer, TenantConfig)> {
+    let Link {
+        claims,
+        kind,
+        tenant,
+    } = link;
+    crate::limits::survey_link(env, &claims.l).await?;
+    kind.check_score(score)?;
+    let comment = normalize_comment(comment)?;
+    let respondent = match (claims.p, claims.r) {
+        (Some(reference), _) => Some(reference),
+        (None, Some(id)) => respondents::legacy(env, &db::open(env)?, &claims.t, &id).await?,
+        (None, None) => None,
+    };
+    let answer = Answer {
+        tenant: claims.t,
+        link_id: claims.l,
+        kind,
+        score,
+        comment,
+        respondent,
+        ticket: claims.x,
+        channel: Channel::parse(&claims.c).unwrap_or(Channel::Other),
+        lang: claims.g,
+        at_ms: now_ms(),
+    };
+    Ok((answer, tenant))
+}

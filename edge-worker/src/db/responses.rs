@@ -1,0 +1,141 @@
+//! `responses`: one row per survey link (or imported answer), the latest answer in it. Its
+//! triggers (migrations 0005, 0007) move the rollup cells by the row's net change.
+use serde::Deserialize;
+use worker::{D1Database, D1PreparedStatement, D1Result};
+
+use super::stmt;
+use crate::answers::Answer;
+use crate::error::ApiResult;
+use crate::paging::{start, Filter, Key};
+
+/// The upsert of one answer: a re-answer keeps its first day and counts itself in
+/// `answers`; the respondent's reference is stored only while it still names someone (an
+/// erased respondent's old link answers anonymously). `RETURNING answers` tells a first
+/// answer from a re-answer ([`answers_of`]).
+pub fn upsert(
+    db: &D1Database,
+    a: &Answer,
+    score: i64,
+    day: &str,
+    contrib: &str,
+) -> ApiResult<D1PreparedStatement> {
+    stmt(
+        db,
+        "INSERT INTO responses (tenant_id, link_id, survey, scale, score, comment, respondent, \
+         ticket, channel, lang, day, answered_at, updated_at, contrib) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, \
+         (SELECT ?7 WHERE EXISTS (SELECT 1 FROM respondents WHERE tenant_id = ?1 AND ref = ?7)), \
+         ?8, ?9, ?10, ?11, ?12, ?12, ?13) \
+         ON CONFLICT (tenant_id, link_id) DO UPDATE SET score = excluded.score, \
+         comment = excluded.comment, updated_at = excluded.updated_at, \
+         contrib = excluded.contrib, answers = answers + 1 \
+         RETURNING answers",
+        &[
+            &a.tenant,
+            &a.link_id,
+            &a.kind.name(),
+            &u32::from(a.kind.scale()),
+            &score,
+            &a.comment,
+            &a.respondent,
+            &a.ticket,
+            &a.channel.as_str(),
+            &a.lang,
+            &day,
+            &a.at_ms,
+            &contrib,
+        ],
+    )
+}
+
+/// The `answers` count an [`upsert`] (first in its batch) returned: 1 for a first answer.
+pub fn answers_of(results: &[D1Result]) -> ApiResult<Option<f64>> {
+    #[derive(Deserialize)]
+    struct Answers {
+        answers: f64,
+    }
+    Ok(results
+        .first()
+        .map(|r| r.results::<Answers>())
+        .transpose()?
+        .and_then(|v| v.first().map(|a| a.answers)))
+}
+
+/// A stored response as a page reads it, the respondent's CRM id in place of its reference.
+#[derive(Deserialize)]
+pub struct ResponseRow {
+    /// The link (or `imp:<id>`).
+    pub link_id: String,
+    /// `nps`, `csat` or `ces`.
+    pub survey: String,
+    /// Points of the scale.
+    pub scale: f64,
+    /// The latest score.
+    pub score: f64,
+    /// The latest comment.
+    pub comment: Option<String>,
+    /// The tenant's own id for the respondent, while known.
+    pub respondent: Option<String>,
+    /// Ticket id.
+    pub ticket: Option<String>,
+    /// Channel.
+    pub channel: String,
+    /// Page language.
+    pub lang: String,
+    /// Tenant-local day of the first answer.
+    pub day: String,
+    /// Unix ms of the first answer.
+    pub answered_at: f64,
+    /// Unix ms of the latest answer.
+    pub updated_at: f64,
+}
+
+/// Rows in `(day, link_id)` order after `after`, within the filter, at most `limit`.
+fn page_sql(limit: usize) -> String {
+    format!(
+        "SELECT r.link_id, r.survey, r.scale, r.score, r.comment, m.respondent, \
+         r.ticket, r.channel, r.lang, r.day, r.answered_at, r.updated_at \
+         FROM responses r LEFT JOIN respondents m \
+         ON m.tenant_id = r.tenant_id AND m.ref = r.respondent \
+         WHERE r.tenant_id = ?1 AND r.day >= ?2 AND r.day <= ?3 \
+         AND (?4 IS NULL OR r.survey = ?4) AND (r.day, r.link_id) > (?5, ?6) \
+         ORDER BY r.day, r.link_id LIMIT {limit}"
+    )
+}
+
+fn page_stmt(
+    db: &D1Database,
+    sql: &str,
+    tenant: &str,
+    f: &Filter,
+    after: &Key,
+) -> ApiResult<D1PreparedStatement> {
+    stmt(
+        db,
+        sql,
+        &[&tenant, &f.from, &f.to, &f.survey, &after.0, &after.1],
+    )
+}
+
+/// One page of responses after `after`.
+pub async fn page(
+    db: &D1Database,
+    tenant: &str,
+    f: &Filter,
+    after: &Key,
+    limit: usize,
+) -> ApiResult<Vec<ResponseRow>> {
+    Ok(page_stmt(db, &page_sql(limit), tenant, f, after)?
+        .all()
+        .await?
+        .results()?)
+}
+
+/// How many responses the filter selects, counting at most `cap`.
+pub async fn count(db: &D1Database, tenant: &str, f: &Filter, cap: usize) -> ApiResult<usize> {
+    let sql = format!("SELECT count(*) AS n FROM ({})", page_sql(cap));
+    let row: Option<super::Count> = page_stmt(db, &sql, tenant, f, &start())?
+        .first(None)
+        .await?;
+    Ok(row.map_or(0, |c| c.n as usize))
+}

@@ -1,0 +1,121 @@
+//! `tenants`: one row per tenant, its configuration (the source of truth of what KV and the
+//! isolate's memory cache) and its link and webhook generations.
+use serde::Deserialize;
+use worker::{D1Database, D1PreparedStatement};
+
+use super::stmt;
+use crate::error::ApiResult;
+use crate::tenant::TenantConfig;
+
+/// A tenant as stored: lists and maps as JSON text.
+#[derive(Deserialize)]
+pub struct TenantRow {
+    /// Slug id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// IANA zone name.
+    pub timezone: String,
+    /// `vi` or `en`.
+    pub locale: String,
+    /// JSON array of origins.
+    pub allowed_origins: String,
+    /// JSON map of KPI id to target.
+    pub targets: String,
+    /// JSON opening hours, if kept.
+    pub business_hours: Option<String>,
+    /// Where alerts go.
+    pub webhook_url: Option<String>,
+    /// Webhook secret generation.
+    pub webhook_gen: f64,
+    /// Survey link generation.
+    pub link_gen: f64,
+}
+
+fn text<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+/// Tenant `id`.
+pub async fn get(db: &D1Database, id: &str) -> ApiResult<Option<TenantRow>> {
+    Ok(stmt(
+        db,
+        "SELECT id, name, timezone, locale, allowed_origins, targets, business_hours, \
+         webhook_url, webhook_gen, link_gen FROM tenants WHERE id = ?1",
+        &[&id],
+    )?
+    .first(None)
+    .await?)
+}
+
+/// The statement creating a tenant.
+pub fn insert(
+    db: &D1Database,
+    t: &TenantConfig,
+    created_at: &str,
+) -> ApiResult<D1PreparedStatement> {
+    stmt(
+        db,
+        "INSERT INTO tenants (id, name, timezone, locale, allowed_origins, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        &[
+            &t.id,
+            &t.name,
+            &t.timezone,
+            &t.locale,
+            &text(&t.allowed_origins),
+            &created_at,
+        ],
+    )
+}
+
+/// Stores what `PATCH /v1/settings` may change.
+pub async fn update_settings(db: &D1Database, t: &TenantConfig) -> ApiResult<()> {
+    let hours = t.business_hours.as_ref().map(text);
+    stmt(
+        db,
+        "UPDATE tenants SET name = ?2, locale = ?3, allowed_origins = ?4, business_hours = ?5, \
+         webhook_url = ?6, webhook_gen = ?7 WHERE id = ?1",
+        &[
+            &t.id,
+            &t.name,
+            &t.locale,
+            &text(&t.allowed_origins),
+            &hours,
+            &t.webhook_url,
+            &t.webhook_gen,
+        ],
+    )?
+    .run()
+    .await?;
+    Ok(())
+}
+
+/// Stores the tenant's targets.
+pub async fn update_targets(db: &D1Database, t: &TenantConfig) -> ApiResult<()> {
+    stmt(
+        db,
+        "UPDATE tenants SET targets = ?2 WHERE id = ?1",
+        &[&t.id, &text(&t.targets)],
+    )?
+    .run()
+    .await?;
+    Ok(())
+}
+
+/// Moves the tenant to its next survey link generation: every link minted before stops
+/// working. Returns the new generation.
+pub async fn next_link_generation(db: &D1Database, id: &str) -> ApiResult<Option<i64>> {
+    #[derive(Deserialize)]
+    struct Gen {
+        link_gen: f64,
+    }
+    let row: Option<Gen> = stmt(
+        db,
+        "UPDATE tenants SET link_gen = link_gen + 1 WHERE id = ?1 RETURNING link_gen",
+        &[&id],
+    )?
+    .first(None)
+    .await?;
+    Ok(row.map(|r| r.link_gen as i64))
+}

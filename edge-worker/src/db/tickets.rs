@@ -1,0 +1,158 @@
+//! `tickets`: one row per helpdesk ticket, the merge of every call about it, with a
+//! revision that guards concurrent writes. Its triggers (migrations 0005, 0007) move the
+//! rollup cells by the row's net change.
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use worker::{D1Database, D1PreparedStatement};
+
+use super::stmt;
+use crate::error::{ApiError, ApiResult};
+use crate::paging::{start, Filter, Key};
+use crate::ticket_merge::Merged;
+
+/// The columns of a stored ticket, in the order [`TicketRow`] reads them.
+const COLUMNS: &str = "id, channel, opened_at, first_response_at, resolved_at, \
+     contacts, agent, tags, transferred, abandoned, day, updated_at, rev";
+
+/// A stored ticket, as D1 returns it (numbers come back as f64): what a merge starts from,
+/// and what pages and exports show.
+#[derive(Deserialize)]
+#[cfg_attr(any(test, feature = "fuzzing"), derive(Debug, PartialEq))]
+pub struct TicketRow {
+    /// The helpdesk's id.
+    pub id: String,
+    /// Channel name.
+    pub channel: String,
+    /// Unix ms.
+    pub opened_at: f64,
+    /// Unix ms.
+    pub first_response_at: Option<f64>,
+    /// Unix ms.
+    pub resolved_at: Option<f64>,
+    /// Contacts until resolved.
+    pub contacts: f64,
+    /// Agent.
+    pub agent: Option<String>,
+    /// JSON array.
+    pub tags: String,
+    /// 0 or 1.
+    pub transferred: f64,
+    /// 0 or 1.
+    pub abandoned: f64,
+    /// Tenant-local day of the opening.
+    pub day: String,
+    /// Unix ms.
+    pub updated_at: f64,
+    /// Revision: a write changes the row only if it is still the one it read.
+    pub rev: String,
+}
+
+/// The guarded write: upsert the merged row if its revision is still `old_rev` (or it is
+/// still absent); its triggers move the counters.
+#[allow(clippy::too_many_arguments)]
+pub fn write(
+    db: &D1Database,
+    tenant: &str,
+    id: &str,
+    m: &Merged,
+    day: &str,
+    contrib: &str,
+    old_rev: Option<&str>,
+    new_rev: &str,
+    now: i64,
+) -> ApiResult<D1PreparedStatement> {
+    let tags = serde_json::to_string(&m.tags).map_err(|e| ApiError::Internal(e.to_string()))?;
+    stmt(
+        db,
+        "INSERT INTO tickets (tenant_id, id, channel, opened_at, first_response_at, \
+             resolved_at, contacts, agent, tags, transferred, abandoned, day, contrib, \
+             updated_at, rev) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
+             ON CONFLICT (tenant_id, id) DO UPDATE SET channel = excluded.channel, \
+             opened_at = excluded.opened_at, first_response_at = excluded.first_response_at, \
+             resolved_at = excluded.resolved_at, contacts = excluded.contacts, \
+             agent = excluded.agent, tags = excluded.tags, transferred = excluded.transferred, \
+             abandoned = excluded.abandoned, day = excluded.day, contrib = excluded.contrib, \
+             updated_at = excluded.updated_at, rev = excluded.rev \
+             WHERE tickets.rev = ?16",
+        &[
+            &tenant,
+            &id,
+            &m.channel,
+            &m.opened_ms,
+            &m.first_response_ms,
+            &m.resolved_ms,
+            &m.contacts,
+            &m.agent,
+            &tags,
+            &i64::from(m.transferred),
+            &i64::from(m.abandoned),
+            &day,
+            &contrib,
+            &now,
+            &new_rev,
+            // NULL for a new ticket: `rev = NULL` never holds, so a row inserted meanwhile by
+            // someone else is left alone and this ticket goes round again.
+            &old_rev,
+        ],
+    )
+}
+
+/// The stored rows of `ids`.
+pub async fn read(
+    db: &D1Database,
+    tenant: &str,
+    ids: &[&str],
+) -> ApiResult<BTreeMap<String, TicketRow>> {
+    let list = serde_json::to_string(ids).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let rows: Vec<TicketRow> = stmt(
+        db,
+        &format!(
+            "SELECT {COLUMNS} FROM tickets \
+             WHERE tenant_id = ?1 AND id IN (SELECT value FROM json_each(?2))"
+        ),
+        &[&tenant, &list],
+    )?
+    .all()
+    .await?
+    .results()?;
+    Ok(rows.into_iter().map(|r| (r.id.clone(), r)).collect())
+}
+
+/// Rows in `(day, id)` order after `after`, within the filter, at most `limit`.
+fn page_sql(limit: usize) -> String {
+    format!(
+        "SELECT {COLUMNS} FROM tickets \
+         WHERE tenant_id = ?1 AND day >= ?2 AND day <= ?3 AND (day, id) > (?4, ?5) \
+         ORDER BY day, id LIMIT {limit}"
+    )
+}
+
+/// One page of tickets after `after`.
+pub async fn page(
+    db: &D1Database,
+    tenant: &str,
+    f: &Filter,
+    after: &Key,
+    limit: usize,
+) -> ApiResult<Vec<TicketRow>> {
+    Ok(stmt(
+        db,
+        &page_sql(limit),
+        &[&tenant, &f.from, &f.to, &after.0, &after.1],
+    )?
+    .all()
+    .await?
+    .results()?)
+}
+
+/// How many tickets the filter selects, counting at most `cap`.
+pub async fn count(db: &D1Database, tenant: &str, f: &Filter, cap: usize) -> ApiResult<usize> {
+    let sql = format!("SELECT count(*) AS n FROM ({})", page_sql(cap));
+    let after = start();
+    let row: Option<super::Count> = stmt(db, &sql, &[&tenant, &f.from, &f.to, &after.0, &after.1])?
+        .first(None)
+        .await?;
+    Ok(row.map_or(0, |c| c.n as usize))
+}

@@ -1,0 +1,176 @@
+//! `POST /v1/survey-links` (secret key) mints signed survey links; `POST
+//! /v1/survey-links/revoke` voids every link the tenant has minted so far. A link carries
+//! what its answer needs (`token::LinkClaims`), so answering reads no configuration but the
+//! tenant's (cached).
+use kpi_core::fact::links_issued;
+use kpi_core::period::{format_rfc3339, CivilDate};
+use kpi_core::{Channel, SurveyKind};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use worker::{Env, Method, Request, Response};
+
+use crate::auth::{self, Principal};
+use crate::db::{self, cells};
+use crate::error::{ApiError, ApiResult};
+use crate::http::{self, b64url, json_body, now_ms, random_bytes, BODY_LIMIT};
+use crate::respondents;
+use crate::router::{Call, Endpoint, Handler, Path, Route};
+use crate::secrets;
+use crate::token::{self, LinkClaims};
+
+/// The routes of this file.
+pub const ROUTES: &[Route] = &[
+    Route {
+        path: Path::Exact("/v1/survey-links"),
+        endpoints: &[Endpoint {
+            method: Method::Post,
+            handler: Handler::Secret(|c, p| Box::pin(mint(c, p))),
+        }],
+        cors: false,
+        log: "/v1/survey-links",
+    },
+    Route {
+        path: Path::Exact("/v1/survey-links/revoke"),
+        endpoints: &[Endpoint {
+            method: Method::Post,
+            handler: Handler::Secret(|c, p| Box::pin(revoke(c, p))),
+        }],
+        cors: false,
+        log: "/v1/survey-links/revoke",
+    },
+];
+
+const DEFAULT_EXPIRY_S: i64 = 30 * 24 * 3600;
+const MAX_EXPIRY_S: i64 = 400 * 24 * 3600;
+const MAX_ID_CHARS: usize = 200;
+
+/// The public base URL links point at: `PUBLIC_URL` if set, else the request's origin.
+fn public_base(env: &Env, req: &Request) -> ApiResult<String> {
+    if let Ok(v) = env.var("PUBLIC_URL") {
+        let v = v.to_string();
+        if !v.is_empty() {
+            return Ok(v.trim_end_matches('/').to_string());
+        }
+    }
+    let url = req.url()?;
+    Ok(url.origin().ascii_serialization())
+}
+
+fn check_opt_id(v: &Option<String>, what: &str) -> ApiResult<()> {
+    match v {
+        Some(s) if s.is_empty() || s.chars().count() > MAX_ID_CHARS => Err(ApiError::Invalid(
+            format!("`{what}` must have 1–{MAX_ID_CHARS} characters"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MintRequest {
+    survey: String,
+    #[serde(default)]
+    scale: Option<u8>,
+    #[serde(default)]
+    respondent: Option<String>,
+    #[serde(default)]
+    ticket: Option<String>,
+    #[serde(default)]
+    channel: Option<String>,
+    #[serde(default)]
+    lang: Option<String>,
+    #[serde(default)]
+    expires_in: Option<i64>,
+    #[serde(default)]
+    count: Option<u32>,
+}
+
+/// `POST /v1/survey-links`: mints `count` signed links (secret key).
+async fn mint(c: Call, p: Principal) -> ApiResult<Response> {
+    let Call { mut req, env, .. } = c;
+    let env = &env;
+    let body: MintRequest = json_body(&mut req, BODY_LIMIT).await?;
+    let kind = SurveyKind::parse(&body.survey, body.scale)?;
+    let channel = Channel::parse(body.channel.as_deref().unwrap_or("other"))?;
+    let lang = body.lang.unwrap_or_else(|| p.tenant.locale.clone());
+    if lang != "vi" && lang != "en" {
+        return Err(ApiError::Invalid("`lang` must be `vi` or `en`".into()));
+    }
+    check_opt_id(&body.respondent, "respondent")?;
+    check_opt_id(&body.ticket, "ticket")?;
+    let expires_in = body.expires_in.unwrap_or(DEFAULT_EXPIRY_S);
+    if !(60..=MAX_EXPIRY_S).contains(&expires_in) {
+        return Err(ApiError::Invalid(format!(
+            "`expires_in` must be 60–{MAX_EXPIRY_S} seconds"
+        )));
+    }
+    let count = body.count.unwrap_or(1);
+    if !(1..=1000).contains(&count) {
+        return Err(ApiError::Invalid("`count` must be 1–1000".into()));
+    }
+    let master = secrets::link_master(env)?;
+    let base = public_base(env, &req)?;
+    let now = now_ms();
+    let exp = now / 1000 + expires_in;
+    let (min, max) = kind.range();
+    let db = db::open(env)?;
+    // The link names the respondent by reference only: whoever holds a link can read it.
+    let respondent = match body.respondent.as_deref() {
+        Some(id) => respondents::references(env, &db, &p.tenant.id, &[id])
+            .await?
+            .remove(id),
+        None => None,
+    };
+    let generation = u32::try_from(p.tenant.link_gen).unwrap_or(u32::MAX);
+    let mut links = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let claims = LinkClaims {
+            v: 1,
+            t: p.tenant.id.clone(),
+            k: kind.name().into(),
+            s: kind.scale(),
+            l: b64url(&random_bytes::<12>()?),
+            r: None,
+            p: respondent.clone(),
+            x: body.ticket.clone(),
+            c: channel.as_str().into(),
+            g: lang.clone(),
+            e: exp,
+            n: generation,
+        };
+        let tok = token::sign(&master, &claims)?;
+        let url = format!("{base}/s/{tok}");
+        let score_urls: serde_json::Map<String, Value> = (min..=max)
+            .map(|s| (s.to_string(), Value::from(format!("{url}?score={s}"))))
+            .collect();
+        links.push(json!({"url": url, "token": tok, "link_id": claims.l,
+            "expires_at": format_rfc3339(exp * 1000), "score_urls": score_urls}));
+    }
+    // Links issued count towards the response rate, on the day they are minted.
+    let day = CivilDate::of_instant(now, p.tenant.tz())?.to_string();
+    cells::add(
+        &db,
+        &p.tenant.id,
+        &day,
+        &links_issued(kind, channel, count as i64),
+    )?
+    .run()
+    .await?;
+    http::json(201, &json!({"links": links}))
+}
+
+/// `POST /v1/survey-links/revoke` (secret key): voids every link the tenant has minted so
+/// far — for a key that leaked, or a batch of links sent to the wrong list — by bumping its
+/// link generation; answers already stored stay. Links minted from now on work.
+async fn revoke(c: Call, p: Principal) -> ApiResult<Response> {
+    let env = &c.env;
+    let generation = db::tenants::next_link_generation(&db::open(env)?, &p.tenant.id)
+        .await?
+        .ok_or(ApiError::NotFound("No such tenant."))?;
+    auth::invalidate(env, &p.tenant.id).await?;
+    crate::log::event("links_revoked", &[("tenant", &p.tenant.id)]);
+    http::json(
+        200,
+        &json!({"link_generation": generation, "revoked_at": format_rfc3339(now_ms())}),
+    )
+}
