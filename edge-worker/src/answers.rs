@@ -168,9 +168,9 @@ pub struct Link {
 /// Verifies a token: forged → 401, expired → 410, revoked by the tenant → 410.
 pub async fn open_link(env: &Env, token: &str) -> ApiResult<Link> {
     let claims = token::verify(&secrets::link_master(env)?, token, now_ms() / 1000)?;
-    let kind = SurveyKind::parse(&claims.k, Some(claims.s)).map_err(|_| ApiError::BadToken)?;
-    let tenant = tenant::config(env, &claims.t).await?;
-    if i64::from(claims.n) < tenant.link_gen {
+    let kind = SurveyKind::parse(&claims.survey, Some(claims.scale)).map_err(|_| ApiError::BadToken)?;
+    let tenant = tenant::config(env, &claims.tenant).await?;
+    if i64::from(claims.generation) < tenant.link_gen {
         return Err(ApiError::Revoked);
     }
     Ok(Link {
@@ -192,24 +192,24 @@ pub async fn answer_link(
         kind,
         tenant,
     } = link;
-    crate::limits::survey_link(env, &claims.l).await?;
+    crate::limits::survey_link(env, &claims.link).await?;
     kind.check_score(score)?;
     let comment = normalize_comment(comment)?;
-    let respondent = match (claims.p, claims.r) {
+    let respondent = match (claims.respondent, claims.legacy_respondent) {
         (Some(reference), _) => Some(reference),
-        (None, Some(id)) => respondents::legacy(env, &db::open(env)?, &claims.t, &id).await?,
+        (None, Some(id)) => respondents::legacy(env, &db::open(env)?, &claims.tenant, &id).await?,
         (None, None) => None,
     };
     let answer = Answer {
-        tenant: claims.t,
-        link_id: claims.l,
+        tenant: claims.tenant,
+        link_id: claims.link,
         kind,
         score,
         comment,
         respondent,
-        ticket: claims.x,
-        channel: Channel::parse(&claims.c).unwrap_or(Channel::Other),
-        lang: claims.g,
+        ticket: claims.ticket,
+        channel: Channel::parse(&claims.channel).unwrap_or(Channel::Other),
+        lang: claims.lang,
         at_ms: now_ms(),
     };
     Ok((answer, tenant))

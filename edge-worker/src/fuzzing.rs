@@ -76,19 +76,19 @@ pub fn token(data: &[u8]) {
     };
     match token::verify(MASTER, &tok, NOW_S) {
         Ok(claims) => {
-            assert_eq!(claims.v, 1);
-            assert!(claims.e > NOW_S);
+            assert_eq!(claims.version, 1);
+            assert!(claims.expires > NOW_S);
             let again = token::sign(MASTER, &claims).expect("sign");
             assert_eq!(
                 token::verify(MASTER, &again, NOW_S).ok(),
                 Some(claims.clone())
             );
             // What the page and the answer routes do next with a verified link.
-            if let Ok(kind) = SurveyKind::parse(&claims.k, Some(claims.s)) {
+            if let Ok(kind) = SurveyKind::parse(&claims.survey, Some(claims.scale)) {
                 let (min, max) = kind.range();
                 assert!(min < max && kind.check_score(max as i64).is_ok());
             }
-            let _ = Channel::parse(&claims.c);
+            let _ = Channel::parse(&claims.channel);
         }
         Err(e) => {
             client_error(&e, "token");
@@ -98,7 +98,7 @@ pub fn token(data: &[u8]) {
             if mode & 1 == 1 && tok.len() <= 2048 {
                 let parsed = serde_json::from_slice::<token::LinkClaims>(rest);
                 if let Ok(c) = parsed {
-                    assert!(c.v != 1 || c.e <= NOW_S, "valid claims rejected: {c:?}");
+                    assert!(c.version != 1 || c.expires <= NOW_S, "valid claims rejected: {c:?}");
                 }
             }
         }
@@ -233,7 +233,7 @@ mod tests {
         let tok = seed("token", "signed_valid");
         let tok = std::str::from_utf8(&tok[1..]).expect("utf-8");
         let claims = token::verify(MASTER, tok, NOW_S).expect("the valid seed verifies");
-        assert_eq!(claims.t, "hoa-sen-spa");
+        assert_eq!(claims.tenant, "hoa-sen-spa");
         let items = events::parse_body(&seed("events_ndjson", "mixed"), true).expect("body");
         let ok = items
             .into_iter()

@@ -15,39 +15,48 @@ use crate::http::{b64url, b64url_decode};
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// What a survey link says about itself.
+/// What a survey link says about itself. Each field keeps a one-letter name on the wire, so
+/// a link stays short enough for an SMS.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkClaims {
     /// Format version.
-    pub v: u8,
+    #[serde(rename = "v")]
+    pub version: u8,
     /// Tenant id.
-    pub t: String,
+    #[serde(rename = "t")]
+    pub tenant: String,
     /// Survey kind: `nps`, `csat`, `ces`.
-    pub k: String,
+    #[serde(rename = "k")]
+    pub survey: String,
     /// Scale (points).
-    pub s: u8,
+    #[serde(rename = "s")]
+    pub scale: u8,
     /// Link id, unique per tenant.
-    pub l: String,
+    #[serde(rename = "l")]
+    pub link: String,
     /// Respondent id in clear: only in links signed before respondent references existed
     /// (read, never written; see `respondents::legacy`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r: Option<String>,
+    #[serde(rename = "r", default, skip_serializing_if = "Option::is_none")]
+    pub legacy_respondent: Option<String>,
     /// Opaque respondent reference (`respondents::reference`), never the CRM id itself.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub p: Option<String>,
+    #[serde(rename = "p", default, skip_serializing_if = "Option::is_none")]
+    pub respondent: Option<String>,
     /// Ticket id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x: Option<String>,
+    #[serde(rename = "x", default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
     /// Channel.
-    pub c: String,
+    #[serde(rename = "c")]
+    pub channel: String,
     /// Language of the page: `vi` or `en`.
-    pub g: String,
+    #[serde(rename = "g")]
+    pub lang: String,
     /// Expiry, Unix seconds.
-    pub e: i64,
+    #[serde(rename = "e")]
+    pub expires: i64,
     /// The tenant's link generation when the link was minted: `POST /v1/survey-links/revoke`
     /// bumps the tenant's, which voids every link of an older one. Absent in older links: 0.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub n: u32,
+    #[serde(rename = "n", default, skip_serializing_if = "is_zero")]
+    pub generation: u32,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -87,7 +96,7 @@ fn tenant_mac(master: &[u8], tenant: &str) -> ApiResult<HmacSha256> {
 pub fn sign(master: &[u8], claims: &LinkClaims) -> ApiResult<String> {
     let payload = serde_json::to_vec(claims).map_err(|e| ApiError::Internal(e.to_string()))?;
     let payload = b64url(&payload);
-    let mut mac = tenant_mac(master, &claims.t)?;
+    let mut mac = tenant_mac(master, &claims.tenant)?;
     mac.update(payload.as_bytes());
     Ok(format!(
         "{payload}.{}",
@@ -106,13 +115,13 @@ pub fn verify(master: &[u8], token: &str, now_s: i64) -> ApiResult<LinkClaims> {
     let sig = b64url_decode(sig).ok_or(ApiError::BadToken)?;
     // The tenant named inside picks the key; a payload naming another tenant fails the MAC.
     let claims: LinkClaims = serde_json::from_slice(&bytes).map_err(|_| ApiError::BadToken)?;
-    let mut mac = tenant_mac(master, &claims.t)?;
+    let mut mac = tenant_mac(master, &claims.tenant)?;
     mac.update(payload.as_bytes());
     mac.verify_slice(&sig).map_err(|_| ApiError::BadToken)?;
-    if claims.v != 1 {
+    if claims.version != 1 {
         return Err(ApiError::BadToken);
     }
-    if claims.e <= now_s {
+    if claims.expires <= now_s {
         return Err(ApiError::Expired);
     }
     Ok(claims)
@@ -124,19 +133,28 @@ mod tests {
 
     fn claims() -> LinkClaims {
         LinkClaims {
-            v: 1,
-            t: "hoa-sen-spa".into(),
-            k: "nps".into(),
-            s: 10,
-            l: "abc".into(),
-            r: None,
-            p: Some("Zm9vYmFyYmF6cXV4MTIzNA".into()),
-            x: None,
-            c: "email".into(),
-            g: "vi".into(),
-            e: 2_000_000_000,
-            n: 3,
+            version: 1,
+            tenant: "hoa-sen-spa".into(),
+            survey: "nps".into(),
+            scale: 10,
+            link: "abc".into(),
+            legacy_respondent: None,
+            respondent: Some("Zm9vYmFyYmF6cXV4MTIzNA".into()),
+            ticket: None,
+            channel: "email".into(),
+            lang: "vi".into(),
+            expires: 2_000_000_000,
+            generation: 3,
         }
+    }
+
+    #[test]
+    fn the_wire_keeps_one_letter_names() {
+        let json = serde_json::to_string(&claims()).unwrap();
+        assert_eq!(
+            json,
+            r#"{"v":1,"t":"hoa-sen-spa","k":"nps","s":10,"l":"abc","p":"Zm9vYmFyYmF6cXV4MTIzNA","c":"email","g":"vi","e":2000000000,"n":3}"#
+        );
     }
 
     #[test]
@@ -158,8 +176,8 @@ mod tests {
         .unwrap();
         let tok = sign(b"secret", &old).unwrap();
         let back = verify(b"secret", &tok, 1_000).unwrap();
-        assert_eq!(back.r.as_deref(), Some("C-1"));
-        assert_eq!((back.p, back.n), (None, 0));
+        assert_eq!(back.legacy_respondent.as_deref(), Some("C-1"));
+        assert_eq!((back.respondent, back.generation), (None, 0));
     }
 
     #[test]
@@ -167,7 +185,7 @@ mod tests {
         let tok = sign(b"secret", &claims()).unwrap();
         assert!(matches!(verify(b"other", &tok, 0), Err(ApiError::BadToken)));
         let mut other = claims();
-        other.t = "evil".into();
+        other.tenant = "evil".into();
         let (_, sig) = tok.split_once('.').unwrap();
         let forged = format!("{}.{sig}", b64url(&serde_json::to_vec(&other).unwrap()));
         assert!(matches!(

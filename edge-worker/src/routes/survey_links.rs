@@ -125,25 +125,25 @@ async fn mint(c: Call, p: Principal) -> ApiResult<Response> {
     let mut links = Vec::with_capacity(count as usize);
     for _ in 0..count {
         let claims = LinkClaims {
-            v: 1,
-            t: p.tenant.id.clone(),
-            k: kind.name().into(),
-            s: kind.scale(),
-            l: b64url(&random_bytes::<12>()?),
-            r: None,
-            p: respondent.clone(),
-            x: body.ticket.clone(),
-            c: channel.as_str().into(),
-            g: lang.clone(),
-            e: exp,
-            n: generation,
+            version: 1,
+            tenant: p.tenant.id.clone(),
+            survey: kind.name().into(),
+            scale: kind.scale(),
+            link: b64url(&random_bytes::<12>()?),
+            legacy_respondent: None,
+            respondent: respondent.clone(),
+            ticket: body.ticket.clone(),
+            channel: channel.as_str().into(),
+            lang: lang.clone(),
+            expires: exp,
+            generation,
         };
         let tok = token::sign(&master, &claims)?;
         let url = format!("{base}/s/{tok}");
         let score_urls: serde_json::Map<String, Value> = (min..=max)
             .map(|s| (s.to_string(), Value::from(format!("{url}?score={s}"))))
             .collect();
-        links.push(json!({"url": url, "token": tok, "link_id": claims.l,
+        links.push(json!({"url": url, "token": tok, "link_id": claims.link,
             "expires_at": format_rfc3339(exp * 1000), "score_urls": score_urls}));
     }
     // Links issued count towards the response rate, on the day they are minted.

@@ -205,7 +205,7 @@ async fn show(c: Call) -> ApiResult<Response> {
         Err(e) if link_error(&e) => return error_page(&req, e, "vi"),
         Err(e) => return Err(e),
     };
-    let (kind, lang) = (link.kind, link.claims.g.as_str());
+    let (kind, lang) = (link.kind, link.claims.lang.as_str());
     let t = texts(kind, lang);
     let pairs = query_pairs(&req);
     let pre = query(&pairs, "score")
