@@ -168,7 +168,8 @@ pub struct Link {
 /// Verifies a token: forged → 401, expired → 410, revoked by the tenant → 410.
 pub async fn open_link(env: &Env, token: &str) -> ApiResult<Link> {
     let claims = token::verify(&secrets::link_master(env)?, token, now_ms() / 1000)?;
-    let kind = SurveyKind::parse(&claims.survey, Some(claims.scale)).map_err(|_| ApiError::BadToken)?;
+    let kind =
+        SurveyKind::parse(&claims.survey, Some(claims.scale)).map_err(|_| ApiError::BadToken)?;
     let tenant = tenant::config(env, &claims.tenant).await?;
     if i64::from(claims.generation) < tenant.link_gen {
         return Err(ApiError::Revoked);

@@ -11,8 +11,8 @@ use kpi_core::rollup::{Dim, Family};
 use serde_json::Value;
 
 use crate::error::ApiError;
+use crate::events;
 use crate::http::{b64url, b64url_decode};
-use crate::routes::events;
 use crate::ticket_merge as tickets;
 use crate::{secrets, token};
 
@@ -98,7 +98,10 @@ pub fn token(data: &[u8]) {
             if mode & 1 == 1 && tok.len() <= 2048 {
                 let parsed = serde_json::from_slice::<token::LinkClaims>(rest);
                 if let Ok(c) = parsed {
-                    assert!(c.version != 1 || c.expires <= NOW_S, "valid claims rejected: {c:?}");
+                    assert!(
+                        c.version != 1 || c.expires <= NOW_S,
+                        "valid claims rejected: {c:?}"
+                    );
                 }
             }
         }
@@ -127,9 +130,9 @@ pub fn events(data: &[u8], ndjson: bool) {
     let n = items.len();
     let (mut rows, mut rejected) = (0, 0);
     for item in items {
-        match item
-            .and_then(|v| events::validate(&v, tz).map(|(id, raw, ev)| events::row(&raw, &id, &ev)))
-        {
+        match item.and_then(|v| {
+            events::validate(&v, tz).map(|(id, raw, ev)| events::row(&raw, &id, &ev, None, false))
+        }) {
             Ok(row) => {
                 rows += 1;
                 assert!(row["id"].is_string() && row["day"].is_string());

@@ -9,9 +9,11 @@ mod answers;
 mod auth;
 mod db;
 mod error;
+mod events;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 mod http;
+mod kpi_settings;
 mod limits;
 mod log;
 mod memo;

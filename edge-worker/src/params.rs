@@ -104,6 +104,9 @@ pub async fn reports(
     defs: &[&'static Kpi],
     opts: &ReportOptions,
 ) -> ApiResult<(Vec<KpiReport>, ReadStats)> {
+    let mut opts = *opts;
+    tenant.kpi_settings.apply(&mut opts);
+    let opts = &opts;
     let need = need_of(defs, opts.segment);
     let (span, stats) = cells::span(db, &tenant.id, today, period, compare, &need).await?;
     let kpis = report::reports(&span, period, compare, defs, opts, &tenant.targets);

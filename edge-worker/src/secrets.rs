@@ -126,6 +126,14 @@ pub fn erased_hash(master: &[u8], tenant: &str, id: &str) -> ApiResult<String> {
     )?))
 }
 
+/// The key an order remembers its customer by: 128 bits, base64url, keyed per tenant, so
+/// the CRM's customer id never reaches D1 and a guess cannot be tested without the worker's
+/// secret. The same customer always has the same key, which finds their previous orders.
+pub fn customer_key(master: &[u8], tenant: &str, customer: &str) -> ApiResult<String> {
+    let mac = keyed(master, "kpi-customer-v1:", tenant, &[customer.as_bytes()])?;
+    Ok(b64url(&mac[..16]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use worker::Env;
 
 use crate::error::{ApiError, ApiResult};
+use crate::kpi_settings::KpiSettings;
 use crate::memo::Memo;
 
 const CONFIG_TTL_S: u64 = 60;
@@ -45,6 +46,18 @@ pub struct TenantConfig {
     /// (`POST /v1/survey-links/revoke` bumps it).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub link_gen: i64,
+    /// What some KPIs need beyond targets (`PATCH /v1/settings`, `kpis`).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub kpi_settings: KpiSettings,
+    /// The tenant-local day from which the current business hours apply: tickets stored
+    /// before were measured by the hours in force then (around the clock when there were
+    /// none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours_since: Option<String>,
+}
+
+fn is_default(k: &KpiSettings) -> bool {
+    *k == KpiSettings::default()
 }
 
 fn is_zero(n: &i64) -> bool {
@@ -181,6 +194,11 @@ pub async fn config(env: &Env, id: &str) -> ApiResult<TenantConfig> {
         webhook_url: row.webhook_url,
         webhook_gen: row.webhook_gen as i64,
         link_gen: row.link_gen as i64,
+        kpi_settings: row
+            .kpi_settings
+            .and_then(|k| serde_json::from_str(&k).ok())
+            .unwrap_or_default(),
+        hours_since: row.hours_since,
     };
     if let Ok(put) = kv.put(&cache_key, serde_json::to_string(&cfg).unwrap_or_default()) {
         let _ = put.expiration_ttl(CONFIG_TTL_S).execute().await;

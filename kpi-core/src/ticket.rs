@@ -216,7 +216,13 @@ impl Ticket {
                 c.add(Family::Tickets, k, one);
             }
         }
-        let business = self.business.unwrap_or((None, None));
+        // Durations in business time, by the calendar in force when the ticket was stored:
+        // without opening hours every hour is a business hour, so a tenant that sets its
+        // hours later still sees its earlier periods (measured around the clock then)
+        // rather than blanks.
+        let business = self
+            .business
+            .unwrap_or((self.first_response_ms(), self.resolution_ms()));
         for (family, ms) in [
             (Family::FirstResponse, self.first_response_ms()),
             (Family::Resolution, self.resolution_ms()),

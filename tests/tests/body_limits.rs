@@ -146,6 +146,8 @@ fn send(
 fn logged_route(path: &str) -> &str {
     if path.starts_with("/s/") {
         "/s/:token"
+    } else if path.starts_with("/admin/tenants/") && path.ends_with("/keys") {
+        "/admin/tenants/:id/keys"
     } else {
         path
     }

@@ -139,7 +139,10 @@ fn each_domain_error_reaches_the_client_with_its_own_code() {
     let readme = include_str!("../../README.md");
     for code in kpi_core::FactError::CODES {
         assert!(seen.iter().any(|s| s == code), "no test input gives {code}");
-        assert!(readme.contains(&format!("`{code}`")), "README does not name {code}");
+        assert!(
+            readme.contains(&format!("`{code}`")),
+            "README does not name {code}"
+        );
         assert!(
             listed
                 .as_array()

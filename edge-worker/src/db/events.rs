@@ -1,11 +1,15 @@
 //! `events`: one row per CRM event, by `(tenant, id)`, only the fields its type reads. Its
-//! insert trigger adds the event's contribution to the rollup cells.
-use worker::D1Database;
+//! triggers add the event's contribution to the rollup cells, and move them by the net
+//! change when an order's history is revised (migration 0009).
+use serde::Deserialize;
+use serde_json::json;
+use worker::{D1Database, D1PreparedStatement};
 
 use super::stmt;
 use crate::error::ApiResult;
 
-/// Inserts the events of each payload (a JSON array of `{id, type, at, day, body, contrib}`)
+/// Inserts the events of each payload (a JSON array of `{id, type, at, day, body, contrib,
+/// customer_key, derived}`)
 /// in one batch, an id already stored inserting nothing (so its trigger adds nothing).
 /// Returns how many rows were inserted.
 pub async fn insert(db: &D1Database, tenant: &str, payloads: &[String]) -> ApiResult<usize> {
@@ -13,9 +17,11 @@ pub async fn insert(db: &D1Database, tenant: &str, payloads: &[String]) -> ApiRe
     for payload in payloads {
         stmts.push(stmt(
             db,
-            "INSERT INTO events (tenant_id, id, type, at, day, body, contrib) \
+            "INSERT INTO events (tenant_id, id, type, at, day, body, contrib, customer_key, \
+                                 derived) \
              SELECT ?1, j.value->>'id', j.value->>'type', CAST(j.value->>'at' AS REAL), \
-                    j.value->>'day', j.value->>'body', j.value->>'contrib' \
+                    j.value->>'day', j.value->>'body', j.value->>'contrib', \
+                    j.value->>'customer_key', coalesce(j.value->>'derived', 0) \
              FROM json_each(?2) j WHERE true \
              ON CONFLICT (tenant_id, id) DO NOTHING RETURNING 1 AS stored",
             &[&tenant, payload],
@@ -28,4 +34,95 @@ pub async fn insert(db: &D1Database, tenant: &str, payloads: &[String]) -> ApiRe
         stored += r.results::<serde_json::Value>()?.len();
     }
     Ok(stored)
+}
+
+/// The two latest stored orders before each `(customer key, instant)`: for each, the
+/// instant of the previous order (`p1`, the latest strictly before) and of the one before
+/// it (`p2`, the latest strictly before `p1`), in the order asked.
+pub async fn previous_orders(
+    db: &D1Database,
+    tenant: &str,
+    asks: &[(&str, i64)],
+) -> ApiResult<Vec<(Option<i64>, Option<i64>)>> {
+    #[derive(Deserialize)]
+    struct Row {
+        i: f64,
+        p1: Option<f64>,
+        p2: Option<f64>,
+    }
+    let list = json!(asks
+        .iter()
+        .map(|(k, at)| json!([k, at]))
+        .collect::<Vec<_>>())
+    .to_string();
+    let rows: Vec<Row> = stmt(
+        db,
+        "SELECT i, p1, (SELECT max(e.at) FROM events e WHERE e.tenant_id = ?1 \
+                        AND e.customer_key = k AND e.at < p1) AS p2 \
+         FROM (SELECT j.key AS i, j.value->>0 AS k, \
+                      (SELECT max(e.at) FROM events e WHERE e.tenant_id = ?1 \
+                       AND e.customer_key = j.value->>0 AND e.at < j.value->>1) AS p1 \
+               FROM json_each(?2) j)",
+        &[&tenant, &list],
+    )?
+    .all()
+    .await?
+    .results()?;
+    let mut out = vec![(None, None); asks.len()];
+    for r in rows {
+        if let Some(slot) = out.get_mut(r.i as usize) {
+            *slot = (r.p1.map(|v| v as i64), r.p2.map(|v| v as i64));
+        }
+    }
+    Ok(out)
+}
+
+/// A stored order of a known customer.
+#[derive(Deserialize)]
+pub struct OrderRow {
+    /// Event id.
+    pub id: String,
+    /// The customer's key.
+    pub customer_key: String,
+    /// Unix ms.
+    pub at: f64,
+    /// 1 when the worker found its previous orders.
+    pub derived: f64,
+    /// The kept event, JSON.
+    pub body: String,
+    /// Its contribution, JSON.
+    pub contrib: String,
+}
+
+/// Every stored order of these customers (at most 2000), by customer then instant.
+pub async fn orders_of(db: &D1Database, tenant: &str, keys: &[&str]) -> ApiResult<Vec<OrderRow>> {
+    let list = json!(keys).to_string();
+    Ok(stmt(
+        db,
+        "SELECT id, customer_key, at, derived, body, contrib FROM events \
+         WHERE tenant_id = ?1 AND customer_key IN (SELECT value FROM json_each(?2)) \
+         ORDER BY customer_key, at, id LIMIT 2000",
+        &[&tenant, &list],
+    )?
+    .all()
+    .await?
+    .results()?)
+}
+
+/// The statement revising an order's body and contribution, if it still holds `old` (a
+/// concurrent revision got there first otherwise, with the same outcome).
+pub fn revise(
+    db: &D1Database,
+    tenant: &str,
+    id: &str,
+    old: &str,
+    body: &str,
+    contrib: &str,
+) -> ApiResult<D1PreparedStatement> {
+    stmt(
+        db,
+        "UPDATE events SET body = ?3, contrib = ?4 WHERE tenant_id = ?1 AND id = ?2 \
+         AND contrib = ?5",
+        &[&tenant, &id, &body, &contrib, &old],
+    )
 }

@@ -30,6 +30,10 @@ pub struct TenantRow {
     pub webhook_gen: f64,
     /// Survey link generation.
     pub link_gen: f64,
+    /// JSON KPI settings, if set.
+    pub kpi_settings: Option<String>,
+    /// Day from which the current business hours apply.
+    pub hours_since: Option<String>,
 }
 
 fn text<T: serde::Serialize>(v: &T) -> String {
@@ -41,7 +45,7 @@ pub async fn get(db: &D1Database, id: &str) -> ApiResult<Option<TenantRow>> {
     Ok(stmt(
         db,
         "SELECT id, name, timezone, locale, allowed_origins, targets, business_hours, \
-         webhook_url, webhook_gen, link_gen FROM tenants WHERE id = ?1",
+         webhook_url, webhook_gen, link_gen, kpi_settings, hours_since FROM tenants WHERE id = ?1",
         &[&id],
     )?
     .first(None)
@@ -72,10 +76,11 @@ pub fn insert(
 /// Stores what `PATCH /v1/settings` may change.
 pub async fn update_settings(db: &D1Database, t: &TenantConfig) -> ApiResult<()> {
     let hours = t.business_hours.as_ref().map(text);
+    let kpis = (t.kpi_settings != Default::default()).then(|| text(&t.kpi_settings));
     stmt(
         db,
         "UPDATE tenants SET name = ?2, locale = ?3, allowed_origins = ?4, business_hours = ?5, \
-         webhook_url = ?6, webhook_gen = ?7 WHERE id = ?1",
+         webhook_url = ?6, webhook_gen = ?7, kpi_settings = ?8, hours_since = ?9 WHERE id = ?1",
         &[
             &t.id,
             &t.name,
@@ -84,6 +89,8 @@ pub async fn update_settings(db: &D1Database, t: &TenantConfig) -> ApiResult<()>
             &hours,
             &t.webhook_url,
             &t.webhook_gen,
+            &kpis,
+            &t.hours_since,
         ],
     )?
     .run()

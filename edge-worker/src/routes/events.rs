@@ -1,27 +1,21 @@
-//! `POST /v1/events`: CRM events as a JSON array or NDJSON, validated by `kpi_core::event`,
-//! stored once per `(tenant, id)`. Owns parsing, the per-event report, what of an event is
-//! kept, and the idempotent write (`db::events`); not what an event means (kpi-core) nor how
-//! counters are stored (`db::cells`).
-//!
-//! A row's `body` keeps only the fields validated for the event's type: whatever else a CRM
-//! sends along (names, e-mails, phone numbers, notes) never reaches D1, so erasure has
-//! nothing to chase there.
+//! `POST /v1/events`: CRM events as a JSON array or NDJSON, validated by `kpi_core::event`
+//! (through `crate::events`), stored once per `(tenant, id)` (`db::events`).
 //!
 //! Idempotency without a read: one D1 batch inserts every valid event with `ON CONFLICT DO
-//! NOTHING`, stamping the rows it inserts with a random per-request token, then adds to the
-//! rollups the contributions of exactly the rows carrying that token. A replayed or concurrent
-//! duplicate inserts nothing, so it adds nothing; the insert's `changes` tell stored from
-//! duplicate.
-use kpi_core::fact::check_text;
-use kpi_core::{Event, FactError, RawEvent};
+//! NOTHING`, the insert trigger adding each inserted row's contribution; a replayed or
+//! concurrent duplicate inserts nothing, so it adds nothing, and the rows the insert returns
+//! tell stored from duplicate.
+use kpi_core::Event;
 use serde_json::{json, Value};
 use worker::{Method, Response};
 
 use crate::auth::Principal;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
+use crate::events::{self, fill_history, revise_history, Order};
 use crate::http::{self, body_bytes, media_type};
 use crate::router::{Call, Endpoint, Handler, Path, Route};
+use crate::secrets;
 
 /// The routes of this file.
 pub const ROUTES: &[Route] = &[Route {
@@ -39,138 +33,6 @@ const MAX_EVENTS: usize = 1000;
 /// Events per insert statement (its one JSON parameter stays well under D1's 2 MB).
 const PER_INSERT: usize = 250;
 
-/// An event ready to insert: the row's fields as one JSON object.
-pub(crate) fn row(raw: &RawEvent, id: &str, ev: &Event) -> Value {
-    json!({
-        "id": id,
-        "type": raw.kind,
-        "at": ev.at_ms,
-        "day": ev.day.to_string(),
-        "body": kept(raw).to_string(),
-        "contrib": kpi_core::rollup::contrib_json(&ev.contributions()),
-    })
-}
-
-/// What is kept of a validated event: its id, type, instant and count, the segments
-/// kpi-core checks on every event (channel, campaign, source, agent), and the fields
-/// `Event::from_wire` reads for its type. Unknown fields were never parsed; known fields
-/// its type does not read (a `customer` or `user` sent along) are dropped here.
-pub(crate) fn kept(raw: &RawEvent) -> Value {
-    let r = raw.clone();
-    let mut k = RawEvent {
-        id: r.id,
-        kind: r.kind,
-        at: r.at,
-        count: r.count,
-        channel: r.channel,
-        campaign: r.campaign,
-        source: r.source,
-        agent: r.agent,
-        ..RawEvent::default()
-    };
-    let money = |k: &mut RawEvent| {
-        k.amount = raw.amount;
-        k.currency = raw.currency.clone();
-    };
-    let deal = |k: &mut RawEvent| {
-        money(k);
-        k.previous_amount = raw.previous_amount;
-        k.previous_stage = raw.previous_stage.clone();
-    };
-    match raw.kind.as_str() {
-        "lead.created" => k.first_contact_at = raw.first_contact_at.clone(),
-        "deal.stage" => {
-            deal(&mut k);
-            k.stage = raw.stage.clone();
-            k.order = raw.order;
-        }
-        "deal.won" => {
-            deal(&mut k);
-            k.first_touch_at = raw.first_touch_at.clone();
-        }
-        "deal.lost" => deal(&mut k),
-        "order.placed" => {
-            money(&mut k);
-            k.previous_order_at = raw.previous_order_at.clone();
-            k.second_previous_order_at = raw.second_previous_order_at.clone();
-            k.upsell = raw.upsell;
-        }
-        "order.cancelled" => money(&mut k),
-        "subscription.changed" => {
-            k.mrr = raw.mrr;
-            k.previous_mrr = raw.previous_mrr;
-            k.currency = raw.currency.clone();
-        }
-        "spend" => {
-            money(&mut k);
-            k.purpose = raw.purpose.clone();
-        }
-        "web.visit" => k.landing = raw.landing,
-        "web.session" => k.pages = raw.pages,
-        "crm.user_active" => k.user = raw.user.clone(),
-        "crm.activity" => {
-            k.user = raw.user.clone();
-            k.activity = raw.activity.clone();
-        }
-        _ => {}
-    }
-    match serde_json::to_value(&k) {
-        Ok(Value::Object(mut m)) => {
-            m.retain(|_, v| !v.is_null());
-            Value::Object(m)
-        }
-        _ => json!({"id": raw.id, "type": raw.kind}),
-    }
-}
-
-/// Validates one event: its id and its type's fields.
-pub(crate) fn validate(
-    v: &Value,
-    tz: kpi_core::period::TimeZone,
-) -> ApiResult<(String, RawEvent, Event)> {
-    let raw: RawEvent = serde_json::from_value(v.clone())
-        .map_err(|e| ApiError::Invalid(format!("invalid event: {e}")))?;
-    let id = raw
-        .id
-        .as_deref()
-        .ok_or(FactError::MissingField { field: "id" })?;
-    let id = check_text("id", id)?;
-    let ev = Event::from_wire(&raw, tz)?;
-    Ok((id, raw, ev))
-}
-
-/// The events of a body: a JSON array (or `{"events": [...]}`), or NDJSON, one per line.
-/// A line of NDJSON that is not JSON is that event's error, not the request's.
-pub(crate) fn parse_body(bytes: &[u8], ndjson: bool) -> ApiResult<Vec<ApiResult<Value>>> {
-    if ndjson {
-        let text = std::str::from_utf8(bytes)
-            .map_err(|_| ApiError::Malformed("the body is not UTF-8".into()))?;
-        return Ok(text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(|l| {
-                serde_json::from_str(l)
-                    .map_err(|e| ApiError::Malformed(format!("invalid JSON: {e}")))
-            })
-            .collect());
-    }
-    let body: Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::Malformed(format!("invalid JSON: {e}")))?;
-    match body {
-        Value::Array(a) => Ok(a.into_iter().map(Ok).collect()),
-        Value::Object(mut o) => match o.remove("events") {
-            Some(Value::Array(a)) => Ok(a.into_iter().map(Ok).collect()),
-            _ => Err(ApiError::Malformed(
-                "send a JSON array of events, or NDJSON".into(),
-            )),
-        },
-        _ => Err(ApiError::Malformed(
-            "send a JSON array of events, or NDJSON".into(),
-        )),
-    }
-}
-
 /// `POST /v1/events` (secret key): up to 1000 events; replies with how many were stored, how
 /// many were duplicates (an id already stored), and which were rejected and why.
 async fn ingest(c: Call, p: Principal) -> ApiResult<Response> {
@@ -185,23 +47,65 @@ async fn ingest(c: Call, p: Principal) -> ApiResult<Response> {
         }
     };
     let bytes = body_bytes(&mut req, http::BATCH_LIMIT).await?;
-    let items = parse_body(&bytes, ndjson)?;
+    let items = events::parse_body(&bytes, ndjson)?;
     if items.len() > MAX_EVENTS {
         return Err(ApiError::Invalid(format!(
             "send at most {MAX_EVENTS} events a request"
         )));
     }
     let tz = p.tenant.tz();
-    let mut rows = Vec::with_capacity(items.len());
-    let mut rejected = Vec::new();
-    for (i, item) in items.into_iter().enumerate() {
+    let tenant = p.tenant.id.as_str();
+    let mut parsed = Vec::with_capacity(items.len());
+    for item in items {
         let id = item
             .as_ref()
             .ok()
             .and_then(|v| v.get("id"))
             .and_then(Value::as_str)
             .map(str::to_string);
-        match item.and_then(|v| validate(&v, tz).map(|(id, raw, ev)| row(&raw, &id, &ev))) {
+        parsed.push((id, item.and_then(|v| events::parse(&v))));
+    }
+    // Orders of a named customer: the customer's key, and the previous orders the CRM did
+    // not send.
+    let db = db::open(&env)?;
+    let n = parsed.len();
+    let mut keys: Vec<Option<String>> = vec![None; n];
+    let mut derived = vec![false; n];
+    let mut orders = Vec::new();
+    let mut master = None;
+    for (i, (_, item)) in parsed.iter_mut().enumerate() {
+        let Ok((_, raw)) = item else { continue };
+        if raw.kind != "order.placed" {
+            continue;
+        }
+        let (Some(customer), Some(Ok(at))) =
+            (raw.customer.clone(), raw.at.as_ref().map(|a| a.to_ms()))
+        else {
+            continue;
+        };
+        if master.is_none() {
+            master = Some(secrets::link_master(&env)?);
+        }
+        let k = secrets::customer_key(master.as_deref().unwrap_or_default(), tenant, &customer)?;
+        keys[i] = Some(k.clone());
+        derived[i] = raw.previous_order_at.is_none();
+        orders.push(Order {
+            key: k,
+            at,
+            raw,
+            derive: derived[i],
+        });
+    }
+    fill_history(&db, tenant, &mut orders).await?;
+    drop(orders);
+    let mut rows = Vec::with_capacity(parsed.len());
+    let mut rejected = Vec::new();
+    for (i, (id, item)) in parsed.into_iter().enumerate() {
+        let checked = item.and_then(|(eid, raw)| {
+            let ev = Event::from_wire(&raw, tz)?;
+            Ok(events::row(&raw, &eid, &ev, keys[i].as_deref(), derived[i]))
+        });
+        match checked {
             Ok(r) => rows.push(r),
             Err(e) => {
                 let (_, code, message) = e.parts();
@@ -215,79 +119,29 @@ async fn ingest(c: Call, p: Principal) -> ApiResult<Response> {
             .chunks(PER_INSERT)
             .map(|chunk| Value::Array(chunk.to_vec()).to_string())
             .collect();
-        stored = db::events::insert(&db::open(&env)?, &p.tenant.id, &payloads).await?;
+        stored = db::events::insert(&db, tenant, &payloads).await?;
     }
+    // An order stored now may come before orders stored earlier: theirs are revised.
+    let mut touched: Vec<&str> = keys.iter().flatten().map(String::as_str).collect();
+    touched.sort_unstable();
+    touched.dedup();
+    let revised = if stored > 0 {
+        revise_history(&db, tenant, tz, &touched).await?
+    } else {
+        0
+    };
     let duplicates = rows.len().saturating_sub(stored);
     crate::log::event(
         "events_stored",
         &[
-            ("tenant", &p.tenant.id),
+            ("tenant", tenant),
             ("stored", &stored.to_string()),
             ("duplicates", &duplicates.to_string()),
+            ("revised", &revised.to_string()),
         ],
     );
     http::json(
         200,
         &json!({"stored": stored, "duplicates": duplicates, "rejected": rejected}),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use kpi_core::period::TimeZone;
-
-    /// Every type of event kpi-core knows, each carrying every field `RawEvent` knows (with
-    /// values that suit all types at once) plus a few a CRM might send along.
-    fn kitchen_sinks() -> Vec<Value> {
-        kpi_core::event::EVENT_TYPES
-            .iter()
-            .map(|t| {
-                json!({"id": format!("ev-{t}"), "type": t, "at": "2026-11-20T09:00:00+07:00",
-                    "count": 2, "source": "zalo", "campaign": "tet", "channel": "web",
-                    "agent": "minh", "deal": "D-1", "stage": "demo", "order": 2,
-                    "previous_stage": "consult", "amount": 100000, "previous_amount": 90000,
-                    "currency": "VND", "customer": "C-1", "mrr": 50000, "previous_mrr": 40000,
-                    "pages": 3, "user": "lan", "kind": "call",
-                    "first_contact_at": "2026-11-20T10:00:00+07:00",
-                    "first_touch_at": "2026-11-01T09:00:00+07:00",
-                    "previous_order_at": "2026-10-01T09:00:00+07:00",
-                    "second_previous_order_at": "2026-09-01T09:00:00+07:00",
-                    "landing": true, "upsell": true, "purpose": "retention",
-                    "email": "lan@example.com", "phone": "0909 123 456", "note": {"x": 1}})
-            })
-            .collect()
-    }
-
-    #[test]
-    fn a_kept_body_counts_exactly_as_the_event_sent() {
-        let tz = TimeZone::DEFAULT;
-        for v in kitchen_sinks() {
-            let (id, raw, ev) = validate(&v, tz).unwrap_or_else(|e| panic!("{v}: {}", e.detail()));
-            let body = kept(&raw);
-            // Validating what is kept gives the very same contributions.
-            let (id2, _, ev2) =
-                validate(&body, tz).unwrap_or_else(|e| panic!("{body}: {}", e.detail()));
-            assert_eq!(id, id2);
-            assert_eq!(
-                kpi_core::rollup::contrib_json(&ev.contributions()),
-                kpi_core::rollup::contrib_json(&ev2.contributions()),
-                "{body}"
-            );
-            for gone in ["email", "phone", "note", "customer", "deal"] {
-                assert!(body.get(gone).is_none(), "{gone} kept in {body}");
-            }
-        }
-    }
-
-    #[test]
-    fn fields_a_type_does_not_read_are_dropped() {
-        let v = json!({"id": "l1", "type": "lead.created", "at": 1_790_000_000_000i64,
-                       "source": "zalo", "user": "leak@example.com", "mrr": 5, "stage": "x"});
-        let (_, raw, _) = validate(&v, TimeZone::DEFAULT).ok().expect("valid");
-        assert_eq!(
-            kept(&raw),
-            json!({"id": "l1", "type": "lead.created", "at": 1_790_000_000_000i64, "source": "zalo"})
-        );
-    }
 }

@@ -129,6 +129,13 @@ async fn get(mut c: Call, p: Principal) -> ApiResult<Response> {
         o.key(k);
         o.str(v);
     }
+    if business_hours {
+        if let Some(since) = &p.tenant.hours_since {
+            // Tickets stored before this day were measured by the hours in force then.
+            o.key("hours_since");
+            o.str(since);
+        }
+    }
     o.close();
     o.key("kpis");
     write_reports(&mut o, &kpis);

@@ -8,6 +8,7 @@ use worker::{Env, Method, Response};
 use crate::auth::{self, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, json_body, BODY_LIMIT};
+use crate::kpi_settings::KpiSettings;
 use crate::router::{Call, Endpoint, Handler, Path, Route};
 use crate::secrets;
 use crate::tenant::{parse_hours, valid_name, valid_origin, TenantConfig, WireHours};
@@ -69,6 +70,8 @@ struct SettingsIn {
     business_hours: Patch<WireHours>,
     #[serde(default)]
     webhook: Patch<WebhookIn>,
+    #[serde(default)]
+    kpis: Patch<KpiSettings>,
 }
 
 /// The settings as served: the configuration plus the webhook's secret and delivery counts.
@@ -84,6 +87,7 @@ async fn view(env: &Env, t: &TenantConfig) -> ApiResult<Value> {
     Ok(json!({"settings": {
         "id": t.id, "name": t.name, "timezone": t.timezone, "locale": t.locale,
         "allowed_origins": t.allowed_origins, "business_hours": t.business_hours,
+        "business_hours_since": t.hours_since, "kpis": t.kpi_settings,
         "webhook": webhook,
     }}))
 }
@@ -100,6 +104,7 @@ fn apply(
     mut t: TenantConfig,
     body: SettingsIn,
     own: &[webhooks::Origin],
+    today: kpi_core::period::CivilDate,
 ) -> ApiResult<TenantConfig> {
     if let Some(name) = body.name {
         t.name = valid_name(&name)?;
@@ -120,11 +125,26 @@ fn apply(
     }
     match body.business_hours {
         Patch::Keep => {}
-        Patch::Clear => t.business_hours = None,
+        Patch::Clear => {
+            if t.business_hours.take().is_some() {
+                t.hours_since = Some(today.to_string());
+            }
+        }
         Patch::Set(h) => {
             parse_hours(&h, t.tz())
                 .map_err(|m| ApiError::Rejected("invalid_hours", format!("business_hours: {m}")))?;
+            if t.business_hours.as_ref() != Some(&h) {
+                t.hours_since = Some(today.to_string());
+            }
             t.business_hours = Some(h);
+        }
+    }
+    match body.kpis {
+        Patch::Keep => {}
+        Patch::Clear => t.kpi_settings = KpiSettings::default(),
+        Patch::Set(k) => {
+            k.validate()?;
+            t.kpi_settings = k;
         }
     }
     match body.webhook {
@@ -150,7 +170,8 @@ async fn patch(c: Call, p: Principal) -> ApiResult<Response> {
     let env = &env;
     let body: SettingsIn = json_body(&mut req, BODY_LIMIT).await?;
     let own = webhooks::own_origins(env, req.url().ok().as_ref());
-    let t = apply(env, p.tenant, body, &own)?;
+    let today = kpi_core::period::CivilDate::of_instant(crate::http::now_ms(), p.tenant.tz())?;
+    let t = apply(env, p.tenant, body, &own, today)?;
     crate::db::tenants::update_settings(&crate::db::open(env)?, &t).await?;
     auth::invalidate(env, &t.id).await?;
     crate::log::event("settings_changed", &[("tenant", &t.id)]);

@@ -117,6 +117,8 @@ async fn create(c: Call) -> ApiResult<Response> {
         webhook_url: None,
         webhook_gen: 0,
         link_gen: 0,
+        kpi_settings: Default::default(),
+        hours_since: None,
     };
     let sk = auth::generate(KeyKind::Secret)?;
     let pk = auth::generate(KeyKind::Publishable)?;

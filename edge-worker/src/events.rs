@@ -1,0 +1,340 @@
+//! CRM events on their way to `events` rows: the body parsed (JSON array or NDJSON), each
+//! event validated by `kpi_core::event`, what of it is kept, and the order history a CRM
+//! did not send.
+//!
+//! A row's `body` keeps only the fields validated for the event's type: whatever else a CRM
+//! sends along (names, e-mails, phone numbers, notes) never reaches D1, so erasure has
+//! nothing to chase there. An order of a named customer keeps the customer only as a keyed
+//! hash (`secrets::customer_key`).
+//!
+//! *Order history.* Repeat purchase, ARPU and upsell need each order's previous orders. When
+//! an order does not say them, they are found among the customer's stored orders and the
+//! request's own ([`fill_history`]); an earlier order that arrives later revises the orders
+//! after it ([`revise_history`]), through the row's net-change trigger, so the rollups stay
+//! equal to the rows.
+use std::collections::BTreeMap;
+
+use kpi_core::fact::{check_text, WireInstant};
+use kpi_core::period::TimeZone;
+use kpi_core::{Event, FactError, RawEvent};
+use serde_json::{json, Value};
+use worker::D1Database;
+
+use crate::db;
+use crate::error::{ApiError, ApiResult};
+
+/// An event ready to insert: the row's fields as one JSON object.
+pub fn row(
+    raw: &RawEvent,
+    id: &str,
+    ev: &Event,
+    customer_key: Option<&str>,
+    derived: bool,
+) -> Value {
+    json!({
+        "id": id,
+        "type": raw.kind,
+        "at": ev.at_ms,
+        "day": ev.day.to_string(),
+        "body": kept(raw).to_string(),
+        "contrib": kpi_core::rollup::contrib_json(&ev.contributions()),
+        "customer_key": customer_key,
+        "derived": i64::from(derived),
+    })
+}
+
+/// What is kept of a validated event: its id, type, instant and count, the segments
+/// kpi-core checks on every event (channel, campaign, source, agent), and the fields
+/// `Event::from_wire` reads for its type. Unknown fields were never parsed; known fields
+/// its type does not read (a `customer` or `user` sent along) are dropped here.
+pub fn kept(raw: &RawEvent) -> Value {
+    let r = raw.clone();
+    let mut k = RawEvent {
+        id: r.id,
+        kind: r.kind,
+        at: r.at,
+        count: r.count,
+        channel: r.channel,
+        campaign: r.campaign,
+        source: r.source,
+        agent: r.agent,
+        ..RawEvent::default()
+    };
+    let money = |k: &mut RawEvent| {
+        k.amount = raw.amount;
+        k.currency = raw.currency.clone();
+    };
+    let deal = |k: &mut RawEvent| {
+        money(k);
+        k.previous_amount = raw.previous_amount;
+        k.previous_stage = raw.previous_stage.clone();
+    };
+    match raw.kind.as_str() {
+        "lead.created" => k.first_contact_at = raw.first_contact_at.clone(),
+        "deal.stage" => {
+            deal(&mut k);
+            k.stage = raw.stage.clone();
+            k.order = raw.order;
+        }
+        "deal.won" => {
+            deal(&mut k);
+            k.first_touch_at = raw.first_touch_at.clone();
+        }
+        "deal.lost" => deal(&mut k),
+        "order.placed" => {
+            money(&mut k);
+            k.previous_order_at = raw.previous_order_at.clone();
+            k.second_previous_order_at = raw.second_previous_order_at.clone();
+            k.upsell = raw.upsell;
+        }
+        "order.cancelled" => money(&mut k),
+        "subscription.changed" => {
+            k.mrr = raw.mrr;
+            k.previous_mrr = raw.previous_mrr;
+            k.currency = raw.currency.clone();
+        }
+        "spend" => {
+            money(&mut k);
+            k.purpose = raw.purpose.clone();
+        }
+        "web.visit" => k.landing = raw.landing,
+        "web.session" => k.pages = raw.pages,
+        "crm.user_active" => k.user = raw.user.clone(),
+        "crm.activity" => {
+            k.user = raw.user.clone();
+            k.activity = raw.activity.clone();
+        }
+        _ => {}
+    }
+    match serde_json::to_value(&k) {
+        Ok(Value::Object(mut m)) => {
+            m.retain(|_, v| !v.is_null());
+            Value::Object(m)
+        }
+        _ => json!({"id": raw.id, "type": raw.kind}),
+    }
+}
+
+/// Parses one event and checks its id; its type's fields are [`Event::from_wire`]'s.
+pub fn parse(v: &Value) -> ApiResult<(String, RawEvent)> {
+    let raw: RawEvent = serde_json::from_value(v.clone())
+        .map_err(|e| ApiError::Invalid(format!("invalid event: {e}")))?;
+    let id = raw
+        .id
+        .as_deref()
+        .ok_or(FactError::MissingField { field: "id" })?;
+    let id = check_text("id", id)?;
+    Ok((id, raw))
+}
+
+/// Validates one event: its id and its type's fields (the fuzz targets' and tests' path;
+/// the route parses first, fills an order's history, then validates).
+#[cfg(any(test, feature = "fuzzing"))]
+pub fn validate(v: &Value, tz: TimeZone) -> ApiResult<(String, RawEvent, Event)> {
+    let (id, raw) = parse(v)?;
+    let ev = Event::from_wire(&raw, tz)?;
+    Ok((id, raw, ev))
+}
+
+/// The events of a body: a JSON array (or `{"events": [...]}`), or NDJSON, one per line.
+/// A line of NDJSON that is not JSON is that event's error, not the request's.
+pub fn parse_body(bytes: &[u8], ndjson: bool) -> ApiResult<Vec<ApiResult<Value>>> {
+    if ndjson {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| ApiError::Malformed("the body is not UTF-8".into()))?;
+        return Ok(text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                serde_json::from_str(l)
+                    .map_err(|e| ApiError::Malformed(format!("invalid JSON: {e}")))
+            })
+            .collect());
+    }
+    let body: Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::Malformed(format!("invalid JSON: {e}")))?;
+    match body {
+        Value::Array(a) => Ok(a.into_iter().map(Ok).collect()),
+        Value::Object(mut o) => match o.remove("events") {
+            Some(Value::Array(a)) => Ok(a.into_iter().map(Ok).collect()),
+            _ => Err(ApiError::Malformed(
+                "send a JSON array of events, or NDJSON".into(),
+            )),
+        },
+        _ => Err(ApiError::Malformed(
+            "send a JSON array of events, or NDJSON".into(),
+        )),
+    }
+}
+
+/// An order of a named customer in a request.
+pub struct Order<'a> {
+    /// The customer's key.
+    pub key: String,
+    /// The order's instant, Unix ms.
+    pub at: i64,
+    /// The event, whose previous orders [`fill_history`] fills when `derive`.
+    pub raw: &'a mut RawEvent,
+    /// The CRM did not send its previous order.
+    pub derive: bool,
+}
+
+/// The latest instant of `ats` strictly before `before`.
+fn latest_before(ats: impl Iterator<Item = i64> + Clone, before: i64) -> Option<i64> {
+    ats.filter(|a| *a < before).max()
+}
+
+/// The previous two orders before `at`, from the instants of the customer's other orders.
+fn previous_two(ats: impl Iterator<Item = i64> + Clone, at: i64) -> (Option<i64>, Option<i64>) {
+    let p1 = latest_before(ats.clone(), at);
+    let p2 = p1.and_then(|p| latest_before(ats, p));
+    (p1, p2)
+}
+
+fn set_history(raw: &mut RawEvent, (p1, p2): (Option<i64>, Option<i64>)) {
+    raw.previous_order_at = p1.map(WireInstant::Millis);
+    raw.second_previous_order_at = p2.map(WireInstant::Millis);
+}
+
+/// Fills the previous orders of the orders that need them, from the customer's stored
+/// orders and the other orders of the request.
+pub async fn fill_history(
+    db: &D1Database,
+    tenant: &str,
+    orders: &mut [Order<'_>],
+) -> ApiResult<()> {
+    let asks: Vec<(&str, i64)> = orders
+        .iter()
+        .filter(|o| o.derive)
+        .map(|o| (o.key.as_str(), o.at))
+        .collect();
+    if asks.is_empty() {
+        return Ok(());
+    }
+    let stored = db::events::previous_orders(db, tenant, &asks).await?;
+    let mut in_request: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for o in orders.iter() {
+        in_request.entry(o.key.clone()).or_default().push(o.at);
+    }
+    let mut stored = stored.into_iter();
+    for o in orders.iter_mut().filter(|o| o.derive) {
+        let (s1, s2) = stored.next().unwrap_or((None, None));
+        let mine = in_request.get(&o.key).map(Vec::as_slice).unwrap_or(&[]);
+        let all = mine.iter().copied().chain(s1).chain(s2);
+        set_history(o.raw, previous_two(all, o.at));
+    }
+    Ok(())
+}
+
+/// Revises the stored orders of these customers whose previous orders the worker found and
+/// which an order stored since changes (an earlier order that arrived late). Returns how
+/// many were revised.
+pub async fn revise_history(
+    db: &D1Database,
+    tenant: &str,
+    tz: TimeZone,
+    keys: &[&str],
+) -> ApiResult<usize> {
+    if keys.is_empty() {
+        return Ok(0);
+    }
+    let rows = db::events::orders_of(db, tenant, keys).await?;
+    let mut stmts = Vec::new();
+    for r in &rows {
+        if r.derived == 0.0 {
+            continue;
+        }
+        let same: Vec<i64> = rows
+            .iter()
+            .filter(|o| o.customer_key == r.customer_key)
+            .map(|o| o.at as i64)
+            .collect();
+        let want = previous_two(same.iter().copied(), r.at as i64);
+        let Ok(mut raw) = serde_json::from_str::<RawEvent>(&r.body) else {
+            continue;
+        };
+        let ms = |w: &Option<WireInstant>| w.as_ref().and_then(|w| w.to_ms().ok());
+        if (
+            ms(&raw.previous_order_at),
+            ms(&raw.second_previous_order_at),
+        ) == want
+        {
+            continue;
+        }
+        set_history(&mut raw, want);
+        let Ok(ev) = Event::from_wire(&raw, tz) else {
+            continue;
+        };
+        let contrib = kpi_core::rollup::contrib_json(&ev.contributions());
+        let body = kept(&raw).to_string();
+        stmts.push(db::events::revise(
+            db, tenant, &r.id, &r.contrib, &body, &contrib,
+        )?);
+    }
+    let n = stmts.len();
+    if n > 0 {
+        db.batch(stmts).await?;
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kpi_core::period::TimeZone;
+
+    /// Every type of event kpi-core knows, each carrying every field `RawEvent` knows (with
+    /// values that suit all types at once) plus a few a CRM might send along.
+    fn kitchen_sinks() -> Vec<Value> {
+        kpi_core::event::EVENT_TYPES
+            .iter()
+            .map(|t| {
+                json!({"id": format!("ev-{t}"), "type": t, "at": "2026-11-20T09:00:00+07:00",
+                    "count": 2, "source": "zalo", "campaign": "tet", "channel": "web",
+                    "agent": "minh", "deal": "D-1", "stage": "demo", "order": 2,
+                    "previous_stage": "consult", "amount": 100000, "previous_amount": 90000,
+                    "currency": "VND", "customer": "C-1", "mrr": 50000, "previous_mrr": 40000,
+                    "pages": 3, "user": "lan", "kind": "call",
+                    "first_contact_at": "2026-11-20T10:00:00+07:00",
+                    "first_touch_at": "2026-11-01T09:00:00+07:00",
+                    "previous_order_at": "2026-10-01T09:00:00+07:00",
+                    "second_previous_order_at": "2026-09-01T09:00:00+07:00",
+                    "landing": true, "upsell": true, "purpose": "retention",
+                    "email": "lan@example.com", "phone": "0909 123 456", "note": {"x": 1}})
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_kept_body_counts_exactly_as_the_event_sent() {
+        let tz = TimeZone::DEFAULT;
+        for v in kitchen_sinks() {
+            let (id, raw, ev) = validate(&v, tz).unwrap_or_else(|e| panic!("{v}: {}", e.detail()));
+            let body = kept(&raw);
+            // Validating what is kept gives the very same contributions.
+            let (id2, _, ev2) =
+                validate(&body, tz).unwrap_or_else(|e| panic!("{body}: {}", e.detail()));
+            assert_eq!(id, id2);
+            assert_eq!(
+                kpi_core::rollup::contrib_json(&ev.contributions()),
+                kpi_core::rollup::contrib_json(&ev2.contributions()),
+                "{body}"
+            );
+            for gone in ["email", "phone", "note", "customer", "deal"] {
+                assert!(body.get(gone).is_none(), "{gone} kept in {body}");
+            }
+        }
+    }
+
+    #[test]
+    fn fields_a_type_does_not_read_are_dropped() {
+        let v = json!({"id": "l1", "type": "lead.created", "at": 1_790_000_000_000i64,
+                       "source": "zalo", "user": "leak@example.com", "mrr": 5, "stage": "x"});
+        let (_, raw, _) = validate(&v, TimeZone::DEFAULT).ok().expect("valid");
+        assert_eq!(
+            kept(&raw),
+            json!({"id": "l1", "type": "lead.created", "at": 1_790_000_000_000i64, "source": "zalo"})
+        );
+    }
+}

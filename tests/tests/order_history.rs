@@ -1,0 +1,123 @@
+//! Repeat purchase, ARPU and upsell from a CRM that never sends `previous_order_at`: the
+//! worker finds each order's previous orders among the customer's own, and an earlier order
+//! that arrives late revises the ones after it, the rollups still equal to the rows.
+use serde_json::{json, Value};
+use tests::*;
+
+fn order(id: &str, customer: &str, at: &str) -> Value {
+    json!({"id": id, "type": "order.placed", "at": at, "customer": customer,
+           "amount": 500000, "currency": "VND"})
+}
+
+fn store(t: &Tenant, events: Value) {
+    let r = t.post("/v1/events", &events);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["rejected"], json!([]), "{}", r.text);
+}
+
+#[test]
+fn previous_orders_are_found_when_the_crm_does_not_send_them() {
+    let t = new_tenant("orders");
+    let q = "period=month&at=2026-11";
+    // Lan bought in October and twice in November, Minh once in November; no event says
+    // which order came before which.
+    store(
+        &t,
+        json!([
+            order("o1", "lan", "2026-10-05T10:00:00+07:00"),
+            order("o2", "lan", "2026-11-03T10:00:00+07:00")
+        ]),
+    );
+    store(
+        &t,
+        json!([order("o3", "minh", "2026-11-04T10:00:00+07:00")]),
+    );
+    store(&t, json!([order("o4", "lan", "2026-11-20T10:00:00+07:00")]));
+    // November: three orders from two customers, both of Lan's from a returning customer.
+    let repeat = t.kpi("repeat_purchase_rate", q);
+    assert!(repeat["value"].is_number(), "{repeat}");
+    assert!(repeat["value"].as_f64().unwrap() > 0.0, "{repeat}");
+    let aov = t.kpi("average_order_value", q);
+    let arpu = t.kpi("arpu", q);
+    assert!(arpu["value"].is_number(), "{arpu}");
+    assert_ne!(
+        arpu["value"], aov["value"],
+        "ARPU is per customer, not per order"
+    );
+    let before = t.kpis(&format!("metrics=repeat_purchase_rate,arpu&{q}"));
+
+    // Minh's October order arrives late: his November order becomes a repeat purchase.
+    store(
+        &t,
+        json!([order("o0", "minh", "2026-10-01T10:00:00+07:00")]),
+    );
+    let after = t.kpis(&format!("metrics=repeat_purchase_rate,arpu&{q}"));
+    assert_ne!(
+        before["kpis"][0]["value"], after["kpis"][0]["value"],
+        "a late earlier order revises the orders after it: {before} → {after}"
+    );
+
+    // Replaying everything changes nothing.
+    store(
+        &t,
+        json!([
+            order("o0", "minh", "2026-10-01T10:00:00+07:00"),
+            order("o1", "lan", "2026-10-05T10:00:00+07:00"),
+            order("o2", "lan", "2026-11-03T10:00:00+07:00"),
+            order("o3", "minh", "2026-11-04T10:00:00+07:00"),
+            order("o4", "lan", "2026-11-20T10:00:00+07:00")
+        ]),
+    );
+    assert_eq!(
+        t.kpis(&format!("metrics=repeat_purchase_rate,arpu&{q}"))["kpis"],
+        after["kpis"]
+    );
+
+    // The same facts sent with their history give the same figures.
+    let u = new_tenant("orders-told");
+    let told = |id: &str, c: &str, at: &str, prev: Option<&str>, prev2: Option<&str>| {
+        let mut e = order(id, c, at);
+        if let Some(p) = prev {
+            e["previous_order_at"] = json!(p);
+        }
+        if let Some(p) = prev2 {
+            e["second_previous_order_at"] = json!(p);
+        }
+        e
+    };
+    store(
+        &u,
+        json!([
+            told("o0", "minh", "2026-10-01T10:00:00+07:00", None, None),
+            told("o1", "lan", "2026-10-05T10:00:00+07:00", None, None),
+            told(
+                "o2",
+                "lan",
+                "2026-11-03T10:00:00+07:00",
+                Some("2026-10-05T10:00:00+07:00"),
+                None
+            ),
+            told(
+                "o3",
+                "minh",
+                "2026-11-04T10:00:00+07:00",
+                Some("2026-10-01T10:00:00+07:00"),
+                None
+            ),
+            told(
+                "o4",
+                "lan",
+                "2026-11-20T10:00:00+07:00",
+                Some("2026-11-03T10:00:00+07:00"),
+                Some("2026-10-05T10:00:00+07:00")
+            )
+        ]),
+    );
+    assert_eq!(
+        u.kpis(&format!("metrics=repeat_purchase_rate,arpu&{q}"))["kpis"][0]["value"],
+        after["kpis"][0]["value"]
+    );
+    // The customer id itself is never stored.
+    let csv = u.get("/v1/export.csv?kind=kpis&period=month&at=2026-11");
+    assert!(!csv.text.contains("minh"));
+}
