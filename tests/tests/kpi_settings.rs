@@ -108,7 +108,7 @@ fn kpi_settings_are_validated_served_and_used() {
 
     let settings = json!({"licensed_users": 4, "csat_top_box_5": 5,
                           "first_response_targets": {"email": 4 * 3600},
-                          "customer_lifespan_years": 2.5, "scorecard_weights": {"nps": 3}});
+                          "customer_lifespan_years": 2.5, "scorecard_weights": {"nps": 2.5}});
     let r = t.send("PATCH", "/v1/settings", Some(&json!({"kpis": settings})));
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json()["settings"]["kpis"], settings);

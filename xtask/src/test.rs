@@ -149,7 +149,7 @@ fn e2e(t: &tools::Tools, filter: Option<&str>, browser: bool) -> Result<()> {
         ("KPI_WORKER_LOG", log_path.as_str()),
     ];
     let mut cargo = Command::new("cargo");
-    cargo.args(["test", "--package", "tests", "--"]);
+    cargo.args(["test", "--no-fail-fast", "--package", "tests", "--"]);
     if let Some(f) = filter {
         cargo.arg(f);
     }
