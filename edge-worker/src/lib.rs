@@ -20,6 +20,7 @@ mod memo;
 mod paging;
 mod params;
 mod respondents;
+mod route;
 mod router;
 mod routes;
 mod secrets;

@@ -16,7 +16,7 @@ use crate::auth::Principal;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, b64url, b64url_decode, query};
-use crate::router::Call;
+use crate::route::Call;
 
 /// Rows per page when `limit` is absent.
 const DEFAULT_LIMIT: usize = 100;

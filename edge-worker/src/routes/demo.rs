@@ -12,7 +12,7 @@ use worker::{Env, Method, Response};
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, html_escape, json_body, BATCH_LIMIT};
-use crate::router::{Call, Endpoint, Handler, Path, Route};
+use crate::route::{Call, Endpoint, Handler, Path, Route};
 
 /// The routes of this file.
 pub const ROUTES: &[Route] = &[

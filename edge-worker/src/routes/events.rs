@@ -14,7 +14,7 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::events::{self, fill_history, revise_history, Order};
 use crate::http::{self, body_bytes, media_type};
-use crate::router::{Call, Endpoint, Handler, Path, Route};
+use crate::route::{Call, Endpoint, Handler, Path, Route};
 use crate::secrets;
 
 /// The routes of this file.

@@ -12,7 +12,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{now_ms, query};
 use crate::paging::{fetch, filter, start, Table};
 use crate::params;
-use crate::router::{Call, Endpoint, Handler, Path, Route};
+use crate::route::{Call, Endpoint, Handler, Path, Route};
 use crate::tenant::TenantConfig;
 
 /// The routes of this file.

@@ -3,7 +3,7 @@ use worker::{Method, Response};
 
 use crate::error::ApiResult;
 use crate::http;
-use crate::router::{Call, Endpoint, Handler, Path, Route};
+use crate::route::{Call, Endpoint, Handler, Path, Route};
 
 /// The routes of this file.
 pub const ROUTES: &[Route] = &[

@@ -19,7 +19,7 @@ use crate::auth::{self, KeyKind, Principal};
 use crate::db::{self, keys::KeyRow};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, json_body, now_ms, BODY_LIMIT};
-use crate::router::{Call, Endpoint, Handler, Path, Route};
+use crate::route::{Call, Endpoint, Handler, Path, Route};
 
 /// The routes of this file.
 pub const ROUTES: &[Route] = &[

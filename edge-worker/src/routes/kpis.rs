@@ -14,7 +14,7 @@ use crate::db::{self, cells};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, now_ms, query};
 use crate::params;
-use crate::router::{Call, Endpoint, Handler, Path, Route};
+use crate::route::{Call, Endpoint, Handler, Path, Route};
 
 /// The routes of this file: both readable from a page on another origin (the widget).
 pub const ROUTES: &[Route] = &[

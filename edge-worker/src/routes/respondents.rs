@@ -7,7 +7,7 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http;
 use crate::respondents;
-use crate::router::{Call, Endpoint, Handler, Path, Route};
+use crate::route::{Call, Endpoint, Handler, Path, Route};
 
 /// The routes of this file.
 pub const ROUTES: &[Route] = &[Route {

@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{self, json_body, BATCH_LIMIT, BODY_LIMIT};
 use crate::paging::{self, Table};
 use crate::respondents;
-use crate::router::{Call, Endpoint, Handler, Path, Route};
+use crate::route::{Call, Endpoint, Handler, Path, Route};
 
 /// The routes of this file.
 pub const ROUTES: &[Route] = &[

@@ -12,7 +12,7 @@ use crate::db::cells::{self, Need};
 use crate::error::ApiResult;
 use crate::http::{self, now_ms, query};
 use crate::params;
-use crate::router::{Call, Endpoint, Handler, Path, Route};
+use crate::route::{Call, Endpoint, Handler, Path, Route};
 
 /// The routes of this file.
 pub const ROUTES: &[Route] = &[Route {

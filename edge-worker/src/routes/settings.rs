@@ -9,7 +9,7 @@ use crate::auth::{self, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, json_body, BODY_LIMIT};
 use crate::kpi_settings::KpiSettings;
-use crate::router::{Call, Endpoint, Handler, Path, Route};
+use crate::route::{Call, Endpoint, Handler, Path, Route};
 use crate::secrets;
 use crate::tenant::{parse_hours, valid_name, valid_origin, TenantConfig, WireHours};
 use crate::webhooks;

@@ -14,7 +14,7 @@ use crate::db::{self, cells};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, b64url, json_body, now_ms, random_bytes, BODY_LIMIT};
 use crate::respondents;
-use crate::router::{Call, Endpoint, Handler, Path, Route};
+use crate::route::{Call, Endpoint, Handler, Path, Route};
 use crate::secrets;
 use crate::token::{self, LinkClaims};
 

@@ -9,7 +9,7 @@ use worker::{Method, Request, Response};
 use crate::answers::{self, Stored};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, b64url, html_escape, query, query_pairs, random_bytes, BODY_LIMIT};
-use crate::router::{Call, Endpoint, Handler, Path, Route};
+use crate::route::{Call, Endpoint, Handler, Path, Route};
 
 /// The routes of this file: the token in the path is the credential.
 pub const ROUTES: &[Route] = &[Route {

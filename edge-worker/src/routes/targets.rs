@@ -12,7 +12,7 @@ use worker::{Method, Response};
 use crate::auth::{self, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, json_body, BODY_LIMIT};
-use crate::router::{Call, Endpoint, Handler, Path, Route};
+use crate::route::{Call, Endpoint, Handler, Path, Route};
 
 /// The routes of this file.
 pub const ROUTES: &[Route] = &[Route {

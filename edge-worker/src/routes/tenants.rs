@@ -12,7 +12,7 @@ use crate::auth::{self, KeyKind, NewKey};
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, json_body, now_ms, BODY_LIMIT};
-use crate::router::{Call, Endpoint, Handler, Path, Route};
+use crate::route::{Call, Endpoint, Handler, Path, Route};
 use crate::tenant::{valid_name, valid_origin, TenantConfig};
 
 /// The routes of this file.

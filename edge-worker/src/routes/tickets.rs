@@ -18,7 +18,7 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, b64url, body_bytes, media_type, now_ms, random_bytes};
 use crate::paging::{self, Table};
-use crate::router::{Call, Endpoint, Handler, Path, Route};
+use crate::route::{Call, Endpoint, Handler, Path, Route};
 use crate::ticket_merge::{merge, parse_body, parse_item, TicketIn};
 
 /// The routes of this file.
