@@ -74,10 +74,22 @@ pub fn statement(
     let fact = SurveyResponse::new(a.kind, a.score, a.channel, a.comment.is_some())?;
     let contrib = kpi_core::rollup::contrib_json(&fact.contributions());
     let day = CivilDate::of_instant(a.at_ms, tz)?.to_string();
-    Ok((
-        responses::upsert(db, a, i64::from(fact.score()), &day, &contrib)?,
-        fact,
-    ))
+    let row = responses::NewAnswer {
+        tenant: &a.tenant,
+        link_id: &a.link_id,
+        survey: a.kind.name(),
+        scale: a.kind.scale(),
+        score: i64::from(fact.score()),
+        comment: a.comment.as_deref(),
+        respondent: a.respondent.as_deref(),
+        ticket: a.ticket.as_deref(),
+        channel: a.channel.as_str(),
+        lang: &a.lang,
+        day: &day,
+        at_ms: a.at_ms,
+        contrib: &contrib,
+    };
+    Ok((responses::upsert(db, &row)?, fact))
 }
 
 /// The webhook message an alert raises; `respondent` is the tenant's own id for the

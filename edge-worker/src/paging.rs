@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 use worker::{D1Database, Response};
 
 use crate::auth::Principal;
-use crate::db;
+use crate::db::{self, start, Filter, Key};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, b64url, b64url_decode, query};
 use crate::route::Call;
@@ -76,16 +76,6 @@ impl Table {
     }
 }
 
-/// Which rows a request selects.
-pub struct Filter {
-    /// First day, inclusive.
-    pub from: String,
-    /// Last day, inclusive.
-    pub to: String,
-    /// Responses of this survey only.
-    pub survey: Option<String>,
-}
-
 /// The filter a request's `from`, `to` and `survey` say.
 pub fn filter(pairs: &[(String, String)], table: Table) -> ApiResult<Filter> {
     let date = |name: &str, default: &str| -> ApiResult<String> {
@@ -120,14 +110,6 @@ fn parse_limit(pairs: &[(String, String)]) -> ApiResult<usize> {
             .filter(|n| (1..=MAX_LIMIT).contains(n))
             .ok_or_else(|| ApiError::Invalid(format!("`limit` must be 1–{MAX_LIMIT}"))),
     }
-}
-
-/// A row's position in key order: `(day, id)`.
-pub type Key = (String, String);
-
-/// The key before every row.
-pub fn start() -> Key {
-    (String::new(), String::new())
 }
 
 fn encode_cursor(k: &Key) -> String {

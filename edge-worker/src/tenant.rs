@@ -207,6 +207,49 @@ pub async fn config(env: &Env, id: &str) -> ApiResult<TenantConfig> {
     Ok(cfg)
 }
 
+fn text<T: Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+/// Stores what `PATCH /v1/settings` may change of this configuration.
+pub async fn save_settings(db: &worker::D1Database, t: &TenantConfig) -> ApiResult<()> {
+    let hours = t.business_hours.as_ref().map(text);
+    let kpis = (t.kpi_settings != KpiSettings::default()).then(|| text(&t.kpi_settings));
+    let columns = crate::db::tenants::SettingsColumns {
+        name: &t.name,
+        locale: &t.locale,
+        allowed_origins: &text(&t.allowed_origins),
+        business_hours: hours.as_deref(),
+        webhook_url: t.webhook_url.as_deref(),
+        webhook_gen: t.webhook_gen,
+        kpi_settings: kpis.as_deref(),
+        hours_since: t.hours_since.as_deref(),
+    };
+    crate::db::tenants::update_settings(db, &t.id, &columns).await
+}
+
+/// Stores this configuration's targets.
+pub async fn save_targets(db: &worker::D1Database, t: &TenantConfig) -> ApiResult<()> {
+    crate::db::tenants::update_targets(db, &t.id, &text(&t.targets)).await
+}
+
+/// The statement creating this tenant.
+pub fn insert(
+    db: &worker::D1Database,
+    t: &TenantConfig,
+    created_at: &str,
+) -> ApiResult<worker::D1PreparedStatement> {
+    crate::db::tenants::insert(
+        db,
+        &t.id,
+        &t.name,
+        &t.timezone,
+        &t.locale,
+        &text(&t.allowed_origins),
+        created_at,
+    )
+}
+
 /// Drops every copy of tenant `id`'s configuration (this isolate's and KV's). The copies
 /// inside cached key resolutions are `auth::invalidate`'s, which calls this.
 pub async fn forget(env: &Env, id: &str) -> ApiResult<()> {

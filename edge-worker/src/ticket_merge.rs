@@ -9,7 +9,7 @@ use kpi_core::{FactError, RawTicket, Ticket};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
-use crate::db::tickets::TicketRow;
+use crate::db::tickets::{Fields as Merged, TicketRow};
 use crate::error::{ApiError, ApiResult};
 
 /// Tickets per request.
@@ -48,28 +48,6 @@ pub struct TicketIn {
     transferred: Option<bool>,
     #[serde(default)]
     abandoned: Option<bool>,
-}
-
-/// The merged ticket a write stores.
-pub struct Merged {
-    /// Channel name.
-    pub channel: String,
-    /// Opening, Unix ms.
-    pub opened_ms: i64,
-    /// First response, Unix ms.
-    pub first_response_ms: Option<i64>,
-    /// Resolution, Unix ms.
-    pub resolved_ms: Option<i64>,
-    /// Contacts until resolved.
-    pub contacts: i64,
-    /// Agent.
-    pub agent: Option<String>,
-    /// Tags.
-    pub tags: Vec<String>,
-    /// Transferred between agents or teams.
-    pub transferred: bool,
-    /// Abandoned by the customer.
-    pub abandoned: bool,
 }
 
 fn ms(w: &WireInstant) -> Result<i64, FactError> {
@@ -132,6 +110,7 @@ pub fn merge(t: &TicketIn, old: Option<&TicketRow>) -> Result<Merged, FactError>
     })
 }
 
+/// The merged ticket's own rules.
 impl Merged {
     /// Validates the merged ticket with the domain's rules.
     pub fn validate(

@@ -112,3 +112,21 @@ pub struct Count {
     /// The count.
     pub n: f64,
 }
+
+/// Which rows a request selects.
+pub struct Filter {
+    /// First day, inclusive.
+    pub from: String,
+    /// Last day, inclusive.
+    pub to: String,
+    /// Responses of this survey only.
+    pub survey: Option<String>,
+}
+
+/// A row's position in key order: `(day, id)`.
+pub type Key = (String, String);
+
+/// The key before every row.
+pub fn start() -> Key {
+    (String::new(), String::new())
+}

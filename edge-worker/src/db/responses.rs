@@ -3,22 +3,44 @@
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement, D1Result};
 
-use super::stmt;
-use crate::answers::Answer;
+use super::{start, stmt, Filter, Key};
 use crate::error::ApiResult;
-use crate::paging::{start, Filter, Key};
+
+/// One answer as its row stores it.
+pub struct NewAnswer<'a> {
+    /// Tenant id.
+    pub tenant: &'a str,
+    /// The link (or `imp:<id>`).
+    pub link_id: &'a str,
+    /// `nps`, `csat` or `ces`.
+    pub survey: &'a str,
+    /// Points of the scale.
+    pub scale: u8,
+    /// The score.
+    pub score: i64,
+    /// The comment.
+    pub comment: Option<&'a str>,
+    /// The respondent's opaque reference.
+    pub respondent: Option<&'a str>,
+    /// Ticket id.
+    pub ticket: Option<&'a str>,
+    /// Channel.
+    pub channel: &'a str,
+    /// Page language.
+    pub lang: &'a str,
+    /// Tenant-local day of the answer.
+    pub day: &'a str,
+    /// Unix ms of the answer.
+    pub at_ms: i64,
+    /// Its contribution, JSON.
+    pub contrib: &'a str,
+}
 
 /// The upsert of one answer: a re-answer keeps its first day and counts itself in
 /// `answers`; the respondent's reference is stored only while it still names someone (an
 /// erased respondent's old link answers anonymously). `RETURNING answers` tells a first
 /// answer from a re-answer ([`answers_of`]).
-pub fn upsert(
-    db: &D1Database,
-    a: &Answer,
-    score: i64,
-    day: &str,
-    contrib: &str,
-) -> ApiResult<D1PreparedStatement> {
+pub fn upsert(db: &D1Database, a: &NewAnswer) -> ApiResult<D1PreparedStatement> {
     stmt(
         db,
         "INSERT INTO responses (tenant_id, link_id, survey, scale, score, comment, respondent, \
@@ -33,17 +55,17 @@ pub fn upsert(
         &[
             &a.tenant,
             &a.link_id,
-            &a.kind.name(),
-            &u32::from(a.kind.scale()),
-            &score,
+            &a.survey,
+            &u32::from(a.scale),
+            &a.score,
             &a.comment,
             &a.respondent,
             &a.ticket,
-            &a.channel.as_str(),
+            &a.channel,
             &a.lang,
-            &day,
+            &a.day,
             &a.at_ms,
-            &contrib,
+            &a.contrib,
         ],
     )
 }

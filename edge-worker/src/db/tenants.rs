@@ -5,7 +5,6 @@ use worker::{D1Database, D1PreparedStatement};
 
 use super::stmt;
 use crate::error::ApiResult;
-use crate::tenant::TenantConfig;
 
 /// A tenant as stored: lists and maps as JSON text.
 #[derive(Deserialize)]
@@ -36,10 +35,6 @@ pub struct TenantRow {
     pub hours_since: Option<String>,
 }
 
-fn text<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
-}
-
 /// Tenant `id`.
 pub async fn get(db: &D1Database, id: &str) -> ApiResult<Option<TenantRow>> {
     Ok(stmt(
@@ -52,45 +47,60 @@ pub async fn get(db: &D1Database, id: &str) -> ApiResult<Option<TenantRow>> {
     .await?)
 }
 
-/// The statement creating a tenant.
+/// The statement creating a tenant (`origins` a JSON array).
 pub fn insert(
     db: &D1Database,
-    t: &TenantConfig,
+    id: &str,
+    name: &str,
+    timezone: &str,
+    locale: &str,
+    origins: &str,
     created_at: &str,
 ) -> ApiResult<D1PreparedStatement> {
     stmt(
         db,
         "INSERT INTO tenants (id, name, timezone, locale, allowed_origins, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        &[
-            &t.id,
-            &t.name,
-            &t.timezone,
-            &t.locale,
-            &text(&t.allowed_origins),
-            &created_at,
-        ],
+        &[&id, &name, &timezone, &locale, &origins, &created_at],
     )
 }
 
+/// What `PATCH /v1/settings` changes, lists and maps as JSON text.
+pub struct SettingsColumns<'a> {
+    /// Display name.
+    pub name: &'a str,
+    /// `vi` or `en`.
+    pub locale: &'a str,
+    /// JSON array of origins.
+    pub allowed_origins: &'a str,
+    /// JSON opening hours.
+    pub business_hours: Option<&'a str>,
+    /// Where alerts go.
+    pub webhook_url: Option<&'a str>,
+    /// Webhook secret generation.
+    pub webhook_gen: i64,
+    /// JSON KPI settings.
+    pub kpi_settings: Option<&'a str>,
+    /// Day from which the current business hours apply.
+    pub hours_since: Option<&'a str>,
+}
+
 /// Stores what `PATCH /v1/settings` may change.
-pub async fn update_settings(db: &D1Database, t: &TenantConfig) -> ApiResult<()> {
-    let hours = t.business_hours.as_ref().map(text);
-    let kpis = (t.kpi_settings != Default::default()).then(|| text(&t.kpi_settings));
+pub async fn update_settings(db: &D1Database, id: &str, c: &SettingsColumns<'_>) -> ApiResult<()> {
     stmt(
         db,
         "UPDATE tenants SET name = ?2, locale = ?3, allowed_origins = ?4, business_hours = ?5, \
          webhook_url = ?6, webhook_gen = ?7, kpi_settings = ?8, hours_since = ?9 WHERE id = ?1",
         &[
-            &t.id,
-            &t.name,
-            &t.locale,
-            &text(&t.allowed_origins),
-            &hours,
-            &t.webhook_url,
-            &t.webhook_gen,
-            &kpis,
-            &t.hours_since,
+            &id,
+            &c.name,
+            &c.locale,
+            &c.allowed_origins,
+            &c.business_hours,
+            &c.webhook_url,
+            &c.webhook_gen,
+            &c.kpi_settings,
+            &c.hours_since,
         ],
     )?
     .run()
@@ -98,12 +108,12 @@ pub async fn update_settings(db: &D1Database, t: &TenantConfig) -> ApiResult<()>
     Ok(())
 }
 
-/// Stores the tenant's targets.
-pub async fn update_targets(db: &D1Database, t: &TenantConfig) -> ApiResult<()> {
+/// Stores the tenant's targets (a JSON map).
+pub async fn update_targets(db: &D1Database, id: &str, targets: &str) -> ApiResult<()> {
     stmt(
         db,
         "UPDATE tenants SET targets = ?2 WHERE id = ?1",
-        &[&t.id, &text(&t.targets)],
+        &[&id, &targets],
     )?
     .run()
     .await?;

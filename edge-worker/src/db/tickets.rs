@@ -6,10 +6,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
-use super::stmt;
+use super::{start, stmt, Filter, Key};
 use crate::error::{ApiError, ApiResult};
-use crate::paging::{start, Filter, Key};
-use crate::ticket_merge::Merged;
 
 /// The columns of a stored ticket, in the order [`TicketRow`] reads them.
 const COLUMNS: &str = "id, channel, opened_at, first_response_at, resolved_at, \
@@ -48,6 +46,28 @@ pub struct TicketRow {
     pub rev: String,
 }
 
+/// A ticket's fields as a write stores them (the merge of every call about it).
+pub struct Fields {
+    /// Channel name.
+    pub channel: String,
+    /// Opening, Unix ms.
+    pub opened_ms: i64,
+    /// First response, Unix ms.
+    pub first_response_ms: Option<i64>,
+    /// Resolution, Unix ms.
+    pub resolved_ms: Option<i64>,
+    /// Contacts until resolved.
+    pub contacts: i64,
+    /// Agent.
+    pub agent: Option<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Transferred between agents or teams.
+    pub transferred: bool,
+    /// Abandoned by the customer.
+    pub abandoned: bool,
+}
+
 /// The guarded write: upsert the merged row if its revision is still `old_rev` (or it is
 /// still absent); its triggers move the counters.
 #[allow(clippy::too_many_arguments)]
@@ -55,7 +75,7 @@ pub fn write(
     db: &D1Database,
     tenant: &str,
     id: &str,
-    m: &Merged,
+    m: &Fields,
     day: &str,
     contrib: &str,
     old_rev: Option<&str>,

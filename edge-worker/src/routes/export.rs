@@ -8,9 +8,10 @@ use worker::{Env, Method, Response};
 
 use crate::auth::Principal;
 use crate::db;
+use crate::db::start;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{now_ms, query};
-use crate::paging::{fetch, filter, start, Table};
+use crate::paging::{fetch, filter, Table};
 use crate::params;
 use crate::route::{Call, Endpoint, Handler, Path, Route};
 use crate::tenant::TenantConfig;

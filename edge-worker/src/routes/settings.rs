@@ -172,7 +172,7 @@ async fn patch(c: Call, p: Principal) -> ApiResult<Response> {
     let own = webhooks::own_origins(env, req.url().ok().as_ref());
     let today = kpi_core::period::CivilDate::of_instant(crate::http::now_ms(), p.tenant.tz())?;
     let t = apply(env, p.tenant, body, &own, today)?;
-    crate::db::tenants::update_settings(&crate::db::open(env)?, &t).await?;
+    crate::tenant::save_settings(&crate::db::open(env)?, &t).await?;
     auth::invalidate(env, &t.id).await?;
     crate::log::event("settings_changed", &[("tenant", &t.id)]);
     http::json(200, &view(env, &t).await?)

@@ -70,7 +70,7 @@ async fn put(mut c: Call, p: Principal) -> ApiResult<Response> {
     let body: TargetsBody = json_body(&mut c.req, BODY_LIMIT).await?;
     let mut tenant = p.tenant;
     tenant.targets = validate(body)?;
-    crate::db::tenants::update_targets(&crate::db::open(&c.env)?, &tenant).await?;
+    crate::tenant::save_targets(&crate::db::open(&c.env)?, &tenant).await?;
     auth::invalidate(&c.env, &tenant.id).await?;
     http::json(200, &json!({"targets": tenant.targets}))
 }

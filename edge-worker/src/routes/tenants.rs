@@ -125,7 +125,7 @@ async fn create(c: Call) -> ApiResult<Response> {
     let now = kpi_core::period::format_rfc3339(now_ms());
     let db = db::open(env)?;
     let stmts = vec![
-        db::tenants::insert(&db, &tenant, &now)?,
+        crate::tenant::insert(&db, &tenant, &now)?,
         insert_key(&db, &sk, &tenant.id, KeyKind::Secret, &now)?,
         insert_key(&db, &pk, &tenant.id, KeyKind::Publishable, &now)?,
     ];
