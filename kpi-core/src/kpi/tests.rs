@@ -100,8 +100,33 @@ fn csat_threshold_is_configurable_and_ten_point_scales_count() {
 }
 
 #[test]
+fn the_scorecard_weighs_catalog_kpis_against_their_targets() {
+    let mut r = Rollup::new();
+    // NPS: 6 promoters, 2 passives, 2 detractors → 40, target 0 → 50: achievement 80 %.
+    survey(&mut r, SurveyKind::Nps, 10, 6);
+    survey(&mut r, SurveyKind::Nps, 7, 2);
+    survey(&mut r, SurveyKind::Nps, 3, 2);
+    // CSAT: 17 of 20 positive → 85 %, the single threshold 85: achievement 100 %.
+    survey(&mut r, SurveyKind::Csat { scale: 5 }, 5, 17);
+    survey(&mut r, SurveyKind::Csat { scale: 5 }, 2, 3);
+    let reports: Vec<KpiReport> = ["nps", "csat", "ticket_volume", "ces"]
+        .iter()
+        .map(|id| report(find(id).unwrap(), &r, None, &[], &opts()))
+        .collect();
+    let weights = [("nps".to_string(), 3.0)].into_iter().collect();
+    let card = crate::report::scorecard(&reports, &weights);
+    let achievements: Vec<_> = card.lines.iter().map(|l| l.achievement).collect();
+    // Ticket volume has no direction, CES no value and no default target.
+    assert_eq!(achievements, [Some(80.0), Some(100.0), None, None]);
+    assert_eq!(card.lines[0].status, Some(Status::AtRisk));
+    assert_eq!(card.lines[1].status, Some(Status::OnTrack));
+    assert_eq!(card.lines[0].weight, 3.0);
+    // (80 × 3 + 100 × 1) ÷ 4.
+    assert_eq!(card.score, Some(85.0));
+}
+
+#[test]
 fn roi_8000_to_10000_is_25_percent() {
-    assert_eq!(roi_percent(8000.0, 10000.0), Some(25.0));
     let mut r = Rollup::new();
     let mut spend = ev("spend", "2026-11-02T09:00:00Z");
     spend.amount = Some(800_000);
