@@ -15,9 +15,12 @@ mod fuzz;
 mod local;
 mod run;
 mod screenshots;
+mod sections;
 mod server;
 mod sh;
 mod tenant;
+#[cfg(test)]
+mod tidy;
 mod test;
 mod tools;
 

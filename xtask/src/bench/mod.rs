@@ -22,7 +22,6 @@ mod profile;
 mod reads;
 mod scan;
 
-pub use doc::marked;
 
 /// The month every response seeded into the file falls in, read back by `GET /v1/kpis`.
 const MONTH: &str = "2026-10";
