@@ -12,11 +12,10 @@ use serde_json::{json, Value};
 
 use crate::d1::{self, lit, Cells};
 use crate::local::{self, Local, TenantKeys};
+use crate::sections::{self, CHAOS_BEGIN, CHAOS_END};
 use crate::server::Worker;
 use crate::sh::{self, root, Result};
-use crate::sections::{self, CHAOS_BEGIN, CHAOS_END};
 use crate::tools::{self, Tools};
-
 
 struct Plan {
     smoke: bool,

@@ -19,9 +19,9 @@ mod sections;
 mod server;
 mod sh;
 mod tenant;
+mod test;
 #[cfg(test)]
 mod tidy;
-mod test;
 mod tools;
 
 const USAGE: &str = "usage: cargo xtask <command>

@@ -156,7 +156,10 @@ fn the_cycle_finder_finds_a_circle_and_reads_use_groups() {
         ("c".to_string(), ["a".to_string()].into()),
     ]
     .into();
-    assert_eq!(cycle(&g), Some(["a", "b", "c", "a"].map(String::from).to_vec()));
+    assert_eq!(
+        cycle(&g),
+        Some(["a", "b", "c", "a"].map(String::from).to_vec())
+    );
     let mut g = g;
     g.insert("c".into(), BTreeSet::new());
     assert_eq!(cycle(&g), None);
