@@ -175,6 +175,9 @@ pub fn seed(url: &str, sk: &str, years: u32, now_ms: i64) -> Result<Seeded> {
     })
 }
 
+/// Requests to measure, as `(name, path)`.
+type Kinds = Vec<(String, String)>;
+
 /// The requests measured, as `(name, path)`.
 pub fn kinds(all: &str) -> Vec<(String, String)> {
     let k = "/v1/kpis?period=month&compare=previous&metrics=";
@@ -292,7 +295,8 @@ pub fn measure(
         ),
     ];
     let all: Vec<&str> = kpi_core::kpi::catalog().map(|d| d.id).collect();
-    let mut measured: Vec<(String, String, Vec<(String, String)>, Vec<u64>)> = Vec::new();
+    // Per tenant: its key, what its history is, the requests and the D1 rows each read.
+    let mut measured: Vec<(String, String, Kinds, Vec<u64>)> = Vec::new();
     let read = rows_read(&worker, &local.last_log(), kpi_sk, &fixed)?;
     measured.push((kpi_sk.to_string(), String::new(), fixed, read));
     for &years in plan.dense_years {
