@@ -12,7 +12,6 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
-
 /// Whether higher or lower is better.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

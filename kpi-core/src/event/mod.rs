@@ -203,7 +203,7 @@ mod tests {
     use crate::fact::WireInstant;
     use crate::money::Currency;
     use crate::period::TimeZone;
-    use crate::rollup::{key, CellKey, Cell, Family};
+    use crate::rollup::{key, Cell, CellKey, Family};
     use crate::FactError;
     use proptest::prelude::*;
 
@@ -234,7 +234,10 @@ mod tests {
             assert_eq!(EventType::parse(name), Some(*t));
             assert_eq!(t.name(), *name);
             assert_eq!(EVENT_TYPES[i], *name);
-            assert!(TYPES[..i].iter().all(|(u, n)| u != t && n != name), "{name}");
+            assert!(
+                TYPES[..i].iter().all(|(u, n)| u != t && n != name),
+                "{name}"
+            );
         }
         assert_eq!(EventType::parse("order.placed "), None);
     }

@@ -23,8 +23,8 @@ pub mod value;
 mod view;
 pub mod voice;
 
-pub use measure::Measure;
 pub(crate) use measure::{round, whole_as_integer};
+pub use measure::{Measure, Missing};
 pub use meta::{Direction, Group, Indicator, Lang, Unit};
 pub use options::{ReportOptions, ServiceTargets};
 pub use view::View;
