@@ -2,6 +2,7 @@
 //! them the pure code a route runs (no D1, no runtime, so natively), and asserts what must hold
 //! for every input. Built with the `fuzzing` feature, and by the unit test below that replays
 //! the committed corpus, so a crash once found stays a regression test. Changes no behaviour.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use std::collections::BTreeMap;
 
 use kpi_core::codec;

@@ -3,6 +3,8 @@
 //! *Architecture invariant*: handlers return `Result<Response, ApiError>` and the only place
 //! an error becomes a response is [`fetch`]. No handler panics on outside data: a panic
 //! resets the wasm instance.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 use worker::{event, Context, Env, Request, Response, ScheduleContext, ScheduledEvent};
 
 mod answers;

@@ -127,8 +127,8 @@ impl Merged {
             contacts: Some(self.contacts),
             agent: self.agent.clone(),
             tags: self.tags.clone(),
-            transferred: self.transferred,
-            abandoned: self.abandoned,
+            transferred: Some(self.transferred),
+            abandoned: Some(self.abandoned),
         };
         Ticket::from_wire(&raw, tz, hours)
     }

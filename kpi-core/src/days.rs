@@ -41,48 +41,21 @@ pub struct DayRollups {
 /// would round to the nearest double.
 mod wire {
     use alloc::string::String;
-    use alloc::vec::Vec;
+    use base64::Engine as _;
     use serde::{de::Error, Deserialize, Deserializer, Serializer};
 
     use crate::codec;
     use crate::rollup::Rollup;
 
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    /// Standard alphabet with padding, strictly: `=` only at the end, as many as needed.
+    const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
     pub fn encode(r: &Rollup) -> String {
-        let bytes = codec::encode(r);
-        let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-        for chunk in bytes.chunks(3) {
-            let b = [
-                chunk[0],
-                *chunk.get(1).unwrap_or(&0),
-                *chunk.get(2).unwrap_or(&0),
-            ];
-            let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
-            for i in 0..4 {
-                if i <= chunk.len() {
-                    out.push(ABC[(n >> (18 - 6 * i) & 63) as usize] as char);
-                } else {
-                    out.push('=');
-                }
-            }
-        }
-        out
+        B64.encode(codec::encode(r))
     }
 
     pub fn decode(s: &str) -> Option<Rollup> {
-        let mut bytes = Vec::with_capacity(s.len() / 4 * 3);
-        let (mut acc, mut bits) = (0u32, 0);
-        for c in s.bytes().filter(|c| *c != b'=') {
-            let v = ABC.iter().position(|a| *a == c)? as u32;
-            acc = acc << 6 | v;
-            bits += 6;
-            if bits >= 8 {
-                bits -= 8;
-                bytes.push((acc >> bits) as u8);
-                acc &= (1 << bits) - 1;
-            }
-        }
+        let bytes = B64.decode(s).ok()?;
         codec::decode(&bytes).ok()
     }
 
@@ -276,6 +249,22 @@ mod tests {
         assert_eq!(got, &want);
         assert_eq!(got.measure.value, Some(20.0));
         assert_eq!(got.previous, Some(50.0));
+    }
+
+    #[test]
+    fn base64_with_a_misplaced_pad_is_rejected() {
+        let r = opening_like();
+        let text = wire::encode(&r);
+        assert_eq!(wire::decode(&text), Some(r));
+        // The padding of a length not divisible by 3, moved into the middle.
+        assert!(text.ends_with('='), "{text}");
+        let body = text.trim_end_matches('=');
+        let mid = body.len() / 2;
+        let misplaced = alloc::format!("{}={}", &body[..mid], &body[mid..]);
+        assert_eq!(wire::decode(&misplaced), None);
+        assert_eq!(wire::decode(&alloc::format!("={body}")), None);
+        assert_eq!(wire::decode(&alloc::format!("{text}=")), None);
+        assert_eq!(wire::decode("!!"), None);
     }
 
     fn opening_like() -> Rollup {

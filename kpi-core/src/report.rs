@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::kpi::{round, Direction, Kpi, Measure, ReportOptions, Status, Target, Unit, View};
 use crate::period::{CivilDate, Period};
 use crate::rollup::{Acc, Cells, Dim, Family, Rollup, SegId, Segments, Slot};
+use crate::target::{self, ScoreLine, Scorecard};
 
 /// One point of a KPI's series (a sparkline).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -137,6 +138,33 @@ pub fn write_reports(o: &mut crate::json::Out, reports: &[KpiReport]) {
         r.write(o);
     }
     o.close_array();
+}
+
+/// The weighted scorecard of reported KPIs (seed 002, step 12: expected against actual): one
+/// line per report with its value, previous value, change, status and achievement against the
+/// target in force, weighted by `weights` (KPI id → weight, default 1). A KPI without a value,
+/// a target or a direction has no achievement and does not count in the score.
+pub fn scorecard(reports: &[KpiReport], weights: &BTreeMap<String, f64>) -> Scorecard {
+    let lines = reports
+        .iter()
+        .map(|r| {
+            let achievement = match (r.measure.value, r.target, r.direction) {
+                (_, _, Direction::None) => None,
+                (Some(v), Some(t), d) => round(t.achievement(v, None, d), 1),
+                _ => None,
+            };
+            ScoreLine {
+                kpi: r.id.clone(),
+                value: r.measure.value,
+                previous: r.previous,
+                change: r.delta,
+                achievement,
+                status: r.status,
+                weight: weights.get(&r.id).copied().unwrap_or(1.0),
+            }
+        })
+        .collect();
+    target::scorecard(lines)
 }
 
 /// The sub-periods whose counters a report over `period` reads, in day order: the previous

@@ -1,6 +1,7 @@
-//! Targets and what follows from them: the KPI definition of seed 002's twelve steps, the
-//! achievement of a value against its target, its status, the weighted scorecard and the
-//! customer health score. Owns the arithmetic of targets; not where values come from.
+//! Targets and what follows from them: the achievement of a value against its target, its
+//! status, the weighted scorecard of seed 002's twelve steps and the customer health score.
+//! Owns the arithmetic of targets; not where values come from (a scorecard of reported KPIs
+//! is [`crate::report::scorecard`]).
 //!
 //! Achievement maps the reference point (the baseline, else the minimum) to 0 % and the goal to
 //! 100 %, linearly, whichever the direction; it is capped to `0..=ACHIEVEMENT_CAP` so one
@@ -11,8 +12,28 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
-use crate::kpi::meta::{Direction, Indicator, Unit};
-use crate::period::{CivilDate, PeriodKind};
+/// Whether higher or lower is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Higher is better.
+    Up,
+    /// Lower is better.
+    Down,
+    /// Neither: a volume to watch (ticket volume, comments).
+    None,
+}
+
+impl Direction {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Up => "up",
+            Direction::Down => "down",
+            Direction::None => "none",
+        }
+    }
+}
 
 /// Highest achievement counted, in percent.
 pub const ACHIEVEMENT_CAP: f64 = 120.0;
@@ -91,81 +112,6 @@ impl Target {
     }
 }
 
-/// Who may see or change a KPI definition (step 10).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Roles {
-    /// The person accountable.
-    pub owner: String,
-    /// Who may view it.
-    #[serde(default)]
-    pub viewers: Vec<String>,
-    /// Who may change it.
-    #[serde(default)]
-    pub editors: Vec<String>,
-}
-
-/// A KPI as a business tracks it: seed 002's twelve steps, per tenant and KPI.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct KpiDefinition {
-    /// Catalog id (step 1: the name is the catalog label unless `name` overrides it).
-    pub kpi: String,
-    /// The tenant's own name for it.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// The strategic goal it serves (step 2).
-    #[serde(default)]
-    pub goal_of: Option<String>,
-    /// Where the data comes from and how it is collected (step 4).
-    #[serde(default)]
-    pub data_source: Option<String>,
-    /// What tracking it costs per review period, in the tenant's words (step 9).
-    #[serde(default)]
-    pub tracking_cost: Option<String>,
-    /// How the KPI is used: the decisions it informs (step 11).
-    #[serde(default)]
-    pub scope: Option<String>,
-    /// Increase or decrease.
-    pub direction: Direction,
-    /// Unit.
-    pub unit: Unit,
-    /// Current result when the KPI was set (step 3).
-    #[serde(default)]
-    pub baseline: Option<f64>,
-    /// Minimum acceptable value and target (step 3).
-    pub target: Target,
-    /// How often it is reviewed (step 5).
-    pub review: PeriodKind,
-    /// Expiry or next review date (step 6).
-    #[serde(default, with = "opt_date")]
-    pub review_date: Option<CivilDate>,
-    /// Weight among the KPIs of the same goal (step 8).
-    pub weight: f64,
-    /// Owner, viewers, editors (step 10).
-    #[serde(default)]
-    pub roles: Roles,
-    /// Leading or lagging (step 7).
-    pub indicator: Indicator,
-}
-
-mod opt_date {
-    use super::CivilDate;
-    use alloc::string::{String, ToString};
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(d: &Option<CivilDate>, s: S) -> Result<S::Ok, S::Error> {
-        match d {
-            Some(d) => s.serialize_str(&d.to_string()),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<CivilDate>, D::Error> {
-        let s: Option<String> = Option::deserialize(d)?;
-        s.map(|s| CivilDate::parse(&s).map_err(serde::de::Error::custom))
-            .transpose()
-    }
-}
-
 /// One KPI's line on a scorecard.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScoreLine {
@@ -194,26 +140,6 @@ pub struct Scorecard {
     pub score: Option<f64>,
 }
 
-impl KpiDefinition {
-    /// True when the review date has come (`today` is at or after it).
-    pub fn review_due(&self, today: CivilDate) -> bool {
-        self.review_date.is_some_and(|d| today >= d)
-    }
-
-    /// This definition's scorecard line for a value and its previous value.
-    pub fn line(&self, value: Option<f64>, previous: Option<f64>) -> ScoreLine {
-        ScoreLine {
-            kpi: self.kpi.clone(),
-            value,
-            previous,
-            change: value.zip(previous).map(|(v, p)| v - p),
-            achievement: value.map(|v| self.target.achievement(v, self.baseline, self.direction)),
-            status: value.map(|v| self.target.status(v, self.direction)),
-            weight: self.weight,
-        }
-    }
-}
-
 /// The weighted mean of `(achievement, weight)` pairs, ignoring missing achievements and
 /// non-positive weights; `None` when nothing remains.
 pub fn weighted_score(items: impl IntoIterator<Item = (Option<f64>, f64)>) -> Option<f64> {
@@ -229,9 +155,8 @@ pub fn weighted_score(items: impl IntoIterator<Item = (Option<f64>, f64)>) -> Op
     (den > 0.0).then(|| num / den)
 }
 
-/// Builds a scorecard from definitions and their (value, previous) pairs, in order.
-pub fn scorecard(items: &[(&KpiDefinition, Option<f64>, Option<f64>)]) -> Scorecard {
-    let lines: Vec<ScoreLine> = items.iter().map(|(d, v, p)| d.line(*v, *p)).collect();
+/// Builds a scorecard from its lines, in order: the lines with their weighted score.
+pub fn scorecard(lines: Vec<ScoreLine>) -> Scorecard {
     let score = weighted_score(lines.iter().map(|l| (l.achievement, l.weight)));
     Scorecard { lines, score }
 }
@@ -249,26 +174,6 @@ pub fn health_score(items: impl IntoIterator<Item = (Option<f64>, f64)>) -> Opti
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn def(direction: Direction, min: f64, goal: f64, weight: f64) -> KpiDefinition {
-        KpiDefinition {
-            kpi: "x".into(),
-            name: None,
-            goal_of: None,
-            data_source: Some("CRM tickets".into()),
-            tracking_cost: None,
-            scope: None,
-            direction,
-            unit: Unit::Percent,
-            baseline: None,
-            target: Target { min, goal },
-            review: PeriodKind::Month,
-            review_date: Some(CivilDate::new(2026, 12, 31).unwrap()),
-            weight,
-            roles: Roles::default(),
-            indicator: Indicator::Lagging,
-        }
-    }
 
     #[test]
     fn achievement_is_direction_aware_and_capped() {
@@ -299,20 +204,29 @@ mod tests {
         assert_eq!(up.achievement(49.0, Some(40.0), Direction::Up), 20.0);
     }
 
+    fn line(kpi: &str, value: Option<f64>, achievement: Option<f64>, weight: f64) -> ScoreLine {
+        ScoreLine {
+            kpi: kpi.into(),
+            value,
+            previous: None,
+            change: None,
+            achievement,
+            status: None,
+            weight,
+        }
+    }
+
     #[test]
     fn scorecard_weights_and_skips_missing_values() {
-        let a = def(Direction::Up, 0.0, 100.0, 3.0);
-        let b = def(Direction::Up, 0.0, 100.0, 1.0);
-        let c = def(Direction::Up, 0.0, 100.0, 5.0);
-        let s = scorecard(&[
-            (&a, Some(100.0), Some(90.0)),
-            (&b, Some(0.0), None),
-            (&c, None, None),
+        let s = scorecard(alloc::vec![
+            line("a", Some(100.0), Some(100.0), 3.0),
+            line("b", Some(0.0), Some(0.0), 1.0),
+            line("c", None, None, 5.0),
+            line("d", Some(9.0), Some(50.0), 0.0),
         ]);
+        // (100 × 3 + 0 × 1) ÷ 4; c has no value, d no weight.
         assert_eq!(s.score, Some(75.0));
-        assert_eq!(s.lines[0].change, Some(10.0));
-        assert_eq!(s.lines[2].status, None);
-        assert!(a.review_due(CivilDate::new(2027, 1, 1).unwrap()));
+        assert_eq!(s.lines.len(), 4);
         assert_eq!(weighted_score([]), None);
     }
 

@@ -21,6 +21,25 @@ use crate::rollup::{key, Cell, CellKey, Collect, Dim, Family, Sink};
 use crate::sketch;
 use crate::FactError;
 
+/// First-response targets per channel, in seconds ([`Channel::ALL`] order), for the service
+/// level. Defaults from seed 000: chat and Zalo 5 min, phone 1 min, the rest 1 h.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceTargets(pub [u32; 7]);
+
+impl Default for ServiceTargets {
+    fn default() -> Self {
+        ServiceTargets([3600, 300, 60, 300, 3600, 3600, 3600])
+    }
+}
+
+impl ServiceTargets {
+    /// The target of a channel, in seconds.
+    pub fn of(&self, channel: Channel) -> u32 {
+        let i = Channel::ALL.iter().position(|c| *c == channel).unwrap_or(6);
+        self.0.get(i).copied().unwrap_or(u32::MAX)
+    }
+}
+
 /// A ticket as `POST /v1/tickets` receives it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RawTicket {
@@ -37,7 +56,8 @@ pub struct RawTicket {
     /// Resolution.
     #[serde(default)]
     pub resolved_at: Option<WireInstant>,
-    /// Contacts it took (default 1).
+    /// Contacts it took. Without it the ticket does not count in first-contact resolution
+    /// (unknown is not one contact).
     #[serde(default)]
     pub contacts: Option<i64>,
     /// Agent handling it.
@@ -46,12 +66,14 @@ pub struct RawTicket {
     /// Tags; `complaint` counts as a complaint.
     #[serde(default)]
     pub tags: Vec<String>,
-    /// Transferred to another agent or team.
+    /// Transferred to another agent or team. Without it the ticket does not count in the
+    /// transfer rate.
     #[serde(default)]
-    pub transferred: bool,
-    /// Abandoned by the customer before an answer.
+    pub transferred: Option<bool>,
+    /// Abandoned by the customer before an answer. Without it the ticket does not count in
+    /// the abandonment rate.
     #[serde(default)]
-    pub abandoned: bool,
+    pub abandoned: Option<bool>,
 }
 
 /// A validated ticket.
@@ -61,14 +83,15 @@ pub struct Ticket {
     opened_ms: i64,
     first_response_ms: Option<i64>,
     resolved_ms: Option<i64>,
-    contacts: i64,
+    contacts: Option<i64>,
     agent: Option<String>,
     complaint: bool,
-    transferred: bool,
-    abandoned: bool,
+    transferred: Option<bool>,
+    abandoned: Option<bool>,
     opened_day: CivilDate,
     resolved_day: Option<i64>,
     business: Option<(Option<i64>, Option<i64>)>,
+    targets: ServiceTargets,
 }
 
 impl Ticket {
@@ -98,19 +121,21 @@ impl Ticket {
             opened_ms,
             first_response_ms,
             resolved_ms,
-            contacts: 1,
+            contacts: None,
             agent: None,
             complaint: false,
-            transferred: false,
-            abandoned: false,
+            transferred: None,
+            abandoned: None,
             opened_day: CivilDate::of_instant(opened_ms, tz)?,
             resolved_day,
             business: None,
+            targets: ServiceTargets::default(),
         })
     }
 
     /// Validates a ticket from the wire; with `hours`, durations are also measured in
-    /// business time.
+    /// business time. The ticket is judged against the default first-response targets unless
+    /// [`Ticket::with_service_targets`] gives the tenant's.
     pub fn from_wire(
         raw: &RawTicket,
         tz: TimeZone,
@@ -125,13 +150,14 @@ impl Ticket {
             opt(&raw.resolved_at)?,
             tz,
         )?
-        .with_contacts(raw.contacts.unwrap_or(1))?
-        .with_agent(raw.agent.as_deref())?
-        .with_flags(
-            raw.tags.iter().any(|t| t.eq_ignore_ascii_case("complaint")),
-            raw.transferred,
-            raw.abandoned,
-        );
+        .with_agent(raw.agent.as_deref())?;
+        let mut t = match raw.contacts {
+            Some(c) => t.with_contacts(c)?,
+            None => t,
+        };
+        t.complaint = raw.tags.iter().any(|t| t.eq_ignore_ascii_case("complaint"));
+        t.transferred = raw.transferred;
+        t.abandoned = raw.abandoned;
         Ok(match hours {
             Some(h) => t.with_business_hours(h),
             None => t,
@@ -143,7 +169,7 @@ impl Ticket {
         if !(1..=MAX_COUNT).contains(&contacts) {
             return Err(FactError::CountOutOfRange { count: contacts });
         }
-        self.contacts = contacts;
+        self.contacts = Some(contacts);
         Ok(self)
     }
 
@@ -153,11 +179,18 @@ impl Ticket {
         Ok(self)
     }
 
-    /// Sets the complaint, transferred and abandoned flags.
+    /// Sets the complaint, transferred and abandoned flags (all three known).
     pub fn with_flags(mut self, complaint: bool, transferred: bool, abandoned: bool) -> Ticket {
         self.complaint = complaint;
-        self.transferred = transferred;
-        self.abandoned = abandoned;
+        self.transferred = Some(transferred);
+        self.abandoned = Some(abandoned);
+        self
+    }
+
+    /// Judges the first response against `targets` (the tenant's, per channel) instead of the
+    /// defaults: what [`key::TICKET_SLA`] counts.
+    pub fn with_service_targets(mut self, targets: ServiceTargets) -> Ticket {
+        self.targets = targets;
         self
     }
 
@@ -197,18 +230,24 @@ impl Ticket {
             key::TICKET_OPENED,
             Cell {
                 n: 1,
-                sum: self.contacts,
+                sum: self.contacts.unwrap_or(0),
             },
         );
         let resolved = self.resolved_ms.is_some();
         for (flag, k) in [
             (self.complaint, key::TICKET_COMPLAINT),
-            (self.transferred, key::TICKET_TRANSFERRED),
-            (self.abandoned, key::TICKET_ABANDONED),
+            (self.transferred == Some(true), key::TICKET_TRANSFERRED),
+            (self.transferred.is_none(), key::TICKET_TRANSFER_UNKNOWN),
+            (self.abandoned == Some(true), key::TICKET_ABANDONED),
+            (self.abandoned.is_none(), key::TICKET_ABANDON_UNKNOWN),
             (resolved, key::TICKET_RESOLVED),
             (
-                resolved && self.contacts == 1,
+                resolved && self.contacts == Some(1),
                 key::TICKET_RESOLVED_FIRST_CONTACT,
+            ),
+            (
+                resolved && self.contacts.is_none(),
+                key::TICKET_CONTACTS_UNKNOWN,
             ),
             (self.first_response_ms.is_some(), key::TICKET_ANSWERED),
         ] {
@@ -223,6 +262,22 @@ impl Ticket {
         let business = self
             .business
             .unwrap_or((self.first_response_ms(), self.resolution_ms()));
+        // Each ticket against its own channel's target, whatever segment it is read in.
+        let limit_ms = i64::from(self.targets.of(self.channel)).saturating_mul(1000);
+        let within = |ms: Option<i64>| i64::from(ms.is_some_and(|ms| ms <= limit_ms));
+        for (k, first) in [
+            (key::TICKET_SLA, self.first_response_ms()),
+            (key::TICKET_SLA_BIZ, business.0),
+        ] {
+            c.add(
+                Family::Tickets,
+                k,
+                Cell {
+                    n: 1,
+                    sum: within(first),
+                },
+            );
+        }
         for (family, ms) in [
             (Family::FirstResponse, self.first_response_ms()),
             (Family::Resolution, self.resolution_ms()),
@@ -263,8 +318,8 @@ mod tests {
             contacts: None,
             agent: Some("lan".into()),
             tags: alloc::vec!["complaint".into()],
-            transferred: false,
-            abandoned: false,
+            transferred: Some(false),
+            abandoned: None,
         }
     }
 
@@ -309,8 +364,8 @@ mod tests {
                 contacts: Some(contacts),
                 agent: Some(text.clone()),
                 tags: alloc::vec![text.clone()],
-                transferred: true,
-                abandoned: false,
+                transferred: Some(true),
+                abandoned: None,
             };
             let _ = Ticket::from_wire(&raw, TimeZone::DEFAULT, None);
             let hours = crate::calendar::BusinessHours::weekdays(TimeZone::DEFAULT, &[(480, 1020)], true)

@@ -3,6 +3,8 @@
 //! and times each export with Node's clock (wasm32-unknown-unknown has none).
 use crate::rollup::Rollup;
 
+// The benchmarks' own fixed inputs (feature `bench` only), unwrapped as in the benches.
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #[path = "../benches/support/mod.rs"]
 #[allow(missing_docs)]
 mod support;

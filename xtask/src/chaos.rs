@@ -12,12 +12,10 @@ use serde_json::{json, Value};
 
 use crate::d1::{self, lit, Cells};
 use crate::local::{self, Local, TenantKeys};
+use crate::sections::{self, CHAOS_BEGIN, CHAOS_END};
 use crate::server::Worker;
 use crate::sh::{self, root, Result};
 use crate::tools::{self, Tools};
-
-const BEGIN: &str = "<!-- chaos:begin -->";
-const END: &str = "<!-- chaos:end -->";
 
 struct Plan {
     smoke: bool,
@@ -45,11 +43,6 @@ const SMOKE: Plan = Plan {
     batches: 2,
     per_batch: 20,
 };
-
-/// The chaos section of a BENCHMARKS.md, markers included.
-pub fn section_of(doc: &str) -> Option<String> {
-    crate::bench::marked(doc, BEGIN, END)
-}
 
 /// `cargo xtask chaos [--smoke]`.
 pub fn main(args: &[String]) -> Result<()> {
@@ -225,7 +218,7 @@ pub fn main(args: &[String]) -> Result<()> {
     }
 
     let section = format!(
-        "{BEGIN}\n## Chaos: `cargo xtask chaos{}`\n\nRun on {} ({:.0} s), worker under workerd via \
+        "{CHAOS_BEGIN}\n## Chaos: `cargo xtask chaos{}`\n\nRun on {} ({:.0} s), worker under workerd via \
          `wrangler dev --local` with `--var RATE_LIMIT:off`, on the same shared machine. The \
          client (Rust threads in xtask, one HTTP connection each) retries an answer that failed \
          (connection refused or reset, timeout, 5xx) until it is acknowledged, as a browser's \
@@ -234,7 +227,7 @@ pub fn main(args: &[String]) -> Result<()> {
          wrangler is stopped and started again on the same `--persist-to` directory. All \
          checks read the D1 SQLite file with the worker stopped: rows, their scores, and every \
          `rollup_cells` counter against a recomputation of the rows by kpi-core.\n\n\
-         | check | result |\n|---|---|\n{report}{END}",
+         | check | result |\n|---|---|\n{report}{CHAOS_END}",
         if plan.smoke { " --smoke" } else { "" },
         sh_date(),
         started.elapsed().as_secs_f64()
@@ -246,7 +239,7 @@ pub fn main(args: &[String]) -> Result<()> {
         r.join("docs/BENCHMARKS.md")
     };
     let old = std::fs::read_to_string(&out).unwrap_or_else(|_| "# Benchmarks\n".into());
-    let text = match section_of(&old) {
+    let text = match sections::chaos(&old) {
         Some(s) => old.replace(&s, &section),
         None => format!("{}\n{section}\n", old.trim_end()),
     };

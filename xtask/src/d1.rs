@@ -193,14 +193,13 @@ pub fn stored_cells(db: &Path, tenant: &str) -> Result<Cells> {
     stored(db, tenant, "cells")
 }
 
+/// Month sums, stock balances and stale (family, month) pairs, as [`derived`] gives them.
+pub type Derived = (Cells, Cells, Vec<(String, String)>);
+
 /// What the day counters `cells` make of the other tables: the month sums of the months no
 /// `months_stale` row marks (the snapshots must equal them), the stock balances, and the
 /// stale (family, month) pairs.
-pub fn derived(
-    db: &Path,
-    tenant: &str,
-    cells: &Cells,
-) -> Result<(Cells, Cells, Vec<(String, String)>)> {
+pub fn derived(db: &Path, tenant: &str, cells: &Cells) -> Result<Derived> {
     let out = sql(
         db,
         &format!(

@@ -136,7 +136,7 @@ pub fn spec(t: &tools::Tools, examples: u64, seed: u64) -> Result<SpecSummary> {
     let signing = sh::random_hex(32)?;
     let hooks = sh::random_hex(32)?;
     let log = r.join("target/fuzz-spec-worker.log");
-    let port = crate::test::free_port()?;
+    let port = server::free_port()?;
     let worker = server::start(
         t,
         port,

@@ -4,6 +4,9 @@
 //! (`$KPI_TOOLS_DIR`, default `~/.cache/kpi-edge/tools`); JavaScript tools come from the
 //! repo's `package.json` into `node_modules/`. Nothing is downloaded from anywhere but the
 //! package registries.
+// A developer tool: a failed unwrap stops the command with its message, which is the intent.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::process::ExitCode;
 
 mod bench;
@@ -15,10 +18,13 @@ mod fuzz;
 mod local;
 mod run;
 mod screenshots;
+mod sections;
 mod server;
 mod sh;
 mod tenant;
 mod test;
+#[cfg(test)]
+mod tidy;
 mod tools;
 
 const USAGE: &str = "usage: cargo xtask <command>

@@ -2,7 +2,7 @@
 //! from the demo tenant on a fresh worker, so that they are refreshed by a command and always
 //! show what the product renders today.
 use crate::sh::{self, root, Result};
-use crate::{build, demo, server, test, tools};
+use crate::{build, demo, server, tools};
 
 /// Builds, starts a worker on a fresh state, seeds and registers the demo tenant, and runs
 /// `tests/browser/screenshots.mjs` into `docs/`.
@@ -19,7 +19,7 @@ pub fn main() -> Result<()> {
     // reader's machine; another one when it is taken.
     let port = match std::net::TcpListener::bind(("127.0.0.1", crate::run::PORT)) {
         Ok(_) => crate::run::PORT,
-        Err(_) => test::free_port()?,
+        Err(_) => crate::server::free_port()?,
     };
     let worker = server::start(
         &t,

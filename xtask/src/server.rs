@@ -9,6 +9,13 @@ use serde_json::Value;
 use crate::sh::{self, Result};
 use crate::tools::Tools;
 
+/// A port nothing listens on now.
+pub fn free_port() -> Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| format!("finding a free port: {e}"))?;
+    l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+}
+
 /// A running `wrangler dev`; stopped (with workerd) when dropped.
 pub struct Worker {
     child: Child,

@@ -7,13 +7,6 @@ use std::time::Instant;
 use crate::sh::{self, root, Result};
 use crate::{build, server, tenant, tools};
 
-/// A port nothing listens on now.
-pub fn free_port() -> Result<u16> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| format!("finding a free port: {e}"))?;
-    l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
-}
-
 /// `cargo xtask test [--e2e [FILTER]]`: everything, or (`--e2e`) only the builds and the
 /// end-to-end tests whose name contains FILTER (all of them without one), for a quick loop.
 pub fn test(args: &[String]) -> Result<()> {
@@ -98,7 +91,7 @@ fn e2e(t: &tools::Tools, filter: Option<&str>, browser: bool) -> Result<()> {
     let signing = sh::random_hex(32)?;
     let hooks = sh::random_hex(32)?;
     let log = r.join("target/e2e-worker.log");
-    let port = free_port()?;
+    let port = server::free_port()?;
     let worker = server::start(
         t,
         port,

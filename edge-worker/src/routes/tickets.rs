@@ -8,8 +8,6 @@
 //! read, merged and written again. Rollups thus always equal the sum of the rows' `contrib`.
 use std::collections::{BTreeMap, BTreeSet};
 
-use kpi_core::calendar::BusinessHours;
-use kpi_core::period::TimeZone;
 use serde_json::{json, Value};
 use worker::{D1Database, D1PreparedStatement, Method, Response};
 
@@ -19,6 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{self, b64url, body_bytes, media_type, now_ms, random_bytes};
 use crate::paging::{self, Table};
 use crate::route::{Call, Endpoint, Handler, Path, Route};
+use crate::tenant::TenantConfig;
 use crate::ticket_merge::{merge, parse_body, parse_item, TicketIn};
 
 /// The routes of this file.
@@ -56,11 +55,12 @@ enum Outcome {
 /// Stores `items` (index, ticket) for `tenant`; returns each index's outcome.
 async fn store_tickets(
     db: &D1Database,
-    tenant: &str,
-    tz: TimeZone,
-    hours: Option<BusinessHours>,
+    tenant: &TenantConfig,
     items: Vec<(usize, TicketIn)>,
 ) -> ApiResult<BTreeMap<usize, Outcome>> {
+    let (tz, hours) = (tenant.tz(), tenant.hours());
+    let targets = tenant.kpi_settings.service_targets();
+    let tenant = tenant.id.as_str();
     let mut outcomes = BTreeMap::new();
     let mut pending = items;
     for _ in 0..MAX_ROUNDS {
@@ -80,8 +80,10 @@ async fn store_tickets(
         let mut writes: Vec<(usize, TicketIn, bool, D1PreparedStatement)> = Vec::new();
         for (i, t) in now_items {
             let old = rows.get(&t.id);
-            let checked =
-                merge(&t, old).and_then(|m| m.validate(tz, hours.as_ref()).map(|tk| (m, tk)));
+            let checked = merge(&t, old).and_then(|m| {
+                let tk = m.validate(tz, hours.as_ref())?;
+                Ok((m, tk.with_service_targets(targets)))
+            });
             let (m, ticket) = match checked {
                 Ok(v) => v,
                 Err(e) => {
@@ -166,8 +168,7 @@ async fn ingest(c: Call, p: Principal) -> ApiResult<Response> {
         }
     }
     let db = db::open(&env)?;
-    outcomes
-        .extend(store_tickets(&db, &p.tenant.id, p.tenant.tz(), p.tenant.hours(), items).await?);
+    outcomes.extend(store_tickets(&db, &p.tenant, items).await?);
     if !batch {
         let id = ids.first().cloned().flatten();
         return match outcomes.remove(&0) {

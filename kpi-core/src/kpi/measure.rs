@@ -11,6 +11,37 @@ use crate::rollup::{Cell, Family};
 use crate::sketch::Sketch;
 use crate::stats;
 
+/// Why a KPI has no value although facts exist: an input it needs was never given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Missing {
+    /// Resolved tickets exist, none with `contacts` (first-contact resolution).
+    ContactsNotSent,
+    /// Tickets exist, none with the `transferred` flag (transfer rate).
+    TransferredNotSent,
+    /// Tickets exist, none with the `abandoned` flag (abandonment rate).
+    AbandonedNotSent,
+    /// The tenant's `licensed_users` setting is not set (CRM adoption).
+    LicensedUsersNotSet,
+    /// The target is for periods of another length and this KPI is judged only on periods of
+    /// the target's length (status only).
+    TargetPeriodDiffers,
+}
+
+impl Missing {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Missing::ContactsNotSent => "contacts_not_sent",
+            Missing::TransferredNotSent => "transferred_not_sent",
+            Missing::AbandonedNotSent => "abandoned_not_sent",
+            Missing::LicensedUsersNotSet => "licensed_users_not_set",
+            Missing::TargetPeriodDiffers => "target_period_differs",
+        }
+    }
+}
+
 /// The value of a KPI over one view, with what stands beside it.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Measure {
@@ -47,6 +78,9 @@ pub struct Measure {
     /// revenue target, retention cost as a share of MRR per customer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub share: Option<f64>,
+    /// Why `value` is null although facts exist (an input never sent); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Missing>,
 }
 
 impl Measure {
@@ -92,6 +126,10 @@ impl Measure {
                 o.key(k);
                 o.num(v);
             }
+        }
+        if let Some(r) = self.reason {
+            o.key("reason");
+            o.str(r.as_str());
         }
     }
 
@@ -149,6 +187,23 @@ pub(crate) fn proportion(num: i64, den: i64, v: &View) -> Measure {
         insufficient_sample: pos(den) < min_sample,
         ..Measure::default()
     }
+}
+
+/// A share of the facts that carry an input: `num` of `den − unknown`. Without any fact
+/// carrying it while facts exist, no value and `reason`.
+pub(crate) fn known_proportion(
+    num: i64,
+    den: i64,
+    unknown: i64,
+    reason: Missing,
+    v: &View,
+) -> Measure {
+    let known = den.saturating_sub(unknown.max(0));
+    let mut m = proportion(num, known, v);
+    if known <= 0 && den > 0 {
+        m.reason = Some(reason);
+    }
+    m
 }
 
 /// A count, present only when its facts are.

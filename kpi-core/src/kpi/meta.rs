@@ -1,7 +1,10 @@
 //! What describes a KPI besides its formula: the language of its labels, its unit, which
-//! way is better, its catalog group and whether it leads or lags. Plain enums, shared by the
-//! definitions ([`super`]), targets ([`crate::target`]) and the widget.
+//! way is better (defined with targets, [`crate::target`], which need it), its catalog group
+//! and whether it leads or lags. Plain enums, shared by the definitions ([`super`]) and the
+//! widget.
 use serde::{Deserialize, Serialize};
+
+pub use crate::target::Direction;
 
 /// Label language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -53,29 +56,6 @@ impl Unit {
             Unit::Money => "money",
             Unit::Count => "count",
             Unit::Ratio => "ratio",
-        }
-    }
-}
-
-/// Whether higher or lower is better.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Direction {
-    /// Higher is better.
-    Up,
-    /// Lower is better.
-    Down,
-    /// Neither: a volume to watch (ticket volume, comments).
-    None,
-}
-
-impl Direction {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::Up => "up",
-            Direction::Down => "down",
-            Direction::None => "none",
         }
     }
 }

@@ -23,8 +23,8 @@ pub mod value;
 mod view;
 pub mod voice;
 
-pub use measure::Measure;
 pub(crate) use measure::{round, whole_as_integer};
+pub use measure::{Measure, Missing};
 pub use meta::{Direction, Group, Indicator, Lang, Unit};
 pub use options::{ReportOptions, ServiceTargets};
 pub use view::View;
@@ -49,9 +49,6 @@ pub struct Kpi {
     /// Default target, where the source articles give one. When an article gives a single
     /// threshold, `min` and `goal` are both that threshold.
     pub default_target: Option<Target>,
-    /// Default target as a change against the tenant's baseline, in percent (CPL: 10–20 %
-    /// below; ARPU: 15–30 % above), where the article gives it that way.
-    pub baseline_target: Option<Target>,
     /// Source article (file stem in the seeds).
     pub source: &'static str,
     /// Catalog group.
@@ -159,11 +156,6 @@ pub fn clv(mean_purchase: f64, purchases_per_year: f64, lifespan_years: f64) -> 
 /// Net value per new customer: revenue per new customer − acquisition cost per customer.
 pub fn net_value(revenue_per_customer: f64, acquisition_cost: f64) -> f64 {
     revenue_per_customer - acquisition_cost
-}
-
-/// Return on investment in percent: (return − cost) ÷ cost × 100; `None` without cost.
-pub fn roi_percent(cost: f64, ret: f64) -> Option<f64> {
-    (cost > 0.0).then(|| (ret - cost) / cost * 100.0)
 }
 
 #[cfg(test)]

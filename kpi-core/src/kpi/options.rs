@@ -1,34 +1,14 @@
 //! The options that shape a report: language, sample threshold, segment, the period, and the
 //! tenant settings some formulas read (CSAT thresholds, business hours, service targets,
 //! licensed users, customer lifespan, revenue target).
-use serde::{Deserialize, Serialize};
 
 use super::meta::Lang;
-use crate::fact::Channel;
 use crate::money::Currency;
 use crate::period::Period;
 use crate::rollup::Dim;
 use crate::stats;
 use crate::target::Target;
-
-/// First-response targets per channel, in seconds ([`Channel::ALL`] order), for the service
-/// level. Defaults from seed 000: chat and Zalo 5 min, phone 1 min, the rest 1 h.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ServiceTargets(pub [u32; 7]);
-
-impl Default for ServiceTargets {
-    fn default() -> Self {
-        ServiceTargets([3600, 300, 60, 300, 3600, 3600, 3600])
-    }
-}
-
-impl ServiceTargets {
-    /// The target of a channel, in seconds.
-    pub fn of(&self, channel: Channel) -> u32 {
-        let i = Channel::ALL.iter().position(|c| *c == channel).unwrap_or(6);
-        self.0[i]
-    }
-}
+pub use crate::ticket::ServiceTargets;
 
 /// Options that shape a report.
 #[derive(Debug, Clone, Copy)]

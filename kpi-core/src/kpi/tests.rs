@@ -100,8 +100,33 @@ fn csat_threshold_is_configurable_and_ten_point_scales_count() {
 }
 
 #[test]
+fn the_scorecard_weighs_catalog_kpis_against_their_targets() {
+    let mut r = Rollup::new();
+    // NPS: 6 promoters, 2 passives, 2 detractors → 40, target 0 → 50: achievement 80 %.
+    survey(&mut r, SurveyKind::Nps, 10, 6);
+    survey(&mut r, SurveyKind::Nps, 7, 2);
+    survey(&mut r, SurveyKind::Nps, 3, 2);
+    // CSAT: 17 of 20 positive → 85 %, the single threshold 85: achievement 100 %.
+    survey(&mut r, SurveyKind::Csat { scale: 5 }, 5, 17);
+    survey(&mut r, SurveyKind::Csat { scale: 5 }, 2, 3);
+    let reports: Vec<KpiReport> = ["nps", "csat", "ticket_volume", "ces"]
+        .iter()
+        .map(|id| report(find(id).unwrap(), &r, None, &[], &opts()))
+        .collect();
+    let weights = [("nps".to_string(), 3.0)].into_iter().collect();
+    let card = crate::report::scorecard(&reports, &weights);
+    let achievements: Vec<_> = card.lines.iter().map(|l| l.achievement).collect();
+    // Ticket volume has no direction, CES no value and no default target.
+    assert_eq!(achievements, [Some(80.0), Some(100.0), None, None]);
+    assert_eq!(card.lines[0].status, Some(Status::AtRisk));
+    assert_eq!(card.lines[1].status, Some(Status::OnTrack));
+    assert_eq!(card.lines[0].weight, 3.0);
+    // (80 × 3 + 100 × 1) ÷ 4.
+    assert_eq!(card.score, Some(85.0));
+}
+
+#[test]
 fn roi_8000_to_10000_is_25_percent() {
-    assert_eq!(roi_percent(8000.0, 10000.0), Some(25.0));
     let mut r = Rollup::new();
     let mut spend = ev("spend", "2026-11-02T09:00:00Z");
     spend.amount = Some(800_000);
@@ -414,8 +439,8 @@ fn durations_report_median_p90_mean_in_seconds_and_business_time() {
             contacts: None,
             agent: None,
             tags: vec![],
-            transferred: false,
-            abandoned: false,
+            transferred: Some(false),
+            abandoned: Some(false),
         };
         r.extend(
             Ticket::from_wire(&raw, TZ, Some(&hours))
@@ -455,8 +480,8 @@ fn backlog_is_open_at_the_period_end() {
             contacts: None,
             agent: None,
             tags: vec![],
-            transferred: false,
-            abandoned: false,
+            transferred: Some(false),
+            abandoned: Some(false),
         };
         Ticket::from_wire(&raw, TZ, None).unwrap().contributions()
     };
@@ -628,8 +653,8 @@ fn every_catalog_kpi_computes_from_rollups() {
             contacts: Some(i as i64 + 1),
             agent: Some("lan".into()),
             tags: vec!["complaint".into()],
-            transferred: i == 1,
-            abandoned: i == 2,
+            transferred: Some(i == 1),
+            abandoned: Some(i == 2),
         };
         r.extend(Ticket::from_wire(&raw, TZ, None).unwrap().contributions());
     }
@@ -969,4 +994,133 @@ fn every_id_of_the_spec_is_in_the_catalog_once() {
         assert!(d.stocks.iter().all(|f| d.reads.contains(f)), "{}", d.id);
     }
     assert_eq!(all.len(), 54);
+}
+
+/// A ticket opened on 2 November 2026 at 09:00 local, first answered `first_s` later.
+fn ticket_answered_after(channel: &str, first_s: Option<i64>, agent: &str) -> RawTicket {
+    let opened = 1_793_584_800_000; // 2026-11-02T09:00:00+07:00
+    RawTicket {
+        id: None,
+        channel: channel.into(),
+        opened_at: WireInstant::Millis(opened),
+        first_response_at: first_s.map(|s| WireInstant::Millis(opened + s * 1000)),
+        resolved_at: Some(WireInstant::Millis(opened + 7_200_000)),
+        contacts: None,
+        agent: Some(agent.into()),
+        tags: vec![],
+        transferred: None,
+        abandoned: None,
+    }
+}
+
+fn fold(r: &mut Rollup, raw: &RawTicket) {
+    r.extend(Ticket::from_wire(raw, TZ, None).unwrap().contributions());
+}
+
+#[test]
+fn a_crm_that_never_sends_contacts_or_flags_gets_null_with_a_reason_not_100_percent() {
+    let mut r = Rollup::new();
+    for _ in 0..3 {
+        fold(&mut r, &ticket_answered_after("chat", Some(60), "lan"));
+    }
+    for (id, reason) in [
+        ("fcr", Missing::ContactsNotSent),
+        ("transfer_rate", Missing::TransferredNotSent),
+        ("abandonment_rate", Missing::AbandonedNotSent),
+    ] {
+        let rep = report(find(id).unwrap(), &r, None, &[], &opts());
+        assert_eq!(rep.measure.value, None, "{id}");
+        assert_eq!(rep.measure.reason, Some(reason), "{id}");
+        let json = serde_json::to_value(&rep).unwrap();
+        assert_eq!(json["reason"], reason.as_str());
+        let mut out = crate::json::Out::default();
+        rep.write(&mut out);
+        let written: serde_json::Value = serde_json::from_str(&out.finish()).unwrap();
+        assert_eq!(written, json, "{id}");
+    }
+    // Two tickets that say it: only they count. One contact of two, one transfer of two.
+    for (contacts, transferred, abandoned) in [(1, true, false), (2, false, false)] {
+        let mut raw = ticket_answered_after("chat", Some(60), "lan");
+        raw.contacts = Some(contacts);
+        raw.transferred = Some(transferred);
+        raw.abandoned = Some(abandoned);
+        fold(&mut r, &raw);
+    }
+    for (id, want) in [
+        ("fcr", 50.0),
+        ("transfer_rate", 50.0),
+        ("abandonment_rate", 0.0),
+    ] {
+        let rep = report(find(id).unwrap(), &r, None, &[], &opts());
+        assert_eq!(rep.measure.value, Some(want), "{id}");
+        assert_eq!(rep.measure.n, Some(2), "{id}");
+        assert_eq!(rep.measure.reason, None, "{id}");
+    }
+    // No tickets at all: no value, and no reason to give.
+    let rep = report(find("fcr").unwrap(), &Rollup::new(), None, &[], &opts());
+    assert_eq!((rep.measure.value, rep.measure.reason), (None, None));
+}
+
+#[test]
+fn an_agents_service_level_judges_each_ticket_against_its_own_channels_target() {
+    // Mai answers four e-mails in 30 minutes (target 1 h) and one chat in 10 minutes
+    // (target 5 min): 4 of 5 on time, not 0 % against a 60 s target for everyone.
+    let mut r = Rollup::new();
+    for _ in 0..4 {
+        fold(&mut r, &ticket_answered_after("email", Some(1800), "mai"));
+    }
+    fold(&mut r, &ticket_answered_after("chat", Some(600), "mai"));
+    fold(&mut r, &ticket_answered_after("phone", Some(30), "lan"));
+    let by_agent = ReportOptions {
+        segment: Some(Dim::Agent),
+        ..opts()
+    };
+    let rep = report(find("service_level").unwrap(), &r, None, &[], &by_agent);
+    assert_eq!(rep.segments["mai"].value, Some(80.0));
+    assert_eq!(rep.segments["mai"].n, Some(5));
+    assert_eq!(rep.segments["lan"].value, Some(100.0));
+    assert_eq!(rep.measure.value, Some(83.3));
+}
+
+#[test]
+fn service_level_counts_exactly_at_the_threshold_and_old_days_fall_back_to_the_sketch() {
+    // Chat target 300 s; answers at 298, 299, 300, 301 and 302 s: three within, exactly.
+    let tickets: Vec<RawTicket> = [298, 299, 300, 301, 302]
+        .iter()
+        .map(|s| ticket_answered_after("chat", Some(*s), "lan"))
+        .collect();
+    let mut r = Rollup::new();
+    for t in &tickets {
+        fold(&mut r, t);
+    }
+    let sl = |r: &Rollup| {
+        report(find("service_level").unwrap(), r, None, &[], &opts())
+            .measure
+            .value
+    };
+    assert_eq!(sl(&r), Some(60.0));
+    // The tenant's own threshold (301 s for chat) is counted when the ticket is folded.
+    let mut targets = ServiceTargets::default();
+    targets.0[1] = 301;
+    assert_eq!(targets.of(Channel::Chat), 301);
+    let mut own = Rollup::new();
+    for t in &tickets {
+        own.extend(
+            Ticket::from_wire(t, TZ, None)
+                .unwrap()
+                .with_service_targets(targets)
+                .contributions(),
+        );
+    }
+    assert_eq!(sl(&own), Some(80.0));
+    // Days folded before the exact counts existed: estimated from the duration sketch.
+    let mut old = Rollup::new();
+    for t in &tickets {
+        let c = Ticket::from_wire(t, TZ, None).unwrap().contributions();
+        old.extend(c.into_iter().filter(|(k, _)| {
+            !(k.family == Family::Tickets && k.key == crate::rollup::key::TICKET_SLA)
+        }));
+    }
+    let estimate = sl(&old).unwrap();
+    assert!((40.0..=100.0).contains(&estimate), "{estimate}");
 }

@@ -150,6 +150,19 @@ pub mod key {
     pub const TICKET_RESOLVED_FIRST_CONTACT: i64 = 5;
     /// [`super::Family::Tickets`]: a ticket that got a first response.
     pub const TICKET_ANSWERED: i64 = 6;
+    /// [`super::Family::Tickets`]: every ticket judged against its own channel's
+    /// first-response target when it was counted (`n`), and those answered within it (`sum`),
+    /// in calendar time. Exact at the thresholds in force; a threshold change recounts.
+    pub const TICKET_SLA: i64 = 7;
+    /// [`super::Family::Tickets`]: as [`TICKET_SLA`], in business time (tickets counted with
+    /// business hours only).
+    pub const TICKET_SLA_BIZ: i64 = 8;
+    /// [`super::Family::Tickets`]: a resolved ticket whose `contacts` was never sent.
+    pub const TICKET_CONTACTS_UNKNOWN: i64 = 9;
+    /// [`super::Family::Tickets`]: a ticket whose `transferred` flag was never sent.
+    pub const TICKET_TRANSFER_UNKNOWN: i64 = 10;
+    /// [`super::Family::Tickets`]: a ticket whose `abandoned` flag was never sent.
+    pub const TICKET_ABANDON_UNKNOWN: i64 = 11;
     /// [`super::Family::TicketOpenUntil`]: not resolved yet.
     pub const STILL_OPEN: i64 = i64::MAX;
     /// [`super::Family::Customers`]: a customer won.

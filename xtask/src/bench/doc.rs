@@ -129,29 +129,16 @@ pub fn document(plan: &Plan, table: &str, notes: &[String], secs: f64) -> Result
     Ok(d)
 }
 
-/// Writes the document, keeping the sections maintained elsewhere: the one `cargo xtask
-/// chaos` writes, and the hand-written findings on a run (`<!-- findings:begin/end -->`).
+/// Writes the document, keeping the sections maintained elsewhere ([`crate::sections`]): the
+/// one `cargo xtask chaos` writes, and the hand-written findings on a run.
 pub fn write_doc(path: &Path, doc: &str) -> Result<()> {
     let old = std::fs::read_to_string(path).unwrap_or_default();
     let mut text = doc.to_string();
-    for kept in [
-        crate::chaos::section_of(&old),
-        marked(&old, "<!-- findings:begin -->", "<!-- findings:end -->"),
-    ]
-    .into_iter()
-    .flatten()
-    {
+    for kept in crate::sections::kept_by_bench(&old) {
         text = format!("{}\n\n{kept}\n", text.trim_end());
     }
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     }
     std::fs::write(path, text).map_err(|e| format!("writing {}: {e}", path.display()))
-}
-
-/// The part of `doc` from `begin` to `end`, markers included.
-pub fn marked(doc: &str, begin: &str, end: &str) -> Option<String> {
-    let a = doc.find(begin)?;
-    let b = doc[a..].find(end)? + a + end.len();
-    Some(doc[a..b].to_string())
 }

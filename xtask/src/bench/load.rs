@@ -3,6 +3,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
+use super::{KPI_METRICS, MONTH};
 use crate::sh::{self, Result};
 
 /// wrk's figures for one run (see `xtask/scripts/wrk.lua`).
@@ -66,4 +67,41 @@ pub fn run_wrk(
         p50_ms: g("p50_us") / 1e3,
         p99_ms: g("p99_us") / 1e3,
     })
+}
+
+/// The floors of the counter-versus-scan reads: the smallest route, and the KPI route on an
+/// empty month, over HTTP at c=1.
+pub fn floors(
+    wrk: &Path,
+    script: &Path,
+    url: &str,
+    plan: &super::Plan,
+    sk: &str,
+) -> Result<Vec<super::Row>> {
+    let mut rows = Vec::new();
+    for (what, path) in [
+        (
+            "GET /healthz (wrangler dev proxy + workerd floor)",
+            "/healthz".to_string(),
+        ),
+        (
+            "GET /v1/kpis month (nps,csat,ces), no responses stored",
+            format!("/v1/kpis?metrics={KPI_METRICS}&period=month&at={MONTH}"),
+        ),
+    ]
+    .into_iter()
+    {
+        let res = run_wrk(wrk, script, url, 1, plan.read_seconds, &["get", &path, sk])?;
+        rows.push(super::row(
+            what,
+            format!("p50 {:.1} ms", res.p50_ms),
+            format!(
+                "p99 {:.1} ms over HTTP (c=1, {} requests{})",
+                res.p99_ms,
+                res.requests,
+                if res.ok() { "" } else { ", ERRORS" }
+            ),
+        ));
+    }
+    Ok(rows)
 }

@@ -7,8 +7,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use crate::d1::Cells;
-use crate::local::{self, kb, mib, Local, TenantKeys};
+use crate::local::{self, kb, Local, TenantKeys};
 use crate::sh::{self, root, Result};
 use crate::{build, tools};
 
@@ -21,8 +20,6 @@ mod memory;
 mod profile;
 mod reads;
 mod scan;
-
-pub use doc::marked;
 
 /// The month every response seeded into the file falls in, read back by `GET /v1/kpis`.
 const MONTH: &str = "2026-10";
@@ -140,51 +137,16 @@ pub fn main(args: &[String]) -> Result<()> {
     }
 
     if on("profile") {
-        let port = local::free_port()?;
-        drop(worker);
-        let worker = local.start_inspected(&t, Some(port))?;
-        let keys = reads::tenant(&worker.url, &local.admin, "profiled")?;
-        let n = plan.cpu_requests.max(5) as usize;
-        let tokens = dir.join("profile-tokens.txt");
-        let links = local::mint(&worker.url, &keys.sk, n + 20)?;
-        let text: String = links.iter().map(|l| format!("{}\n", l.token)).collect();
-        std::fs::write(&tokens, text).map_err(|e| e.to_string())?;
-        let post = format!("POST /v1/responses {}", tokens.display());
-        rows.push(profile::kind(
+        let rows = profile::measure(
             &t,
-            &worker,
-            port,
-            "-",
-            "GET /healthz (the floor)",
-            "/healthz",
             plan,
-        )?);
-        rows.push(profile::kind(
-            &t,
-            &worker,
-            port,
-            "-",
-            "POST /v1/responses, first answers",
-            &post,
-            plan,
-        )?);
-        let all: Vec<&str> = kpi_core::kpi::catalog().map(|d| d.id).collect();
-        // `bench profile answers`: the answers only.
-        let kinds = if only.contains(&"answers") {
-            Vec::new()
-        } else {
-            reads::seed(&keys_url(&worker), &keys.sk, 1, now_ms()?)?;
-            reads::kinds(&all.join(","))
-        };
-        for (name, path) in kinds {
-            let name = format!("GET /v1/kpis, {name}");
-            rows.push(profile::kind(
-                &t, &worker, port, &keys.sk, &name, &path, plan,
-            )?);
-        }
-        notes.push("profile: the worker was built with its function names kept".into());
-        let table = doc::render_table(&rows);
-        println!("\n{table}");
+            &dir,
+            &mut local,
+            worker,
+            only.contains(&"answers"),
+            rows,
+        )?;
+        println!("\n{}", doc::render_table(&rows));
         return Ok(());
     }
 
@@ -197,110 +159,16 @@ pub fn main(args: &[String]) -> Result<()> {
     };
     let url = worker.url.clone();
 
-    // KPI reads: the fixed costs (the catalog, with no key and no D1; a tenant with no data),
-    // then tenants with dense histories. Rows read come from a worker logging its request
-    // lines; CPU from one that does not (wrangler relaying each line costs workerd CPU).
-    let mut worker = worker;
-    if on("reads") {
-        let fixed = vec![
-            (
-                "GET /v1/kpis/catalog (no key, no D1)".to_string(),
-                "/v1/kpis/catalog".to_string(),
-            ),
-            (
-                "GET /v1/kpis, 3 KPIs, month, compare, a tenant with no data".to_string(),
-                "/v1/kpis?period=month&compare=previous&metrics=nps,csat,ces".to_string(),
-            ),
-        ];
-        let all: Vec<&str> = kpi_core::kpi::catalog().map(|d| d.id).collect();
-        let mut measured: Vec<(String, String, Vec<(String, String)>, Vec<u64>)> = Vec::new();
-        let read = reads::rows_read(&worker, &local.last_log(), &kpi_tenant.sk, &fixed)?;
-        measured.push((kpi_tenant.sk.clone(), String::new(), fixed, read));
-        for &years in plan.dense_years {
-            let keys = reads::tenant(&url, &local.admin, &format!("dense-{years}y"))?;
-            let t0 = Instant::now();
-            let s = reads::seed(&url, &keys.sk, years, now_ms()?)?;
-            eprintln!(
-                "    seeded {} answers, {} tickets, {} events in {:.0} s",
-                s.answers,
-                s.tickets,
-                s.events,
-                t0.elapsed().as_secs_f64()
-            );
-            let kinds = reads::kinds(&all.join(","));
-            let read = reads::rows_read(&worker, &local.last_log(), &keys.sk, &kinds)?;
-            let what = format!(
-                "{} year(s) of history: {} answers, {} tickets, {} events",
-                s.years, s.answers, s.tickets, s.events
-            );
-            measured.push((keys.sk.clone(), what, kinds, read));
-        }
-        drop(worker);
-        worker = local.start_quiet(&t)?;
-        for (sk, what, kinds, rows_read) in measured {
-            let (above, floor) =
-                reads::cpu(&worker, &sk, &kinds, plan.cpu_rounds, plan.cpu_requests)?;
-            for (((name, _), ms), read) in kinds.iter().zip(above).zip(rows_read) {
-                let label = if what.is_empty() {
-                    name.clone()
-                } else {
-                    format!(
-                        "GET /v1/kpis, {name} ({})",
-                        what.split(':').next().unwrap_or("")
-                    )
-                };
-                rows.push(row(
-                    label,
-                    format!("+{ms:.2} ms CPU"),
-                    format!(
-                        "workerd CPU per request above the /healthz floor of {floor:.2} ms \
-                         (median of {} rounds × {} requests); {read} D1 rows read{}",
-                        plan.cpu_rounds,
-                        plan.cpu_requests,
-                        if what.is_empty() {
-                            String::new()
-                        } else {
-                            format!("; {what}")
-                        }
-                    ),
-                ));
-            }
-        }
-    }
+    // KPI reads: the fixed costs, then tenants with dense histories.
+    let worker = if on("reads") {
+        reads::measure(&t, plan, &mut local, worker, &kpi_tenant.sk, &mut rows)?
+    } else {
+        worker
+    };
 
     // Floors for the reads below: the smallest route, and the KPI route on an empty month.
-    let floors = if on("scan") { 2 } else { 0 };
-    for (what, path) in [
-        (
-            "GET /healthz (wrangler dev proxy + workerd floor)",
-            "/healthz".to_string(),
-        ),
-        (
-            "GET /v1/kpis month (nps,csat,ces), no responses stored",
-            format!("/v1/kpis?metrics={KPI_METRICS}&period=month&at={MONTH}"),
-        ),
-    ]
-    .into_iter()
-    .take(floors)
-    {
-        let res = load::run_wrk(
-            &wrk,
-            &script,
-            &url,
-            1,
-            plan.read_seconds,
-            &["get", &path, &kpi_tenant.sk],
-        )?;
-        rows.push(row(
-            what,
-            format!("p50 {:.1} ms", res.p50_ms),
-            format!(
-                "p99 {:.1} ms over HTTP (c=1, {} requests{})",
-                res.p99_ms,
-                res.requests,
-                if res.ok() { "" } else { ", ERRORS" }
-            ),
-        ));
+    if on("scan") {
+        rows.extend(load::floors(&wrk, &script, &url, plan, &kpi_tenant.sk)?);
     }
 
     // The widget in Chromium.
@@ -310,69 +178,16 @@ pub fn main(args: &[String]) -> Result<()> {
     drop(worker);
 
     // KPI reads from the counters against a scan of the raw rows, as responses grow.
-    let db = local.db()?;
-    let mut seeded = 0;
-    let mut cells = Cells::new();
-    let seeded_list: &[usize] = if on("scan") { plan.seeded } else { &[] };
-    for &n in seeded_list {
-        let t0 = Instant::now();
-        scan::seed(&db, &kpi_tenant.id, seeded, n, &mut cells)?;
-        eprintln!(
-            "    seeded {n} responses ({} rollup counters) in {:.1} s",
-            cells.len(),
-            t0.elapsed().as_secs_f64()
-        );
-        seeded = n;
-        let sql = scan::time_sql(&db, &kpi_tenant.id, plan.sql_budget_s)?;
-        let worker = local.start(&t)?;
-        let path = format!("/v1/kpis?metrics={KPI_METRICS}&period=month&at={MONTH}");
-        let api = scan::kpis(&worker.url, &kpi_tenant, &path)?;
-        scan::check_same_kpis(&api, &sql, n)?;
-        let res = load::run_wrk(
-            &wrk,
-            &script,
-            &worker.url,
-            1,
-            plan.read_seconds,
-            &["get", &path, &kpi_tenant.sk],
+    if on("scan") {
+        scan::measure(
+            &t,
+            plan,
+            &mut local,
+            (&wrk, &script),
+            &kpi_tenant,
+            &mut rows,
+            &mut notes,
         )?;
-        let mem = local::wasm_memory(&worker.url)?;
-        drop(worker);
-        if !res.ok() {
-            notes.push(format!(
-                "GET /v1/kpis at {n} responses had errors: {} non-2xx",
-                res.non2xx
-            ));
-        }
-        rows.push(row(
-            format!("GET /v1/kpis month ({KPI_METRICS}), {n} responses stored"),
-            format!("p50 {:.1} ms", res.p50_ms),
-            format!(
-                "p99 {:.1} ms over HTTP (c=1, {} requests{}); worker wasm memory after: {}",
-                res.p99_ms,
-                res.requests,
-                if res.ok() { "" } else { ", ERRORS" },
-                mib(mem)
-            ),
-        ));
-        rows.push(row(
-            format!("  its D1 query (day counters), {n} responses"),
-            format!("p50 {:.2} ms", sql.rollup_p50),
-            format!(
-                "p99 {:.2} ms; sqlite3 on the D1 file, {} rows read, {} runs",
-                sql.rollup_p99, sql.rollup_rows, sql.rollup_runs
-            ),
-        ));
-        rows.push(row(
-            format!("  the same KPIs by scanning raw rows, {n} responses"),
-            format!("p50 {:.2} ms", sql.scan_p50),
-            format!(
-                "p99 {:.2} ms; {} runs; scan ÷ counter read = {:.1}×",
-                sql.scan_p99,
-                sql.scan_runs,
-                sql.scan_p50 / sql.rollup_p50
-            ),
-        ));
     }
 
     // kpi-core's own figures.

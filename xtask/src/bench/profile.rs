@@ -69,3 +69,57 @@ pub fn kind(
         ),
     ))
 }
+
+/// `bench profile`: a worker built with its function names kept, under the inspector; CPU
+/// profiles of the floor, of first answers and (unless `answers_only`) of each KPI read.
+pub fn measure(
+    t: &Tools,
+    plan: &Plan,
+    dir: &std::path::Path,
+    local: &mut crate::local::Local,
+    worker: Worker,
+    answers_only: bool,
+    mut rows: Vec<Row>,
+) -> Result<Vec<Row>> {
+    let port = crate::local::free_port()?;
+    drop(worker);
+    let worker = local.start_inspected(t, Some(port))?;
+    let keys = super::reads::tenant(&worker.url, &local.admin, "profiled")?;
+    let n = plan.cpu_requests.max(5) as usize;
+    let tokens = dir.join("profile-tokens.txt");
+    let links = crate::local::mint(&worker.url, &keys.sk, n + 20)?;
+    let text: String = links.iter().map(|l| format!("{}\n", l.token)).collect();
+    std::fs::write(&tokens, text).map_err(|e| e.to_string())?;
+    let post = format!("POST /v1/responses {}", tokens.display());
+    rows.push(kind(
+        t,
+        &worker,
+        port,
+        "-",
+        "GET /healthz (the floor)",
+        "/healthz",
+        plan,
+    )?);
+    rows.push(kind(
+        t,
+        &worker,
+        port,
+        "-",
+        "POST /v1/responses, first answers",
+        &post,
+        plan,
+    )?);
+    let all: Vec<&str> = kpi_core::kpi::catalog().map(|d| d.id).collect();
+    // `bench profile answers`: the answers only.
+    let kinds = if answers_only {
+        Vec::new()
+    } else {
+        super::reads::seed(&super::keys_url(&worker), &keys.sk, 1, super::now_ms()?)?;
+        super::reads::kinds(&all.join(","))
+    };
+    for (name, path) in kinds {
+        let name = format!("GET /v1/kpis, {name}");
+        rows.push(kind(t, &worker, port, &keys.sk, &name, &path, plan)?);
+    }
+    Ok(rows)
+}

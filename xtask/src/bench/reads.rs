@@ -2,6 +2,7 @@
 //! paths as any integration): per request kind, the workerd CPU above the `/healthz` floor
 //! measured in the same run, and the rows D1 reports as read (from the request's log line).
 use std::path::Path;
+use std::time::Instant;
 
 use serde_json::{json, Value};
 
@@ -174,6 +175,9 @@ pub fn seed(url: &str, sk: &str, years: u32, now_ms: i64) -> Result<Seeded> {
     })
 }
 
+/// Requests to measure, as `(name, path)`.
+type Kinds = Vec<(String, String)>;
+
 /// The requests measured, as `(name, path)`.
 pub fn kinds(all: &str) -> Vec<(String, String)> {
     let k = "/v1/kpis?period=month&compare=previous&metrics=";
@@ -265,4 +269,84 @@ pub fn cpu(
 /// Creates a tenant for a seeded history.
 pub fn tenant(url: &str, admin: &str, id: &str) -> Result<TenantKeys> {
     crate::local::tenant(url, admin, id, url)
+}
+
+/// `bench reads`: KPI reads' CPU and D1 rows, for the fixed costs (the catalog, with no key
+/// and no D1; a tenant with no data, `kpi_sk`) and for tenants with dense histories. Rows
+/// read come from a worker logging its request lines; CPU from one that does not (wrangler
+/// relaying each line costs workerd CPU), which is returned.
+pub fn measure(
+    t: &crate::tools::Tools,
+    plan: &super::Plan,
+    local: &mut crate::local::Local,
+    worker: Worker,
+    kpi_sk: &str,
+    rows: &mut Vec<super::Row>,
+) -> Result<Worker> {
+    let url = worker.url.clone();
+    let fixed = vec![
+        (
+            "GET /v1/kpis/catalog (no key, no D1)".to_string(),
+            "/v1/kpis/catalog".to_string(),
+        ),
+        (
+            "GET /v1/kpis, 3 KPIs, month, compare, a tenant with no data".to_string(),
+            "/v1/kpis?period=month&compare=previous&metrics=nps,csat,ces".to_string(),
+        ),
+    ];
+    let all: Vec<&str> = kpi_core::kpi::catalog().map(|d| d.id).collect();
+    // Per tenant: its key, what its history is, the requests and the D1 rows each read.
+    let mut measured: Vec<(String, String, Kinds, Vec<u64>)> = Vec::new();
+    let read = rows_read(&worker, &local.last_log(), kpi_sk, &fixed)?;
+    measured.push((kpi_sk.to_string(), String::new(), fixed, read));
+    for &years in plan.dense_years {
+        let keys = tenant(&url, &local.admin, &format!("dense-{years}y"))?;
+        let t0 = Instant::now();
+        let s = seed(&url, &keys.sk, years, super::now_ms()?)?;
+        eprintln!(
+            "    seeded {} answers, {} tickets, {} events in {:.0} s",
+            s.answers,
+            s.tickets,
+            s.events,
+            t0.elapsed().as_secs_f64()
+        );
+        let kinds = kinds(&all.join(","));
+        let read = rows_read(&worker, &local.last_log(), &keys.sk, &kinds)?;
+        let what = format!(
+            "{} year(s) of history: {} answers, {} tickets, {} events",
+            s.years, s.answers, s.tickets, s.events
+        );
+        measured.push((keys.sk.clone(), what, kinds, read));
+    }
+    drop(worker);
+    let worker = local.start_quiet(t)?;
+    for (sk, what, kinds, rows_read) in measured {
+        let (above, floor) = cpu(&worker, &sk, &kinds, plan.cpu_rounds, plan.cpu_requests)?;
+        for (((name, _), ms), read) in kinds.iter().zip(above).zip(rows_read) {
+            let label = if what.is_empty() {
+                name.clone()
+            } else {
+                format!(
+                    "GET /v1/kpis, {name} ({})",
+                    what.split(':').next().unwrap_or("")
+                )
+            };
+            rows.push(super::row(
+                label,
+                format!("+{ms:.2} ms CPU"),
+                format!(
+                    "workerd CPU per request above the /healthz floor of {floor:.2} ms \
+                     (median of {} rounds × {} requests); {read} D1 rows read{}",
+                    plan.cpu_rounds,
+                    plan.cpu_requests,
+                    if what.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; {what}")
+                    }
+                ),
+            ));
+        }
+    }
+    Ok(worker)
 }

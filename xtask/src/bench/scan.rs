@@ -3,6 +3,7 @@
 //! HTTP, and both queries timed on the file with Python's sqlite3.
 use std::path::Path;
 use std::process::Command;
+use std::time::Instant;
 
 use kpi_core::period::{CivilDate, TimeZone};
 use serde_json::Value;
@@ -196,6 +197,83 @@ pub fn check_same_kpis(api: &Value, sql: &SqlTimes, seeded: usize) -> Result<()>
     let api_nps = kpi("nps")["value"].as_f64().unwrap_or(f64::NAN);
     if (nps - api_nps).abs() > 0.051 {
         return Err(format!("NPS: the API says {api_nps}, the scan {nps:.2}"));
+    }
+    Ok(())
+}
+
+/// `bench scan`: KPI reads from the counters against a scan of the raw rows, as the stored
+/// responses grow (seeded straight into the D1 file while the worker is stopped).
+pub fn measure(
+    t: &crate::tools::Tools,
+    plan: &super::Plan,
+    local: &mut crate::local::Local,
+    (wrk, script): (&Path, &Path),
+    kpi_tenant: &TenantKeys,
+    rows: &mut Vec<super::Row>,
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    let db = local.db()?;
+    let mut seeded = 0;
+    let mut cells = Cells::new();
+    for &n in plan.seeded {
+        let t0 = Instant::now();
+        seed(&db, &kpi_tenant.id, seeded, n, &mut cells)?;
+        eprintln!(
+            "    seeded {n} responses ({} rollup counters) in {:.1} s",
+            cells.len(),
+            t0.elapsed().as_secs_f64()
+        );
+        seeded = n;
+        let sql = time_sql(&db, &kpi_tenant.id, plan.sql_budget_s)?;
+        let worker = local.start(t)?;
+        let path = format!("/v1/kpis?metrics={KPI_METRICS}&period=month&at={MONTH}");
+        let api = kpis(&worker.url, kpi_tenant, &path)?;
+        check_same_kpis(&api, &sql, n)?;
+        let res = super::load::run_wrk(
+            wrk,
+            script,
+            &worker.url,
+            1,
+            plan.read_seconds,
+            &["get", &path, &kpi_tenant.sk],
+        )?;
+        let mem = crate::local::wasm_memory(&worker.url)?;
+        drop(worker);
+        if !res.ok() {
+            notes.push(format!(
+                "GET /v1/kpis at {n} responses had errors: {} non-2xx",
+                res.non2xx
+            ));
+        }
+        rows.push(super::row(
+            format!("GET /v1/kpis month ({KPI_METRICS}), {n} responses stored"),
+            format!("p50 {:.1} ms", res.p50_ms),
+            format!(
+                "p99 {:.1} ms over HTTP (c=1, {} requests{}); worker wasm memory after: {}",
+                res.p99_ms,
+                res.requests,
+                if res.ok() { "" } else { ", ERRORS" },
+                crate::local::mib(mem)
+            ),
+        ));
+        rows.push(super::row(
+            format!("  its D1 query (day counters), {n} responses"),
+            format!("p50 {:.2} ms", sql.rollup_p50),
+            format!(
+                "p99 {:.2} ms; sqlite3 on the D1 file, {} rows read, {} runs",
+                sql.rollup_p99, sql.rollup_rows, sql.rollup_runs
+            ),
+        ));
+        rows.push(super::row(
+            format!("  the same KPIs by scanning raw rows, {n} responses"),
+            format!("p50 {:.2} ms", sql.scan_p50),
+            format!(
+                "p99 {:.2} ms; {} runs; scan ÷ counter read = {:.1}×",
+                sql.scan_p99,
+                sql.scan_runs,
+                sql.scan_p50 / sql.rollup_p50
+            ),
+        ));
     }
     Ok(())
 }

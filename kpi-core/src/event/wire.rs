@@ -1,0 +1,143 @@
+//! The wire shape of `POST /v1/events`: [`RawEvent`], and the one table of event type
+//! names ([`EventType`]) that validation matches on and that lists every type. Owns names and
+//! field shapes; not what a value means (see [`super::validate`]).
+use alloc::string::String;
+
+use serde::{Deserialize, Serialize};
+
+use crate::fact::WireInstant;
+
+/// An event as `POST /v1/events` receives it: `type`, `at` and the fields of its type.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RawEvent {
+    /// Unique per tenant (idempotency key; not used by the domain).
+    pub id: Option<String>,
+    /// Event type, e.g. `order.placed`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// When it happened.
+    pub at: Option<WireInstant>,
+    /// Aggregated count (default 1).
+    pub count: Option<i64>,
+    /// Lead source.
+    pub source: Option<String>,
+    /// Marketing campaign.
+    pub campaign: Option<String>,
+    /// Channel name.
+    pub channel: Option<String>,
+    /// Deal id.
+    pub deal: Option<String>,
+    /// Pipeline stage.
+    pub stage: Option<String>,
+    /// The stage's position in the tenant's pipeline (needed outside [`DEFAULT_STAGES`]).
+    pub order: Option<i64>,
+    /// The stage the deal was at before.
+    pub previous_stage: Option<String>,
+    /// Amount in minor units.
+    pub amount: Option<i64>,
+    /// The deal's amount as last counted in the open pipeline (minor units).
+    pub previous_amount: Option<i64>,
+    /// ISO 4217 currency of the amounts (default VND).
+    pub currency: Option<String>,
+    /// Customer id.
+    pub customer: Option<String>,
+    /// The customer's monthly recurring revenue after the change (minor units).
+    pub mrr: Option<i64>,
+    /// The customer's MRR before the change (default 0: a new subscription).
+    pub previous_mrr: Option<i64>,
+    /// Pages viewed in a session.
+    pub pages: Option<i64>,
+    /// CRM user.
+    pub user: Option<String>,
+    /// Activity kind: `call`, `email` or `meeting`.
+    #[serde(rename = "kind")]
+    pub activity: Option<String>,
+    /// Agent or sales rep.
+    pub agent: Option<String>,
+    /// Lead: first contact by the business.
+    pub first_contact_at: Option<WireInstant>,
+    /// Won deal: first touch.
+    pub first_touch_at: Option<WireInstant>,
+    /// Order: the customer's previous order.
+    pub previous_order_at: Option<WireInstant>,
+    /// Order: the customer's order before the previous one.
+    pub second_previous_order_at: Option<WireInstant>,
+    /// Visit: the page is a landing page.
+    pub landing: Option<bool>,
+    /// Order: an existing customer buying an additional product.
+    pub upsell: Option<bool>,
+    /// Spend: `acquisition` (default), `retention` or `support`.
+    pub purpose: Option<String>,
+}
+
+/// Declares [`EventType`] and its table of wire names in one place.
+macro_rules! event_types {
+    ($($variant:ident => $name:literal, $doc:literal;)+) => {
+        /// An event type, as named on the wire by [`EventType::name`].
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum EventType {
+            $(#[doc = $doc] $variant,)+
+        }
+
+        /// Every event type with its wire name, in catalog order: the only place a name is
+        /// written.
+        pub const TYPES: &[(EventType, &str)] = &[$((EventType::$variant, $name),)+];
+    };
+}
+
+event_types! {
+    LeadCreated => "lead.created", "A lead was created.";
+    DealStage => "deal.stage", "A deal reached a pipeline stage.";
+    DealWon => "deal.won", "A deal was won.";
+    DealLost => "deal.lost", "A deal was lost.";
+    CustomerWon => "customer.won", "A customer was won.";
+    CustomerLost => "customer.lost", "A customer was lost.";
+    OrderPlaced => "order.placed", "An order was placed.";
+    OrderCancelled => "order.cancelled", "An order was cancelled.";
+    SubscriptionChanged => "subscription.changed", "A customer's recurring revenue changed.";
+    RenewalDue => "renewal.due", "A renewal came due.";
+    RenewalDone => "renewal.done", "A customer renewed.";
+    Spend => "spend", "Money was spent (acquisition, retention or support).";
+    WebVisit => "web.visit", "A web visit.";
+    WebSession => "web.session", "A web session and its page count.";
+    WebConversion => "web.conversion", "A conversion on a landing page.";
+    AdImpression => "ad.impression", "An ad impression.";
+    AdClick => "ad.click", "An ad click.";
+    EmailDelivered => "email.delivered", "An e-mail was delivered.";
+    EmailOpened => "email.opened", "An e-mail was opened.";
+    EmailClicked => "email.clicked", "A link in an e-mail was clicked.";
+    EmailUnsubscribed => "email.unsubscribed", "A recipient unsubscribed.";
+    SocialReach => "social.reach", "Audience reached on social media.";
+    SocialInteraction => "social.interaction", "Likes, shares, comments, clicks.";
+    AppointmentProposed => "appointment.proposed", "An appointment was proposed.";
+    AppointmentAccepted => "appointment.accepted", "An appointment was accepted.";
+    UserActive => "crm.user_active", "A CRM user was active.";
+    Activity => "crm.activity", "A call, e-mail or meeting by a CRM user.";
+}
+
+/// Every event type's wire name, in [`TYPES`] order.
+pub const EVENT_TYPES: [&str; TYPES.len()] = {
+    let mut names = [""; TYPES.len()];
+    let mut i = 0;
+    while i < TYPES.len() {
+        names[i] = TYPES[i].1;
+        i += 1;
+    }
+    names
+};
+
+impl EventType {
+    /// The type named `name` on the wire, if any.
+    pub fn parse(name: &str) -> Option<EventType> {
+        TYPES.iter().find(|(_, n)| *n == name).map(|(t, _)| *t)
+    }
+
+    /// The wire name.
+    pub fn name(self) -> &'static str {
+        TYPES
+            .iter()
+            .find(|(t, _)| *t == self)
+            .map_or("", |(_, n)| n)
+    }
+}
