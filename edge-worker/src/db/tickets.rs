@@ -176,3 +176,41 @@ pub async fn count(db: &D1Database, tenant: &str, f: &Filter, cap: usize) -> Api
         .await?;
     Ok(row.map_or(0, |c| c.n as usize))
 }
+
+/// Judges every ticket of the tenant again against first-response targets `targets` (a
+/// JSON map of channel → milliseconds): the exact within-target counts of its contribution
+/// (`TICKET_SLA`, in clock time from the row's instants; `TICKET_SLA_BIZ`, in the business
+/// time its contribution measured when it was stored) are rewritten in place, one statement,
+/// and the row's net-change trigger moves those counters only. Returns the tickets changed.
+pub async fn rejudge(db: &D1Database, tenant: &str, targets: &str) -> ApiResult<usize> {
+    use kpi_core::rollup::{key, Dim, Family};
+    let result = stmt(
+        db,
+        "UPDATE tickets SET contrib = (\
+           SELECT json_group_array(CASE \
+             WHEN j.value->>0 = ?3 AND j.value->>3 = ?4 THEN json_array(j.value->>0, \
+               j.value->>1, j.value->>2, j.value->>3, j.value->>4, \
+               coalesce(tickets.first_response_at - tickets.opened_at \
+                        <= json_extract(?2, '$.' || tickets.channel), 0)) \
+             WHEN j.value->>0 = ?3 AND j.value->>3 = ?5 THEN json_array(j.value->>0, \
+               j.value->>1, j.value->>2, j.value->>3, j.value->>4, \
+               coalesce((SELECT b.value->>5 FROM json_each(tickets.contrib) b \
+                         WHERE b.value->>0 = ?6 AND b.value->>1 = ?7 LIMIT 1) \
+                        <= json_extract(?2, '$.' || tickets.channel), 0)) \
+             ELSE json(j.value) END) \
+           FROM json_each(tickets.contrib) j) \
+         WHERE tenant_id = ?1",
+        &[
+            &tenant,
+            &targets,
+            &u32::from(Family::Tickets.id()),
+            &key::TICKET_SLA,
+            &key::TICKET_SLA_BIZ,
+            &u32::from(Family::FirstResponseBiz.id()),
+            &u32::from(Dim::All.id()),
+        ],
+    )?
+    .run()
+    .await?;
+    Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0))
+}

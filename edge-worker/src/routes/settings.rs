@@ -171,8 +171,30 @@ async fn patch(c: Call, p: Principal) -> ApiResult<Response> {
     let body: SettingsIn = json_body(&mut req, BODY_LIMIT).await?;
     let own = webhooks::own_origins(env, req.url().ok().as_ref());
     let today = kpi_core::period::CivilDate::of_instant(crate::http::now_ms(), p.tenant.tz())?;
+    let before = p.tenant.kpi_settings.service_targets();
     let t = apply(env, p.tenant, body, &own, today)?;
-    crate::tenant::save_settings(&crate::db::open(env)?, &t).await?;
+    let db = crate::db::open(env)?;
+    crate::tenant::save_settings(&db, &t).await?;
+    // New first-response targets: every stored ticket is judged again, so the service level
+    // of every period counts against the targets in force now.
+    let targets = t.kpi_settings.service_targets();
+    if targets != before {
+        let by_channel: serde_json::Map<String, Value> = kpi_core::Channel::ALL
+            .iter()
+            .map(|c| {
+                (
+                    c.as_str().to_string(),
+                    Value::from(u64::from(targets.of(*c)) * 1000),
+                )
+            })
+            .collect();
+        let n =
+            crate::db::tickets::rejudge(&db, &t.id, &Value::Object(by_channel).to_string()).await?;
+        crate::log::event(
+            "tickets_rejudged",
+            &[("tenant", &t.id), ("rows", &n.to_string())],
+        );
+    }
     auth::invalidate(env, &t.id).await?;
     crate::log::event("settings_changed", &[("tenant", &t.id)]);
     http::json(200, &view(env, &t).await?)
