@@ -132,6 +132,23 @@ fn kpi_settings_are_validated_served_and_used() {
         "adoption, 2 of 4 seats",
     );
 
+    // The scorecard of the KPIs asked for: each line's achievement against its target, and
+    // their mean weighted by the tenant's weights (NPS 2.5, not asked; the others 1).
+    let card = t.kpis(&format!("{q}&scorecard=true"))["scorecard"].clone();
+    let lines = card["lines"].as_array().expect("scorecard lines");
+    assert_eq!(lines.len(), 3, "{card}");
+    let achieved: Vec<f64> = lines
+        .iter()
+        .filter_map(|l| l["achievement"].as_f64())
+        .collect();
+    assert!(!achieved.is_empty(), "{card}");
+    for l in lines {
+        assert_eq!(l["weight"], 1.0, "{l}");
+    }
+    let mean = achieved.iter().sum::<f64>() / achieved.len() as f64;
+    assert_near(&card["score"], mean, 0.001, "scorecard score");
+    assert!(t.kpis(q).get("scorecard").is_none());
+
     // Bad values are refused and change nothing.
     for (bad, code) in [
         (json!({"licensed_users": 0}), "invalid"),

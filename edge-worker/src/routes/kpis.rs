@@ -60,6 +60,15 @@ async fn get(mut c: Call, p: Principal) -> ApiResult<Response> {
         ),
         None => None,
     };
+    let scorecard = match query(&pairs, "scorecard") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ApiError::Invalid(format!(
+                "`scorecard` must be `true` or `false`, not `{other}`"
+            )))
+        }
+    };
     let compare = match query(&pairs, "compare") {
         None | Some("none") => false,
         Some("previous") => true,
@@ -139,6 +148,13 @@ async fn get(mut c: Call, p: Principal) -> ApiResult<Response> {
     o.close();
     o.key("kpis");
     write_reports(&mut o, &kpis);
+    if scorecard {
+        o.key("scorecard");
+        write_scorecard(
+            &mut o,
+            &kpi_core::report::scorecard(&kpis, &p.tenant.kpi_settings.scorecard_weights),
+        );
+    }
     o.close();
     let mut resp = http::json_text(200, o.finish())?;
     http::set_d1_rows(&mut resp, stats.rows_read, 0)?;
@@ -154,4 +170,38 @@ fn catalog() -> ApiResult<Response> {
         })
         .collect();
     http::json(200, &json!({"kpis": items}))
+}
+
+/// The weighted scorecard (seed 002, step 12: expected against actual) as JSON: its score,
+/// the weighted mean achievement, and one line per KPI.
+fn write_scorecard(o: &mut Out, card: &kpi_core::target::Scorecard) {
+    o.open();
+    o.key("score");
+    o.opt_num(card.score);
+    o.key("lines");
+    o.open_array();
+    for l in &card.lines {
+        o.open();
+        o.key("kpi");
+        o.str(&l.kpi);
+        for (k, v) in [
+            ("value", l.value),
+            ("previous", l.previous),
+            ("change", l.change),
+            ("achievement", l.achievement),
+        ] {
+            o.key(k);
+            o.opt_num(v);
+        }
+        o.key("status");
+        match l.status {
+            Some(s) => o.str(s.as_str()),
+            None => o.null(),
+        }
+        o.key("weight");
+        o.num(l.weight);
+        o.close();
+    }
+    o.close_array();
+    o.close();
 }
