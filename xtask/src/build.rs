@@ -56,13 +56,12 @@ fn rust_inputs(krate: &str) -> Vec<PathBuf> {
 pub fn worker(t: &Tools) -> Result<()> {
     let dir = root().join("edge-worker");
     let out = dir.join("build/index_bg.wasm");
+    openapi_asset()?;
     // `KPI_KEEP_NAMES=1` keeps wasm function names, for a CPU profile (`cargo xtask bench
     // profile`); a marker says which kind is built, so the other kind is rebuilt.
     let keep_names = std::env::var("KPI_KEEP_NAMES").is_ok_and(|v| v == "1");
     let marker = dir.join("build/names-kept");
-    let mut inputs = rust_inputs("edge-worker");
-    // `include_bytes!`d into the worker: the OpenAPI document it serves.
-    inputs.push(dir.join("api"));
+    let inputs = rust_inputs("edge-worker");
     if up_to_date(&out, &inputs) && marker.exists() == keep_names {
         return Ok(());
     }
@@ -103,6 +102,18 @@ pub fn worker(t: &Tools) -> Result<()> {
         &mut strip,
     )?;
     report_size("worker wasm", &out);
+    Ok(())
+}
+
+/// The OpenAPI document as a static asset beside the widget's files (`[assets]` in
+/// wrangler.toml): served before the worker runs, so the worker's wasm does not carry it.
+/// Copied at every worker build, which wrangler runs at every start and deploy.
+fn openapi_asset() -> Result<()> {
+    let src = root().join("edge-worker/api/openapi.json");
+    let dist = root().join("web-widget/dist");
+    std::fs::create_dir_all(&dist).map_err(|e| format!("creating {}: {e}", dist.display()))?;
+    std::fs::copy(&src, dist.join("openapi.json"))
+        .map_err(|e| format!("copying {}: {e}", src.display()))?;
     Ok(())
 }
 
@@ -310,8 +321,10 @@ pub fn widget(t: &Tools) -> Result<Vec<PathBuf>> {
     write(&off_glue_name, off_glue.as_bytes())?;
     // Cloudflare static assets read `_headers`: hashed files never change, the loader may.
     let headers = "/widget/kpi-widget-*\n  Cache-Control: public, max-age=31536000, immutable\n  Access-Control-Allow-Origin: *\n\
-/widget/kpi-widget.js\n  Cache-Control: public, max-age=300\n  Access-Control-Allow-Origin: *\n";
+/widget/kpi-widget.js\n  Cache-Control: public, max-age=300\n  Access-Control-Allow-Origin: *\n\
+/openapi.json\n  Cache-Control: public, max-age=300\n";
     std::fs::write(dist.join("_headers"), headers).map_err(|e| format!("writing _headers: {e}"))?;
+    openapi_asset()?;
     let files: Vec<PathBuf> = ["kpi-widget.js", glue_name.as_str(), wasm_name.as_str()]
         .iter()
         .map(|n| out_dir.join(n))
