@@ -16,6 +16,7 @@ use kpi_core::rollup::{Acc, Cell, CellKey, Dim, Family, Rollup, Segments, Slot};
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
+use super::{stmt, Arg};
 use crate::error::{ApiError, ApiResult};
 
 /// What a read needs: (family, dimension) pairs, and which families are stocks.
@@ -174,13 +175,13 @@ impl Query {
     fn new(tenant: &str) -> Query {
         Query {
             parts: Vec::new(),
-            binds: vec![js(tenant)],
+            binds: vec![tenant.js()],
         }
     }
 
     /// A bound parameter, as `?N`.
-    fn bind(&mut self, v: JsValue) -> String {
-        self.binds.push(v);
+    fn bind(&mut self, v: &dyn Arg) -> String {
+        self.binds.push(v.js());
         format!("?{}", self.binds.len())
     }
 
@@ -267,10 +268,6 @@ fn sources(buckets: &[Period], open_from: CivilDate) -> ApiResult<Vec<Source>> {
         }
     }
     Ok(out)
-}
-
-fn js(s: &str) -> JsValue {
-    JsValue::from_str(s)
 }
 
 /// Where the rows of one statement go.
@@ -381,7 +378,7 @@ fn stock_parts(
 ) -> Vec<(usize, Dest)> {
     let mut out = Vec::new();
     for (stocks, dims) in need.groups(Some(&need.stocks)) {
-        let key = q.bind(JsValue::from_f64(from.days_since_epoch() as f64));
+        let key = q.bind(&from.days_since_epoch());
         let balance = part(
             "balances",
             "''",
@@ -393,7 +390,7 @@ fn stock_parts(
             ),
         );
         out.push((q.add(balance), Dest::Balance));
-        let day = q.bind(js(&after.to_string()));
+        let day = q.bind(&after.to_string());
         let later = part("cells", "day", &stocks, &dims, &format!("AND day >= {day}"));
         out.push((q.add(later), Dest::After));
     }
@@ -429,7 +426,7 @@ pub async fn span(
                 ("cells_month", "month", month_str(f), month_str(t), true)
             }
         };
-        let (from, to) = (q.bind(js(&from)), q.bind(js(&to)));
+        let (from, to) = (q.bind(&from), q.bind(&to));
         for (fams, dims) in &groups {
             let sql = part(
                 table,
@@ -444,7 +441,7 @@ pub async fn span(
     dest.extend(stock_parts(&mut q, need, first.from, period.to));
     let stale_at = match (months_read.first(), months_read.last()) {
         (Some(f), Some(l)) => {
-            let (from, to) = (q.bind(js(&month_str(f.0))), q.bind(js(&month_str(l.1))));
+            let (from, to) = (q.bind(&month_str(f.0)), q.bind(&month_str(l.1)));
             Some(q.add(format!(
                 "(SELECT group_concat(family || ',' || month, char(10)) FROM months_stale \
                  WHERE tenant_id = ?1 AND family IN ({}) AND month >= {from} AND month < {to})",
@@ -492,7 +489,7 @@ pub async fn span(
         for (month, families) in chunk {
             let from = CivilDate::parse(&format!("{month}-01"))?;
             let to = Period::containing(PeriodKind::Month, from)?.to;
-            let (from, to) = (q.bind(js(&from.to_string())), q.bind(js(&to.to_string())));
+            let (from, to) = (q.bind(&from.to_string()), q.bind(&to.to_string()));
             for (fams, dims) in need.groups(Some(families)) {
                 let cond = format!("AND day >= {from} AND day < {to}");
                 parts.push(q.add(part("cells", "day", &fams, &dims, &cond)));
@@ -542,37 +539,34 @@ pub async fn rebuild_months(
         let from = CivilDate::parse(&format!("{month}-01"))?;
         let to = Period::containing(PeriodKind::Month, from)?.to;
         let fams = id_list(families);
-        let key = [js(tenant), js(month)];
-        let args = [
-            js(tenant),
-            js(month),
-            js(&from.to_string()),
-            js(&to.to_string()),
-        ];
-        stmts.push(
-            db.prepare(format!(
+        let (from, to) = (from.to_string(), to.to_string());
+        stmts.push(stmt(
+            db,
+            &format!(
                 "DELETE FROM cells_month WHERE tenant_id = ?1 AND month = ?2 \
-                 AND family IN ({fams})"
-            ))
-            .bind(&key)?,
-        );
-        stmts.push(
-            db.prepare(format!(
+                     AND family IN ({fams})"
+            ),
+            &[&tenant, &month],
+        )?);
+        stmts.push(stmt(
+            db,
+            &format!(
                 "INSERT INTO cells_month (tenant_id, family, dim, month, segment, key, n, sum) \
-                 SELECT tenant_id, family, dim, ?2, segment, key, sum(n), sum(sum) FROM cells \
-                 WHERE tenant_id = ?1 AND family IN ({fams}) AND dim IN (0, 1, 2, 3, 4, 5, 6) \
-                 AND day >= ?3 AND day < ?4 GROUP BY family, dim, segment, key \
-                 HAVING sum(n) != 0 OR sum(sum) != 0"
-            ))
-            .bind(&args)?,
-        );
-        stmts.push(
-            db.prepare(format!(
+                     SELECT tenant_id, family, dim, ?2, segment, key, sum(n), sum(sum) FROM cells \
+                     WHERE tenant_id = ?1 AND family IN ({fams}) AND dim IN (0, 1, 2, 3, 4, 5, 6) \
+                     AND day >= ?3 AND day < ?4 GROUP BY family, dim, segment, key \
+                     HAVING sum(n) != 0 OR sum(sum) != 0"
+            ),
+            &[&tenant, &month, &from, &to],
+        )?);
+        stmts.push(stmt(
+            db,
+            &format!(
                 "DELETE FROM months_stale WHERE tenant_id = ?1 AND month = ?2 \
-                 AND family IN ({fams})"
-            ))
-            .bind(&key)?,
-        );
+                     AND family IN ({fams})"
+            ),
+            &[&tenant, &month],
+        )?);
     }
     if !stmts.is_empty() {
         db.batch(stmts).await?;
@@ -590,7 +584,7 @@ pub async fn days(
     need: &Need,
 ) -> ApiResult<(BTreeMap<String, Rollup>, Rollup, ReadStats)> {
     let mut q = Query::new(tenant);
-    let (f, t) = (q.bind(js(&from.to_string())), q.bind(js(&to.to_string())));
+    let (f, t) = (q.bind(&from.to_string()), q.bind(&to.to_string()));
     let mut dest = Vec::new();
     for (fams, dims) in need.groups(None) {
         let sql = part(
@@ -634,18 +628,14 @@ pub fn add(
     day: &str,
     cells: &[(CellKey, Cell)],
 ) -> ApiResult<D1PreparedStatement> {
-    Ok(db
-        .prepare(
-            "INSERT INTO cells (tenant_id, family, dim, day, segment, key, n, sum) \
-             SELECT ?1, j.value->>0, j.value->>1, ?2, j.value->>2, j.value->>3, j.value->>4, \
-                    j.value->>5 FROM json_each(?3) j WHERE true \
-             ON CONFLICT DO UPDATE SET n = n + excluded.n, sum = sum + excluded.sum",
-        )
-        .bind(&[
-            js(tenant),
-            js(day),
-            js(&kpi_core::rollup::contrib_json(cells)),
-        ])?)
+    stmt(
+        db,
+        "INSERT INTO cells (tenant_id, family, dim, day, segment, key, n, sum) \
+         SELECT ?1, j.value->>0, j.value->>1, ?2, j.value->>2, j.value->>3, j.value->>4, \
+                j.value->>5 FROM json_each(?3) j WHERE true \
+         ON CONFLICT DO UPDATE SET n = n + excluded.n, sum = sum + excluded.sum",
+        &[&tenant, &day, &kpi_core::rollup::contrib_json(cells)],
+    )
 }
 
 #[cfg(test)]
