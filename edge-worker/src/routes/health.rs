@@ -1,7 +1,6 @@
 //! `GET /healthz` and `GET /openapi.json`: what a monitor and a client generator read. The
 //! OpenAPI document is a static asset (`cargo xtask build-worker` puts it beside the widget's
-//! files), served before the worker runs: 66 KB that the worker's wasm no longer carries. Its
-//! route stays in the table for the other methods (405 with `Allow`).
+//! files), read through the `ASSETS` binding: 66 KB that the worker's wasm no longer carries.
 use worker::{Method, Response};
 
 use crate::error::ApiResult;
@@ -23,7 +22,7 @@ pub const ROUTES: &[Route] = &[
         path: Path::Exact("/openapi.json"),
         endpoints: &[Endpoint {
             method: Method::Get,
-            handler: Handler::Public(|_: Call| Box::pin(async { openapi() })),
+            handler: Handler::Public(|c| Box::pin(openapi(c))),
         }],
         cors: false,
         log: "/openapi.json",
@@ -54,9 +53,18 @@ fn wasm_memory_bytes() -> usize {
     pages * 65536
 }
 
-/// Reached only where the static asset is missing (a build without its assets).
-fn openapi() -> ApiResult<Response> {
-    Err(crate::error::ApiError::NotFound(
-        "The OpenAPI document is a static asset: build with `cargo xtask build-worker`.",
-    ))
+/// The document from the static assets (`[assets]` in wrangler.toml routes its path to the
+/// worker first, so that other methods get a 405 with `Allow`).
+async fn openapi(c: Call) -> ApiResult<Response> {
+    let mut asset = c.env.assets("ASSETS")?.fetch_request(c.req).await?;
+    if asset.status_code() != 200 {
+        return Err(crate::error::ApiError::NotFound(
+            "The OpenAPI document is missing from the assets: build with `cargo xtask build-worker`.",
+        ));
+    }
+    let mut resp = Response::from_bytes(asset.bytes().await?)?;
+    resp.headers_mut().set("content-type", "application/json")?;
+    resp.headers_mut()
+        .set("cache-control", "public, max-age=300")?;
+    Ok(resp)
 }
