@@ -70,7 +70,8 @@ pub(crate) fn kept(raw: &RawEvent) -> Value {
         "deal.stage" => {
             deal(&mut k);
             k.stage = raw.stage.clone();
-            k.order = raw.order;
+            k.stage_position = raw.stage_position;
+            k.order = raw.order.clone();
         }
         "deal.won" => {
             deal(&mut k);
