@@ -194,14 +194,13 @@ fn every_kpi_core_module_is_in_the_architecture_code_map() {
     );
 }
 
-const NEEDS_BEGIN: &str = "<!-- needs:begin (generated from kpi-core's catalog by xtask's tidy test) -->";
+const NEEDS_BEGIN: &str =
+    "<!-- needs:begin (generated from kpi-core's catalog by xtask's tidy test) -->";
 const NEEDS_END: &str = "<!-- needs:end -->";
 
 /// README's table of what each KPI needs, from the catalog.
 fn needs_table() -> String {
-    let mut s = String::from(
-        "| KPI | id | needs | without it |\n|---|---|---|---|\n",
-    );
+    let mut s = String::from("| KPI | id | needs | without it |\n|---|---|---|---|\n");
     for k in kpi_core::kpi::catalog() {
         s.push_str(&format!(
             "| {} | `{}` | {} | {} |\n",
