@@ -74,7 +74,8 @@ pub fn kept(raw: &RawEvent) -> Value {
         "deal.stage" => {
             deal(&mut k);
             k.stage = raw.stage.clone();
-            k.order = raw.order;
+            k.stage_position = raw.stage_position;
+            k.order = raw.order.clone();
         }
         "deal.won" => {
             deal(&mut k);
@@ -87,7 +88,10 @@ pub fn kept(raw: &RawEvent) -> Value {
             k.second_previous_order_at = raw.second_previous_order_at.clone();
             k.upsell = raw.upsell;
         }
-        "order.cancelled" => money(&mut k),
+        "order.cancelled" => {
+            money(&mut k);
+            k.order = raw.order.clone();
+        }
         "subscription.changed" => {
             k.mrr = raw.mrr;
             k.previous_mrr = raw.previous_mrr;

@@ -161,9 +161,9 @@ pub async fn fetch(
                 let v = json!({
                     "id": r.id, "channel": r.channel, "opened_at": instant(r.opened_at),
                     "first_response_at": opt_instant(r.first_response_at),
-                    "resolved_at": opt_instant(r.resolved_at), "contacts": r.contacts as i64,
-                    "agent": r.agent, "tags": tags, "transferred": r.transferred != 0.0,
-                    "abandoned": r.abandoned != 0.0, "day": r.day,
+                    "resolved_at": opt_instant(r.resolved_at), "contacts": r.contacts(),
+                    "agent": r.agent, "tags": tags, "transferred": r.transferred(),
+                    "abandoned": r.abandoned(), "day": r.day,
                     "updated_at": instant(r.updated_at),
                 });
                 ((r.day, r.id), v)

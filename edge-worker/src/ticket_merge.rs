@@ -93,20 +93,14 @@ pub fn merge(t: &TicketIn, old: Option<&TicketRow>) -> Result<Merged, FactError>
             old.and_then(|o| keep(o.first_response_at)),
         )?,
         resolved_ms: instant(&t.resolved_at, old.and_then(|o| keep(o.resolved_at)))?,
-        contacts: t.contacts.or(old.map(|o| o.contacts as i64)).unwrap_or(1),
+        contacts: t.contacts.or(old.and_then(|o| o.contacts())),
         agent: match &t.agent {
             Some(a) => a.clone(),
             None => old.and_then(|o| o.agent.clone()),
         },
         tags,
-        transferred: t
-            .transferred
-            .or(old.map(|o| o.transferred != 0.0))
-            .unwrap_or(false),
-        abandoned: t
-            .abandoned
-            .or(old.map(|o| o.abandoned != 0.0))
-            .unwrap_or(false),
+        transferred: t.transferred.or(old.and_then(|o| o.transferred())),
+        abandoned: t.abandoned.or(old.and_then(|o| o.abandoned())),
     })
 }
 
@@ -124,11 +118,11 @@ impl Merged {
             opened_at: WireInstant::Millis(self.opened_ms),
             first_response_at: self.first_response_ms.map(WireInstant::Millis),
             resolved_at: self.resolved_ms.map(WireInstant::Millis),
-            contacts: Some(self.contacts),
+            contacts: self.contacts,
             agent: self.agent.clone(),
             tags: self.tags.clone(),
-            transferred: Some(self.transferred),
-            abandoned: Some(self.abandoned),
+            transferred: self.transferred,
+            abandoned: self.abandoned,
         };
         Ticket::from_wire(&raw, tz, hours)
     }
@@ -199,6 +193,7 @@ pub(crate) fn upsert_offline(
             }
         };
         let contrib = kpi_core::rollup::contrib_json(&ticket.contributions());
+        let known = m.known();
         let row = TicketRow {
             id: t.id.clone(),
             channel: m.channel,
@@ -206,11 +201,16 @@ pub(crate) fn upsert_offline(
             opened_at: m.opened_ms as f64,
             first_response_at: m.first_response_ms.map(|x| x as f64),
             resolved_at: m.resolved_ms.map(|x| x as f64),
-            contacts: m.contacts as f64,
+            contacts: m.contacts.unwrap_or(1) as f64,
             agent: m.agent,
             tags: serde_json::to_string(&m.tags).map_err(|e| ApiError::Internal(e.to_string()))?,
-            transferred: if m.transferred { 1.0 } else { 0.0 },
-            abandoned: if m.abandoned { 1.0 } else { 0.0 },
+            transferred: if m.transferred == Some(true) {
+                1.0
+            } else {
+                0.0
+            },
+            abandoned: if m.abandoned == Some(true) { 1.0 } else { 0.0 },
+            known: f64::from(known),
             day: ticket.day().to_string(),
             updated_at: 0.0,
             rev: String::new(),

@@ -207,3 +207,41 @@ fn every_edge_worker_module_route_file_and_table_is_in_the_architecture_code_map
         "ARCHITECTURE.md's edge-worker code map does not name: {missing:?}"
     );
 }
+
+const NEEDS_BEGIN: &str =
+    "<!-- needs:begin (generated from kpi-core's catalog by xtask's tidy test) -->";
+const NEEDS_END: &str = "<!-- needs:end -->";
+
+/// README's table of what each KPI needs, from the catalog.
+fn needs_table() -> String {
+    let mut s = String::from("| KPI | id | needs | without it |\n|---|---|---|---|\n");
+    for k in kpi_core::kpi::catalog() {
+        s.push_str(&format!(
+            "| {} | `{}` | {} | {} |\n",
+            k.label_en, k.id, k.needs.inputs, k.needs.when_missing
+        ));
+    }
+    s
+}
+
+/// `KPI_TIDY_FIX=1 cargo test -p xtask readme` rewrites the section from the catalog.
+#[test]
+fn readme_says_what_each_kpi_needs_as_the_catalog_does() {
+    let path = root().join("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap_or_default();
+    let want = format!("{NEEDS_BEGIN}\n{}{NEEDS_END}", needs_table());
+    let have = crate::sections::marked(&readme, NEEDS_BEGIN, NEEDS_END);
+    if have.as_deref() == Some(want.as_str()) {
+        return;
+    }
+    if std::env::var_os("KPI_TIDY_FIX").is_some() {
+        if let Some(old) = have {
+            std::fs::write(&path, readme.replace(&old, &want)).unwrap();
+            return;
+        }
+    }
+    panic!(
+        "README's \"What each KPI needs from your CRM\" differs from kpi-core's catalog; \
+         run KPI_TIDY_FIX=1 cargo test -p xtask readme. Expected:\n{want}"
+    );
+}

@@ -11,7 +11,7 @@ use crate::error::{ApiError, ApiResult};
 
 /// The columns of a stored ticket, in the order [`TicketRow`] reads them.
 const COLUMNS: &str = "id, channel, opened_at, first_response_at, resolved_at, \
-     contacts, agent, tags, transferred, abandoned, day, updated_at, rev";
+     contacts, agent, tags, transferred, abandoned, day, updated_at, rev, known";
 
 /// A stored ticket, as D1 returns it (numbers come back as f64): what a merge starts from,
 /// and what pages and exports show.
@@ -44,7 +44,38 @@ pub struct TicketRow {
     pub updated_at: f64,
     /// Revision: a write changes the row only if it is still the one it read.
     pub rev: String,
+    /// Which optional inputs were ever sent: bit 1 contacts, 2 transferred, 4 abandoned.
+    pub known: f64,
 }
+
+impl TicketRow {
+    fn has(&self, bit: u8) -> bool {
+        (self.known as u8) & bit != 0
+    }
+
+    /// Contacts until resolved, if the CRM ever sent them.
+    pub fn contacts(&self) -> Option<i64> {
+        self.has(KNOWN_CONTACTS).then_some(self.contacts as i64)
+    }
+
+    /// Transferred, if the CRM ever said.
+    pub fn transferred(&self) -> Option<bool> {
+        self.has(KNOWN_TRANSFERRED)
+            .then_some(self.transferred != 0.0)
+    }
+
+    /// Abandoned, if the CRM ever said.
+    pub fn abandoned(&self) -> Option<bool> {
+        self.has(KNOWN_ABANDONED).then_some(self.abandoned != 0.0)
+    }
+}
+
+/// Bits of `known`.
+pub const KNOWN_CONTACTS: u8 = 1;
+/// Bits of `known`.
+pub const KNOWN_TRANSFERRED: u8 = 2;
+/// Bits of `known`.
+pub const KNOWN_ABANDONED: u8 = 4;
 
 /// A ticket's fields as a write stores them (the merge of every call about it).
 pub struct Fields {
@@ -56,16 +87,35 @@ pub struct Fields {
     pub first_response_ms: Option<i64>,
     /// Resolution, Unix ms.
     pub resolved_ms: Option<i64>,
-    /// Contacts until resolved.
-    pub contacts: i64,
+    /// Contacts until resolved, if ever sent.
+    pub contacts: Option<i64>,
     /// Agent.
     pub agent: Option<String>,
     /// Tags.
     pub tags: Vec<String>,
-    /// Transferred between agents or teams.
-    pub transferred: bool,
-    /// Abandoned by the customer.
-    pub abandoned: bool,
+    /// Transferred between agents or teams, if ever sent.
+    pub transferred: Option<bool>,
+    /// Abandoned by the customer, if ever sent.
+    pub abandoned: Option<bool>,
+}
+
+impl Fields {
+    /// The `known` bits of these fields.
+    pub fn known(&self) -> u8 {
+        (if self.contacts.is_some() {
+            KNOWN_CONTACTS
+        } else {
+            0
+        }) | (if self.transferred.is_some() {
+            KNOWN_TRANSFERRED
+        } else {
+            0
+        }) | (if self.abandoned.is_some() {
+            KNOWN_ABANDONED
+        } else {
+            0
+        })
+    }
 }
 
 /// The guarded write: upsert the merged row if its revision is still `old_rev` (or it is
@@ -87,14 +137,14 @@ pub fn write(
         db,
         "INSERT INTO tickets (tenant_id, id, channel, opened_at, first_response_at, \
              resolved_at, contacts, agent, tags, transferred, abandoned, day, contrib, \
-             updated_at, rev) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
+             updated_at, rev, known) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?17) \
              ON CONFLICT (tenant_id, id) DO UPDATE SET channel = excluded.channel, \
              opened_at = excluded.opened_at, first_response_at = excluded.first_response_at, \
              resolved_at = excluded.resolved_at, contacts = excluded.contacts, \
              agent = excluded.agent, tags = excluded.tags, transferred = excluded.transferred, \
              abandoned = excluded.abandoned, day = excluded.day, contrib = excluded.contrib, \
-             updated_at = excluded.updated_at, rev = excluded.rev \
+             updated_at = excluded.updated_at, rev = excluded.rev, known = excluded.known \
              WHERE tickets.rev = ?16",
         &[
             &tenant,
@@ -103,11 +153,11 @@ pub fn write(
             &m.opened_ms,
             &m.first_response_ms,
             &m.resolved_ms,
-            &m.contacts,
+            &m.contacts.unwrap_or(1),
             &m.agent,
             &tags,
-            &i64::from(m.transferred),
-            &i64::from(m.abandoned),
+            &i64::from(m.transferred == Some(true)),
+            &i64::from(m.abandoned == Some(true)),
             &day,
             &contrib,
             &now,
@@ -115,6 +165,7 @@ pub fn write(
             // NULL for a new ticket: `rev = NULL` never holds, so a row inserted meanwhile by
             // someone else is left alone and this ticket goes round again.
             &old_rev,
+            &u32::from(m.known()),
         ],
     )
 }

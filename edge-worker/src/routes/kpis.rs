@@ -166,7 +166,8 @@ fn catalog() -> ApiResult<Response> {
     let items: Vec<_> = kpi::catalog()
         .map(|d| {
             json!({"id": d.id, "label": {"en": d.label_en, "vi": d.label_vi}, "unit": d.unit,
-                   "direction": d.direction, "default_target": d.default_target, "source": d.source})
+                   "direction": d.direction, "default_target": d.default_target, "source": d.source,
+                   "needs": d.needs})
         })
         .collect();
     http::json(200, &json!({"kpis": items}))

@@ -43,12 +43,12 @@ impl Event {
                 }
             }
             EventKind::DealStage {
-                order,
+                position,
                 amount,
                 previous_stage,
                 ..
             } => {
-                c.add(Family::StageReached, *order, n);
+                c.add(Family::StageReached, *position, n);
                 if let Some((m, prev)) = amount {
                     let cell = Cell {
                         n: if prev.is_none() { k } else { 0 },
@@ -121,7 +121,7 @@ impl Event {
                     c.only(Dim::Channel, Family::CampaignRevenue, cur, money(amount));
                 }
             }
-            EventKind::OrderCancelled { amount } => {
+            EventKind::OrderCancelled { amount, .. } => {
                 let (cur, cell) = match amount {
                     Some(m) => (m.currency.key(), money(m)),
                     None => (0, n),

@@ -31,7 +31,7 @@ mod contribution;
 mod validate;
 pub mod wire;
 
-pub use wire::{EventType, RawEvent, EVENT_TYPES, TYPES};
+pub use wire::{EventType, OrderField, RawEvent, EVENT_TYPES, TYPES};
 
 /// Largest aggregated `count` of one fact.
 pub const MAX_COUNT: i64 = 1_000_000_000;
@@ -66,7 +66,7 @@ pub enum EventKind {
         /// Stage name.
         stage: String,
         /// Position in the pipeline.
-        order: i64,
+        position: i64,
         /// The stage before, for the pipeline by stage.
         previous_stage: Option<String>,
         /// Amount now, and as last counted in the pipeline.
@@ -99,6 +99,8 @@ pub enum EventKind {
     },
     /// `order.cancelled`.
     OrderCancelled {
+        /// The order it cancels, when the CRM names it.
+        order: Option<String>,
         /// Cancelled value.
         amount: Option<Money>,
     },
@@ -321,6 +323,57 @@ mod tests {
     }
 
     #[test]
+    fn a_cancelled_order_names_the_order_and_the_stage_position_has_its_own_name() {
+        // What a CRM naturally sends: the order's id, and its amount.
+        let e =
+            parse(r#"{"type":"order.cancelled","at":0,"order":"O-1042","amount":250000}"#).unwrap();
+        assert_eq!(
+            e.kind,
+            EventKind::OrderCancelled {
+                order: Some("O-1042".into()),
+                amount: Some(Money::new(250_000, Currency::VND).unwrap()),
+            }
+        );
+        assert!(e.contributions().contains(&(
+            CellKey::total(Family::Cancellations, Currency::VND.key()),
+            Cell { n: 1, sum: 250_000 }
+        )));
+        // A numeric order id is an id too.
+        let e = parse(r#"{"type":"order.cancelled","at":0,"order":1042}"#).unwrap();
+        assert!(
+            matches!(e.kind, EventKind::OrderCancelled { order: Some(ref o), amount: None } if o == "1042")
+        );
+        // The stage position under its own name, and under `order` as before.
+        let reached = |json: &str| {
+            parse(json).map(|e| match e.kind {
+                EventKind::DealStage { position, .. } => position,
+                _ => -1,
+            })
+        };
+        assert_eq!(
+            reached(r#"{"type":"deal.stage","at":0,"stage":"pilot","stage_position":2}"#),
+            Ok(2)
+        );
+        assert_eq!(
+            reached(r#"{"type":"deal.stage","at":0,"stage":"pilot","order":2}"#),
+            Ok(2)
+        );
+        assert_eq!(
+            reached(r#"{"type":"deal.stage","at":0,"stage":"pilot","order":"O-1"}"#),
+            Err(FactError::InvalidText { field: "order" })
+        );
+        assert_eq!(
+            reached(r#"{"type":"deal.stage","at":0,"stage":"pilot","stage_position":5000}"#),
+            Err(FactError::CountOutOfRange { count: 5000 })
+        );
+        // The wire shape round-trips both forms of `order`.
+        let raw: RawEvent = serde_json::from_str(r#"{"type":"deal.stage","order":3}"#).unwrap();
+        assert_eq!(raw.order, Some(OrderField::Number(3)));
+        let back = serde_json::to_string(&raw).unwrap();
+        assert!(back.contains(r#""order":3"#), "{back}");
+    }
+
+    #[test]
     fn a_stage_move_moves_the_pipeline_between_stages() {
         let e = parse(
             r#"{"type":"deal.stage","at":0,"stage":"demo","previous_stage":"consult",
@@ -357,7 +410,8 @@ mod tests {
                 mrr: Some(amount),
                 previous_mrr: Some(prev),
                 pages: Some(count),
-                order: Some(order),
+                stage_position: Some(order),
+                order: Some(OrderField::Text(text.clone())),
                 stage: Some(text.clone()),
                 user: Some(text.clone()),
                 campaign: Some(text.clone()),

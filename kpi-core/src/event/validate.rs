@@ -1,10 +1,10 @@
 //! Validation: a [`RawEvent`] becomes an [`Event`] or a typed [`FactError`]; the fields each
 //! type needs, their ranges, and the segments the event counts in. Owns the rules; not the
 //! counters an event adds (see [`super::contribution`]).
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use super::wire::{EventType, RawEvent};
+use super::wire::{EventType, OrderField, RawEvent};
 use super::{Event, EventKind, SpendPurpose, DEFAULT_STAGES, MAX_COUNT};
 use crate::fact::{check_opt_text, check_text, Channel, WireInstant};
 use crate::money::{Currency, Money};
@@ -68,7 +68,15 @@ impl Event {
             },
             EventType::DealStage => {
                 let stage = check_text("stage", &need(&raw.stage, "stage")?)?;
-                let order = match raw.order {
+                let position = match (raw.stage_position, &raw.order) {
+                    (Some(p), _) => Some(p),
+                    (None, Some(OrderField::Number(p))) => Some(*p),
+                    (None, Some(OrderField::Text(_))) => {
+                        return Err(FactError::InvalidText { field: "order" })
+                    }
+                    (None, None) => None,
+                };
+                let position = match position {
                     Some(o) if (0..=1000).contains(&o) => o,
                     Some(o) => return Err(FactError::CountOutOfRange { count: o }),
                     None => DEFAULT_STAGES
@@ -78,7 +86,7 @@ impl Event {
                 };
                 EventKind::DealStage {
                     stage,
-                    order,
+                    position,
                     previous_stage: check_opt_text(
                         "previous_stage",
                         raw.previous_stage.as_deref(),
@@ -114,6 +122,11 @@ impl Event {
                 }
             }
             EventType::OrderCancelled => EventKind::OrderCancelled {
+                order: match &raw.order {
+                    Some(OrderField::Text(id)) => Some(check_text("order", id)?),
+                    Some(OrderField::Number(id)) => Some(id.to_string()),
+                    None => None,
+                },
                 amount: raw.amount.map(|a| money(raw, a)).transpose()?,
             },
             EventType::SubscriptionChanged => {

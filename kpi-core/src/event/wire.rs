@@ -30,8 +30,12 @@ pub struct RawEvent {
     pub deal: Option<String>,
     /// Pipeline stage.
     pub stage: Option<String>,
-    /// The stage's position in the tenant's pipeline (needed outside [`DEFAULT_STAGES`]).
-    pub order: Option<i64>,
+    /// `deal.stage`: the stage's position in the tenant's pipeline (needed outside
+    /// [`super::DEFAULT_STAGES`]).
+    pub stage_position: Option<i64>,
+    /// `order.cancelled`: the id of the order it cancels. `deal.stage` still accepts its
+    /// stage position here, as before `stage_position` existed.
+    pub order: Option<OrderField>,
     /// The stage the deal was at before.
     pub previous_stage: Option<String>,
     /// Amount in minor units.
@@ -69,6 +73,17 @@ pub struct RawEvent {
     pub upsell: Option<bool>,
     /// Spend: `acquisition` (default), `retention` or `support`.
     pub purpose: Option<String>,
+}
+
+/// The `order` member: text (or a number) naming an order, or, on `deal.stage`, the
+/// number that was its stage position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OrderField {
+    /// A number: an order id such as `1042`, or a stage position on `deal.stage`.
+    Number(i64),
+    /// An order id such as `O-1042`.
+    Text(String),
 }
 
 /// Declares [`EventType`] and its table of wire names in one place.

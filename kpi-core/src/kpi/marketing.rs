@@ -3,7 +3,7 @@
 use super::measure::{count, pick_currency, proportion, ratio_money, round, Measure};
 use super::meta::{Direction, Group, Indicator, Unit};
 use super::view::View;
-use super::Kpi;
+use super::{Kpi, Needs};
 use crate::rollup::key;
 use crate::rollup::Dim;
 use crate::rollup::Family::{Ads, CampaignRevenue, Customers, Email, Leads, Social, Spend, Web};
@@ -114,6 +114,10 @@ pub const COST_PER_LEAD: Kpi = Kpi {
     reads: &[Spend, Leads],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events spend (purpose acquisition) and lead.created",
+        when_missing: "null without leads",
+    },
     formula: cost_per_lead,
 };
 
@@ -132,6 +136,10 @@ pub const COST_PER_ACQUISITION: Kpi = Kpi {
     reads: &[Spend, Customers],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events spend (purpose acquisition) and customer.won",
+        when_missing: "null without customers won",
+    },
     formula: cost_per_acquisition,
 };
 
@@ -150,6 +158,10 @@ pub const ROI: Kpi = Kpi {
     reads: &[Spend, CampaignRevenue],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events spend and order.placed with a campaign",
+        when_missing: "null without spend",
+    },
     formula: roi,
 };
 
@@ -168,6 +180,10 @@ pub const VISIT_TO_LEAD: Kpi = Kpi {
     reads: &[Web, Leads],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events web.visit and lead.created",
+        when_missing: "null without visits",
+    },
     formula: visit_to_lead,
 };
 
@@ -186,6 +202,10 @@ pub const LANDING_CONVERSION: Kpi = Kpi {
     reads: &[Web],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events web.visit (landing) and web.conversion",
+        when_missing: "null without landing-page visits",
+    },
     formula: landing_conversion,
 };
 
@@ -204,6 +224,10 @@ pub const CTR: Kpi = Kpi {
     reads: &[Ads],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events ad.impression and ad.click",
+        when_missing: "null without impressions",
+    },
     formula: ctr,
 };
 
@@ -222,6 +246,10 @@ pub const COST_PER_CLICK: Kpi = Kpi {
     reads: &[Spend, Ads],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events spend and ad.click",
+        when_missing: "null without clicks",
+    },
     formula: cost_per_click,
 };
 
@@ -240,6 +268,10 @@ pub const BOUNCE_RATE: Kpi = Kpi {
     reads: &[Web],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events web.session: pages",
+        when_missing: "null without sessions",
+    },
     formula: bounce_rate,
 };
 
@@ -258,6 +290,10 @@ pub const ENGAGEMENT_RATE: Kpi = Kpi {
     reads: &[Social],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events social.reach and social.interaction",
+        when_missing: "null without reach",
+    },
     formula: engagement_rate,
 };
 
@@ -276,6 +312,10 @@ pub const EMAIL_OPEN_RATE: Kpi = Kpi {
     reads: &[Email],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events email.delivered and email.opened",
+        when_missing: "null without delivered e-mails",
+    },
     formula: email_open_rate,
 };
 
@@ -294,6 +334,10 @@ pub const EMAIL_CLICK_RATE: Kpi = Kpi {
     reads: &[Email],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events email.delivered and email.clicked",
+        when_missing: "null without delivered e-mails",
+    },
     formula: email_click_rate,
 };
 
@@ -312,6 +356,10 @@ pub const UNSUBSCRIBE_RATE: Kpi = Kpi {
     reads: &[Email],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events email.delivered and email.unsubscribed",
+        when_missing: "null without delivered e-mails",
+    },
     formula: unsubscribe_rate,
 };
 
@@ -330,6 +378,10 @@ pub const TOTAL_LEADS: Kpi = Kpi {
     reads: &[Leads],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events lead.created",
+        when_missing: "null without leads",
+    },
     formula: total_leads,
 };
 

@@ -24,9 +24,6 @@ pub enum Missing {
     AbandonedNotSent,
     /// The tenant's `licensed_users` setting is not set (CRM adoption).
     LicensedUsersNotSet,
-    /// The target is for periods of another length and this KPI is judged only on periods of
-    /// the target's length (status only).
-    TargetPeriodDiffers,
 }
 
 impl Missing {
@@ -37,7 +34,6 @@ impl Missing {
             Missing::TransferredNotSent => "transferred_not_sent",
             Missing::AbandonedNotSent => "abandoned_not_sent",
             Missing::LicensedUsersNotSet => "licensed_users_not_set",
-            Missing::TargetPeriodDiffers => "target_period_differs",
         }
     }
 }

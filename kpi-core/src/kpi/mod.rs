@@ -12,6 +12,8 @@
 //! span's first day; see [`crate::event`].
 use alloc::string::{String, ToString};
 
+use serde::Serialize;
+
 pub mod marketing;
 mod measure;
 pub(crate) mod meta;
@@ -65,8 +67,21 @@ pub struct Kpi {
     /// Breakdowns the formula reads whatever `segment=` asks (service level by channel,
     /// stage names).
     pub breakdowns: &'static [(Family, Dim)],
+    /// What it needs from the CRM, and what it returns without it.
+    pub needs: Needs,
     /// The value over one view.
     pub formula: fn(&View) -> Measure,
+}
+
+/// What a KPI needs from the tenant's CRM (events and their fields, ticket fields, survey
+/// answers, settings) and what it returns when they are missing: served by
+/// `GET /v1/kpis/catalog` and listed in README's "What each KPI needs from your CRM".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Needs {
+    /// The inputs, as the API names them.
+    pub inputs: &'static str,
+    /// What the KPI returns when they are missing.
+    pub when_missing: &'static str,
 }
 
 impl PartialEq for Kpi {

@@ -7,7 +7,7 @@ use super::measure::{
 };
 use super::meta::{Direction, Group, Indicator, Unit};
 use super::view::View;
-use super::Kpi;
+use super::{Kpi, Needs};
 use crate::rollup::Family::{
     ActiveUsers, Activities, Appointments, Cancellations, Customers, LeadResponse, Leads, Orders,
     Pipeline, SalesCycle, StageReached,
@@ -159,6 +159,10 @@ pub const CONVERSION_RATE: Kpi = Kpi {
     reads: &[Leads, Customers],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events lead.created and customer.won",
+        when_missing: "null without leads",
+    },
     formula: conversion_rate,
 };
 
@@ -177,6 +181,10 @@ pub const TRANSACTION_CONVERSION: Kpi = Kpi {
     reads: &[Activities, Orders],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events crm.activity and order.placed",
+        when_missing: "null without activities",
+    },
     formula: transaction_conversion,
 };
 
@@ -195,6 +203,10 @@ pub const STAGE_CONVERSION: Kpi = Kpi {
     reads: &[StageReached],
     stocks: &[],
     breakdowns: &[(StageReached, Dim::Stage)],
+    needs: Needs {
+        inputs: "events deal.stage: stage (stage_position outside the default pipeline)",
+        when_missing: "null without deals at the first stage",
+    },
     formula: stage_conversion,
 };
 
@@ -213,6 +225,10 @@ pub const SALES_CYCLE_LENGTH: Kpi = Kpi {
     reads: &[SalesCycle],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events deal.won: first_touch_at",
+        when_missing: "null without won deals that carry first_touch_at",
+    },
     formula: sales_cycle_length,
 };
 
@@ -231,6 +247,10 @@ pub const LEAD_RESPONSE_TIME: Kpi = Kpi {
     reads: &[LeadResponse],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events lead.created: first_contact_at",
+        when_missing: "null without leads that carry first_contact_at",
+    },
     formula: lead_response_time,
 };
 
@@ -249,6 +269,10 @@ pub const PIPELINE_VALUE: Kpi = Kpi {
     reads: &[Pipeline],
     stocks: &[Pipeline],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events deal.stage / deal.won / deal.lost: amount, previous_amount (a stock: every deal, or an opening balance)",
+        when_missing: "null without deals",
+    },
     formula: pipeline_value,
 };
 
@@ -267,6 +291,10 @@ pub const AVERAGE_ORDER_VALUE: Kpi = Kpi {
     reads: &[Orders],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events order.placed: amount",
+        when_missing: "null without orders",
+    },
     formula: average_order_value,
 };
 
@@ -285,6 +313,10 @@ pub const REVENUE_PER_REP: Kpi = Kpi {
     reads: &[Orders, ActiveUsers],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events order.placed: amount; crm.activity or crm.user_active (the reps)",
+        when_missing: "null without active reps",
+    },
     formula: revenue_per_rep,
 };
 
@@ -303,6 +335,10 @@ pub const SALES_GROWTH: Kpi = Kpi {
     reads: &[Orders],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events order.placed: amount, this period and the previous one; setting revenue_target for progress",
+        when_missing: "null without revenue in the previous period",
+    },
     formula: sales_growth,
 };
 
@@ -321,6 +357,10 @@ pub const CANCELLATION_RATE: Kpi = Kpi {
     reads: &[Cancellations, Orders],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events order.cancelled (order, amount) and order.placed",
+        when_missing: "null without orders",
+    },
     formula: cancellation_rate,
 };
 
@@ -339,6 +379,10 @@ pub const APPOINTMENT_ACCEPTANCE: Kpi = Kpi {
     reads: &[Appointments],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events appointment.proposed and appointment.accepted",
+        when_missing: "null without proposed appointments",
+    },
     formula: appointment_acceptance,
 };
 

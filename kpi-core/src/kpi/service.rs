@@ -6,7 +6,7 @@ use super::measure::{
 };
 use super::meta::{Direction, Group, Indicator, Unit};
 use super::view::View;
-use super::Kpi;
+use super::{Kpi, Needs};
 use crate::fact::Channel;
 use crate::rollup::Family::{
     self, FirstResponse, FirstResponseBiz, Orders, Resolution, ResolutionBiz, SupportSpend,
@@ -169,6 +169,10 @@ pub const FIRST_RESPONSE_TIME: Kpi = Kpi {
     reads: &[FirstResponse, FirstResponseBiz],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "tickets: opened_at, first_response_at (business time: setting business_hours)",
+        when_missing: "null without answered tickets",
+    },
     formula: first_response_time,
 };
 
@@ -187,6 +191,10 @@ pub const RESOLUTION_TIME: Kpi = Kpi {
     reads: &[Resolution, ResolutionBiz],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "tickets: opened_at, resolved_at",
+        when_missing: "null without resolved tickets",
+    },
     formula: resolution_time,
 };
 
@@ -208,6 +216,11 @@ pub const SERVICE_LEVEL: Kpi = Kpi {
         (FirstResponse, Dim::Channel),
         (FirstResponseBiz, Dim::Channel),
     ],
+    needs: Needs {
+        inputs:
+            "tickets: opened_at, first_response_at, channel; setting service_targets per channel",
+        when_missing: "null without tickets; a ticket never answered counts as late",
+    },
     formula: service_level,
 };
 
@@ -226,6 +239,10 @@ pub const FCR: Kpi = Kpi {
     reads: &[Tickets],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "tickets: resolved_at, contacts",
+        when_missing: "null with reason contacts_not_sent when resolved tickets never carry contacts (tickets without it are not counted); null without resolved tickets",
+    },
     formula: fcr,
 };
 
@@ -244,6 +261,11 @@ pub const BACKLOG: Kpi = Kpi {
     reads: &[TicketOpenUntil],
     stocks: &[TicketOpenUntil],
     breakdowns: &[],
+    needs: Needs {
+        inputs:
+            "tickets: opened_at, resolved_at (a stock: needs every ticket, or an opening balance)",
+        when_missing: "null without tickets up to the period end",
+    },
     formula: backlog,
 };
 
@@ -262,6 +284,10 @@ pub const TICKET_VOLUME: Kpi = Kpi {
     reads: &[Tickets],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "tickets: opened_at (complaints: tag complaint)",
+        when_missing: "null without tickets",
+    },
     formula: ticket_volume,
 };
 
@@ -280,6 +306,10 @@ pub const TRANSFER_RATE: Kpi = Kpi {
     reads: &[Tickets],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "tickets: transferred",
+        when_missing: "null with reason transferred_not_sent when tickets never carry the flag (tickets without it are not counted); null without tickets",
+    },
     formula: transfer_rate,
 };
 
@@ -298,6 +328,10 @@ pub const ABANDONMENT_RATE: Kpi = Kpi {
     reads: &[Tickets],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "tickets: abandoned",
+        when_missing: "null with reason abandoned_not_sent when tickets never carry the flag (tickets without it are not counted); null without tickets",
+    },
     formula: abandonment_rate,
 };
 
@@ -316,6 +350,10 @@ pub const SUPPORT_COST_RATIO: Kpi = Kpi {
     reads: &[SupportSpend, Orders],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events spend (purpose support) and order.placed amount",
+        when_missing: "null without revenue in the period",
+    },
     formula: support_cost_ratio,
 };
 

@@ -1,9 +1,9 @@
 //! Team: CRM adoption and activity per rep, from distinct active users and logged activities.
-use super::measure::{proportion, Measure};
+use super::measure::{proportion, Measure, Missing};
 use super::meta::{Direction, Group, Indicator, Unit};
 use super::sales::distinct_users;
 use super::view::View;
-use super::Kpi;
+use super::{Kpi, Needs};
 use crate::rollup::Family::{ActiveUsers, Activities};
 use crate::stats;
 use crate::target::Target;
@@ -13,6 +13,10 @@ fn crm_adoption_rate(v: &View) -> Measure {
         Some(l) if !v.totals(ActiveUsers).is_empty() => {
             proportion(distinct_users(v), l.min(i64::MAX as u64) as i64, v)
         }
+        None if !v.totals(ActiveUsers).is_empty() => Measure {
+            reason: Some(Missing::LicensedUsersNotSet),
+            ..Measure::default()
+        },
         _ => Measure::default(),
     }
 }
@@ -44,6 +48,11 @@ pub const CRM_ADOPTION_RATE: Kpi = Kpi {
     reads: &[ActiveUsers],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events crm.user_active or crm.activity: user; setting licensed_users",
+        when_missing:
+            "null with reason licensed_users_not_set without the setting; null without active users",
+    },
     formula: crm_adoption_rate,
 };
 
@@ -62,6 +71,10 @@ pub const ACTIVITIES_PER_REP: Kpi = Kpi {
     reads: &[Activities, ActiveUsers],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events crm.activity: user, kind",
+        when_missing: "null without activities",
+    },
     formula: activities_per_rep,
 };
 

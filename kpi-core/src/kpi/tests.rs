@@ -1124,3 +1124,41 @@ fn service_level_counts_exactly_at_the_threshold_and_old_days_fall_back_to_the_s
     let estimate = sl(&old).unwrap();
     assert!((40.0..=100.0).contains(&estimate), "{estimate}");
 }
+
+#[test]
+fn every_kpi_says_what_it_needs_and_is_null_without_it() {
+    let empty = Rollup::new();
+    for def in catalog() {
+        assert!(def.needs.inputs.len() > 5, "{}", def.id);
+        assert!(def.needs.when_missing.starts_with("null"), "{}", def.id);
+        let rep = report(def, &empty, None, &[], &opts());
+        assert_eq!(rep.measure.value, None, "{} without any fact", def.id);
+        // A reason the catalog names is one the KPI can give.
+        if let Some(r) = rep.measure.reason {
+            assert!(def.needs.when_missing.contains(r.as_str()), "{}", def.id);
+        }
+    }
+    // CRM adoption without the setting, users active: the reason the catalog names.
+    let mut r = Rollup::new();
+    let mut e = ev("crm.user_active", "2026-11-03T09:00:00Z");
+    e.user = Some("lan".into());
+    add(&mut r, e);
+    let def = find("crm_adoption_rate").unwrap();
+    let rep = report(def, &r, None, &[], &opts());
+    assert_eq!(rep.measure.reason, Some(Missing::LicensedUsersNotSet));
+    assert!(def.needs.when_missing.contains("licensed_users_not_set"));
+    for (id, reason) in [
+        ("fcr", Missing::ContactsNotSent),
+        ("transfer_rate", Missing::TransferredNotSent),
+        ("abandonment_rate", Missing::AbandonedNotSent),
+    ] {
+        assert!(
+            find(id)
+                .unwrap()
+                .needs
+                .when_missing
+                .contains(reason.as_str()),
+            "{id}"
+        );
+    }
+}

@@ -5,7 +5,7 @@
 use super::measure::{money_value, pick_currency, pos, proportion, ratio_money, round, Measure};
 use super::meta::{Direction, Group, Indicator, Unit};
 use super::view::View;
-use super::{clv as clv_of, find, net_value, Kpi, HEALTH_PARTS};
+use super::{clv as clv_of, find, net_value, Kpi, Needs, HEALTH_PARTS};
 use crate::rollup::Family::{
     Csat10, Csat5, Customers, ExpansionMrr, FirstOrders, FirstResponse, FirstResponseBiz, Mrr, Nps,
     Orders, Renewals, RepeatOrders, RetentionSpend, Spend, Upsell,
@@ -218,6 +218,11 @@ pub const ARPU: Kpi = Kpi {
     reads: &[Orders, RepeatOrders],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events order.placed: amount, customer, previous_order_at",
+        when_missing:
+            "null without orders; without previous_order_at every order counts as a new customer",
+    },
     formula: arpu,
 };
 
@@ -236,6 +241,10 @@ pub const MRR: Kpi = Kpi {
     reads: &[Mrr],
     stocks: &[Mrr],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events subscription.changed: mrr, previous_mrr (a stock)",
+        when_missing: "null without subscriptions",
+    },
     formula: mrr,
 };
 
@@ -254,6 +263,10 @@ pub const EXPANSION_MRR: Kpi = Kpi {
     reads: &[ExpansionMrr],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events subscription.changed: mrr above previous_mrr",
+        when_missing: "null without subscription changes",
+    },
     formula: expansion_mrr,
 };
 
@@ -272,6 +285,10 @@ pub const CLV: Kpi = Kpi {
     reads: &[Orders, RepeatOrders, Customers],
     stocks: &[Customers],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events order.placed (amount, previous_order_at); customer.won / customer.lost or setting customer_lifespan_years",
+        when_missing: "null without orders, or without a lifespan (neither the setting nor lost customers)",
+    },
     formula: clv,
 };
 
@@ -290,6 +307,10 @@ pub const CUSTOMER_NET_VALUE: Kpi = Kpi {
     reads: &[FirstOrders, Spend, Customers],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events order.placed (first orders), spend and customer.won",
+        when_missing: "null without customers won",
+    },
     formula: customer_net_value,
 };
 
@@ -311,6 +332,10 @@ pub const RETENTION_RATE: Kpi = Kpi {
     reads: &[Customers],
     stocks: &[Customers],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events customer.won / customer.lost and an opening balance of customers (a stock)",
+        when_missing: "null without customers at the period start",
+    },
     formula: retention_rate,
 };
 
@@ -332,6 +357,10 @@ pub const CHURN_RATE: Kpi = Kpi {
     reads: &[Customers],
     stocks: &[Customers],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events customer.lost and an opening balance of customers (a stock)",
+        when_missing: "null without customers at the period start",
+    },
     formula: churn_rate,
 };
 
@@ -353,6 +382,11 @@ pub const REPEAT_PURCHASE_RATE: Kpi = Kpi {
     reads: &[RepeatOrders],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events order.placed: previous_order_at, second_previous_order_at",
+        when_missing:
+            "null without orders; without previous_order_at every order counts as a first order",
+    },
     formula: repeat_purchase_rate,
 };
 
@@ -371,6 +405,10 @@ pub const RENEWAL_RATE: Kpi = Kpi {
     reads: &[Renewals],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events renewal.due and renewal.done",
+        when_missing: "null without renewals due",
+    },
     formula: renewal_rate,
 };
 
@@ -389,6 +427,10 @@ pub const UPSELL_RATE: Kpi = Kpi {
     reads: &[Upsell, Customers],
     stocks: &[Customers],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events order.placed: upsell; customers at the period start (a stock)",
+        when_missing: "null without customers at the period start",
+    },
     formula: upsell_rate,
 };
 
@@ -407,6 +449,10 @@ pub const RETENTION_COST: Kpi = Kpi {
     reads: &[RetentionSpend, Customers, Mrr],
     stocks: &[Customers, Mrr],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "events spend (purpose retention); customers and MRR (stocks)",
+        when_missing: "null without customers at the period end",
+    },
     formula: retention_cost,
 };
 
@@ -435,6 +481,11 @@ pub const HEALTH_SCORE: Kpi = Kpi {
     ],
     stocks: &[Customers],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "what nps, csat, churn_rate and first_response_time need",
+        when_missing:
+            "null when none of its parts has a value; a part without a value does not count",
+    },
     formula: health_score,
 };
 

@@ -5,7 +5,7 @@ use alloc::string::ToString;
 use super::measure::{count, mean_score, pos, proportion, round, Measure};
 use super::meta::{Direction, Group, Indicator, Unit};
 use super::view::{sum, View};
-use super::Kpi;
+use super::{Kpi, Needs};
 use crate::fact::SurveyKind;
 use crate::nps::NpsTally;
 use crate::rollup::Dim;
@@ -168,6 +168,10 @@ pub const NPS: Kpi = Kpi {
     reads: &[Nps],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "NPS survey answers (0–10)",
+        when_missing: "null without answers; flagged insufficient_sample under the minimum sample",
+    },
     formula: nps,
 };
 
@@ -189,6 +193,10 @@ pub const CSAT: Kpi = Kpi {
     reads: &[Csat5, Csat10],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "CSAT survey answers (5- or 10-point scale); setting csat_positive_5/10",
+        when_missing: "null without answers",
+    },
     formula: csat,
 };
 
@@ -207,6 +215,10 @@ pub const CSAT_MEAN: Kpi = Kpi {
     reads: &[Csat5, Csat10],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "CSAT survey answers",
+        when_missing: "null without answers",
+    },
     formula: csat_mean,
 };
 
@@ -225,6 +237,10 @@ pub const CES: Kpi = Kpi {
     reads: &[Ces],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "CES survey answers (1–7)",
+        when_missing: "null without answers",
+    },
     formula: ces,
 };
 
@@ -243,6 +259,10 @@ pub const SURVEY_RESPONSE_RATE: Kpi = Kpi {
     reads: &[LinksIssued, Nps, Csat5, Csat10, Ces],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "survey links minted; survey answers",
+        when_missing: "null when no link was issued in the period",
+    },
     formula: survey_response_rate,
 };
 
@@ -261,6 +281,10 @@ pub const FEEDBACK_BALANCE: Kpi = Kpi {
     reads: &[Nps, Csat5, Csat10],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "NPS or CSAT survey answers",
+        when_missing: "null without a negative answer (nothing to divide by)",
+    },
     formula: feedback_balance,
 };
 
@@ -279,6 +303,10 @@ pub const COMMENTS: Kpi = Kpi {
     reads: &[Nps, Csat5, Csat10, Ces],
     stocks: &[],
     breakdowns: &[],
+    needs: Needs {
+        inputs: "survey answers with a comment",
+        when_missing: "null without answers",
+    },
     formula: comments,
 };
 
