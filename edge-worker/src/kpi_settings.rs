@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use kpi_core::kpi::{self, ReportOptions, ServiceTargets};
+use kpi_core::period::PeriodKind;
 use kpi_core::Channel;
 use serde::{Deserialize, Serialize};
 
@@ -112,6 +113,48 @@ impl KpiSettings {
         opts.service_targets = self.service_targets();
         if let Some(y) = self.customer_lifespan_years {
             opts.customer_lifespan_years = Some(y);
+        }
+    }
+}
+
+/// KPIs a tenant may watch.
+const MAX_KPIS: usize = 20;
+
+/// What a tenant watches (`alerts` in `PATCH /v1/settings`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Alerts {
+    /// KPI ids.
+    pub kpis: Vec<String>,
+    /// `day`, `week` or `month`: the current one is computed.
+    pub period: String,
+}
+
+impl Alerts {
+    /// Checks the KPI ids against the catalog and the period.
+    pub fn validate(&self) -> ApiResult<()> {
+        if self.kpis.is_empty() || self.kpis.len() > MAX_KPIS {
+            return Err(ApiError::Invalid(format!(
+                "alerts.kpis must list 1–{MAX_KPIS} KPI ids"
+            )));
+        }
+        for id in &self.kpis {
+            kpi::find(id)
+                .map_err(|e| ApiError::Rejected("unknown_kpi", format!("alerts.kpis: {e}")))?;
+        }
+        self.period_kind()?;
+        Ok(())
+    }
+
+    /// The kind of the period watched.
+    pub fn period_kind(&self) -> ApiResult<PeriodKind> {
+        match self.period.as_str() {
+            "day" => Ok(PeriodKind::Day),
+            "week" => Ok(PeriodKind::Week),
+            "month" => Ok(PeriodKind::Month),
+            _ => Err(ApiError::Invalid(
+                "alerts.period must be `day`, `week` or `month`".into(),
+            )),
         }
     }
 }

@@ -7,6 +7,7 @@
 
 use worker::{event, Context, Env, Request, Response, ScheduleContext, ScheduledEvent};
 
+mod alerts;
 mod answers;
 mod auth;
 mod db;
@@ -96,12 +97,18 @@ pub async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     Ok(resp)
 }
 
-/// The cron trigger (wrangler.toml `[triggers]`): retries webhook deliveries that are due.
+/// The cron trigger (wrangler.toml `[triggers]`): retries webhook deliveries that are due,
+/// then announces the KPI status moves of the tenants whose turn it is (`alerts`).
 #[event(scheduled)]
 pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     match webhooks::retry_due(&env).await {
         Ok(n) if n > 0 => log::event("webhook_retries", &[("count", &n.to_string())]),
         Ok(_) => {}
         Err(e) => log::event("error", &[("code", "cron"), ("message", &e.detail())]),
+    }
+    match alerts::run(&env).await {
+        Ok(n) if n > 0 => log::event("kpi_alerts", &[("count", &n.to_string())]),
+        Ok(_) => {}
+        Err(e) => log::event("error", &[("code", "alerts"), ("message", &e.detail())]),
     }
 }

@@ -54,6 +54,9 @@ pub struct TenantConfig {
     /// none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hours_since: Option<String>,
+    /// The KPIs whose status moves are announced to the webhook (`PATCH /v1/settings`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<crate::kpi_settings::Alerts>,
 }
 
 fn is_default(k: &KpiSettings) -> bool {
@@ -199,6 +202,7 @@ pub async fn config(env: &Env, id: &str) -> ApiResult<TenantConfig> {
             .and_then(|k| serde_json::from_str(&k).ok())
             .unwrap_or_default(),
         hours_since: row.hours_since,
+        alerts: row.alerts.and_then(|a| serde_json::from_str(&a).ok()),
     };
     if let Ok(put) = kv.put(&cache_key, serde_json::to_string(&cfg).unwrap_or_default()) {
         let _ = put.expiration_ttl(CONFIG_TTL_S).execute().await;
@@ -215,6 +219,7 @@ fn text<T: Serialize>(v: &T) -> String {
 pub async fn save_settings(db: &worker::D1Database, t: &TenantConfig) -> ApiResult<()> {
     let hours = t.business_hours.as_ref().map(text);
     let kpis = (t.kpi_settings != KpiSettings::default()).then(|| text(&t.kpi_settings));
+    let alerts = t.alerts.as_ref().map(text);
     let columns = crate::db::tenants::SettingsColumns {
         name: &t.name,
         locale: &t.locale,
@@ -224,6 +229,7 @@ pub async fn save_settings(db: &worker::D1Database, t: &TenantConfig) -> ApiResu
         webhook_gen: t.webhook_gen,
         kpi_settings: kpis.as_deref(),
         hours_since: t.hours_since.as_deref(),
+        alerts: alerts.as_deref(),
     };
     crate::db::tenants::update_settings(db, &t.id, &columns).await
 }

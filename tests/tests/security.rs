@@ -7,7 +7,6 @@ fn far_future() -> i64 {
     4_000_000_000
 }
 
-
 /// One test of this file at a time: one of them writes the local D1 file with sqlite3 while
 /// the worker runs, which makes a concurrent write of another test fail with SQLITE_BUSY.
 fn turn() -> std::sync::MutexGuard<'static, ()> {

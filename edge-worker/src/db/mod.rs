@@ -1,6 +1,7 @@
 //! The data layer: the SQL of each table, one file per table, bound with [`Arg`] and read
 //! into typed rows. Routes call these and never write SQL of their own; the rollup cells'
 //! SQL is built in one place, [`cells`].
+pub mod alerts;
 pub mod cells;
 pub mod events;
 pub mod keys;

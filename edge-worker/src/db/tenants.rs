@@ -33,6 +33,8 @@ pub struct TenantRow {
     pub kpi_settings: Option<String>,
     /// Day from which the current business hours apply.
     pub hours_since: Option<String>,
+    /// JSON alerts, if on.
+    pub alerts: Option<String>,
 }
 
 /// Tenant `id`.
@@ -40,7 +42,8 @@ pub async fn get(db: &D1Database, id: &str) -> ApiResult<Option<TenantRow>> {
     Ok(stmt(
         db,
         "SELECT id, name, timezone, locale, allowed_origins, targets, business_hours, \
-         webhook_url, webhook_gen, link_gen, kpi_settings, hours_since FROM tenants WHERE id = ?1",
+         webhook_url, webhook_gen, link_gen, kpi_settings, hours_since, alerts FROM tenants \
+         WHERE id = ?1",
         &[&id],
     )?
     .first(None)
@@ -83,6 +86,8 @@ pub struct SettingsColumns<'a> {
     pub kpi_settings: Option<&'a str>,
     /// Day from which the current business hours apply.
     pub hours_since: Option<&'a str>,
+    /// JSON alerts.
+    pub alerts: Option<&'a str>,
 }
 
 /// Stores what `PATCH /v1/settings` may change.
@@ -90,7 +95,8 @@ pub async fn update_settings(db: &D1Database, id: &str, c: &SettingsColumns<'_>)
     stmt(
         db,
         "UPDATE tenants SET name = ?2, locale = ?3, allowed_origins = ?4, business_hours = ?5, \
-         webhook_url = ?6, webhook_gen = ?7, kpi_settings = ?8, hours_since = ?9 WHERE id = ?1",
+         webhook_url = ?6, webhook_gen = ?7, kpi_settings = ?8, hours_since = ?9, alerts = ?10 \
+         WHERE id = ?1",
         &[
             &id,
             &c.name,
@@ -101,6 +107,7 @@ pub async fn update_settings(db: &D1Database, id: &str, c: &SettingsColumns<'_>)
             &c.webhook_gen,
             &c.kpi_settings,
             &c.hours_since,
+            &c.alerts,
         ],
     )?
     .run()

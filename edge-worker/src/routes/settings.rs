@@ -8,6 +8,7 @@ use worker::{Env, Method, Response};
 use crate::auth::{self, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, json_body, BODY_LIMIT};
+use crate::kpi_settings::Alerts;
 use crate::kpi_settings::KpiSettings;
 use crate::route::{Call, Endpoint, Handler, Path, Route};
 use crate::secrets;
@@ -72,6 +73,8 @@ struct SettingsIn {
     webhook: Patch<WebhookIn>,
     #[serde(default)]
     kpis: Patch<KpiSettings>,
+    #[serde(default)]
+    alerts: Patch<Alerts>,
 }
 
 /// The settings as served: the configuration plus the webhook's secret and delivery counts.
@@ -87,7 +90,7 @@ async fn view(env: &Env, t: &TenantConfig) -> ApiResult<Value> {
     Ok(json!({"settings": {
         "id": t.id, "name": t.name, "timezone": t.timezone, "locale": t.locale,
         "allowed_origins": t.allowed_origins, "business_hours": t.business_hours,
-        "business_hours_since": t.hours_since, "kpis": t.kpi_settings,
+        "business_hours_since": t.hours_since, "kpis": t.kpi_settings, "alerts": t.alerts,
         "webhook": webhook,
     }}))
 }
@@ -139,6 +142,14 @@ fn apply(
             t.business_hours = Some(h);
         }
     }
+    match body.alerts {
+        Patch::Keep => {}
+        Patch::Clear => t.alerts = None,
+        Patch::Set(a) => {
+            a.validate()?;
+            t.alerts = Some(a);
+        }
+    }
     match body.kpis {
         Patch::Keep => {}
         Patch::Clear => t.kpi_settings = KpiSettings::default(),
@@ -172,9 +183,14 @@ async fn patch(c: Call, p: Principal) -> ApiResult<Response> {
     let own = webhooks::own_origins(env, req.url().ok().as_ref());
     let today = kpi_core::period::CivilDate::of_instant(crate::http::now_ms(), p.tenant.tz())?;
     let before = p.tenant.kpi_settings.service_targets();
+    let alerts_before = p.tenant.alerts.clone();
     let t = apply(env, p.tenant, body, &own, today)?;
     let db = crate::db::open(env)?;
     crate::tenant::save_settings(&db, &t).await?;
+    // Other KPIs or another period: the statuses seen so far say nothing of the new watch.
+    if t.alerts != alerts_before {
+        crate::db::alerts::forget(&db, &t.id).await?;
+    }
     // New first-response targets: every stored ticket is judged again, so the service level
     // of every period counts against the targets in force now.
     let targets = t.kpi_settings.service_targets();

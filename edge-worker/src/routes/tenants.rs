@@ -119,6 +119,7 @@ async fn create(c: Call) -> ApiResult<Response> {
         link_gen: 0,
         kpi_settings: Default::default(),
         hours_since: None,
+        alerts: None,
     };
     let sk = auth::generate(KeyKind::Secret)?;
     let pk = auth::generate(KeyKind::Publishable)?;
