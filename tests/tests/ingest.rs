@@ -141,21 +141,23 @@ fn fcr_backlog_and_timestamps_before_opening() {
     assert_eq!(r.status, 422, "{}", r.text);
     assert_eq!(t.kpi("backlog", &march(""))["value"], 2);
 
-    // C is resolved on 10 April with one contact: FCR 3 of 4, March backlog still 2
-    // (C was open on 31 March), April backlog 0.
+    // C is resolved on 10 April with one contact: FCR 2 of the 3 that say their contacts
+    // (A, C; not B; D never said), March backlog still 2 (C was open on 31 March), April
+    // backlog 0.
     let r = t.post(
         "/v1/tickets",
-        &json!({"id": "C", "resolved_at": "2026-04-10T10:00:00+07:00"}),
+        &json!({"id": "C", "resolved_at": "2026-04-10T10:00:00+07:00", "contacts": 1}),
     );
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(t.kpi("fcr", &march(""))["value"], 75);
+    assert_eq!(t.kpi("fcr", &march(""))["value"], 66.7);
     assert_eq!(t.kpi("backlog", &march(""))["value"], 2);
     assert_eq!(t.kpi("backlog", "period=month&at=2026-04")["value"], 0);
     // `null` reopens it.
     let r = t.post("/v1/tickets", &json!({"id": "C", "resolved_at": null}));
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(t.kpi("backlog", "period=month&at=2026-04")["value"], 1);
-    assert_eq!(t.kpi("fcr", &march(""))["value"], 66.7);
+    // Open again, C leaves the resolved tickets: A of A and B.
+    assert_eq!(t.kpi("fcr", &march(""))["value"], 50);
 }
 
 #[test]
