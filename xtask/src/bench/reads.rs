@@ -283,6 +283,10 @@ pub fn measure(
     kpi_sk: &str,
     rows: &mut Vec<super::Row>,
 ) -> Result<Worker> {
+    // Rows read come from the request lines: a worker that logs every request (the answers
+    // section may have left a quiet one running).
+    drop(worker);
+    let worker = local.start(t)?;
     let url = worker.url.clone();
     let fixed = vec![
         (
