@@ -245,3 +245,336 @@ fn readme_says_what_each_kpi_needs_as_the_catalog_does() {
          run KPI_TIDY_FIX=1 cargo test -p xtask readme. Expected:\n{want}"
     );
 }
+
+// Every event type, documented in README and OpenAPI and checked against kpi-core: the
+// names of `EVENT_TYPES`, the fields each type requires and reads (found by leaving each
+// field out of an event that carries them all), the KPIs it feeds, and examples that
+// validate.
+
+/// The fields every event may carry, described once in README.
+const COMMON_FIELDS: [&str; 8] = [
+    "id", "type", "at", "count", "channel", "campaign", "source", "agent",
+];
+
+/// Fields a type reads outside kpi-core: the worker reads an order's `customer` (its
+/// previous orders), and `deal.stage` accepts its stage position under `order`, as before
+/// `stage_position` existed.
+const READ_BESIDES_KPI_CORE: [(&str, &str); 2] =
+    [("order.placed", "customer"), ("deal.stage", "order")];
+
+/// An event as the API checks it: the worker's `id`, then kpi-core's wire shape and rules.
+fn check_event(v: &serde_json::Value) -> Result<kpi_core::Event, String> {
+    if v["id"].as_str().is_none_or(str::is_empty) {
+        return Err("no `id` (the API needs one)".into());
+    }
+    let raw: kpi_core::RawEvent =
+        serde_json::from_value(v.clone()).map_err(|e| format!("wire shape: {e}"))?;
+    kpi_core::Event::from_wire(&raw, kpi_core::period::TimeZone::DEFAULT).map_err(|e| e.to_string())
+}
+
+/// Every wire field of `RawEvent`, as the API names it.
+fn wire_fields() -> BTreeSet<String> {
+    match serde_json::to_value(kpi_core::RawEvent::default()) {
+        Ok(serde_json::Value::Object(m)) => m.keys().cloned().collect(),
+        other => panic!("RawEvent is not an object: {other:?}"),
+    }
+}
+
+/// An event of type `t` carrying every wire field, with values valid together.
+fn carrying_every_field(t: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": "ev-1", "type": t, "at": "2026-11-23T10:00:00+07:00", "count": 2,
+        "channel": "zalo", "campaign": "tet-2027", "source": "facebook", "agent": "lan",
+        "deal": "D-1", "stage": "demo", "stage_position": 2, "order": "O-1042",
+        "previous_stage": "consult", "amount": 1999, "previous_amount": 1500,
+        "currency": "USD", "customer": "C-1", "mrr": 900, "previous_mrr": 500, "pages": 3,
+        "user": "lan", "kind": "call", "first_contact_at": "2026-11-23T10:05:00+07:00",
+        "first_touch_at": "2026-10-01T09:00:00+07:00",
+        "previous_order_at": "2026-10-20T15:00:00+07:00",
+        "second_previous_order_at": "2026-09-02T11:00:00+07:00", "landing": true,
+        "upsell": true, "purpose": "retention",
+    })
+}
+
+/// The fields of type `t` beyond [`COMMON_FIELDS`]: (required, read). A field is required
+/// when leaving it out is `missing_field`, read when leaving it out changes the event.
+fn fields_of_type(t: &str) -> (BTreeSet<String>, BTreeSet<String>) {
+    let all = carrying_every_field(t);
+    let full = check_event(&all).unwrap_or_else(|e| panic!("{t} with every field: {e}"));
+    let (mut required, mut read) = (BTreeSet::new(), BTreeSet::new());
+    for f in wire_fields() {
+        if COMMON_FIELDS.contains(&f.as_str()) {
+            continue;
+        }
+        let mut v = all.clone();
+        v.as_object_mut().map(|m| m.remove(&f));
+        match check_event(&v) {
+            Ok(e) if e == full => continue,
+            Err(e) if e == format!("missing field `{f}`") => {
+                required.insert(f.clone());
+            }
+            _ => {}
+        }
+        read.insert(f);
+    }
+    for (ty, f) in READ_BESIDES_KPI_CORE {
+        if ty == t {
+            read.insert(f.to_string());
+        }
+    }
+    (required, read)
+}
+
+/// The KPIs an event of type `t` can feed: those reading a family its events add to (the
+/// event with every field, with each left out, and `examples`).
+fn kpis_fed(t: &str, examples: &[&serde_json::Value]) -> BTreeSet<&'static str> {
+    let all = carrying_every_field(t);
+    let mut events: Vec<serde_json::Value> = examples.iter().map(|v| (*v).clone()).collect();
+    events.push(all.clone());
+    for f in wire_fields() {
+        let mut v = all.clone();
+        v.as_object_mut().map(|m| m.remove(&f));
+        events.push(v);
+    }
+    for purpose in ["acquisition", "support"] {
+        let mut v = all.clone();
+        v["purpose"] = purpose.into();
+        events.push(v);
+    }
+    let families: BTreeSet<kpi_core::Family> = events
+        .iter()
+        .filter_map(|v| check_event(v).ok())
+        .flat_map(|e| e.contributions().into_iter().map(|(k, _)| k.family))
+        .collect();
+    kpi_core::kpi::catalog()
+        .filter(|k| kpi_core::kpi::families(k).any(|f| families.contains(&f)))
+        .map(|k| k.id)
+        .collect()
+}
+
+/// True when `text` names `word` on its own (not inside a longer name).
+fn names(text: &str, word: &str) -> bool {
+    let part = |c: char| c.is_alphanumeric() || c == '_' || c == '.';
+    text.match_indices(word).any(|(i, _)| {
+        !text[..i].chars().next_back().is_some_and(part)
+            && !text[i + word.len()..]
+                .trim_end_matches('.')
+                .chars()
+                .next()
+                .is_some_and(part)
+    })
+}
+
+/// The code spans of a line of Markdown.
+fn code_spans(s: &str) -> Vec<&str> {
+    s.split('`').skip(1).step_by(2).collect()
+}
+
+/// README's "Every event type" subsection.
+fn readme_event_section() -> String {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap_or_default();
+    let sends = readme
+        .split("\n## Send tickets and CRM events\n")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .unwrap_or_default();
+    sends
+        .split("\n### Every event type\n")
+        .nth(1)
+        .and_then(|s| s.split("\n### ").next())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The rows of the subsection's table: (type, required, optional, feeds, example).
+fn readme_event_rows(section: &str) -> Vec<[String; 5]> {
+    section
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| {
+            let cells: Vec<String> = l
+                .trim()
+                .trim_matches('|')
+                .split(" | ")
+                .map(|c| c.trim().to_string())
+                .collect();
+            cells
+                .try_into()
+                .unwrap_or_else(|c| panic!("README event row without 5 cells: {c:?}"))
+        })
+        .collect()
+}
+
+#[test]
+fn every_event_type_is_documented_in_readme_with_its_fields_kpis_and_a_valid_example() {
+    let section = readme_event_section();
+    assert!(
+        !section.is_empty(),
+        "README has no \"### Every event type\" under \"## Send tickets and CRM events\""
+    );
+    for f in COMMON_FIELDS {
+        assert!(
+            section.contains(&format!("`{f}`")),
+            "README: common field `{f}` not described"
+        );
+    }
+    let rows = readme_event_rows(&section);
+    let types: Vec<&str> = rows.iter().map(|r| code_spans(&r[0])[0]).collect();
+    assert_eq!(
+        types,
+        kpi_core::event::EVENT_TYPES,
+        "README's event table: every type of kpi-core's EVENT_TYPES, once, in its order"
+    );
+    let wire = wire_fields();
+    let mut problems = Vec::new();
+    for [ty, required, optional, feeds, example] in &rows {
+        let t = code_spans(ty)[0];
+        let fields = |cell: &str| -> BTreeSet<String> {
+            code_spans(cell)
+                .into_iter()
+                .filter(|s| wire.contains(*s))
+                .map(String::from)
+                .collect()
+        };
+        let (want_required, want_read) = fields_of_type(t);
+        let (req, opt) = (fields(required), fields(optional));
+        if req != want_required {
+            problems.push(format!(
+                "{t}: required {req:?}, kpi-core requires {want_required:?}"
+            ));
+        }
+        let said: BTreeSet<String> = req
+            .union(&opt)
+            .filter(|f| !COMMON_FIELDS.contains(&f.as_str()))
+            .cloned()
+            .collect();
+        if said != want_read {
+            problems.push(format!(
+                "{t}: fields {said:?}, kpi-core reads {want_read:?}"
+            ));
+        }
+        let ex = code_spans(example).into_iter().find(|s| s.starts_with('{'));
+        let ex: serde_json::Value = match ex.map(serde_json::from_str) {
+            Some(Ok(v)) => v,
+            other => {
+                problems.push(format!("{t}: example is not JSON: {other:?}"));
+                continue;
+            }
+        };
+        problems.extend(example_problems(t, &ex, &want_read));
+        let fed = kpis_fed(t, &[&ex]);
+        for k in code_spans(feeds) {
+            if kpi_core::kpi::find(k).is_err() {
+                problems.push(format!("{t}: feeds `{k}`, not a catalog KPI"));
+            } else if !fed.contains(k) {
+                problems.push(format!("{t}: feeds `{k}`, which reads nothing it adds to"));
+            }
+        }
+        for k in kpi_core::kpi::catalog() {
+            if names(k.needs.inputs, t) && !code_spans(feeds).contains(&k.id) {
+                problems.push(format!(
+                    "{t}: the catalog says `{}` needs it; not in feeds",
+                    k.id
+                ));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "README's event table:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// What is wrong with an example of type `t`: it must validate as the API does, be of its
+/// type, and carry only fields its type reads (besides the common ones and `currency`).
+fn example_problems(t: &str, ex: &serde_json::Value, read: &BTreeSet<String>) -> Vec<String> {
+    let mut out = Vec::new();
+    if ex["type"] != t {
+        out.push(format!("{t}: example of type {}", ex["type"]));
+    }
+    if let Err(e) = check_event(ex) {
+        out.push(format!("{t}: example {ex} is rejected: {e}"));
+    }
+    for f in ex.as_object().into_iter().flat_map(|m| m.keys()) {
+        if !COMMON_FIELDS.contains(&f.as_str()) && f != "currency" && !read.contains(f) {
+            out.push(format!(
+                "{t}: example carries `{f}`, which its type does not read"
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_openapi_event_schema_describes_every_field_with_an_example_of_every_type() {
+    let path = root().join("edge-worker/api/openapi.json");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_default())
+            .expect("openapi.json parses");
+    let event = &doc["components"]["schemas"]["Event"];
+    let props = event["properties"]
+        .as_object()
+        .expect("Event has properties");
+    let have: BTreeSet<String> = props.keys().cloned().collect();
+    assert_eq!(
+        have,
+        wire_fields(),
+        "Event's properties are RawEvent's wire fields"
+    );
+    for (name, p) in props {
+        assert!(
+            p["description"].as_str().is_some_and(|d| !d.is_empty()),
+            "Event.{name} has no description"
+        );
+    }
+    let names: Vec<&str> = props["type"]["enum"]
+        .as_array()
+        .expect("Event.type has an enum")
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert_eq!(names, kpi_core::event::EVENT_TYPES, "Event.type's enum");
+    let channels: Vec<&str> = props["channel"]["enum"]
+        .as_array()
+        .expect("Event.channel has an enum")
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert_eq!(channels, kpi_core::Channel::ALL.map(|c| c.as_str()));
+    let examples = event["examples"].as_array().expect("Event has examples");
+    let mut problems = Vec::new();
+    for t in kpi_core::event::EVENT_TYPES {
+        let of_t: Vec<&serde_json::Value> = examples.iter().filter(|e| e["type"] == t).collect();
+        if of_t.is_empty() {
+            problems.push(format!("{t}: no example"));
+        }
+        let (_, read) = fields_of_type(t);
+        for ex in of_t {
+            problems.extend(example_problems(t, ex, &read));
+        }
+    }
+    // README's examples are among them, so the two documents show the same events.
+    for row in readme_event_rows(&readme_event_section()) {
+        let ex = code_spans(&row[4]).into_iter().find(|s| s.starts_with('{'));
+        let ex: Option<serde_json::Value> = ex.and_then(|s| serde_json::from_str(s).ok());
+        if !ex.as_ref().is_some_and(|ex| examples.contains(ex)) {
+            problems.push(format!(
+                "README's example {ex:?} is not in Event's examples"
+            ));
+        }
+    }
+    for ex in examples {
+        if !ex["type"]
+            .as_str()
+            .is_some_and(|t| kpi_core::event::EVENT_TYPES.contains(&t))
+        {
+            problems.push(format!("example of no known type: {ex}"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "OpenAPI Event examples:\n{}",
+        problems.join("\n")
+    );
+}
