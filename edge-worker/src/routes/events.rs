@@ -83,6 +83,10 @@ async fn ingest(c: Call, p: Principal) -> ApiResult<Response> {
         else {
             continue;
         };
+        // A customer id that is not one (empty, too long, control characters) names no one.
+        if kpi_core::fact::check_text("customer", &customer).is_err() {
+            continue;
+        }
         if master.is_none() {
             master = Some(secrets::link_master(&env)?);
         }
