@@ -15,10 +15,12 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
-use crate::kpi::{round, Direction, Kpi, Measure, ReportOptions, Status, Target, Unit, View};
+use crate::kpi::{
+    round, Direction, Kpi, Measure, ReportOptions, Status, StatusReason, Target, Unit, View,
+};
 use crate::period::{CivilDate, Period};
 use crate::rollup::{Acc, Cells, Dim, Family, Rollup, SegId, Segments, Slot};
-use crate::target::{self, ScoreLine, Scorecard};
+use crate::target::{self, Length, ScoreLine, Scorecard};
 
 /// One point of a KPI's series (a sparkline).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,12 +49,20 @@ pub struct KpiReport {
     /// The measure over the period.
     #[serde(flatten)]
     pub measure: Measure,
-    /// The target in force.
+    /// The target in force, as stated (with the period it is meant for, if any).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<Target>,
+    /// The target mapped to this report's period by the KPI's rule ([`Kpi::target_scaling`]),
+    /// what `status` judges against; absent when the target states no period, or when the
+    /// rule does not compare the two lengths (`status_reason`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_applied: Option<Target>,
     /// Status against the target; absent without a value or a target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Status>,
+    /// Why a value with a target has no status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<StatusReason>,
     /// Value over the previous period, when compared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<f64>,
@@ -82,18 +92,31 @@ impl KpiReport {
         o.key("direction");
         o.str(self.direction.as_str());
         self.measure.write_fields(o);
-        if let Some(t) = self.target {
-            o.key("target");
-            o.open();
-            o.key("min");
-            o.num(t.min);
-            o.key("goal");
-            o.num(t.goal);
-            o.close();
+        for (k, t) in [
+            ("target", self.target),
+            ("target_applied", self.target_applied),
+        ] {
+            if let Some(t) = t {
+                o.key(k);
+                o.open();
+                o.key("min");
+                o.num(t.min);
+                o.key("goal");
+                o.num(t.goal);
+                if let Some(p) = t.period {
+                    o.key("period");
+                    o.str(p.as_str());
+                }
+                o.close();
+            }
         }
         if let Some(s) = self.status {
             o.key("status");
             o.str(s.as_str());
+        }
+        if let Some(r) = self.status_reason {
+            o.key("status_reason");
+            o.str(r.as_str());
         }
         for (k, v) in [("previous", self.previous), ("delta", self.delta)] {
             if let Some(v) = v {
@@ -148,7 +171,13 @@ pub fn scorecard(reports: &[KpiReport], weights: &BTreeMap<String, f64>) -> Scor
     let lines = reports
         .iter()
         .map(|r| {
-            let achievement = match (r.measure.value, r.target, r.direction) {
+            let target = match r.target {
+                Some(Target {
+                    period: Some(_), ..
+                }) => r.target_applied,
+                t => t,
+            };
+            let achievement = match (r.measure.value, target, r.direction) {
                 (_, _, Direction::None) => None,
                 (Some(v), Some(t), d) => round(t.achievement(v, None, d), 1),
                 _ => None,
@@ -389,11 +418,19 @@ fn report_one(def: &Kpi, a: &Assembled, opts: &ReportOptions, target: Option<Tar
     let base = a.view(opts);
     let m = (def.formula)(&base);
     let target = target.or(def.default_target);
-    let status = match (m.value, target, def.direction) {
+    let length = opts.period.as_ref().map(Length::of);
+    let applied = target.and_then(|t| t.for_length(length, def.target_scaling));
+    let status = match (m.value, applied, def.direction) {
         (_, _, Direction::None) => None,
         (Some(v), Some(t), d) => Some(t.status(v, d)),
         _ => None,
     };
+    let status_reason = (m.value.is_some()
+        && target.is_some()
+        && applied.is_none()
+        && def.direction != Direction::None)
+        .then_some(StatusReason::TargetPeriodDiffers);
+    let target_applied = applied.filter(|_| target.is_some_and(|t| t.period.is_some()));
     let previous = a.previous.as_ref().and_then(|(p, cells)| {
         (def.formula)(&View {
             cells,
@@ -449,7 +486,9 @@ fn report_one(def: &Kpi, a: &Assembled, opts: &ReportOptions, target: Option<Tar
         direction: def.direction,
         measure: m,
         target,
+        target_applied,
         status,
+        status_reason,
         previous,
         delta,
         series,

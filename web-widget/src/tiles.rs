@@ -356,7 +356,7 @@ fn channels(tile: &Element, r: &Kpi, t: &'static Texts, lang: Lang) {
         // Only first responses have per-channel targets.
         if let (Some(ch), Some(v), "first_response_time") = (ch, s.value, r.id.as_str()) {
             let goal = targets.of(*ch) as f64;
-            let status = Target { min: goal, goal }.status(v, Direction::Down);
+            let status = Target::new(goal, goal).status(v, Direction::Down);
             let (words, class, icon) = t.status(Some(status));
             let m = el(
                 &li,
