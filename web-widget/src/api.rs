@@ -72,6 +72,8 @@ pub struct Kpi {
     pub status: Option<Status>,
     /// value − previous.
     pub delta: Option<f64>,
+    /// Whether that change is distinguishable from noise at 95 % (`None`: not tested).
+    pub significant: Option<bool>,
     /// The series' values, in order; `None` where a sub-period has no value.
     pub series: Vec<Option<f64>>,
 }
@@ -231,6 +233,7 @@ fn kpi(o: &JsValue) -> Option<Kpi> {
         currency: text(o, "currency").and_then(|c| Currency::parse(&c).ok()),
         status,
         delta: num(o, "delta"),
+        significant: get(o, "change_significant").as_bool(),
         series,
     })
 }

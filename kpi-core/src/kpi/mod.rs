@@ -26,7 +26,7 @@ mod view;
 pub mod voice;
 
 pub(crate) use measure::{round, whole_as_integer};
-pub use measure::{Measure, Missing};
+pub use measure::{Measure, Missing, Sample};
 pub use meta::{Direction, Group, Indicator, Lang, Unit};
 pub use options::{ReportOptions, ServiceTargets};
 pub use view::View;

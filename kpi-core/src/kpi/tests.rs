@@ -7,7 +7,7 @@ use crate::fact::{SurveyKind, SurveyResponse, WireInstant};
 use crate::money::Currency;
 use crate::period::Period;
 use crate::period::{PeriodKind, TimeZone};
-use crate::report::{report, report_with, Inputs, KpiReport};
+use crate::report::{report, report_with, ChangeNote, Inputs, KpiReport};
 use crate::rollup::{Cell, Dim, Family, Rollup};
 use crate::stats;
 use crate::ticket::{RawTicket, Ticket};
@@ -868,6 +868,9 @@ fn report_json_has_the_api_shape() {
     assert_eq!(j3["value"], 33.3);
     assert_eq!(json["status"], "on_track");
     let back: KpiReport = serde_json::from_value(json).unwrap();
+    // The sample behind a value is for the change test, not on the wire.
+    let mut rep = rep;
+    rep.measure.sample = None;
     assert_eq!(back, rep);
 }
 
@@ -1327,4 +1330,88 @@ fn every_default_target_a_length_changes_states_its_period() {
         }
         assert!(!d.target_scaling.rule().is_empty());
     }
+}
+
+/// Issue 15 item 2: a compared report says whether its change is real, and which test says
+/// so. References from Python's `math` alone (see `stats`' tests): NPS 180 P / 46 D of 318
+/// against 150 P / 60 D of 300 gives z = 1.9929 > 1.96; 20 P / 5 D of 40 against 18 P / 6 D
+/// of 40 gives z = 0.4757.
+#[test]
+fn a_compared_report_says_whether_its_change_is_significant() {
+    let nps_rollup = |p: usize, passives: usize, d: usize| {
+        let mut r = Rollup::new();
+        survey(&mut r, SurveyKind::Nps, 10, p);
+        survey(&mut r, SurveyKind::Nps, 8, passives);
+        survey(&mut r, SurveyKind::Nps, 3, d);
+        r
+    };
+    let def = find("nps").unwrap();
+    let now = nps_rollup(180, 92, 46);
+    let before = nps_rollup(150, 90, 60);
+    let rep = report(def, &now, Some(&before), &[], &opts());
+    assert_eq!(rep.change_significant, Some(Some(true)));
+    assert_eq!(rep.change_note, Some(ChangeNote::NpsDifference));
+    let rep = report(
+        def,
+        &nps_rollup(20, 15, 5),
+        Some(&nps_rollup(18, 16, 6)),
+        &[],
+        &opts(),
+    );
+    assert_eq!(rep.change_significant, Some(Some(false)));
+    let mut out = crate::json::Out::new();
+    rep.write(&mut out);
+    let written: serde_json::Value = serde_json::from_str(&out.finish()).unwrap();
+    assert_eq!(written["change_significant"], false);
+    assert_eq!(written["change_note"], "nps_difference");
+    assert_same_json(
+        &written,
+        &serde_json::to_value(&rep).unwrap(),
+        "compared nps",
+    );
+    // CSAT 70 of 100 against 55 of 100: z = 2.1909, significant.
+    let csat = |good: usize, bad: usize| {
+        let mut r = Rollup::new();
+        survey(&mut r, SurveyKind::Csat { scale: 5 }, 5, good);
+        survey(&mut r, SurveyKind::Csat { scale: 5 }, 2, bad);
+        r
+    };
+    let rep = report(
+        find("csat").unwrap(),
+        &csat(70, 30),
+        Some(&csat(55, 45)),
+        &[],
+        &opts(),
+    );
+    assert_eq!(rep.change_significant, Some(Some(true)));
+    assert_eq!(rep.change_note, Some(ChangeNote::TwoProportionZ));
+    // Mean effort: Welch from the stored per-score counts (stats' reference: t = 2.4395 on
+    // 55.95 degrees).
+    let ces = |counts: &[(i64, usize)]| {
+        let mut r = Rollup::new();
+        for (score, n) in counts {
+            survey(&mut r, SurveyKind::Ces, *score, *n);
+        }
+        r
+    };
+    let a = ces(&[(7, 12), (6, 10), (5, 5), (4, 3)]);
+    let b = ces(&[(7, 6), (6, 8), (5, 8), (4, 6), (3, 2)]);
+    let rep = report(find("ces").unwrap(), &a, Some(&b), &[], &opts());
+    assert_eq!(rep.change_note, Some(ChangeNote::WelchT));
+    assert_eq!(rep.change_significant, Some(Some(true)));
+    // Without the previous period's answers: null, and why; a count is no sample.
+    let rep = report(def, &now, Some(&Rollup::new()), &[], &opts());
+    assert_eq!(rep.change_significant, Some(None));
+    assert_eq!(rep.change_note, Some(ChangeNote::NoPreviousValue));
+    let mut out = crate::json::Out::new();
+    rep.write(&mut out);
+    let written: serde_json::Value = serde_json::from_str(&out.finish()).unwrap();
+    assert!(written["change_significant"].is_null());
+    assert_eq!(written["change_note"], "no_previous_value");
+    let rep = report(find("comments").unwrap(), &now, Some(&before), &[], &opts());
+    assert_eq!(rep.change_significant, Some(None));
+    assert_eq!(rep.change_note, Some(ChangeNote::NotASample));
+    // Not compared: neither field.
+    let rep = report(def, &now, None, &[], &opts());
+    assert_eq!((rep.change_significant, rep.change_note), (None, None));
 }

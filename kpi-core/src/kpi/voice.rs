@@ -2,7 +2,7 @@
 //! comments), read from the per-score counters of the survey families.
 use alloc::string::ToString;
 
-use super::measure::{count, mean_score, pos, proportion, round, Measure};
+use super::measure::{count, mean_score, pos, proportion, round, Measure, Sample};
 use super::meta::{Direction, Group, Indicator, Unit};
 use super::view::{sum, View};
 use super::{Kpi, Needs};
@@ -25,6 +25,11 @@ fn nps(v: &View) -> Measure {
             .map(|(lo, hi)| [stats::round_to(lo, 1), stats::round_to(hi, 1)]),
         insufficient_sample: n < v.opts.min_sample,
         margin: t.margin().and_then(|m| round(m, 1)),
+        sample: Some(Sample::Nps {
+            promoters: b.promoters,
+            detractors: b.detractors,
+            n,
+        }),
         ..Measure::default()
     };
     m.breakdown.insert("promoters".to_string(), b.promoters);
