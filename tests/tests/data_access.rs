@@ -93,7 +93,8 @@ fn paging_walks_every_row_exactly_once() {
     assert_eq!(one["opened_at"], "2026-03-10T02:00:00.000Z");
     assert_eq!(one["first_response_at"], Value::Null);
     assert_eq!(one["tags"], json!(["vip"]));
-    assert_eq!(one["transferred"], false);
+    // Never sent: unknown, not false (issue 13 item 2).
+    assert_eq!(one["transferred"], Value::Null);
 
     for bad in [
         "limit=0",

@@ -115,8 +115,9 @@ fn fcr_backlog_and_timestamps_before_opening() {
         .unwrap()
         .contains("first response"));
 
-    // Resolved A, B, D; on first contact A and D (B took 3 contacts) → 66.7 %.
-    assert_eq!(t.kpi("fcr", &march(""))["value"], 66.7);
+    // Resolved A, B, D; D never sent `contacts`, so it is left out rather than counted as
+    // one contact (issue 13 item 2): A of A and B (B took 3 contacts) → 50 %.
+    assert_eq!(t.kpi("fcr", &march(""))["value"], 50);
     // Open at the end of March: C (open) and D (resolved 2 April) → 2. At the end of April: C.
     assert_eq!(t.kpi("backlog", &march(""))["value"], 2);
     assert_eq!(t.kpi("backlog", "period=month&at=2026-04")["value"], 1);

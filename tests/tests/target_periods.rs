@@ -55,7 +55,7 @@ fn a_monthly_target_is_scaled_to_a_quarter_or_not_judged_there() {
     assert!(repeat.get("status_reason").is_none(), "{repeat}");
 
     // The fourth quarter: the same 13 % against 1 − 0.95³ = 14.263 % and 1 − 0.97³ =
-    // 8.727 %: at risk, not off track.
+    // 8.733 %: at risk, not off track.
     let quarter = t.kpis("metrics=churn_rate,repeat_purchase_rate&period=quarter&at=2026-Q4");
     let churn = &quarter["kpis"][0];
     assert_near(&churn["value"], 13.0, 1e-9, "churn over the quarter");
