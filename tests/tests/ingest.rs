@@ -141,14 +141,14 @@ fn fcr_backlog_and_timestamps_before_opening() {
     assert_eq!(r.status, 422, "{}", r.text);
     assert_eq!(t.kpi("backlog", &march(""))["value"], 2);
 
-    // C is resolved on 10 April with one contact: FCR 3 of 4, March backlog still 2
-    // (C was open on 31 March), April backlog 0.
+    // C is resolved on 10 April, without `contacts`: left out of FCR, still A of A and B
+    // (issue 13 item 2); March backlog still 2 (C was open on 31 March), April backlog 0.
     let r = t.post(
         "/v1/tickets",
         &json!({"id": "C", "resolved_at": "2026-04-10T10:00:00+07:00"}),
     );
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(t.kpi("fcr", &march(""))["value"], 75);
+    assert_eq!(t.kpi("fcr", &march(""))["value"], 50);
     assert_eq!(t.kpi("backlog", &march(""))["value"], 2);
     assert_eq!(t.kpi("backlog", "period=month&at=2026-04")["value"], 0);
     // `null` reopens it.
