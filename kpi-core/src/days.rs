@@ -13,7 +13,7 @@ use crate::kpi::{Kpi, ReportOptions};
 use crate::period::Period;
 use crate::report::{self, KpiReport, Span, SpanBuilder};
 use crate::rollup::{Family, Rollup};
-use crate::target::Target;
+use crate::target::{Target, TargetPeriod};
 
 /// Per-day rollups of a tenant over `[from, to]`, with what a report needs beside them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -131,7 +131,15 @@ impl DayRollups {
                 let (Some(min), Some(goal)) = (n("min"), n("goal")) else {
                     return Err(JsonError("a target needs min and goal"));
                 };
-                out.targets.insert(id.clone(), Target { min, goal });
+                let period = match t.get("period") {
+                    None | Some(json::Value::Null) => None,
+                    Some(p) => Some(
+                        p.as_str()
+                            .and_then(TargetPeriod::parse)
+                            .ok_or(JsonError("a target's period is not a period"))?,
+                    ),
+                };
+                out.targets.insert(id.clone(), Target { min, goal, period });
             }
         }
         Ok(out)
@@ -298,13 +306,9 @@ mod tests {
         assert_eq!(DayRollups::from_json(&json), Ok(data.clone()));
         let mut with_more = data.clone();
         with_more.days.insert("2026-11-03".into(), opening_like());
-        with_more.targets.insert(
-            "nps".into(),
-            Target {
-                min: 0.5,
-                goal: 60.0,
-            },
-        );
+        with_more
+            .targets
+            .insert("nps".into(), Target::new(0.5, 60.0));
         let json = serde_json::to_string(&with_more).unwrap();
         assert_eq!(DayRollups::from_json(&json), Ok(with_more));
         assert!(DayRollups::from_json("{\"tz\": 1}").is_err());

@@ -15,10 +15,13 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
-use crate::kpi::{round, Direction, Kpi, Measure, ReportOptions, Status, Target, Unit, View};
+use crate::kpi::{
+    round, Direction, Kpi, Measure, ReportOptions, Sample, Status, StatusReason, Target, Unit, View,
+};
 use crate::period::{CivilDate, Period};
 use crate::rollup::{Acc, Cells, Dim, Family, Rollup, SegId, Segments, Slot};
-use crate::target::{self, ScoreLine, Scorecard};
+use crate::stats;
+use crate::target::{self, Length, ScoreLine, Scorecard};
 
 /// One point of a KPI's series (a sparkline).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,24 +50,146 @@ pub struct KpiReport {
     /// The measure over the period.
     #[serde(flatten)]
     pub measure: Measure,
-    /// The target in force.
+    /// The target in force, as stated (with the period it is meant for, if any).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<Target>,
+    /// The target mapped to this report's period by the KPI's rule ([`Kpi::target_scaling`]),
+    /// what `status` judges against; absent when the target states no period, or when the
+    /// rule does not compare the two lengths (`status_reason`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_applied: Option<Target>,
     /// Status against the target; absent without a value or a target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Status>,
+    /// Why a value with a target has no status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<StatusReason>,
     /// Value over the previous period, when compared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<f64>,
     /// value − previous.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delta: Option<f64>,
+    /// When compared: whether the change from the previous period is distinguishable from
+    /// noise at 95 % (`Some(None)`, written `null`: the data do not allow the test).
+    #[serde(
+        default,
+        deserialize_with = "some_or_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub change_significant: Option<Option<bool>>,
+    /// When compared: the test behind `change_significant`, or why there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_note: Option<ChangeNote>,
     /// Sub-period values.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub series: Vec<SeriesPoint>,
     /// Per-segment measures, keyed by segment value.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub segments: BTreeMap<String, Measure>,
+}
+
+fn some_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<bool>>, D::Error> {
+    Option::<bool>::deserialize(d).map(Some)
+}
+
+/// The test behind a report's `change_significant`, or why there is none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ChangeNote {
+    /// Two-proportion z-test with the pooled share (a share of facts).
+    TwoProportionZ,
+    /// z of the difference of two NPS, each with the catalog's variance.
+    NpsDifference,
+    /// Welch's t-test from the stored sums and sums of squares (a mean score).
+    WelchT,
+    /// No value in the period or in the previous one.
+    NoPreviousValue,
+    /// Fewer than two answers (a mean) or none (a share) in a period.
+    SampleTooSmall,
+    /// A mean whose counters keep no sum of squares (durations, money): no variance.
+    NoVarianceStored,
+    /// The value is not an estimate from a sample (a count, an amount, a stock, a ratio of
+    /// sums): its change is the change.
+    NotASample,
+}
+
+impl ChangeNote {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeNote::TwoProportionZ => "two_proportion_z",
+            ChangeNote::NpsDifference => "nps_difference",
+            ChangeNote::WelchT => "welch_t",
+            ChangeNote::NoPreviousValue => "no_previous_value",
+            ChangeNote::SampleTooSmall => "sample_too_small",
+            ChangeNote::NoVarianceStored => "no_variance_stored",
+            ChangeNote::NotASample => "not_a_sample",
+        }
+    }
+}
+
+/// Whether the change from `previous` to `now` is distinguishable from noise at 95 %
+/// (two-sided), and the test used or why none applies. Two samples without any variance
+/// differ exactly when their values do.
+pub fn change_significance(now: &Measure, previous: &Measure) -> (Option<bool>, ChangeNote) {
+    if now.value.is_none() || previous.value.is_none() {
+        return (None, ChangeNote::NoPreviousValue);
+    }
+    let differ = now.value != previous.value;
+    match (now.sample, previous.sample) {
+        (Some(Sample::Share { hits: x1, n: n1 }), Some(Sample::Share { hits: x2, n: n2 })) => {
+            if n1 == 0 || n2 == 0 {
+                return (None, ChangeNote::SampleTooSmall);
+            }
+            let sig = stats::two_proportion_z(x1, n1, x2, n2)
+                .map_or(differ, |z| libm::fabs(z) > stats::Z95);
+            (Some(sig), ChangeNote::TwoProportionZ)
+        }
+        (
+            Some(Sample::Nps {
+                promoters: p1,
+                detractors: d1,
+                n: n1,
+            }),
+            Some(Sample::Nps {
+                promoters: p2,
+                detractors: d2,
+                n: n2,
+            }),
+        ) => {
+            if n1 == 0 || n2 == 0 {
+                return (None, ChangeNote::SampleTooSmall);
+            }
+            let sig = stats::nps_difference_z((p1, d1, n1), (p2, d2, n2))
+                .map_or(differ, |z| libm::fabs(z) > stats::Z95);
+            (Some(sig), ChangeNote::NpsDifference)
+        }
+        (
+            Some(Sample::Mean {
+                n: n1,
+                mean: m1,
+                var: v1,
+            }),
+            Some(Sample::Mean {
+                n: n2,
+                mean: m2,
+                var: v2,
+            }),
+        ) => {
+            if n1 < 2 || n2 < 2 {
+                return (None, ChangeNote::SampleTooSmall);
+            }
+            let sig = stats::welch_t((n1, m1, v1), (n2, m2, v2))
+                .map_or(differ, |(t, df)| libm::fabs(t) > stats::t_critical_95(df));
+            (Some(sig), ChangeNote::WelchT)
+        }
+        (Some(Sample::MeanWithoutVariance), _) | (_, Some(Sample::MeanWithoutVariance)) => {
+            (None, ChangeNote::NoVarianceStored)
+        }
+        _ => (None, ChangeNote::NotASample),
+    }
 }
 
 impl KpiReport {
@@ -82,24 +207,48 @@ impl KpiReport {
         o.key("direction");
         o.str(self.direction.as_str());
         self.measure.write_fields(o);
-        if let Some(t) = self.target {
-            o.key("target");
-            o.open();
-            o.key("min");
-            o.num(t.min);
-            o.key("goal");
-            o.num(t.goal);
-            o.close();
+        for (k, t) in [
+            ("target", self.target),
+            ("target_applied", self.target_applied),
+        ] {
+            if let Some(t) = t {
+                o.key(k);
+                o.open();
+                o.key("min");
+                o.num(t.min);
+                o.key("goal");
+                o.num(t.goal);
+                if let Some(p) = t.period {
+                    o.key("period");
+                    o.str(p.as_str());
+                }
+                o.close();
+            }
         }
         if let Some(s) = self.status {
             o.key("status");
             o.str(s.as_str());
+        }
+        if let Some(r) = self.status_reason {
+            o.key("status_reason");
+            o.str(r.as_str());
         }
         for (k, v) in [("previous", self.previous), ("delta", self.delta)] {
             if let Some(v) = v {
                 o.key(k);
                 o.num(v);
             }
+        }
+        if let Some(sig) = self.change_significant {
+            o.key("change_significant");
+            match sig {
+                Some(b) => o.bool(b),
+                None => o.null(),
+            }
+        }
+        if let Some(note) = self.change_note {
+            o.key("change_note");
+            o.str(note.as_str());
         }
         if !self.series.is_empty() {
             o.key("series");
@@ -148,7 +297,13 @@ pub fn scorecard(reports: &[KpiReport], weights: &BTreeMap<String, f64>) -> Scor
     let lines = reports
         .iter()
         .map(|r| {
-            let achievement = match (r.measure.value, r.target, r.direction) {
+            let target = match r.target {
+                Some(Target {
+                    period: Some(_), ..
+                }) => r.target_applied,
+                t => t,
+            };
+            let achievement = match (r.measure.value, target, r.direction) {
                 (_, _, Direction::None) => None,
                 (Some(v), Some(t), d) => round(t.achievement(v, None, d), 1),
                 _ => None,
@@ -389,12 +544,20 @@ fn report_one(def: &Kpi, a: &Assembled, opts: &ReportOptions, target: Option<Tar
     let base = a.view(opts);
     let m = (def.formula)(&base);
     let target = target.or(def.default_target);
-    let status = match (m.value, target, def.direction) {
+    let length = opts.period.as_ref().map(Length::of);
+    let applied = target.and_then(|t| t.for_length(length, def.target_scaling));
+    let status = match (m.value, applied, def.direction) {
         (_, _, Direction::None) => None,
         (Some(v), Some(t), d) => Some(t.status(v, d)),
         _ => None,
     };
-    let previous = a.previous.as_ref().and_then(|(p, cells)| {
+    let status_reason = (m.value.is_some()
+        && target.is_some()
+        && applied.is_none()
+        && def.direction != Direction::None)
+        .then_some(StatusReason::TargetPeriodDiffers);
+    let target_applied = applied.filter(|_| target.is_some_and(|t| t.period.is_some()));
+    let previous_m = a.previous.as_ref().map(|(p, cells)| {
         (def.formula)(&View {
             cells,
             to_date: a.prev_to_date.as_ref(),
@@ -403,8 +566,15 @@ fn report_one(def: &Kpi, a: &Assembled, opts: &ReportOptions, target: Option<Tar
             to: p.map(|p| p.to),
             ..base
         })
-        .value
     });
+    let previous = previous_m.as_ref().and_then(|p| p.value);
+    let (change_significant, change_note) = match &previous_m {
+        Some(p) => {
+            let (sig, note) = change_significance(&m, p);
+            (Some(sig), Some(note))
+        }
+        None => (None, None),
+    };
     let delta = m
         .value
         .zip(previous)
@@ -449,9 +619,13 @@ fn report_one(def: &Kpi, a: &Assembled, opts: &ReportOptions, target: Option<Tar
         direction: def.direction,
         measure: m,
         target,
+        target_applied,
         status,
+        status_reason,
         previous,
         delta,
+        change_significant,
+        change_note,
         series,
         segments,
     }

@@ -12,6 +12,8 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
+use crate::period::{Period, PeriodKind};
+
 /// Whether higher or lower is better.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -38,13 +40,201 @@ impl Direction {
 /// Highest achievement counted, in percent.
 pub const ACHIEVEMENT_CAP: f64 = 120.0;
 
-/// A KPI's target: the minimum acceptable value and the goal.
+/// A KPI's target: the minimum acceptable value and the goal, and the length of period they
+/// are meant for.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Target {
     /// Minimum acceptable value (at or beyond it: at risk rather than off track).
     pub min: f64,
     /// The goal (at or beyond it: on track).
     pub goal: f64,
+    /// The length of period the bounds are meant for; `None`: any period, as is (targets
+    /// stored before periods existed keep meaning what they meant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<TargetPeriod>,
+}
+
+/// The length of period a target is meant for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetPeriod {
+    /// One day.
+    Day,
+    /// One week.
+    Week,
+    /// One calendar month.
+    Month,
+    /// One calendar quarter.
+    Quarter,
+    /// Six calendar months (seed 000's repeat purchase "over 6 months").
+    Half,
+    /// One calendar year.
+    Year,
+}
+
+impl TargetPeriod {
+    /// Every value, in length order.
+    pub const ALL: [TargetPeriod; 6] = [
+        TargetPeriod::Day,
+        TargetPeriod::Week,
+        TargetPeriod::Month,
+        TargetPeriod::Quarter,
+        TargetPeriod::Half,
+        TargetPeriod::Year,
+    ];
+
+    /// Parses `day|week|month|quarter|half|year`.
+    pub fn parse(s: &str) -> Option<TargetPeriod> {
+        TargetPeriod::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetPeriod::Day => "day",
+            TargetPeriod::Week => "week",
+            TargetPeriod::Month => "month",
+            TargetPeriod::Quarter => "quarter",
+            TargetPeriod::Half => "half",
+            TargetPeriod::Year => "year",
+        }
+    }
+
+    /// Its length.
+    pub fn length(self) -> Length {
+        match self {
+            TargetPeriod::Day => Length::Days(1),
+            TargetPeriod::Week => Length::Days(7),
+            TargetPeriod::Month => Length::Months(1),
+            TargetPeriod::Quarter => Length::Months(3),
+            TargetPeriod::Half => Length::Months(6),
+            TargetPeriod::Year => Length::Months(12),
+        }
+    }
+}
+
+/// Mean days of a Gregorian month (365.2425 ÷ 12), to compare months with days.
+const DAYS_PER_MONTH: f64 = 30.436_875;
+
+/// The length of a period: whole calendar months when it is made of them (a month of 28 days
+/// and one of 31 are both one month: a monthly target means either), days otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Length {
+    /// A number of days.
+    Days(i64),
+    /// A number of calendar months.
+    Months(i64),
+}
+
+impl Length {
+    /// The length of `p`: months for a month, quarter, year or a range from a first of the
+    /// month to a first of the month; days otherwise.
+    pub fn of(p: &Period) -> Length {
+        match p.kind {
+            PeriodKind::Day => Length::Days(1),
+            PeriodKind::Week => Length::Days(7),
+            PeriodKind::Month => Length::Months(1),
+            PeriodKind::Quarter => Length::Months(3),
+            PeriodKind::Year => Length::Months(12),
+            PeriodKind::Range if p.from.day == 1 && p.to.day == 1 => Length::Months(
+                i64::from(p.to.year - p.from.year) * 12 + i64::from(p.to.month)
+                    - i64::from(p.from.month),
+            ),
+            PeriodKind::Range => Length::Days(p.len_days()),
+        }
+    }
+
+    fn days(self) -> f64 {
+        match self {
+            Length::Days(d) => d as f64,
+            Length::Months(m) => m as f64 * DAYS_PER_MONTH,
+        }
+    }
+
+    /// How many times `unit` fits in this length: exact between months and between days,
+    /// through the mean month between the two.
+    pub fn ratio(self, unit: Length) -> f64 {
+        match (self, unit) {
+            (Length::Months(a), Length::Months(b)) if b > 0 => a as f64 / b as f64,
+            (Length::Days(a), Length::Days(b)) if b > 0 => a as f64 / b as f64,
+            _ if unit.days() > 0.0 => self.days() / unit.days(),
+            _ => 1.0,
+        }
+    }
+}
+
+/// How a target meant for one period length maps to a period of another length: the rule
+/// each KPI of the catalog states ([`crate::kpi::Kpi::target_scaling`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scaling {
+    /// A level (a score, a share of facts, a duration, an amount per unit): the same bounds
+    /// whatever the length.
+    AsIs,
+    /// A flow (a count or an amount over the period): bounds × the ratio of lengths.
+    Days,
+    /// A share lost per period (churn): 1 − (1 − p)^k over k target periods.
+    Compound,
+    /// A share kept per period (retention): r^k over k target periods.
+    Power,
+    /// A share over a window whose length changes its meaning (repeat purchase, adoption,
+    /// upsell, ARPU, growth): judged only on periods of the target's length.
+    SameLength,
+}
+
+impl Scaling {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scaling::AsIs => "as_is",
+            Scaling::Days => "days",
+            Scaling::Compound => "compound",
+            Scaling::Power => "power",
+            Scaling::SameLength => "same_length",
+        }
+    }
+
+    /// The rule in words, as the catalog and README state it.
+    pub fn rule(self) -> &'static str {
+        match self {
+            Scaling::AsIs => "a level: the target applies as is to any period",
+            Scaling::Days => {
+                "a flow: the target is scaled by the period's length over the target's (days; calendar months between month-based periods)"
+            }
+            Scaling::Compound => {
+                "a share lost per period: a target p per target period becomes 1 − (1 − p)^k over k of them"
+            }
+            Scaling::Power => {
+                "a share kept per period: a target r per target period becomes r^k over k of them"
+            }
+            Scaling::SameLength => {
+                "a share over a window: judged only on periods of the target's length; status null with status_reason otherwise"
+            }
+        }
+    }
+}
+
+/// Why a KPI with a value and a target has no status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusReason {
+    /// The target is meant for periods of another length and the KPI's rule
+    /// ([`Scaling::SameLength`]) judges it only on periods of that length.
+    TargetPeriodDiffers,
+}
+
+impl StatusReason {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusReason::TargetPeriodDiffers => "target_period_differs",
+        }
+    }
+}
+
+/// A percentage as a share in 0..=1.
+fn share(pct: f64) -> f64 {
+    (pct / 100.0).clamp(0.0, 1.0)
 }
 
 /// Where a KPI stands against its target.
@@ -78,6 +268,49 @@ fn at_least_as_good(a: f64, b: f64, direction: Direction) -> bool {
 }
 
 impl Target {
+    /// A target meant for any period.
+    pub const fn new(min: f64, goal: f64) -> Target {
+        Target {
+            min,
+            goal,
+            period: None,
+        }
+    }
+
+    /// A target meant for periods of `period`'s length.
+    pub const fn per(min: f64, goal: f64, period: TargetPeriod) -> Target {
+        Target {
+            min,
+            goal,
+            period: Some(period),
+        }
+    }
+
+    /// The bounds for a period of `length` under `scaling` (without a period of its own, or
+    /// without a known length, the target as is); `None` when the rule does not compare
+    /// the two lengths. The result is meant for that length (`period` `None`).
+    pub fn for_length(&self, length: Option<Length>, scaling: Scaling) -> Option<Target> {
+        let (Some(own), Some(length)) = (self.period.map(TargetPeriod::length), length) else {
+            return Some(Target::new(self.min, self.goal));
+        };
+        let k = length.ratio(own);
+        let map = |v: f64| -> f64 {
+            match scaling {
+                Scaling::AsIs | Scaling::SameLength => v,
+                Scaling::Days => v * k,
+                Scaling::Compound => (1.0 - libm::pow(1.0 - share(v), k)) * 100.0,
+                Scaling::Power => libm::pow(share(v), k) * 100.0,
+            }
+        };
+        if scaling == Scaling::SameLength && length != own {
+            return None;
+        }
+        Some(Target::new(
+            crate::stats::round_to(map(self.min), 3),
+            crate::stats::round_to(map(self.goal), 3),
+        ))
+    }
+
     /// The status of `value` against this target, direction-aware.
     pub fn status(&self, value: f64, direction: Direction) -> Status {
         if at_least_as_good(value, self.goal, direction) {
@@ -177,28 +410,19 @@ mod tests {
 
     #[test]
     fn achievement_is_direction_aware_and_capped() {
-        let up = Target {
-            min: 70.0,
-            goal: 85.0,
-        };
+        let up = Target::new(70.0, 85.0);
         assert_eq!(up.achievement(85.0, None, Direction::Up), 100.0);
         assert_eq!(up.achievement(77.5, None, Direction::Up), 50.0);
         assert_eq!(up.achievement(60.0, None, Direction::Up), 0.0);
         assert_eq!(up.achievement(200.0, None, Direction::Up), ACHIEVEMENT_CAP);
         // Churn: lower is better, goal 3 %, minimum 5 %.
-        let down = Target {
-            min: 5.0,
-            goal: 3.0,
-        };
+        let down = Target::new(5.0, 3.0);
         assert_eq!(down.achievement(4.0, None, Direction::Down), 50.0);
         assert_eq!(down.achievement(3.0, None, Direction::Down), 100.0);
         assert_eq!(down.status(4.0, Direction::Down), Status::AtRisk);
         assert_eq!(down.status(6.0, Direction::Down), Status::OffTrack);
         // A single threshold: ratio to the goal.
-        let single = Target {
-            min: 5.0,
-            goal: 5.0,
-        };
+        let single = Target::new(5.0, 5.0);
         assert_eq!(single.achievement(10.0, None, Direction::Down), 50.0);
         // Baseline as the reference point: from 40 towards 85, at 49 → 20 %.
         assert_eq!(up.achievement(49.0, Some(40.0), Direction::Up), 20.0);

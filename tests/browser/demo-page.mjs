@@ -34,7 +34,12 @@ export function tiles(page, sel) {
     const out = {};
     for (const t of host.shadowRoot.querySelectorAll('[data-kpi]')) {
       const v = t.querySelector('[data-role=value]');
+      const d = t.querySelector('[data-role=delta]');
       out[t.dataset.kpi] = {
+        // The change against the previous period: whether it is real, and told quietly when not.
+        significant: d?.dataset.significant ?? null,
+        quiet: d?.classList.contains('quiet') ?? false,
+        tooltip: d?.getAttribute('title') ?? null,
         value: v.dataset.value === undefined ? null : Number(v.dataset.value),
         text: v.textContent,
         n: t.querySelector('[data-role=n]')?.dataset.value,

@@ -41,6 +41,13 @@ async function sameAsApi(page, sel) {
     if (k.n !== undefined) assert.equal(Number(s.n), k.n, `${what}: n`);
     assert.equal(s.label, k.label, `${what}: label`);
     assert.equal(s.status, k.status ? k.status.replace('_', '-') : null, `${what}: status`);
+    if (k.delta !== undefined) {
+      // Issue 15: the change is marked as the API tested it; within noise, quietly, with why.
+      const sig = typeof k.change_significant === 'boolean' ? String(k.change_significant) : null;
+      assert.equal(s.significant, sig, `${what}: change_significant`);
+      assert.equal(s.quiet, k.change_significant === false, `${what}: a change within noise is quiet`);
+      assert.equal(s.tooltip !== null, sig !== null, `${what}: a tested change says why in a tooltip`);
+    }
     if (segmented) {
       // The leaderboard: the best ten, each with its own figure.
       assert.equal(s.rows.length, Math.min(10, Object.keys(k.segments).length), `${what}: rows`);

@@ -53,7 +53,7 @@ h3,h4,p,ul,ol{margin:0}
 .status,.delta{display:flex;flex-wrap:wrap;gap:0 6px;font-size:13px;font-weight:600}
 .on-track,.good{color:var(--_good)}.at-risk,.badge{color:var(--_warn)}.off-track,.bad{color:var(--_bad)}
 .flat,.muted,.meta,.legend{color:var(--_muted)}
-.delta .muted{font-weight:400}
+.delta .muted,.quiet{font-weight:400}
 .muted,.meta,.legend{font-size:12px}
 .meta{display:flex;flex-wrap:wrap;gap:2px 10px}
 .meta:empty{display:none}

@@ -60,7 +60,7 @@ pub struct Kpi {
     /// Named parts of the value: NPS promoters / passives / detractors, the deals reaching
     /// each pipeline stage.
     pub parts: Vec<(String, u64)>,
-    /// The target in force: (minimum, goal).
+    /// The target in force over this period: (minimum, goal).
     pub target: Option<(f64, f64)>,
     /// Per-segment measures, when a segment was asked for.
     pub segments: Vec<Segment>,
@@ -72,6 +72,8 @@ pub struct Kpi {
     pub status: Option<Status>,
     /// value − previous.
     pub delta: Option<f64>,
+    /// Whether that change is distinguishable from noise at 95 % (`None`: not tested).
+    pub significant: Option<bool>,
     /// The series' values, in order; `None` where a sub-period has no value.
     pub series: Vec<Option<f64>>,
 }
@@ -190,7 +192,14 @@ fn kpi(o: &JsValue) -> Option<Kpi> {
             parts.push((k, v.max(0.0) as u64));
         }
     }
-    let t = get(o, "target");
+    // The target mapped to this period (a monthly churn target over a quarter) when the
+    // report has one: what its status judges against.
+    let applied = get(o, "target_applied");
+    let t = if applied.is_object() {
+        applied
+    } else {
+        get(o, "target")
+    };
     let target = num(&t, "min").zip(num(&t, "goal"));
     let sg = get(o, "segments");
     let mut segments = Vec::new();
@@ -224,6 +233,7 @@ fn kpi(o: &JsValue) -> Option<Kpi> {
         currency: text(o, "currency").and_then(|c| Currency::parse(&c).ok()),
         status,
         delta: num(o, "delta"),
+        significant: get(o, "change_significant").as_bool(),
         series,
     })
 }

@@ -9,6 +9,10 @@ pub struct Texts {
     pub off_track: &'static str,
     pub no_status: &'static str,
     pub vs_previous: &'static str,
+    /// Tooltip of a change within noise (`change_significant: false`).
+    pub change_noise: &'static str,
+    /// Tooltip of a significant change.
+    pub change_real: &'static str,
     pub insufficient: &'static str,
     pub interval: &'static str,
     pub no_data: &'static str,
@@ -41,6 +45,8 @@ const VI: Texts = Texts {
     off_track: "Chưa đạt",
     no_status: "Chưa có mục tiêu",
     vs_previous: "so với kỳ trước",
+    change_noise: "Thay đổi nằm trong sai số ngẫu nhiên: chưa có ý nghĩa thống kê ở mức 95%",
+    change_real: "Thay đổi có ý nghĩa thống kê ở mức 95%",
     insufficient: "Mẫu chưa đủ",
     interval: "Khoảng tin cậy 95%",
     no_data: "Chưa có dữ liệu trong kỳ",
@@ -86,6 +92,8 @@ const EN: Texts = Texts {
     off_track: "Off track",
     no_status: "No target",
     vs_previous: "vs previous period",
+    change_noise: "Within random noise: not statistically significant at 95%",
+    change_real: "Statistically significant at 95%",
     insufficient: "Insufficient sample",
     interval: "95% interval",
     no_data: "No data in this period",

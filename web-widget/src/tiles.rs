@@ -120,6 +120,8 @@ fn tile(parent: &Element, r: &Kpi, lang: Lang, segment: &str) {
     }
     if let Some(d) = r.delta {
         let class = match r.direction {
+            // A change within noise is told quietly: grey and light, its arrow kept.
+            _ if r.significant == Some(false) => "delta flat quiet",
             _ if d == 0.0 => "delta flat",
             Direction::Up if d > 0.0 => "delta good",
             Direction::Down if d < 0.0 => "delta good",
@@ -144,6 +146,10 @@ fn tile(parent: &Element, r: &Kpi, lang: Lang, segment: &str) {
                 ("data-value", &raw(d)),
             ],
         );
+        if let Some(sig) = r.significant {
+            let _ = p.set_attribute("title", if sig { t.change_real } else { t.change_noise });
+            let _ = p.set_attribute("data-significant", if sig { "true" } else { "false" });
+        }
         hidden(&p, None, arrow);
         text(&p, " ");
         text(&p, &fmt::delta(d, r, lang));
@@ -356,7 +362,7 @@ fn channels(tile: &Element, r: &Kpi, t: &'static Texts, lang: Lang) {
         // Only first responses have per-channel targets.
         if let (Some(ch), Some(v), "first_response_time") = (ch, s.value, r.id.as_str()) {
             let goal = targets.of(*ch) as f64;
-            let status = Target { min: goal, goal }.status(v, Direction::Down);
+            let status = Target::new(goal, goal).status(v, Direction::Down);
             let (words, class, icon) = t.status(Some(status));
             let m = el(
                 &li,

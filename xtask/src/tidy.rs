@@ -224,13 +224,42 @@ fn needs_table() -> String {
     s
 }
 
-/// `KPI_TIDY_FIX=1 cargo test -p xtask readme` rewrites the section from the catalog.
-#[test]
-fn readme_says_what_each_kpi_needs_as_the_catalog_does() {
+/// README's table of each KPI's default target, the period it is meant for and the rule
+/// that maps a target to periods of other lengths, from the catalog.
+fn targets_table() -> String {
+    let mut s = String::from(
+        "| KPI | id | default target (min – goal) | per | rule for other lengths |\n|---|---|---|---|---|\n",
+    );
+    for k in kpi_core::kpi::catalog() {
+        let (bounds, per) = match k.default_target {
+            Some(t) => (
+                format!("{} – {}", t.min, t.goal),
+                t.period.map_or("any period", |p| p.as_str()),
+            ),
+            None => ("—".to_string(), "—"),
+        };
+        s.push_str(&format!(
+            "| {} | `{}` | {bounds} | {per} | `{}`: {} |\n",
+            k.label_en,
+            k.id,
+            k.target_scaling.as_str(),
+            k.target_scaling.rule()
+        ));
+    }
+    s
+}
+
+const TARGETS_BEGIN: &str =
+    "<!-- targets:begin (generated from kpi-core's catalog by xtask's tidy test) -->";
+const TARGETS_END: &str = "<!-- targets:end -->";
+
+/// Checks README's section between `begin` and `end` against `table`;
+/// `KPI_TIDY_FIX=1 cargo test -p xtask readme` rewrites it from the catalog.
+fn check_readme_section(begin: &str, end: &str, table: String, what: &str) {
     let path = root().join("README.md");
     let readme = std::fs::read_to_string(&path).unwrap_or_default();
-    let want = format!("{NEEDS_BEGIN}\n{}{NEEDS_END}", needs_table());
-    let have = crate::sections::marked(&readme, NEEDS_BEGIN, NEEDS_END);
+    let want = format!("{begin}\n{table}{end}");
+    let have = crate::sections::marked(&readme, begin, end);
     if have.as_deref() == Some(want.as_str()) {
         return;
     }
@@ -241,7 +270,7 @@ fn readme_says_what_each_kpi_needs_as_the_catalog_does() {
         }
     }
     panic!(
-        "README's \"What each KPI needs from your CRM\" differs from kpi-core's catalog; \
+        "README's {what} differs from kpi-core's catalog; \
          run KPI_TIDY_FIX=1 cargo test -p xtask readme. Expected:\n{want}"
     );
 }
@@ -576,5 +605,25 @@ fn the_openapi_event_schema_describes_every_field_with_an_example_of_every_type(
         problems.is_empty(),
         "OpenAPI Event examples:\n{}",
         problems.join("\n")
+    );
+}
+
+#[test]
+fn readme_says_what_each_kpi_needs_as_the_catalog_does() {
+    check_readme_section(
+        NEEDS_BEGIN,
+        NEEDS_END,
+        needs_table(),
+        "\"What each KPI needs from your CRM\"",
+    );
+}
+
+#[test]
+fn readme_states_each_kpis_target_rule_as_the_catalog_does() {
+    check_readme_section(
+        TARGETS_BEGIN,
+        TARGETS_END,
+        targets_table(),
+        "table of targets and their periods",
     );
 }

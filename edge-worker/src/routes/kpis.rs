@@ -161,12 +161,15 @@ async fn get(mut c: Call, p: Principal) -> ApiResult<Response> {
     Ok(resp)
 }
 
-/// `GET /v1/kpis/catalog`: every KPI id with labels, unit, direction and default target.
+/// `GET /v1/kpis/catalog`: every KPI id with labels, unit, direction, default target (with the
+/// period it is meant for) and the rule mapping a target to periods of other lengths.
 fn catalog() -> ApiResult<Response> {
     let items: Vec<_> = kpi::catalog()
         .map(|d| {
             json!({"id": d.id, "label": {"en": d.label_en, "vi": d.label_vi}, "unit": d.unit,
-                   "direction": d.direction, "default_target": d.default_target, "source": d.source,
+                   "direction": d.direction, "default_target": d.default_target,
+                   "target_rule": {"scaling": d.target_scaling, "rule": d.target_scaling.rule()},
+                   "source": d.source,
                    "needs": d.needs})
         })
         .collect();

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use kpi_core::kpi;
-use kpi_core::target::Target;
+use kpi_core::target::{Target, TargetPeriod};
 use serde::Deserialize;
 use serde_json::json;
 use worker::{Method, Response};
@@ -36,6 +36,10 @@ pub const ROUTES: &[Route] = &[Route {
 struct TargetIn {
     min: f64,
     goal: f64,
+    /// `day|week|month|quarter|half|year`: the length of period the bounds are meant for;
+    /// left out, they apply to any period as is.
+    #[serde(default)]
+    period: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -54,11 +58,20 @@ fn validate(body: TargetsBody) -> ApiResult<BTreeMap<String, Target>> {
                 "targets.{id}: `min` and `goal` must be finite numbers"
             )));
         }
+        let period = match t.period.as_deref() {
+            None => None,
+            Some(p) => Some(TargetPeriod::parse(p).ok_or_else(|| {
+                ApiError::Invalid(format!(
+                    "targets.{id}.period: `{p}` is not one of day, week, month, quarter, half, year"
+                ))
+            })?),
+        };
         out.insert(
             id,
             Target {
                 min: t.min,
                 goal: t.goal,
+                period,
             },
         );
     }
@@ -95,6 +108,19 @@ mod tests {
         let bad = validate(body(
             json!({"targets": {"no_such_kpi": {"min": 0, "goal": 1}}}),
         ));
+        assert!(matches!(bad, Err(ApiError::Invalid(_))));
+    }
+
+    #[test]
+    fn a_target_states_its_period_or_applies_to_any() {
+        let ok = validate(body(json!({"targets": {
+            "churn_rate": {"min": 5, "goal": 3, "period": "month"},
+            "nps": {"min": 0, "goal": 50}}})))
+        .expect("valid");
+        assert_eq!(ok["churn_rate"].period, Some(TargetPeriod::Month));
+        assert_eq!(ok["nps"].period, None);
+        let bad = validate(body(json!({"targets": {
+            "churn_rate": {"min": 5, "goal": 3, "period": "fortnight"}}})));
         assert!(matches!(bad, Err(ApiError::Invalid(_))));
     }
 }

@@ -77,6 +77,42 @@ pub struct Measure {
     /// Why `value` is null although facts exist (an input never sent); absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<Missing>,
+    /// The sample behind `value`, for testing a change against the previous period (not on
+    /// the wire: `n`, `breakdown` and the interval say it for readers).
+    #[serde(skip)]
+    pub sample: Option<Sample>,
+}
+
+/// The sample a value was computed from, as a significance test needs it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Sample {
+    /// `hits` of `n` (a proportion).
+    Share {
+        /// Successes.
+        hits: u64,
+        /// Trials.
+        n: u64,
+    },
+    /// NPS answers: promoters and detractors of `n`.
+    Nps {
+        /// Promoters.
+        promoters: u64,
+        /// Detractors.
+        detractors: u64,
+        /// Answers.
+        n: u64,
+    },
+    /// A mean with its sample variance (from stored sums and sums of squares).
+    Mean {
+        /// Observations.
+        n: u64,
+        /// Mean.
+        mean: f64,
+        /// Sample variance (n − 1 in the denominator).
+        var: f64,
+    },
+    /// A mean whose counters keep no sum of squares (durations, money): no variance.
+    MeanWithoutVariance,
 }
 
 impl Measure {
@@ -181,6 +217,10 @@ pub(crate) fn proportion(num: i64, den: i64, v: &View) -> Measure {
         n: Some(pos(den)),
         interval,
         insufficient_sample: pos(den) < min_sample,
+        sample: (num >= 0 && num <= den).then_some(Sample::Share {
+            hits: pos(num),
+            n: pos(den),
+        }),
         ..Measure::default()
     }
 }
@@ -242,6 +282,7 @@ pub(crate) fn duration(s: &Sketch, v: &View) -> Measure {
         mean: secs(s.mean()),
         n: Some(n),
         insufficient_sample: n < v.opts.min_sample,
+        sample: Some(Sample::MeanWithoutVariance),
         ..Measure::default()
     }
 }
@@ -267,9 +308,20 @@ pub(crate) fn mean_score(
             ..Measure::default()
         };
     }
+    let var = if n >= 2 {
+        ((sq - sum * (sum / n as f64)) / (n as f64 - 1.0)).max(0.0)
+    } else {
+        0.0
+    };
+    let sample = Some(Sample::Mean {
+        n,
+        mean: sum / n as f64,
+        var,
+    });
     Measure {
         value: round(sum / n as f64, 2),
         n: Some(n),
+        sample,
         interval: stats::mean_interval(n, sum, sq)
             .map(|(lo, hi)| [stats::round_to(lo, 2), stats::round_to(hi, 2)]),
         insufficient_sample: n < v.opts.min_sample,

@@ -26,12 +26,12 @@ mod view;
 pub mod voice;
 
 pub(crate) use measure::{round, whole_as_integer};
-pub use measure::{Measure, Missing};
+pub use measure::{Measure, Missing, Sample};
 pub use meta::{Direction, Group, Indicator, Lang, Unit};
 pub use options::{ReportOptions, ServiceTargets};
 pub use view::View;
 
-pub use crate::target::{Status, Target};
+pub use crate::target::{Scaling, Status, StatusReason, Target, TargetPeriod};
 
 use crate::rollup::{Dim, Family};
 
@@ -48,9 +48,13 @@ pub struct Kpi {
     pub unit: Unit,
     /// Which way is better.
     pub direction: Direction,
-    /// Default target, where the source articles give one. When an article gives a single
+    /// Default target, where the source articles give one, with the period it is meant for
+    /// where its source says one (churn per month). When an article gives a single
     /// threshold, `min` and `goal` are both that threshold.
     pub default_target: Option<Target>,
+    /// How a target meant for one period length maps to another (`GET /v1/kpis/catalog`'s
+    /// `target_rule`).
+    pub target_scaling: Scaling,
     /// Source article (file stem in the seeds).
     pub source: &'static str,
     /// Catalog group.

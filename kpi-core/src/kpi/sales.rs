@@ -14,6 +14,7 @@ use crate::rollup::Family::{
 };
 use crate::rollup::{key, Dim};
 use crate::sketch::Sketch;
+use crate::target::Scaling;
 use crate::target::Target;
 
 /// Distinct CRM users active in the span (keys of [`Family::ActiveUsers`] with a count).
@@ -148,10 +149,8 @@ pub const CONVERSION_RATE: Kpi = Kpi {
     label_vi: "Tỷ lệ chuyển đổi khách hàng",
     unit: Unit::Percent,
     direction: Direction::Up,
-    default_target: Some(Target {
-        min: 5.0,
-        goal: 20.0,
-    }),
+    default_target: Some(Target::new(5.0, 20.0)),
+    target_scaling: Scaling::AsIs,
     source: "000_0c99e78863d5dcfa",
     group: Group::Sales,
     indicator: Indicator::Lagging,
@@ -174,6 +173,7 @@ pub const TRANSACTION_CONVERSION: Kpi = Kpi {
     unit: Unit::Percent,
     direction: Direction::Up,
     default_target: None,
+    target_scaling: Scaling::AsIs,
     source: "001_52ae2a46d99de276",
     group: Group::Sales,
     indicator: Indicator::Lagging,
@@ -196,6 +196,7 @@ pub const STAGE_CONVERSION: Kpi = Kpi {
     unit: Unit::Percent,
     direction: Direction::Up,
     default_target: None,
+    target_scaling: Scaling::AsIs,
     source: "004_a8e5ac888f8d34c3",
     group: Group::Sales,
     indicator: Indicator::Leading,
@@ -218,6 +219,7 @@ pub const SALES_CYCLE_LENGTH: Kpi = Kpi {
     unit: Unit::Duration,
     direction: Direction::Down,
     default_target: None,
+    target_scaling: Scaling::AsIs,
     source: "002_8183e6a055baabc9",
     group: Group::Sales,
     indicator: Indicator::Lagging,
@@ -240,6 +242,7 @@ pub const LEAD_RESPONSE_TIME: Kpi = Kpi {
     unit: Unit::Duration,
     direction: Direction::Down,
     default_target: None,
+    target_scaling: Scaling::AsIs,
     source: "002_8183e6a055baabc9",
     group: Group::Sales,
     indicator: Indicator::Leading,
@@ -262,6 +265,7 @@ pub const PIPELINE_VALUE: Kpi = Kpi {
     unit: Unit::Money,
     direction: Direction::Up,
     default_target: None,
+    target_scaling: Scaling::AsIs,
     source: "002_8183e6a055baabc9",
     group: Group::Sales,
     indicator: Indicator::Leading,
@@ -284,6 +288,7 @@ pub const AVERAGE_ORDER_VALUE: Kpi = Kpi {
     unit: Unit::Money,
     direction: Direction::Up,
     default_target: None,
+    target_scaling: Scaling::AsIs,
     source: "002_8183e6a055baabc9",
     group: Group::Sales,
     indicator: Indicator::Lagging,
@@ -306,6 +311,7 @@ pub const REVENUE_PER_REP: Kpi = Kpi {
     unit: Unit::Money,
     direction: Direction::Up,
     default_target: None,
+    target_scaling: Scaling::Days,
     source: "002_8183e6a055baabc9",
     group: Group::Sales,
     indicator: Indicator::Lagging,
@@ -328,6 +334,7 @@ pub const SALES_GROWTH: Kpi = Kpi {
     unit: Unit::Percent,
     direction: Direction::Up,
     default_target: None,
+    target_scaling: Scaling::SameLength,
     source: "002_8183e6a055baabc9",
     group: Group::Sales,
     indicator: Indicator::Lagging,
@@ -350,6 +357,7 @@ pub const CANCELLATION_RATE: Kpi = Kpi {
     unit: Unit::Percent,
     direction: Direction::Down,
     default_target: None,
+    target_scaling: Scaling::AsIs,
     source: "002_8183e6a055baabc9",
     group: Group::Sales,
     indicator: Indicator::Lagging,
@@ -372,6 +380,7 @@ pub const APPOINTMENT_ACCEPTANCE: Kpi = Kpi {
     unit: Unit::Percent,
     direction: Direction::Up,
     default_target: None,
+    target_scaling: Scaling::AsIs,
     source: "002_8183e6a055baabc9",
     group: Group::Sales,
     indicator: Indicator::Leading,

@@ -14,6 +14,7 @@ use crate::rollup::Family::{
 };
 use crate::rollup::{key, Dim, Slot};
 use crate::sketch::Sketch;
+use crate::target::Scaling;
 use crate::target::Target;
 
 /// The sketch of a duration in calendar time, or in business time when the report asks.
@@ -158,10 +159,8 @@ pub const FIRST_RESPONSE_TIME: Kpi = Kpi {
     label_vi: "Thời gian phản hồi đầu tiên",
     unit: Unit::Duration,
     direction: Direction::Down,
-    default_target: Some(Target {
-        min: 3600.0,
-        goal: 300.0,
-    }),
+    default_target: Some(Target::new(3600.0, 300.0)),
+    target_scaling: Scaling::AsIs,
     source: "000_0c99e78863d5dcfa",
     group: Group::Service,
     indicator: Indicator::Leading,
@@ -184,6 +183,7 @@ pub const RESOLUTION_TIME: Kpi = Kpi {
     unit: Unit::Duration,
     direction: Direction::Down,
     default_target: None,
+    target_scaling: Scaling::AsIs,
     source: "002_8183e6a055baabc9",
     group: Group::Service,
     indicator: Indicator::Lagging,
@@ -206,6 +206,7 @@ pub const SERVICE_LEVEL: Kpi = Kpi {
     unit: Unit::Percent,
     direction: Direction::Up,
     default_target: None,
+    target_scaling: Scaling::AsIs,
     source: "002_8183e6a055baabc9",
     group: Group::Service,
     indicator: Indicator::Leading,
@@ -232,6 +233,7 @@ pub const FCR: Kpi = Kpi {
     unit: Unit::Percent,
     direction: Direction::Up,
     default_target: None,
+    target_scaling: Scaling::AsIs,
     source: "002_8183e6a055baabc9",
     group: Group::Service,
     indicator: Indicator::Lagging,
@@ -254,6 +256,7 @@ pub const BACKLOG: Kpi = Kpi {
     unit: Unit::Count,
     direction: Direction::Down,
     default_target: None,
+    target_scaling: Scaling::AsIs,
     source: "002_8183e6a055baabc9",
     group: Group::Service,
     indicator: Indicator::Leading,
@@ -277,6 +280,7 @@ pub const TICKET_VOLUME: Kpi = Kpi {
     unit: Unit::Count,
     direction: Direction::None,
     default_target: None,
+    target_scaling: Scaling::Days,
     source: "002_8183e6a055baabc9",
     group: Group::Service,
     indicator: Indicator::Leading,
@@ -299,6 +303,7 @@ pub const TRANSFER_RATE: Kpi = Kpi {
     unit: Unit::Percent,
     direction: Direction::Down,
     default_target: None,
+    target_scaling: Scaling::AsIs,
     source: "002_8183e6a055baabc9",
     group: Group::Service,
     indicator: Indicator::Leading,
@@ -321,6 +326,7 @@ pub const ABANDONMENT_RATE: Kpi = Kpi {
     unit: Unit::Percent,
     direction: Direction::Down,
     default_target: None,
+    target_scaling: Scaling::AsIs,
     source: "002_8183e6a055baabc9",
     group: Group::Service,
     indicator: Indicator::Leading,
@@ -343,6 +349,7 @@ pub const SUPPORT_COST_RATIO: Kpi = Kpi {
     unit: Unit::Percent,
     direction: Direction::Down,
     default_target: None,
+    target_scaling: Scaling::AsIs,
     source: "002_8183e6a055baabc9",
     group: Group::Service,
     indicator: Indicator::Lagging,

@@ -7,6 +7,7 @@ use super::{Kpi, Needs};
 use crate::rollup::Family::{ActiveUsers, Activities};
 use crate::stats;
 use crate::target::Target;
+use crate::target::{Scaling, TargetPeriod};
 
 fn crm_adoption_rate(v: &View) -> Measure {
     match v.opts.licensed_users {
@@ -37,10 +38,8 @@ pub const CRM_ADOPTION_RATE: Kpi = Kpi {
     label_vi: "Tỷ lệ sử dụng CRM",
     unit: Unit::Percent,
     direction: Direction::Up,
-    default_target: Some(Target {
-        min: 80.0,
-        goal: 80.0,
-    }),
+    default_target: Some(Target::per(80.0, 80.0, TargetPeriod::Month)),
+    target_scaling: Scaling::SameLength,
     source: "000_0c99e78863d5dcfa",
     group: Group::Team,
     indicator: Indicator::Leading,
@@ -64,6 +63,7 @@ pub const ACTIVITIES_PER_REP: Kpi = Kpi {
     unit: Unit::Count,
     direction: Direction::Up,
     default_target: None,
+    target_scaling: Scaling::Days,
     source: "002_8183e6a055baabc9",
     group: Group::Team,
     indicator: Indicator::Leading,

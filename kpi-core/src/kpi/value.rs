@@ -12,6 +12,7 @@ use crate::rollup::Family::{
 };
 use crate::rollup::{key, Cells, Dim, Slot};
 use crate::target::Target;
+use crate::target::{Length, Scaling, TargetPeriod};
 
 /// Customers at the end of the view's span, new, lost, and at the start; needs the to-date
 /// counters.
@@ -188,12 +189,19 @@ fn retention_cost(v: &View) -> Measure {
     m
 }
 
-/// The weighted achievement of [`HEALTH_PARTS`] against their catalog targets.
+/// The weighted achievement of [`HEALTH_PARTS`] against their catalog targets, each mapped to
+/// the view's length by its KPI's rule (churn's monthly target over a quarter compounds).
 fn health_score(v: &View) -> Measure {
+    let length = v
+        .from
+        .zip(v.to)
+        .and_then(|(from, to)| crate::period::Period::range(from, to).ok())
+        .map(|p| Length::of(&p));
     let parts = HEALTH_PARTS.iter().map(|(id, w)| {
         let a = find(id).ok().and_then(|d| {
             let value = (d.formula)(v).value?;
-            Some(d.default_target?.achievement(value, None, d.direction))
+            let target = d.default_target?.for_length(length, d.target_scaling)?;
+            Some(target.achievement(value, None, d.direction))
         });
         (a, *w)
     });
@@ -211,6 +219,7 @@ pub const ARPU: Kpi = Kpi {
     unit: Unit::Money,
     direction: Direction::Up,
     default_target: None,
+    target_scaling: Scaling::SameLength,
     source: "000_0c99e78863d5dcfa",
     group: Group::Value,
     indicator: Indicator::Lagging,
@@ -234,6 +243,7 @@ pub const MRR: Kpi = Kpi {
     unit: Unit::Money,
     direction: Direction::Up,
     default_target: None,
+    target_scaling: Scaling::AsIs,
     source: "003_7e7bb242a4f31d67",
     group: Group::Value,
     indicator: Indicator::Lagging,
@@ -256,6 +266,7 @@ pub const EXPANSION_MRR: Kpi = Kpi {
     unit: Unit::Money,
     direction: Direction::Up,
     default_target: None,
+    target_scaling: Scaling::AsIs,
     source: "003_7e7bb242a4f31d67",
     group: Group::Value,
     indicator: Indicator::Leading,
@@ -278,6 +289,7 @@ pub const CLV: Kpi = Kpi {
     unit: Unit::Money,
     direction: Direction::Up,
     default_target: None,
+    target_scaling: Scaling::AsIs,
     source: "003_7e7bb242a4f31d67",
     group: Group::Value,
     indicator: Indicator::Lagging,
@@ -300,6 +312,7 @@ pub const CUSTOMER_NET_VALUE: Kpi = Kpi {
     unit: Unit::Money,
     direction: Direction::Up,
     default_target: None,
+    target_scaling: Scaling::AsIs,
     source: "002_8183e6a055baabc9",
     group: Group::Value,
     indicator: Indicator::Lagging,
@@ -321,10 +334,8 @@ pub const RETENTION_RATE: Kpi = Kpi {
     label_vi: "Tỷ lệ giữ chân khách hàng",
     unit: Unit::Percent,
     direction: Direction::Up,
-    default_target: Some(Target {
-        min: 70.0,
-        goal: 85.0,
-    }),
+    default_target: Some(Target::per(70.0, 85.0, TargetPeriod::Year)),
+    target_scaling: Scaling::Power,
     source: "000_0c99e78863d5dcfa",
     group: Group::Value,
     indicator: Indicator::Lagging,
@@ -346,10 +357,8 @@ pub const CHURN_RATE: Kpi = Kpi {
     label_vi: "Tỷ lệ khách hàng rời bỏ",
     unit: Unit::Percent,
     direction: Direction::Down,
-    default_target: Some(Target {
-        min: 5.0,
-        goal: 5.0,
-    }),
+    default_target: Some(Target::per(5.0, 5.0, TargetPeriod::Month)),
+    target_scaling: Scaling::Compound,
     source: "000_0c99e78863d5dcfa",
     group: Group::Value,
     indicator: Indicator::Lagging,
@@ -371,10 +380,8 @@ pub const REPEAT_PURCHASE_RATE: Kpi = Kpi {
     label_vi: "Tỷ lệ khách hàng quay lại",
     unit: Unit::Percent,
     direction: Direction::Up,
-    default_target: Some(Target {
-        min: 40.0,
-        goal: 40.0,
-    }),
+    default_target: Some(Target::per(40.0, 40.0, TargetPeriod::Half)),
+    target_scaling: Scaling::SameLength,
     source: "000_0c99e78863d5dcfa",
     group: Group::Value,
     indicator: Indicator::Lagging,
@@ -398,6 +405,7 @@ pub const RENEWAL_RATE: Kpi = Kpi {
     unit: Unit::Percent,
     direction: Direction::Up,
     default_target: None,
+    target_scaling: Scaling::AsIs,
     source: "003_7e7bb242a4f31d67",
     group: Group::Value,
     indicator: Indicator::Lagging,
@@ -420,6 +428,7 @@ pub const UPSELL_RATE: Kpi = Kpi {
     unit: Unit::Percent,
     direction: Direction::Up,
     default_target: None,
+    target_scaling: Scaling::SameLength,
     source: "002_8183e6a055baabc9",
     group: Group::Value,
     indicator: Indicator::Leading,
@@ -442,6 +451,7 @@ pub const RETENTION_COST: Kpi = Kpi {
     unit: Unit::Money,
     direction: Direction::Down,
     default_target: None,
+    target_scaling: Scaling::Days,
     source: "003_7e7bb242a4f31d67",
     group: Group::Value,
     indicator: Indicator::Leading,
@@ -463,10 +473,8 @@ pub const HEALTH_SCORE: Kpi = Kpi {
     label_vi: "Điểm sức khỏe khách hàng",
     unit: Unit::Score,
     direction: Direction::Up,
-    default_target: Some(Target {
-        min: 50.0,
-        goal: 70.0,
-    }),
+    default_target: Some(Target::new(50.0, 70.0)),
+    target_scaling: Scaling::AsIs,
     source: "003_7e7bb242a4f31d67",
     group: Group::Value,
     indicator: Indicator::Leading,

@@ -2,7 +2,7 @@
 //! comments), read from the per-score counters of the survey families.
 use alloc::string::ToString;
 
-use super::measure::{count, mean_score, pos, proportion, round, Measure};
+use super::measure::{count, mean_score, pos, proportion, round, Measure, Sample};
 use super::meta::{Direction, Group, Indicator, Unit};
 use super::view::{sum, View};
 use super::{Kpi, Needs};
@@ -11,6 +11,7 @@ use crate::nps::NpsTally;
 use crate::rollup::Dim;
 use crate::rollup::Family::{self, Ces, Csat10, Csat5, LinksIssued, Nps};
 use crate::stats;
+use crate::target::Scaling;
 use crate::target::Target;
 
 fn nps(v: &View) -> Measure {
@@ -24,6 +25,11 @@ fn nps(v: &View) -> Measure {
             .map(|(lo, hi)| [stats::round_to(lo, 1), stats::round_to(hi, 1)]),
         insufficient_sample: n < v.opts.min_sample,
         margin: t.margin().and_then(|m| round(m, 1)),
+        sample: Some(Sample::Nps {
+            promoters: b.promoters,
+            detractors: b.detractors,
+            n,
+        }),
         ..Measure::default()
     };
     m.breakdown.insert("promoters".to_string(), b.promoters);
@@ -157,10 +163,8 @@ pub const NPS: Kpi = Kpi {
     label_vi: "Chỉ số khuyến nghị",
     unit: Unit::Score,
     direction: Direction::Up,
-    default_target: Some(Target {
-        min: 0.0,
-        goal: 50.0,
-    }),
+    default_target: Some(Target::new(0.0, 50.0)),
+    target_scaling: Scaling::AsIs,
     source: "000_0c99e78863d5dcfa",
     group: Group::Voice,
     indicator: Indicator::Lagging,
@@ -182,10 +186,8 @@ pub const CSAT: Kpi = Kpi {
     label_vi: "Mức độ hài lòng",
     unit: Unit::Percent,
     direction: Direction::Up,
-    default_target: Some(Target {
-        min: 85.0,
-        goal: 85.0,
-    }),
+    default_target: Some(Target::new(85.0, 85.0)),
+    target_scaling: Scaling::AsIs,
     source: "000_0c99e78863d5dcfa",
     group: Group::Voice,
     indicator: Indicator::Lagging,
@@ -208,6 +210,7 @@ pub const CSAT_MEAN: Kpi = Kpi {
     unit: Unit::Score,
     direction: Direction::Up,
     default_target: None,
+    target_scaling: Scaling::AsIs,
     source: "000_0c99e78863d5dcfa",
     group: Group::Voice,
     indicator: Indicator::Lagging,
@@ -230,6 +233,7 @@ pub const CES: Kpi = Kpi {
     unit: Unit::Score,
     direction: Direction::Up,
     default_target: None,
+    target_scaling: Scaling::AsIs,
     source: "002_8183e6a055baabc9",
     group: Group::Voice,
     indicator: Indicator::Leading,
@@ -252,6 +256,7 @@ pub const SURVEY_RESPONSE_RATE: Kpi = Kpi {
     unit: Unit::Percent,
     direction: Direction::Up,
     default_target: None,
+    target_scaling: Scaling::AsIs,
     source: "001_52ae2a46d99de276",
     group: Group::Voice,
     indicator: Indicator::Leading,
@@ -274,6 +279,7 @@ pub const FEEDBACK_BALANCE: Kpi = Kpi {
     unit: Unit::Ratio,
     direction: Direction::Up,
     default_target: None,
+    target_scaling: Scaling::AsIs,
     source: "002_8183e6a055baabc9",
     group: Group::Voice,
     indicator: Indicator::Lagging,
@@ -296,6 +302,7 @@ pub const COMMENTS: Kpi = Kpi {
     unit: Unit::Count,
     direction: Direction::None,
     default_target: None,
+    target_scaling: Scaling::Days,
     source: "003_7e7bb242a4f31d67",
     group: Group::Voice,
     indicator: Indicator::Lagging,
