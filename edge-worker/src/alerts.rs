@@ -84,17 +84,7 @@ async fn check(env: &Env, t: &TenantConfig, alerts: &Alerts) -> ApiResult<Vec<Me
             Some(b) => {
                 let m = message(t, r, b, status, period)?;
                 let stmts = vec![
-                    db::alerts::queue_if_still(
-                        &db,
-                        &db::alerts::Queued {
-                            id: &m.id,
-                            tenant: &m.tenant,
-                            kind: &m.kind,
-                            body: &m.body,
-                        },
-                        &r.id,
-                        b,
-                    )?,
+                    m.outbox_statement(&db, Some((&r.id, b)))?,
                     db::alerts::set(&db, &t.id, &r.id, status, Some(b))?,
                 ];
                 let results = db.batch(stmts).await?;

@@ -141,7 +141,7 @@ pub async fn store_answer(
     // respondent was erased between the lookup and the batch.
     let (results, message) = match message {
         Some(m) => {
-            let mut stmts = vec![upsert, m.outbox_statement(&db)?];
+            let mut stmts = vec![upsert, m.outbox_statement(&db, None)?];
             if let Some(r) = reference {
                 stmts.push(db::respondents::drop_alert_if_erased(
                     &db, &m.id, &a.tenant, r,

@@ -245,42 +245,52 @@ pub async fn revise_history(
     }
     let rows = db::events::orders_of(db, tenant, keys).await?;
     let mut stmts = Vec::new();
-    for r in &rows {
-        if r.derived == 0.0 {
-            continue;
+    // The rows come by customer, then instant: one group per customer.
+    for orders in rows.chunk_by(|a, b| a.customer_key == b.customer_key) {
+        let ats: Vec<i64> = orders.iter().map(|o| o.at as i64).collect();
+        for r in orders.iter().filter(|o| o.derived != 0.0) {
+            if let Some(s) = revision(db, tenant, tz, r, &ats)? {
+                stmts.push(s);
+            }
         }
-        let same: Vec<i64> = rows
-            .iter()
-            .filter(|o| o.customer_key == r.customer_key)
-            .map(|o| o.at as i64)
-            .collect();
-        let want = previous_two(same.iter().copied(), r.at as i64);
-        let Ok(mut raw) = serde_json::from_str::<RawEvent>(&r.body) else {
-            continue;
-        };
-        let ms = |w: &Option<WireInstant>| w.as_ref().and_then(|w| w.to_ms().ok());
-        if (
-            ms(&raw.previous_order_at),
-            ms(&raw.second_previous_order_at),
-        ) == want
-        {
-            continue;
-        }
-        set_history(&mut raw, want);
-        let Ok(ev) = Event::from_wire(&raw, tz) else {
-            continue;
-        };
-        let contrib = kpi_core::rollup::contrib_json(&ev.contributions());
-        let body = kept(&raw).to_string();
-        stmts.push(db::events::revise(
-            db, tenant, &r.id, &r.contrib, &body, &contrib,
-        )?);
     }
     let n = stmts.len();
     if n > 0 {
         db.batch(stmts).await?;
     }
     Ok(n)
+}
+
+/// The statement revising stored order `r` if the instants `ats` of its customer's orders
+/// give it other previous orders than it holds.
+fn revision(
+    db: &D1Database,
+    tenant: &str,
+    tz: TimeZone,
+    r: &db::events::OrderRow,
+    ats: &[i64],
+) -> ApiResult<Option<worker::D1PreparedStatement>> {
+    let want = previous_two(ats.iter().copied(), r.at as i64);
+    let Ok(mut raw) = serde_json::from_str::<RawEvent>(&r.body) else {
+        return Ok(None);
+    };
+    let ms = |w: &Option<WireInstant>| w.as_ref().and_then(|w| w.to_ms().ok());
+    if (
+        ms(&raw.previous_order_at),
+        ms(&raw.second_previous_order_at),
+    ) == want
+    {
+        return Ok(None);
+    }
+    set_history(&mut raw, want);
+    let Ok(ev) = Event::from_wire(&raw, tz) else {
+        return Ok(None);
+    };
+    let contrib = kpi_core::rollup::contrib_json(&ev.contributions());
+    let body = kept(&raw).to_string();
+    Ok(Some(db::events::revise(
+        db, tenant, &r.id, &r.contrib, &body, &contrib,
+    )?))
 }
 
 #[cfg(test)]

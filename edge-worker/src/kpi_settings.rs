@@ -99,6 +99,17 @@ impl KpiSettings {
         t
     }
 
+    /// The first-response targets as `rejudge` reads them: a JSON map of every channel to
+    /// its target in milliseconds.
+    pub fn targets_ms_json(&self) -> String {
+        let t = self.service_targets();
+        let by_channel: serde_json::Map<String, serde_json::Value> = Channel::ALL
+            .iter()
+            .map(|c| (c.as_str().to_string(), (u64::from(t.of(*c)) * 1000).into()))
+            .collect();
+        serde_json::Value::Object(by_channel).to_string()
+    }
+
     /// Applies these settings to a report's options.
     pub fn apply(&self, opts: &mut ReportOptions) {
         if let Some(n) = self.licensed_users {

@@ -196,10 +196,11 @@ impl Message {
     }
 
     /// The outbox row of this message, for the batch of the write that raised it. Leased
-    /// for the quick attempts.
+    /// for the quick attempts. `while_status`: see [`outbox::insert`].
     pub fn outbox_statement(
         &self,
         db: &worker::D1Database,
+        while_status: Option<(&str, &str)>,
     ) -> ApiResult<worker::D1PreparedStatement> {
         let now = now_ms() as f64;
         outbox::insert(
@@ -210,6 +211,7 @@ impl Message {
             &self.body,
             now,
             now + LEASE_MS,
+            while_status,
         )
     }
 }

@@ -47,45 +47,6 @@ pub fn set(
     }
 }
 
-/// A webhook message as the outbox stores it.
-pub struct Queued<'a> {
-    /// `msg_…`.
-    pub id: &'a str,
-    /// Its tenant.
-    pub tenant: &'a str,
-    /// Event type.
-    pub kind: &'a str,
-    /// The signed body.
-    pub body: &'a str,
-}
-
-/// Queues message `m` if `kpi`'s last status is still `before` (another run may have
-/// announced the move already).
-pub fn queue_if_still(
-    db: &D1Database,
-    m: &Queued,
-    kpi: &str,
-    before: &str,
-) -> ApiResult<D1PreparedStatement> {
-    let now = crate::http::now_ms() as f64;
-    stmt(
-        db,
-        "INSERT INTO webhook_outbox (id, tenant_id, type, payload, created_at, next_at) \
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM kpi_status \
-         WHERE tenant_id = ?2 AND kpi = ?7 AND status = ?8)",
-        &[
-            &m.id,
-            &m.tenant,
-            &m.kind,
-            &m.body,
-            &now,
-            &(now + 120_000.0),
-            &kpi,
-            &before,
-        ],
-    )
-}
-
 /// Takes the turn of up to `limit` tenants with alerts on, checked longest ago, marking
 /// them checked now. Returns their ids.
 pub async fn claim_due(db: &D1Database, now: i64, limit: u32) -> ApiResult<Vec<String>> {

@@ -33,7 +33,10 @@ pub struct Counts {
     pub failed: Option<f64>,
 }
 
-/// The statement queueing a message, leased until `lease_until` for its quick attempts.
+/// The statement queueing a message, leased until `lease_until` for its quick attempts. With
+/// `while_status` (`(kpi, status)`), only while the tenant's `kpi_status` row still holds that
+/// status: a KPI alert queued once per move, however many cron runs race.
+#[allow(clippy::too_many_arguments)]
 pub fn insert(
     db: &D1Database,
     id: &str,
@@ -42,12 +45,24 @@ pub fn insert(
     body: &str,
     now: f64,
     lease_until: f64,
+    while_status: Option<(&str, &str)>,
 ) -> ApiResult<D1PreparedStatement> {
+    let (kpi, status) = (while_status.map(|w| w.0), while_status.map(|w| w.1));
     stmt(
         db,
         "INSERT INTO webhook_outbox (id, tenant_id, type, payload, created_at, next_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        &[&id, &tenant, &kind, &body, &now, &lease_until],
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE ?7 IS NULL OR EXISTS (SELECT 1 FROM kpi_status \
+         WHERE tenant_id = ?2 AND kpi = ?7 AND status = ?8)",
+        &[
+            &id,
+            &tenant,
+            &kind,
+            &body,
+            &now,
+            &lease_until,
+            &kpi,
+            &status,
+        ],
     )
 }
 

@@ -193,19 +193,9 @@ async fn patch(c: Call, p: Principal) -> ApiResult<Response> {
     }
     // New first-response targets: every stored ticket is judged again, so the service level
     // of every period counts against the targets in force now.
-    let targets = t.kpi_settings.service_targets();
-    if targets != before {
-        let by_channel: serde_json::Map<String, Value> = kpi_core::Channel::ALL
-            .iter()
-            .map(|c| {
-                (
-                    c.as_str().to_string(),
-                    Value::from(u64::from(targets.of(*c)) * 1000),
-                )
-            })
-            .collect();
-        let n =
-            crate::db::tickets::rejudge(&db, &t.id, &Value::Object(by_channel).to_string()).await?;
+    if t.kpi_settings.service_targets() != before {
+        let ms = t.kpi_settings.targets_ms_json();
+        let n = crate::db::tickets::rejudge(&db, &t.id, &ms).await?;
         crate::log::event(
             "tickets_rejudged",
             &[("tenant", &t.id), ("rows", &n.to_string())],
