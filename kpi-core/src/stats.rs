@@ -35,11 +35,16 @@ pub fn nps_margin(promoters: u64, detractors: u64, n: u64) -> Option<f64> {
     if n == 0 {
         return None;
     }
-    let n_f = n as f64;
-    let p = promoters as f64 / n_f;
-    let d = detractors as f64 / n_f;
-    let var = (p + d - (p - d) * (p - d)) / n_f;
-    Some(1.96 * libm::sqrt(var.max(0.0)) * 100.0)
+    let (_, var) = nps_share_var(promoters as f64, detractors as f64, n as f64);
+    Some(1.96 * libm::sqrt(var) * 100.0)
+}
+
+/// NPS as a share (−1..1) of `p` promoters and `d` detractors among `n`, and its variance
+/// (p + d − (p − d)²) ÷ n with p and d as shares, never negative.
+fn nps_share_var(p: f64, d: f64, n: f64) -> (f64, f64) {
+    let (p, d) = (p / n, d / n);
+    let nps = p - d;
+    (nps, ((p + d - nps * nps) / n).max(0.0))
 }
 
 /// Adjusted-Wald 95 % interval for NPS (Sauro & Lewis): add 3/4 of a promoter and 3/4 of a
@@ -50,12 +55,12 @@ pub fn nps_adjusted_wald(promoters: u64, detractors: u64, n: u64) -> Option<(f64
     if n == 0 {
         return None;
     }
-    let n_adj = n as f64 + 3.0;
-    let p = (promoters as f64 + 0.75) / n_adj;
-    let d = (detractors as f64 + 0.75) / n_adj;
-    let nps = p - d;
-    let var = (p + d - nps * nps) / n_adj;
-    let half = Z95 * libm::sqrt(var.max(0.0));
+    let (nps, var) = nps_share_var(
+        promoters as f64 + 0.75,
+        detractors as f64 + 0.75,
+        n as f64 + 3.0,
+    );
+    let half = Z95 * libm::sqrt(var);
     Some((
         ((nps - half) * 100.0).max(-100.0),
         ((nps + half) * 100.0).min(100.0),
@@ -91,11 +96,7 @@ pub fn two_proportion_z(x1: u64, n1: u64, x2: u64, n2: u64) -> Option<f64> {
 /// variance (p + d − (p − d)²) ÷ n, the two samples independent; `None` when a sample is
 /// empty or neither has variance.
 pub fn nps_difference_z(a: (u64, u64, u64), b: (u64, u64, u64)) -> Option<f64> {
-    let part = |(p, d, n): (u64, u64, u64)| {
-        let nf = n as f64;
-        let (p, d) = (p as f64 / nf, d as f64 / nf);
-        (p - d, ((p + d - (p - d) * (p - d)) / nf).max(0.0))
-    };
+    let part = |(p, d, n): (u64, u64, u64)| nps_share_var(p as f64, d as f64, n as f64);
     if a.2 == 0 || b.2 == 0 {
         return None;
     }
