@@ -172,6 +172,7 @@ pub struct SurveyResponse {
     score: u8,
     channel: Channel,
     has_comment: bool,
+    open: bool,
 }
 
 impl SurveyResponse {
@@ -188,7 +189,21 @@ impl SurveyResponse {
             score,
             channel,
             has_comment,
+            open: false,
         })
+    }
+
+    /// The same answer, given through an open link (one link, many answers: a QR code at the
+    /// counter): it also counts in [`Family::OpenAnswers`], so the response rate — answers
+    /// per link issued — can leave it out, as it leaves out the open link itself.
+    pub fn through_open_link(mut self) -> Self {
+        self.open = true;
+        self
+    }
+
+    /// Whether the answer came through an open link.
+    pub fn is_open(&self) -> bool {
+        self.open
     }
 
     /// The survey kind.
@@ -222,6 +237,14 @@ impl SurveyResponse {
         let channel = sink.segment(self.channel.as_str());
         sink.put(family, Dim::All, SegId::NONE, self.score as i64, cell);
         sink.put(family, Dim::Channel, channel, self.score as i64, cell);
+        if self.open {
+            // Where `links_issued` counts a link: the totals, its survey and its channel.
+            let one = Cell { n: 1, sum: 0 };
+            let survey = sink.segment(self.kind.name());
+            sink.put(Family::OpenAnswers, Dim::All, SegId::NONE, 0, one);
+            sink.put(Family::OpenAnswers, Dim::Survey, survey, 0, one);
+            sink.put(Family::OpenAnswers, Dim::Channel, channel, 0, one);
+        }
     }
 
     /// [`SurveyResponse::contribute`] as a list.
@@ -371,6 +394,42 @@ pub fn links_issued(kind: SurveyKind, channel: Channel, count: i64) -> Vec<(Cell
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 15: 10 links e-mailed and 4 answered is 40 %, however many walk-in customers
+    /// answer an open link beside them; their answers count in NPS and are shown apart.
+    #[test]
+    fn open_link_answers_leave_the_response_rate_alone() {
+        use crate::kpi::{find, Lang, ReportOptions};
+        use crate::report::report;
+        use crate::rollup::Rollup;
+        let answer = |score, channel| SurveyResponse::new(SurveyKind::Nps, score, channel, false);
+        let mut r = Rollup::new();
+        r.extend(links_issued(SurveyKind::Nps, Channel::Email, 10));
+        for s in [10, 9, 8, 3] {
+            r.extend(answer(s, Channel::Email).unwrap().contributions());
+        }
+        for s in [10, 10, 9, 2, 9, 7] {
+            let open = answer(s, Channel::Zalo).unwrap().through_open_link();
+            assert!(open.is_open());
+            r.extend(open.contributions());
+        }
+        let opts = ReportOptions {
+            lang: Lang::En,
+            segment: Some(Dim::Channel),
+            ..ReportOptions::default()
+        };
+        let rate = report(find("survey_response_rate").unwrap(), &r, None, &[], &opts);
+        assert_eq!(rate.measure.value, Some(40.0));
+        assert_eq!(rate.measure.n, Some(10));
+        assert_eq!(rate.measure.breakdown.get("open_link_answers"), Some(&6));
+        // By channel: the e-mailed links keep their rate; the open link's channel issued no
+        // link, so it has no rate to list.
+        assert_eq!(rate.segments["email"].value, Some(40.0));
+        assert!(!rate.segments.contains_key("zalo"));
+        // NPS counts every answer: 6 promoters, 2 detractors of 10.
+        let nps = report(find("nps").unwrap(), &r, None, &[], &opts);
+        assert_eq!((nps.measure.n, nps.measure.value), (Some(10), Some(40.0)));
+    }
 
     #[test]
     fn detractors_and_bottom_box_csat_raise_alerts() {

@@ -9,7 +9,7 @@ use super::{Kpi, Needs};
 use crate::fact::SurveyKind;
 use crate::nps::NpsTally;
 use crate::rollup::Dim;
-use crate::rollup::Family::{self, Ces, Csat10, Csat5, LinksIssued, Nps};
+use crate::rollup::Family::{self, Ces, Csat10, Csat5, LinksIssued, Nps, OpenAnswers};
 use crate::stats;
 use crate::target::Scaling;
 use crate::target::Target;
@@ -127,9 +127,16 @@ fn answers<'a>(v: &'a View<'a>) -> impl Iterator<Item = crate::rollup::Cell> + '
     })
 }
 
+/// Answers to the links issued. Open links (one link, many answers) are not issued links,
+/// so their answers are left out here and shown apart (`open_link_answers`).
 fn survey_response_rate(v: &View) -> Measure {
+    let open = v.total(OpenAnswers).n;
     let responses = answers(v).fold(0i64, |a, c| a.saturating_add(c.n));
-    proportion(responses, v.total(LinksIssued).n, v)
+    let mut m = proportion(responses.saturating_sub(open), v.total(LinksIssued).n, v);
+    if open > 0 {
+        m.breakdown.insert("open_link_answers".into(), pos(open));
+    }
+    m
 }
 
 fn feedback_balance(v: &View) -> Measure {
@@ -261,7 +268,7 @@ pub const SURVEY_RESPONSE_RATE: Kpi = Kpi {
     group: Group::Voice,
     indicator: Indicator::Leading,
     segments: &[Dim::Channel, Dim::Survey],
-    reads: &[LinksIssued, Nps, Csat5, Csat10, Ces],
+    reads: &[LinksIssued, Nps, Csat5, Csat10, Ces, OpenAnswers],
     stocks: &[],
     breakdowns: &[],
     needs: Needs {

@@ -112,6 +112,10 @@ families! {
     ActiveUsers = 37, "active_users";
     /// Calls, e-mails and meetings logged by CRM users; key = one of [`key`]`::ACTIVITY_*`.
     Activities = 38, "activities";
+    /// Answers that came through an open (reusable) survey link; key = 0. They also count in
+    /// their survey family; the response rate leaves them out of its numerator, as open links
+    /// are left out of [`Family::LinksIssued`].
+    OpenAnswers = 39, "open_answers";
 }
 
 impl Family {
