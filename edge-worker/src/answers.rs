@@ -1,6 +1,7 @@
 //! Answers: from a verified link (or an import) to one stored row. One row per link, the
-//! latest answer wins; the row's triggers keep the rollup counters (migrations 0005, 0007),
-//! and an alert for the tenant's webhook joins the answer's own batch. The JSON route is
+//! latest answer wins — on an open link, one row per browser (its response id), at most the
+//! link's cap of them; the row's triggers keep the rollup counters (migrations 0005, 0007,
+//! 0012), and an alert for the tenant's webhook joins the answer's own batch. The JSON route is
 //! `routes::responses`, the HTML page `routes::survey_page`; both end here.
 use kpi_core::fact::Alert;
 use kpi_core::period::{format_rfc3339, CivilDate};
@@ -41,6 +42,35 @@ pub struct Answer {
     pub lang: String,
     /// When it was answered (Unix ms): decides the day of a first answer.
     pub at_ms: i64,
+    /// Set when the answer came through an open link.
+    pub open: Option<OpenAnswer>,
+}
+
+/// What an answer through an open link carries besides its row key.
+pub struct OpenAnswer {
+    /// The open link's id (the row key is this and the response id's digest).
+    pub link: String,
+    /// Most responses the link takes.
+    pub cap: u32,
+    /// The browser's response id, to give back (cookie, JSON reply) for a correction.
+    pub response_id: String,
+}
+
+/// A response id as a browser or a client sends it back: 16 random bytes, URL-safe base64
+/// (22 characters); anything else is no id.
+pub fn response_id(s: &str) -> Option<String> {
+    (s.len() == 22
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    .then(|| s.to_string())
+}
+
+/// The row key of one browser's answer to open link `link`: the link and a digest of the
+/// response id (the id itself, which lets a browser change its answer, is never stored).
+pub fn open_row_key(link: &str, response_id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(format!("kpi-open-v1:{link}:{response_id}").as_bytes());
+    format!("{link}:{}", crate::http::b64url(&d[..12]))
 }
 
 /// Whether a store created a response or updated an earlier one.
@@ -71,7 +101,10 @@ pub fn statement(
     a: &Answer,
     tz: kpi_core::period::TimeZone,
 ) -> ApiResult<(worker::D1PreparedStatement, SurveyResponse)> {
-    let fact = SurveyResponse::new(a.kind, a.score, a.channel, a.comment.is_some())?;
+    let mut fact = SurveyResponse::new(a.kind, a.score, a.channel, a.comment.is_some())?;
+    if a.open.is_some() {
+        fact = fact.through_open_link();
+    }
     let contrib = kpi_core::rollup::contrib_json(&fact.contributions());
     let day = CivilDate::of_instant(a.at_ms, tz)?.to_string();
     let row = responses::NewAnswer {
@@ -88,6 +121,7 @@ pub fn statement(
         day: &day,
         at_ms: a.at_ms,
         contrib: &contrib,
+        open: a.open.as_ref().map(|o| (o.link.as_str(), o.cap)),
     };
     Ok((responses::upsert(db, &row)?, fact))
 }
@@ -139,6 +173,7 @@ pub async fn store_answer(
     };
     // The outbox row belongs in the answer's own transaction, and goes again if the
     // respondent was erased between the lookup and the batch.
+    // An open link's cap may refuse the row: then its alert goes too.
     let (results, message) = match message {
         Some(m) => {
             let mut stmts = vec![upsert, m.outbox_statement(&db, None)?];
@@ -147,13 +182,21 @@ pub async fn store_answer(
                     &db, &m.id, &a.tenant, r,
                 )?);
             }
+            if a.open.is_some() {
+                stmts.push(responses::drop_alert_if_refused(
+                    &db, &m.id, &a.tenant, &a.link_id,
+                )?);
+            }
             let results = db.batch(stmts).await?;
-            let dropped = reference.is_some() && db::changes(&results, 2) > 0;
+            let dropped = (2..results.len()).any(|i| db::changes(&results, i) > 0);
             (results, (!dropped).then_some(m))
         }
         None => (vec![upsert.all().await?], None),
     };
     let answers = responses::answers_of(&results)?;
+    if answers.is_none() && a.open.is_some() {
+        return Err(ApiError::LinkFull);
+    }
     let written = db::rows_written(&results);
     if let Some(m) = message {
         ctx.wait_until(webhooks::deliver_now(env.clone(), m));
@@ -193,12 +236,14 @@ pub async fn open_link(env: &Env, token: &str) -> ApiResult<Link> {
     })
 }
 
-/// Turns an open link with a score and comment into an [`Answer`].
+/// Turns an open link with a score and comment into an [`Answer`]. On an open link,
+/// `response_id` names the browser's earlier answer to change (none: a new response).
 pub async fn answer_link(
     env: &Env,
     link: Link,
     score: i64,
     comment: Option<String>,
+    response_id: Option<String>,
 ) -> ApiResult<(Answer, TenantConfig)> {
     let Link {
         claims,
@@ -213,9 +258,25 @@ pub async fn answer_link(
         (None, Some(id)) => respondents::legacy(env, &db::open(env)?, &claims.tenant, &id).await?,
         (None, None) => None,
     };
+    let (link_id, open) = match claims.open {
+        Some(cap) => {
+            let response_id = match response_id {
+                Some(id) => id,
+                None => crate::http::b64url(&crate::http::random_bytes::<16>()?),
+            };
+            let key = open_row_key(&claims.link, &response_id);
+            let open = OpenAnswer {
+                link: claims.link,
+                cap,
+                response_id,
+            };
+            (key, Some(open))
+        }
+        None => (claims.link, None),
+    };
     let answer = Answer {
         tenant: claims.tenant,
-        link_id: claims.link,
+        link_id,
         kind,
         score,
         comment,
@@ -224,6 +285,7 @@ pub async fn answer_link(
         channel: Channel::parse(&claims.channel).unwrap_or(Channel::Other),
         lang: claims.lang,
         at_ms: now_ms(),
+        open,
     };
     Ok((answer, tenant))
 }

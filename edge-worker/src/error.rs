@@ -28,6 +28,9 @@ pub enum ApiError {
     /// 410: the tenant revoked its survey links (`POST /v1/survey-links/revoke`) after this
     /// one was minted; the tenant sends a new link.
     Revoked,
+    /// 410: an open survey link has received the answers its tenant allowed
+    /// (`max_responses`); a browser that answered it can still change its answer.
+    LinkFull,
     /// 413: the body is over the route's limit.
     TooLarge(usize),
     /// 415: the content type is not one the route reads.
@@ -75,6 +78,11 @@ impl ApiError {
                 410,
                 "link_revoked",
                 "This survey link has been withdrawn.".to_string(),
+            ),
+            ApiError::LinkFull => (
+                410,
+                "link_full",
+                "This survey link has received all the answers it accepts.".to_string(),
             ),
             ApiError::TooLarge(limit) => (
                 413,

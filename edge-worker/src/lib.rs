@@ -22,6 +22,7 @@ mod log;
 mod memo;
 mod paging;
 mod params;
+mod qr;
 mod respondents;
 mod route;
 mod router;

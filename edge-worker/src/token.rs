@@ -57,6 +57,10 @@ pub struct LinkClaims {
     /// bumps the tenant's, which voids every link of an older one. Absent in older links: 0.
     #[serde(rename = "n", default, skip_serializing_if = "is_zero")]
     pub generation: u32,
+    /// An open link (a QR code at the counter, a post): many answers, one per browser, at
+    /// most this many. Absent on a link for one person.
+    #[serde(rename = "o", default, skip_serializing_if = "Option::is_none")]
+    pub open: Option<u32>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -145,6 +149,7 @@ mod tests {
             lang: "vi".into(),
             expires: 2_000_000_000,
             generation: 3,
+            open: None,
         }
     }
 
@@ -155,6 +160,19 @@ mod tests {
             json,
             r#"{"v":1,"t":"hoa-sen-spa","k":"nps","s":10,"l":"abc","p":"Zm9vYmFyYmF6cXV4MTIzNA","c":"email","g":"vi","e":2000000000,"n":3}"#
         );
+    }
+
+    #[test]
+    fn an_open_link_says_so_with_its_cap() {
+        let open = LinkClaims {
+            open: Some(500),
+            respondent: None,
+            ..claims()
+        };
+        let json = serde_json::to_string(&open).unwrap();
+        assert!(json.ends_with(r#""e":2000000000,"n":3,"o":500}"#), "{json}");
+        let tok = sign(b"secret", &open).unwrap();
+        assert_eq!(verify(b"secret", &tok, 1_000).unwrap().open, Some(500));
     }
 
     #[test]

@@ -1,5 +1,7 @@
-//! `responses`: one row per survey link (or imported answer), the latest answer in it. Its
-//! triggers (migrations 0005, 0007) move the rollup cells by the row's net change.
+//! `responses`: one row per survey link (or imported answer, or browser answering an open
+//! link), the latest answer in it. Its triggers (migrations 0005, 0007) move the rollup
+//! cells by the row's net change; migration 0012's keep `open_links`, the responses each
+//! open link has, which caps them.
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement, D1Result};
 
@@ -34,6 +36,8 @@ pub struct NewAnswer<'a> {
     pub at_ms: i64,
     /// Its contribution, JSON.
     pub contrib: &'a str,
+    /// The open link it answers and the link's cap, when it came through one.
+    pub open: Option<(&'a str, u32)>,
 }
 
 /// The upsert of one answer: a re-answer keeps its first day and counts itself in
@@ -41,6 +45,9 @@ pub struct NewAnswer<'a> {
 /// erased respondent's old link answers anonymously). `RETURNING answers` tells a first
 /// answer from a re-answer ([`answers_of`]).
 pub fn upsert(db: &D1Database, a: &NewAnswer) -> ApiResult<D1PreparedStatement> {
+    if let Some((link, cap)) = a.open {
+        return upsert_open(db, a, link, cap);
+    }
     stmt(
         db,
         "INSERT INTO responses (tenant_id, link_id, survey, scale, score, comment, respondent, \
@@ -68,6 +75,77 @@ pub fn upsert(db: &D1Database, a: &NewAnswer) -> ApiResult<D1PreparedStatement> 
             &a.contrib,
         ],
     )
+}
+
+/// [`upsert`] of an answer through an open link: a new row only while the link has fewer
+/// than `cap` responses (`open_links`, kept by the rows' own triggers), a browser's earlier
+/// row always — checked inside the writing statement, so concurrent answers never pass the
+/// cap. A refused row returns nothing.
+fn upsert_open(
+    db: &D1Database,
+    a: &NewAnswer,
+    link: &str,
+    cap: u32,
+) -> ApiResult<D1PreparedStatement> {
+    stmt(
+        db,
+        "INSERT INTO responses (tenant_id, link_id, survey, scale, score, comment, respondent, \
+         ticket, channel, lang, day, answered_at, updated_at, contrib, open_link) \
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, NULL, NULL, ?7, ?8, ?9, ?10, ?10, ?11, ?12 \
+         WHERE coalesce((SELECT responses FROM open_links WHERE tenant_id = ?1 AND link_id = ?12), 0) < ?13 \
+         OR EXISTS (SELECT 1 FROM responses WHERE tenant_id = ?1 AND link_id = ?2) \
+         ON CONFLICT (tenant_id, link_id) DO UPDATE SET score = excluded.score, \
+         comment = excluded.comment, updated_at = excluded.updated_at, \
+         contrib = excluded.contrib, answers = answers + 1 \
+         RETURNING answers",
+        &[
+            &a.tenant,
+            &a.link_id,
+            &a.survey,
+            &u32::from(a.scale),
+            &a.score,
+            &a.comment,
+            &a.channel,
+            &a.lang,
+            &a.day,
+            &a.at_ms,
+            &a.contrib,
+            &link,
+            &cap,
+        ],
+    )
+}
+
+/// For an open link's answer batch, after its alert is queued: the alert goes when the
+/// link's cap refused the answer (no row for it).
+pub fn drop_alert_if_refused(
+    db: &D1Database,
+    message_id: &str,
+    tenant: &str,
+    row: &str,
+) -> ApiResult<D1PreparedStatement> {
+    stmt(
+        db,
+        "DELETE FROM webhook_outbox WHERE id = ?1 AND NOT EXISTS \
+         (SELECT 1 FROM responses WHERE tenant_id = ?2 AND link_id = ?3)",
+        &[&message_id, &tenant, &row],
+    )
+}
+
+/// The latest score of row `link_id`, if it exists (a browser's answer to an open link).
+pub async fn score_of(db: &D1Database, tenant: &str, link_id: &str) -> ApiResult<Option<i64>> {
+    #[derive(Deserialize)]
+    struct Score {
+        score: f64,
+    }
+    let row: Option<Score> = stmt(
+        db,
+        "SELECT score FROM responses WHERE tenant_id = ?1 AND link_id = ?2",
+        &[&tenant, &link_id],
+    )?
+    .first(None)
+    .await?;
+    Ok(row.map(|r| r.score as i64))
 }
 
 /// The `answers` count an [`upsert`] (first in its batch) returned: 1 for a first answer.

@@ -56,6 +56,9 @@ struct JsonAnswer {
     score: IntOnly,
     #[serde(default)]
     comment: Option<String>,
+    /// On an open link: the `response_id` of an earlier reply, to change that answer.
+    #[serde(default)]
+    response_id: Option<String>,
 }
 
 /// A JSON value read as an integer, or `None` for any other value (skipped, not kept): the
@@ -114,6 +117,9 @@ struct Replied<'a> {
     link_id: &'a str,
     score: i64,
     updated: bool,
+    /// An open link's answer: send it back as `response_id` to change this answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_id: Option<&'a str>,
 }
 
 /// A score from JSON: an integer, or a string holding one.
@@ -141,10 +147,18 @@ async fn submit(c: Call) -> ApiResult<Response> {
         .score
         .0
         .ok_or_else(|| ApiError::Invalid("`score` must be an integer".into()))?;
+    let response_id =
+        match body.response_id.as_deref() {
+            Some(id) => Some(answers::response_id(id).ok_or_else(|| {
+                ApiError::Invalid("`response_id` is not one this API gave".into())
+            })?),
+            None => None,
+        };
     let link = open_link(env, &body.token).await?;
-    let (answer, tenant) = answer_link(env, link, score, body.comment).await?;
+    let (answer, tenant) = answer_link(env, link, score, body.comment, response_id).await?;
     let link_id = answer.link_id.clone();
     let score = answer.score;
+    let response_id = answer.open.as_ref().map(|o| o.response_id.clone());
     let (stored, written) = store_answer(env, &ctx, answer, &tenant).await?;
     let status = if stored == Stored::Created { 201 } else { 200 };
     let reply = Reply {
@@ -152,6 +166,7 @@ async fn submit(c: Call) -> ApiResult<Response> {
             link_id: &link_id,
             score,
             updated: stored == Stored::Updated,
+            response_id: response_id.as_deref(),
         },
     };
     let mut resp = http::json(status, &reply)?;
@@ -250,6 +265,7 @@ async fn import(c: Call, p: Principal) -> ApiResult<Response> {
                 .map_err(|e| at(e.into()))?,
             lang,
             at_ms: parse_instant(&item.at).map_err(at)?,
+            open: None,
         };
         stmts.push(answers::statement(&db, &a, tz).map_err(at)?.0);
     }

@@ -1,7 +1,8 @@
-//! `POST /v1/survey-links` (secret key) mints signed survey links; `POST
-//! /v1/survey-links/revoke` voids every link the tenant has minted so far. A link carries
-//! what its answer needs (`token::LinkClaims`), so answering reads no configuration but the
-//! tenant's (cached).
+//! `POST /v1/survey-links` (secret key) mints signed survey links — for one person, or open
+//! (`"open": true`: one link many walk-in customers answer, up to a cap); `GET
+//! /v1/survey-links/qr.svg` draws a link as a QR code; `POST /v1/survey-links/revoke` voids
+//! every link the tenant has minted so far. A link carries what its answer needs
+//! (`token::LinkClaims`), so answering reads no configuration but the tenant's (cached).
 use kpi_core::fact::links_issued;
 use kpi_core::period::{format_rfc3339, CivilDate};
 use kpi_core::{Channel, SurveyKind};
@@ -9,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::{Env, Method, Request, Response};
 
+use crate::answers;
 use crate::auth::{self, Principal};
 use crate::db::{self, cells};
 use crate::error::{ApiError, ApiResult};
@@ -30,6 +32,15 @@ pub const ROUTES: &[Route] = &[
         log: "/v1/survey-links",
     },
     Route {
+        path: Path::Exact("/v1/survey-links/qr.svg"),
+        endpoints: &[Endpoint {
+            method: Method::Get,
+            handler: Handler::Secret(|c, p| Box::pin(qr_svg(c, p))),
+        }],
+        cors: false,
+        log: "/v1/survey-links/qr.svg",
+    },
+    Route {
         path: Path::Exact("/v1/survey-links/revoke"),
         endpoints: &[Endpoint {
             method: Method::Post,
@@ -43,6 +54,9 @@ pub const ROUTES: &[Route] = &[
 const DEFAULT_EXPIRY_S: i64 = 30 * 24 * 3600;
 const MAX_EXPIRY_S: i64 = 400 * 24 * 3600;
 const MAX_ID_CHARS: usize = 200;
+/// Answers an open link takes by default, and at most.
+const DEFAULT_OPEN_CAP: u32 = 1000;
+const MAX_OPEN_CAP: u32 = 100_000;
 
 /// The public base URL links point at: `PUBLIC_URL` if set, else the request's origin.
 fn public_base(env: &Env, req: &Request) -> ApiResult<String> {
@@ -83,6 +97,10 @@ struct MintRequest {
     expires_in: Option<i64>,
     #[serde(default)]
     count: Option<u32>,
+    #[serde(default)]
+    open: bool,
+    #[serde(default)]
+    max_responses: Option<u32>,
 }
 
 /// `POST /v1/survey-links`: mints `count` signed links (secret key).
@@ -108,6 +126,29 @@ async fn mint(c: Call, p: Principal) -> ApiResult<Response> {
     if !(1..=1000).contains(&count) {
         return Err(ApiError::Invalid("`count` must be 1–1000".into()));
     }
+    let open = match (body.open, body.max_responses) {
+        (false, None) => None,
+        (false, Some(_)) => {
+            return Err(ApiError::Invalid(
+                "`max_responses` is for open links (`\"open\": true`)".into(),
+            ))
+        }
+        (true, cap) => {
+            let cap = cap.unwrap_or(DEFAULT_OPEN_CAP);
+            if !(1..=MAX_OPEN_CAP).contains(&cap) {
+                return Err(ApiError::Invalid(format!(
+                    "`max_responses` must be 1–{MAX_OPEN_CAP}"
+                )));
+            }
+            // Many people answer an open link: it names no one and no ticket.
+            if body.respondent.is_some() || body.ticket.is_some() {
+                return Err(ApiError::Invalid(
+                    "an open link names no `respondent` and no `ticket`".into(),
+                ));
+            }
+            Some(cap)
+        }
+    };
     let master = secrets::link_master(env)?;
     let base = public_base(env, &req)?;
     let now = now_ms();
@@ -137,25 +178,35 @@ async fn mint(c: Call, p: Principal) -> ApiResult<Response> {
             lang: lang.clone(),
             expires: exp,
             generation,
+            open,
         };
         let tok = token::sign(&master, &claims)?;
         let url = format!("{base}/s/{tok}");
         let score_urls: serde_json::Map<String, Value> = (min..=max)
             .map(|s| (s.to_string(), Value::from(format!("{url}?score={s}"))))
             .collect();
-        links.push(json!({"url": url, "token": tok, "link_id": claims.link,
-            "expires_at": format_rfc3339(exp * 1000), "score_urls": score_urls}));
+        let mut link = json!({"url": url, "token": tok, "link_id": claims.link,
+            "expires_at": format_rfc3339(exp * 1000), "score_urls": score_urls,
+            "qr_url": format!("{base}/v1/survey-links/qr.svg?token={tok}")});
+        if let (Some(cap), Some(o)) = (open, link.as_object_mut()) {
+            o.insert("open".into(), Value::from(true));
+            o.insert("max_responses".into(), Value::from(cap));
+        }
+        links.push(link);
     }
-    // Links issued count towards the response rate, on the day they are minted.
-    let day = CivilDate::of_instant(now, p.tenant.tz())?.to_string();
-    cells::add(
-        &db,
-        &p.tenant.id,
-        &day,
-        &links_issued(kind, channel, count as i64),
-    )?
-    .run()
-    .await?;
+    // Links issued count towards the response rate, on the day they are minted. An open
+    // link is not sent to anyone: it has no rate, and its answers are counted apart.
+    if open.is_none() {
+        let day = CivilDate::of_instant(now, p.tenant.tz())?.to_string();
+        cells::add(
+            &db,
+            &p.tenant.id,
+            &day,
+            &links_issued(kind, channel, count as i64),
+        )?
+        .run()
+        .await?;
+    }
     http::json(201, &json!({"links": links}))
 }
 
@@ -173,4 +224,28 @@ async fn revoke(c: Call, p: Principal) -> ApiResult<Response> {
         200,
         &json!({"link_generation": generation, "revoked_at": format_rfc3339(now_ms())}),
     )
+}
+
+/// `GET /v1/survey-links/qr.svg?token=…` (secret key): the QR code of one of the tenant's
+/// links, as SVG — to print at the counter, on a receipt or a poster, or to post. The link
+/// must still be answerable (not expired, not revoked), and the tenant's own.
+async fn qr_svg(mut c: Call, p: Principal) -> ApiResult<Response> {
+    let pairs = c.query();
+    let tok = http::query(&pairs, "token")
+        .ok_or_else(|| ApiError::Invalid("`token` is required".into()))?;
+    let link = answers::open_link(&c.env, tok).await?;
+    if link.claims.tenant != p.tenant.id {
+        return Err(ApiError::NotFound("No such survey link."));
+    }
+    let url = format!("{}/s/{tok}", public_base(&c.env, &c.req)?);
+    let svg = crate::qr::svg(&url)?;
+    let mut resp = Response::ok(svg)?;
+    let h = resp.headers_mut();
+    h.set("content-type", "image/svg+xml")?;
+    // The same token draws the same code: a browser may keep it, a shared cache may not
+    // (the request carries the secret key).
+    h.set("cache-control", "private, max-age=86400")?;
+    h.set("content-security-policy", "default-src 'none'")?;
+    h.set("x-content-type-options", "nosniff")?;
+    Ok(resp)
 }

@@ -3,10 +3,15 @@
 //! page does by itself: mail scanners open every link of an e-mail, some in a headless
 //! browser that runs scripts. Only a person pressing a button POSTs. `?score=N` (the one-click
 //! links of an e-mail) opens with N selected, the comment box shown and one large Send button.
+//!
+//! An open link (one QR code for every walk-in customer) keeps one answer per browser: the
+//! first answer sets a first-party cookie, scoped to the link's own path, holding a random
+//! response id; answering again from that browser changes that answer, and the page shows it.
 use kpi_core::SurveyKind;
 use worker::{Method, Request, Response};
 
 use crate::answers::{self, Stored};
+use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, b64url, html_escape, query, query_pairs, random_bytes, BODY_LIMIT};
 use crate::route::{Call, Endpoint, Handler, Path, Route};
@@ -41,6 +46,8 @@ struct Texts {
     expired: &'static str,
     revoked: &'static str,
     invalid: &'static str,
+    full: &'static str,
+    change: &'static str,
 }
 
 fn texts(kind: SurveyKind, lang: &str) -> Texts {
@@ -91,6 +98,8 @@ fn texts(kind: SurveyKind, lang: &str) -> Texts {
             expired: "Liên kết khảo sát này đã hết hạn.",
             revoked: "Liên kết khảo sát này đã bị thu hồi.",
             invalid: "Liên kết khảo sát này không hợp lệ.",
+            full: "Khảo sát này đã nhận đủ số phản hồi. Cảm ơn bạn!",
+            change: "Bạn đã trả lời khảo sát này. Bạn có thể đổi câu trả lời rồi bấm Gửi.",
         }
     } else {
         Texts {
@@ -106,6 +115,8 @@ fn texts(kind: SurveyKind, lang: &str) -> Texts {
             expired: "This survey link has expired.",
             revoked: "This survey link has been withdrawn.",
             invalid: "This survey link is not valid.",
+            full: "This survey has received all the answers it takes. Thank you!",
+            change: "You have answered this survey. You can change your answer and press Send.",
         }
     }
 }
@@ -172,6 +183,7 @@ fn error_page(req: &Request, err: ApiError, lang: &str) -> ApiResult<Response> {
     let msg = match err {
         ApiError::Expired => t.expired,
         ApiError::Revoked => t.revoked,
+        ApiError::LinkFull => t.full,
         _ => t.invalid,
     };
     let nonce = b64url(&random_bytes::<16>()?);
@@ -186,8 +198,43 @@ fn error_page(req: &Request, err: ApiError, lang: &str) -> ApiResult<Response> {
 fn link_error(e: &ApiError) -> bool {
     matches!(
         e,
-        ApiError::BadToken | ApiError::Expired | ApiError::Revoked
+        ApiError::BadToken | ApiError::Expired | ApiError::Revoked | ApiError::LinkFull
     )
+}
+
+/// The cookie holding a browser's response id to an open link.
+const COOKIE: &str = "kpi_open";
+
+/// The response id this browser holds for the open link at this path, if any.
+fn cookie_response_id(req: &Request) -> Option<String> {
+    let header = req.headers().get("cookie").ok().flatten()?;
+    header
+        .split(';')
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE)
+        .and_then(|(_, v)| answers::response_id(v))
+}
+
+/// Keeps `response_id` in this browser for the open link at `/s/<tok>` until it expires:
+/// first-party, never sent anywhere but this link's own page, unreadable by scripts.
+fn set_cookie(
+    resp: &mut Response,
+    req: &Request,
+    tok: &str,
+    id: &str,
+    expires: i64,
+) -> ApiResult<()> {
+    let max_age = (expires - http::now_ms() / 1000).max(0);
+    let secure = if req.url()?.scheme() == "https" {
+        "; Secure"
+    } else {
+        ""
+    };
+    resp.headers_mut().set(
+        "set-cookie",
+        &format!("{COOKIE}={id}; Path=/s/{tok}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"),
+    )?;
+    Ok(())
 }
 
 fn token_of(path: &str) -> &str {
@@ -208,9 +255,18 @@ async fn show(c: Call) -> ApiResult<Response> {
     let (kind, lang) = (link.kind, link.claims.lang.as_str());
     let t = texts(kind, lang);
     let pairs = query_pairs(&req);
+    // A browser that answered this open link sees its answer, to change it.
+    let earlier = match (link.claims.open, cookie_response_id(&req)) {
+        (Some(_), Some(id)) => {
+            let key = answers::open_row_key(&link.claims.link, &id);
+            db::responses::score_of(&db::open(env)?, &link.claims.tenant, &key).await?
+        }
+        _ => None,
+    };
     let pre = query(&pairs, "score")
         .and_then(|s| s.parse::<i64>().ok())
-        .and_then(|s| kind.check_score(s).ok());
+        .and_then(|s| kind.check_score(s).ok())
+        .or(earlier.and_then(|s| kind.check_score(s).ok()));
     let nonce = b64url(&random_bytes::<16>()?);
     let question = html_escape(&t.question.replace("{name}", &link.tenant.name));
     let (min, max) = kind.range();
@@ -235,8 +291,12 @@ async fn show(c: Call) -> ApiResult<Response> {
                      <label for=\"s{s}\">{s}</label>"
                 ));
             }
+            let note = match earlier {
+                Some(_) => format!("<p id=\"earlier\">{}</p>", t.change),
+                None => String::new(),
+            };
             format!(
-                "<h1 id=\"q\">{question}</h1><form method=\"post\" action=\"{action}\">\
+                "<h1 id=\"q\">{question}</h1>{note}<form method=\"post\" action=\"{action}\">\
                  <fieldset class=\"scale pick\" aria-labelledby=\"q\">{radios}</fieldset>{ends}\
                  {comment}<button class=\"send big\" type=\"submit\">{}</button></form>",
                 t.send
@@ -296,11 +356,18 @@ async fn submit(c: Call) -> ApiResult<Response> {
             ))
         }
     };
-    let (answer, tenant) = answers::answer_link(env, link, score, comment).await?;
+    let expires = link.claims.expires;
+    let lang = link.claims.lang.clone();
+    let earlier = link.claims.open.and_then(|_| cookie_response_id(&req));
+    let (answer, tenant) = answers::answer_link(env, link, score, comment, earlier).await?;
     let kind = answer.kind;
-    let lang = answer.lang.clone();
     let had_comment = answer.comment.clone();
-    let (stored, written) = answers::store_answer(env, &ctx, answer, &tenant).await?;
+    let response_id = answer.open.as_ref().map(|o| o.response_id.clone());
+    let (stored, written) = match answers::store_answer(env, &ctx, answer, &tenant).await {
+        Ok(s) => s,
+        Err(e) if link_error(&e) => return error_page(&req, e, &lang),
+        Err(e) => return Err(e),
+    };
     let t = texts(kind, &lang);
     let nonce = b64url(&random_bytes::<16>()?);
     let action = format!("/s/{}", html_escape(&tok));
@@ -319,6 +386,9 @@ async fn submit(c: Call) -> ApiResult<Response> {
     );
     let status = if stored == Stored::Created { 201 } else { 200 };
     let mut resp = html_response(status, page(&lang, t.thanks, &nonce, &body), &nonce)?;
+    if let Some(id) = &response_id {
+        set_cookie(&mut resp, &req, &tok, id, expires)?;
+    }
     crate::http::set_d1_rows(&mut resp, 0, written)?;
     Ok(resp)
 }
