@@ -98,7 +98,7 @@ struct MintRequest {
     #[serde(default)]
     count: Option<u32>,
     #[serde(default)]
-    open: bool,
+    open: Option<bool>,
     #[serde(default)]
     max_responses: Option<u32>,
 }
@@ -126,7 +126,7 @@ async fn mint(c: Call, p: Principal) -> ApiResult<Response> {
     if !(1..=1000).contains(&count) {
         return Err(ApiError::Invalid("`count` must be 1–1000".into()));
     }
-    let open = match (body.open, body.max_responses) {
+    let open = match (body.open.unwrap_or(false), body.max_responses) {
         (false, None) => None,
         (false, Some(_)) => {
             return Err(ApiError::Invalid(
