@@ -40,7 +40,7 @@ fn open_link(t: &Tenant, cap: u32) -> Value {
 }
 
 #[test]
-fn each_browser_answers_once_and_can_change_its_answer_up_to_the_cap() {
+fn each_browser_answers_an_open_link_once_and_can_change_it_up_to_the_cap() {
     let t = new_tenant("open");
     let link = open_link(&t, 3);
     let tok = link["token"].as_str().unwrap();
@@ -150,7 +150,7 @@ fn the_response_rate_counts_issued_links_only_and_shows_open_answers_apart() {
 }
 
 #[test]
-fn concurrent_new_browsers_never_pass_the_cap() {
+fn concurrent_new_browsers_never_pass_an_open_links_cap() {
     let t = new_tenant("open-race");
     let tok = open_link(&t, 5)["token"].as_str().unwrap().to_string();
     let statuses: Vec<u16> = std::thread::scope(|s| {
@@ -254,7 +254,7 @@ fn modules(svg: &str) -> Vec<Vec<bool>> {
 }
 
 #[test]
-fn a_links_qr_code_is_an_svg_that_reads_back_as_its_url() {
+fn qr_code_of_an_open_link_is_an_svg_that_reads_back_as_its_url() {
     let t = new_tenant("qr");
     let link = open_link(&t, 50);
     let tok = link["token"].as_str().unwrap();
