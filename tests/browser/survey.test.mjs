@@ -97,3 +97,66 @@ test('without JavaScript the one-click page offers a Send button that works', as
     await nojs.close();
   }
 });
+
+test('an open link at the counter: one answer per browser, changed from that browser, a new browser adds one', async () => {
+  const t = await newTenant('browser-open');
+  const link = await mint(t, { open: true, max_responses: 2, lang: 'vi', channel: 'zalo' });
+  assert.equal(link.open, true);
+  const responses = async () => {
+    const r = await api('GET', '/v1/responses', { bearer: t.sk });
+    assert.equal(r.status, 200, r.text);
+    return r.json.responses.map((x) => x.score).sort((a, b) => a - b);
+  };
+  // The first customer scans the QR code, answers 9, then comes back and changes to 7.
+  const first = await launch();
+  try {
+    const page = await first.context.newPage();
+    await page.setViewportSize({ width: 390, height: 800 });
+    await page.goto(link.url);
+    await page.locator('button[name=score][value="9"]').click();
+    await page.locator('#thanks').waitFor();
+    const cookies = await first.context.cookies();
+    const kept = cookies.find((c) => c.name === 'kpi_open');
+    assert.ok(kept, `a first-party cookie holds the answer's id: ${JSON.stringify(cookies)}`);
+    assert.equal(kept.path, `/s/${link.token}`, 'scoped to this link only');
+    assert.equal(kept.httpOnly, true);
+    assert.deepEqual(await responses(), [9]);
+    // Opening the link again shows the answer given, preselected, to change it.
+    await page.goto(link.url);
+    assert.ok(await page.locator('#earlier').isVisible(), 'the page says this browser answered');
+    assert.deepEqual(await page.locator('input[name=score]:checked').evaluateAll((els) => els.map((e) => e.value)), ['9']);
+    await page.locator('label[for="s7"]').click();
+    await page.locator('button.send').click();
+    await page.locator('#thanks').waitFor();
+    assert.deepEqual(await responses(), [7], 'the same response, changed');
+    await page.screenshot({ path: join(ARTIFACTS, 'survey-open-390.png') });
+  } finally {
+    await first.close();
+  }
+  // The next customer, on another phone: a response of their own.
+  const second = await launch();
+  try {
+    const page = await second.context.newPage();
+    await page.goto(link.url);
+    assert.equal(await page.locator('#earlier').count(), 0);
+    await page.locator('button[name=score][value="10"]').click();
+    await page.locator('#thanks').waitFor();
+  } finally {
+    await second.close();
+  }
+  assert.deepEqual(await responses(), [7, 10]);
+  // The cap (2) is reached: a third phone is told so, and nothing is stored.
+  const third = await launch();
+  try {
+    const page = await third.context.newPage();
+    await page.goto(link.url);
+    await page.locator('button[name=score][value="3"]').click();
+    await page.waitForLoadState();
+    assert.match(await page.locator('h1').textContent(), /đủ số phản hồi/);
+  } finally {
+    await third.close();
+  }
+  assert.deepEqual(await responses(), [7, 10]);
+  const nps = await npsOf(t);
+  assert.equal(nps.n, 2);
+});
