@@ -132,6 +132,13 @@ pub fn run() -> Result<()> {
         sk,
         json!({"survey": "ces", "channel": "sms", "lang": "en"}),
     )?;
+    // The counter's link: many walk-in customers, one answer per phone.
+    let open = mint(
+        &url,
+        sk,
+        json!({"survey": "csat", "scale": 5, "channel": "other", "lang": "vi", "open": true,
+               "max_responses": 500}),
+    )?;
     let link = |v: &Value| v["url"].as_str().unwrap_or_default().to_string();
     let now = demo::now_ms();
     let ticket = format!(
@@ -146,19 +153,23 @@ pub fn run() -> Result<()> {
          \x20 CSAT survey   {}\n\
          \x20 CES survey    {}\n\
          \x20 One click     {}\n\
+         \x20 Open link     {}  (a counter's QR code: one answer per phone)\n\
          \x20 Keys          secret {sk}\n\
          \x20               publishable {}  (tenant {}; admin token in edge-worker/.dev.vars)\n\n\
          Try:\n\
          \x20 curl -X POST {url}/v1/tickets -H 'Authorization: Bearer {sk}' -H 'content-type: application/json' -d '{ticket}'\n\
-         \x20 curl -H 'Authorization: Bearer {sk}' '{url}/v1/kpis?metrics=ticket_volume,first_response_time&period=day&lang=en'\n\n\
+         \x20 curl -H 'Authorization: Bearer {sk}' '{url}/v1/kpis?metrics=ticket_volume,first_response_time&period=day&lang=en'\n\
+         \x20 curl -H 'Authorization: Bearer {sk}' -o counter-qr.svg '{}'\n\n\
          Ctrl-C stops the worker.",
         started.elapsed().as_secs_f64(),
         link(&nps),
         link(&csat),
         link(&ces),
         nps["score_urls"]["9"].as_str().unwrap_or_default(),
+        link(&open),
         demo.pk,
         demo.tenant,
+        open["qr_url"].as_str().unwrap_or_default(),
     );
     worker.wait()
 }
