@@ -1,7 +1,7 @@
 //! Answers: from a verified link (or an import) to one stored row. One row per link, the
 //! latest answer wins — on an open link, one row per browser (its response id), at most the
 //! link's cap of them; the row's triggers keep the rollup counters (migrations 0005, 0007,
-//! 0012), and an alert for the tenant's webhook joins the answer's own batch. The JSON route is
+//! 0013), and an alert for the tenant's webhook joins the answer's own batch. The JSON route is
 //! `routes::responses`, the HTML page `routes::survey_page`; both end here.
 use kpi_core::fact::Alert;
 use kpi_core::period::{format_rfc3339, CivilDate};

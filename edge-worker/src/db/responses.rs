@@ -1,6 +1,6 @@
 //! `responses`: one row per survey link (or imported answer, or browser answering an open
 //! link), the latest answer in it. Its triggers (migrations 0005, 0007) move the rollup
-//! cells by the row's net change; migration 0012's keep `open_links`, the responses each
+//! cells by the row's net change; migration 0013's keep `open_links`, the responses each
 //! open link has, which caps them.
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement, D1Result};

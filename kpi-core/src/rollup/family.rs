@@ -115,7 +115,7 @@ families! {
     /// Answers that came through an open (reusable) survey link; key = 0. They also count in
     /// their survey family; the response rate leaves them out of its numerator, as open links
     /// are left out of [`Family::LinksIssued`].
-    OpenAnswers = 39, "open_answers";
+    OpenAnswers = 40, "open_answers";
 }
 
 impl Family {
