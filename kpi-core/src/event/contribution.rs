@@ -115,6 +115,11 @@ impl Event {
                     key::repeat(previous_days.0, previous_days.1),
                     n,
                 );
+                c.total(
+                    Family::OrderRecency,
+                    key::recency(self.day.days_since_epoch(), previous_days.0),
+                    n,
+                );
                 if c.has(Dim::Campaign) {
                     c.total(Family::CampaignRevenue, cur, money(amount));
                     c.only(Dim::Campaign, Family::CampaignRevenue, cur, money(amount));

@@ -112,6 +112,8 @@ families! {
     ActiveUsers = 37, "active_users";
     /// Calls, e-mails and meetings logged by CRM users; key = one of [`key`]`::ACTIVITY_*`.
     Activities = 38, "activities";
+    /// Orders by the month of the customer's previous order ([`key::recency`]): the distinct customers of any window starting on a month's first day follow from the window's rollup, in a few keys a month (CLV's trailing year).
+    OrderRecency = 39, "order_recency";
 }
 
 impl Family {
@@ -226,6 +228,28 @@ pub mod key {
             None => 0,
             Some(_) => (enc(previous) << DAY_BITS) | enc(second_previous),
         }
+    }
+
+    /// [`super::Family::OrderRecency`] key of an order placed on day `day` whose customer
+    /// last ordered on day `previous` (days since 1970-01-01): 1 + the month of `previous`
+    /// (months since 1970-01) when it lies within the 12 months before `day`'s month, else 0
+    /// (no earlier order, or an older one). A window starting on the first day of month `w`
+    /// at most 12 months before the order counts the order's customer once: as the keys 0 and
+    /// those below `w + 1`.
+    pub fn recency(day: i64, previous: Option<i64>) -> i64 {
+        let month = |d: i64| {
+            let (y, m, _) = crate::period::civil_from_days(d);
+            y * 12 + m - 1 - 1970 * 12
+        };
+        match previous {
+            Some(p) if p <= day && month(day) - month(p) <= 12 => month(p) + 1,
+            _ => 0,
+        }
+    }
+
+    /// The month (since 1970-01) of the previous order a [`recency`] key names.
+    pub fn recency_month(key: i64) -> Option<i64> {
+        (key > 0).then(|| key - 1)
     }
 
     /// The inverse of [`repeat`].
