@@ -102,12 +102,13 @@ impl Event {
                 amount,
                 previous_days,
                 upsell,
+                previous_upsell,
             } => {
                 let cur = amount.currency.key();
                 c.add(Family::Orders, cur, money(amount));
                 match previous_days.0 {
                     None => c.add(Family::FirstOrders, cur, money(amount)),
-                    Some(_) if *upsell => c.add(Family::Upsell, 0, n),
+                    Some(_) if *upsell => c.add(Family::Upsell, key::upsell(*previous_upsell), n),
                     Some(_) => {}
                 }
                 c.total(

@@ -1515,3 +1515,47 @@ fn clv_is_the_same_quantity_over_a_week_a_month_a_quarter_and_a_year() {
         assert!(w.unwrap().from.ends_with("-01"));
     }
 }
+
+/// Issue 13, item 3: upsell counts customers, as the catalog defines it. Of 100 customers
+/// at the start of November, customer A buys more twice in the month (once counted), B
+/// once after an upsell in October (counted: October is outside the window), C's CRM sends
+/// no history (each of its upsell orders counts, the fallback). 4 customers ÷ 100 = 4 %.
+#[test]
+fn upsell_counts_each_customer_once_in_the_window() {
+    let (mut period, mut to_date) = customers(100, 0, 0);
+    let order = |at: &str, prev_upsell: Option<&str>| {
+        let mut o = ev("order.placed", at);
+        o.amount = Some(10_000);
+        o.currency = Some("USD".into());
+        o.previous_order_at = Some(WireInstant::Text("2026-09-01T00:00:00Z".into()));
+        o.upsell = Some(true);
+        o.previous_upsell_at = prev_upsell.map(|p| WireInstant::Text(p.into()));
+        o
+    };
+    let orders = [
+        order("2026-11-03T00:00:00Z", None),
+        order("2026-11-20T00:00:00Z", Some("2026-11-03T00:00:00Z")),
+        order("2026-11-05T00:00:00Z", Some("2026-10-12T00:00:00Z")),
+        order("2026-11-06T00:00:00Z", None),
+        order("2026-11-07T00:00:00Z", None),
+    ];
+    for o in orders {
+        add(&mut period, o.clone());
+        add(&mut to_date, o);
+    }
+    let rep = report_with(
+        find("upsell_rate").unwrap(),
+        &Inputs {
+            period: &period,
+            previous: None,
+            series: &[],
+            to_date: Some(&to_date),
+            trailing_year: None,
+        },
+        &opts(),
+    );
+    assert_eq!(rep.measure.value, Some(4.0));
+    // A previous upsell after the order is a contradiction, refused like a previous order.
+    let bad = order("2026-11-03T00:00:00Z", Some("2026-11-04T00:00:00Z"));
+    assert!(Event::from_wire(&bad, TZ).is_err());
+}

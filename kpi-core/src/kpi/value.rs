@@ -186,11 +186,23 @@ fn renewal_rate(v: &View) -> Measure {
     )
 }
 
+/// Existing customers who bought an additional product in the view's window ÷ customers at
+/// its start: an upsell order counts unless the customer's previous upsell order lies in
+/// the window too (two upsells of one customer are one customer upsold).
 fn upsell_rate(v: &View) -> Measure {
-    match customer_stock(v) {
-        Some((_, _, _, start)) => proportion(v.total(Upsell).n, start, v),
-        None => Measure::default(),
+    let Some(s) = customer_stock(v) else {
+        return Measure::default();
+    };
+    // Without a window start every upsell order counts.
+    let from = v.from.map_or(i64::MAX, |f| f.days_since_epoch());
+    let mut upsold = 0i64;
+    for e in v.totals(Upsell) {
+        match key::upsell_previous(e.key) {
+            Some(p) if p >= from => {}
+            _ => upsold = upsold.saturating_add(e.cell.n),
+        }
     }
+    proportion(upsold, s.3, v)
 }
 
 /// Retention spend per customer at the span's end, and its share of MRR per customer.
@@ -467,8 +479,8 @@ pub const UPSELL_RATE: Kpi = Kpi {
     stocks: &[Customers],
     breakdowns: &[],
     needs: Needs {
-        inputs: "events order.placed: upsell; customers at the period start (a stock)",
-        when_missing: "null without customers at the period start",
+        inputs: "events order.placed: upsell, customer (the API finds the previous upsell order) or previous_upsell_at; customers at the period start (a stock)",
+        when_missing: "null without customers at the period start; an upsell order without customer or previous_upsell_at counts as a customer of its own",
     },
     trailing_year: false,
     formula: upsell_rate,

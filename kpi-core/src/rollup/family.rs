@@ -82,7 +82,7 @@ families! {
     Cancellations = 22, "cancellations";
     /// Orders by the customer's two previous order days ([`key::repeat`]): distinct customers with one or two orders in any window follow from the window's rollup.
     RepeatOrders = 23, "repeat_orders";
-    /// Orders of existing customers buying an additional product; key = 0. An order count: a customer with two such orders in a period counts twice.
+    /// Orders of existing customers buying an additional product, by the customer's previous upsell order ([`key::upsell`]): the distinct customers who bought more in any window follow from the window's rollup.
     Upsell = 24, "upsell";
     /// Monthly recurring revenue changes (a stock); key = currency, `n` = active subscriptions, `sum` = MRR.
     Mrr = 25, "mrr";
@@ -249,6 +249,18 @@ pub mod key {
 
     /// The month (since 1970-01) of the previous order a [`recency`] key names.
     pub fn recency_month(key: i64) -> Option<i64> {
+        (key > 0).then(|| key - 1)
+    }
+
+    /// [`super::Family::Upsell`] key of an upsell order whose customer's previous upsell
+    /// order was on day `previous` (days since 1970-01-01): `previous + 1`, or 0 when there
+    /// was none or it is not known (the order then counts as a customer of its own).
+    pub fn upsell(previous: Option<i64>) -> i64 {
+        previous.map_or(0, |d| (d + 1).max(1))
+    }
+
+    /// The day of the previous upsell order an [`upsell`] key names.
+    pub fn upsell_previous(key: i64) -> Option<i64> {
         (key > 0).then(|| key - 1)
     }
 
