@@ -87,6 +87,7 @@ pub fn kept(raw: &RawEvent) -> Value {
             k.previous_order_at = raw.previous_order_at.clone();
             k.second_previous_order_at = raw.second_previous_order_at.clone();
             k.upsell = raw.upsell;
+            k.previous_upsell_at = raw.previous_upsell_at.clone();
         }
         "order.cancelled" => {
             money(&mut k);
@@ -196,9 +197,15 @@ fn previous_two(ats: impl Iterator<Item = i64> + Clone, at: i64) -> (Option<i64>
     (p1, p2)
 }
 
-fn set_history(raw: &mut RawEvent, (p1, p2): (Option<i64>, Option<i64>)) {
+/// Sets an order's history: its previous two orders, and its previous upsell order when it
+/// is an upsell itself.
+fn set_history(raw: &mut RawEvent, (p1, p2): (Option<i64>, Option<i64>), upsell: Option<i64>) {
     raw.previous_order_at = p1.map(WireInstant::Millis);
     raw.second_previous_order_at = p2.map(WireInstant::Millis);
+    raw.previous_upsell_at = match raw.upsell {
+        Some(true) => upsell.map(WireInstant::Millis),
+        _ => None,
+    };
 }
 
 /// Fills the previous orders of the orders that need them, from the customer's stored
@@ -217,16 +224,23 @@ pub async fn fill_history(
         return Ok(());
     }
     let stored = db::events::previous_orders(db, tenant, &asks).await?;
-    let mut in_request: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    // The request's own orders by customer: (instant, upsell).
+    let mut in_request: BTreeMap<String, Vec<(i64, bool)>> = BTreeMap::new();
     for o in orders.iter() {
-        in_request.entry(o.key.clone()).or_default().push(o.at);
+        let upsell = o.raw.upsell == Some(true);
+        in_request
+            .entry(o.key.clone())
+            .or_default()
+            .push((o.at, upsell));
     }
     let mut stored = stored.into_iter();
     for o in orders.iter_mut().filter(|o| o.derive) {
-        let (s1, s2) = stored.next().unwrap_or((None, None));
+        let s = stored.next().unwrap_or_default();
         let mine = in_request.get(&o.key).map(Vec::as_slice).unwrap_or(&[]);
-        let all = mine.iter().copied().chain(s1).chain(s2);
-        set_history(o.raw, previous_two(all, o.at));
+        let all = mine.iter().map(|(at, _)| *at).chain(s.p1).chain(s.p2);
+        let upsells = mine.iter().filter(|(_, u)| *u).map(|(at, _)| *at);
+        let upsell = latest_before(upsells.chain(s.upsell), o.at);
+        set_history(o.raw, previous_two(all, o.at), upsell);
     }
     Ok(())
 }
@@ -247,9 +261,22 @@ pub async fn revise_history(
     let mut stmts = Vec::new();
     // The rows come by customer, then instant: one group per customer.
     for orders in rows.chunk_by(|a, b| a.customer_key == b.customer_key) {
+        let raws: Vec<Option<RawEvent>> = orders
+            .iter()
+            .map(|o| serde_json::from_str::<RawEvent>(&o.body).ok())
+            .collect();
         let ats: Vec<i64> = orders.iter().map(|o| o.at as i64).collect();
-        for r in orders.iter().filter(|o| o.derived != 0.0) {
-            if let Some(s) = revision(db, tenant, tz, r, &ats)? {
+        let upsells: Vec<i64> = orders
+            .iter()
+            .zip(&raws)
+            .filter(|(_, r)| r.as_ref().is_some_and(|r| r.upsell == Some(true)))
+            .map(|(o, _)| o.at as i64)
+            .collect();
+        for (r, raw) in orders.iter().zip(raws) {
+            let Some(raw) = raw.filter(|_| r.derived != 0.0) else {
+                continue;
+            };
+            if let Some(s) = revision(db, tenant, tz, r, raw, &ats, &upsells)? {
                 stmts.push(s);
             }
         }
@@ -261,28 +288,34 @@ pub async fn revise_history(
     Ok(n)
 }
 
-/// The statement revising stored order `r` if the instants `ats` of its customer's orders
-/// give it other previous orders than it holds.
+/// The statement revising stored order `r` (its kept event `raw`) if the instants `ats` of
+/// its customer's orders, and `upsells` of their upsell orders, give it another history
+/// than it holds.
 fn revision(
     db: &D1Database,
     tenant: &str,
     tz: TimeZone,
     r: &db::events::OrderRow,
+    mut raw: RawEvent,
     ats: &[i64],
+    upsells: &[i64],
 ) -> ApiResult<Option<worker::D1PreparedStatement>> {
-    let want = previous_two(ats.iter().copied(), r.at as i64);
-    let Ok(mut raw) = serde_json::from_str::<RawEvent>(&r.body) else {
-        return Ok(None);
+    let at = r.at as i64;
+    let want = previous_two(ats.iter().copied(), at);
+    let want_upsell = match raw.upsell {
+        Some(true) => latest_before(upsells.iter().copied(), at),
+        _ => None,
     };
     let ms = |w: &Option<WireInstant>| w.as_ref().and_then(|w| w.to_ms().ok());
     if (
         ms(&raw.previous_order_at),
         ms(&raw.second_previous_order_at),
     ) == want
+        && ms(&raw.previous_upsell_at) == want_upsell
     {
         return Ok(None);
     }
-    set_history(&mut raw, want);
+    set_history(&mut raw, want, want_upsell);
     let Ok(ev) = Event::from_wire(&raw, tz) else {
         return Ok(None);
     };
@@ -315,6 +348,7 @@ mod tests {
                     "previous_order_at": "2026-10-01T09:00:00+07:00",
                     "second_previous_order_at": "2026-09-01T09:00:00+07:00",
                     "landing": true, "upsell": true, "purpose": "retention",
+                    "previous_upsell_at": "2026-10-05T09:00:00+07:00",
                     "email": "lan@example.com", "phone": "0909 123 456", "note": {"x": 1}})
             })
             .collect()

@@ -88,6 +88,13 @@ pub fn need_of(defs: &[&Kpi], segment: Option<Dim>) -> Need {
                 need.stocks.push(*f);
             }
         }
+        if d.trailing_year {
+            for f in d.reads {
+                if !need.trailing.contains(f) {
+                    need.trailing.push(*f);
+                }
+            }
+        }
     }
     need
 }

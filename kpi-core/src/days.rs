@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::json::{self, JsonError};
 use crate::kpi::{Kpi, ReportOptions};
-use crate::period::Period;
+use crate::period::{CivilDate, Period};
 use crate::report::{self, KpiReport, Span, SpanBuilder};
 use crate::rollup::{Family, Rollup};
 use crate::target::{Target, TargetPeriod};
@@ -150,15 +150,27 @@ impl DayRollups {
     /// every day before it). Days outside the span count as empty.
     pub fn span(&self, period: Period, compare: bool, defs: &[&Kpi]) -> Span {
         let mut b = SpanBuilder::new();
-        for p in report::buckets(period, compare) {
-            let days = self
-                .days
+        let days = |p: Period| {
+            self.days
                 .range::<str, _>((
                     core::ops::Bound::Included(p.from.to_string().as_str()),
                     core::ops::Bound::Excluded(p.to.to_string().as_str()),
                 ))
-                .map(|(_, r)| r);
-            b = b.bucket_sum(p.from, p.to, days);
+                .map(|(_, r)| r)
+        };
+        for p in report::buckets(period, compare) {
+            b = b.bucket_sum(p.from, p.to, days(p));
+        }
+        let trailing = defs.iter().any(|d| d.trailing_year);
+        // Trailing years end at the last day held (today, for the widget's data).
+        let until = CivilDate::parse(&self.to)
+            .and_then(|d| d.add_days(1))
+            .unwrap_or(period.to);
+        for w in report::windows(period, compare, until)
+            .into_iter()
+            .filter(|_| trailing)
+        {
+            b = b.window_sum(w.from, w.to, days(w));
         }
         let stocks: Vec<Family> = defs.iter().flat_map(|d| d.stocks.iter().copied()).collect();
         if !stocks.is_empty() {

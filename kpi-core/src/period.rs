@@ -29,7 +29,7 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
+pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719_468;
     let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
     let doe = z - era * 146_097;
@@ -368,6 +368,22 @@ impl Period {
     /// A range given by its first and last day, both inclusive (the API's `from`, `to`).
     pub fn inclusive(from: CivilDate, last: CivilDate) -> Result<Period, FactError> {
         Period::range(from, last.add_days(1)?)
+    }
+
+    /// The trailing year a period is seen through by KPIs that need a year to see how often
+    /// customers buy (CLV): from the first day of the month eleven months before the month
+    /// of the period's last day, to the period's end. Eleven to twelve months long whatever
+    /// the period's length, and it starts on a month's first day, so closed months are read
+    /// whole.
+    pub fn trailing_year(&self) -> Result<Period, FactError> {
+        let last = self.last_day();
+        let (year, month) = if last.month == 12 {
+            (last.year, 1)
+        } else {
+            (last.year - 1, last.month + 1)
+        };
+        let from = CivilDate::new(year, month, 1).or_else(|_| CivilDate::new(1970, 1, 1))?;
+        Period::range(from, self.to)
     }
 
     /// The last day of the period (inclusive).

@@ -87,6 +87,28 @@ pub struct KpiReport {
     /// Per-segment measures, keyed by segment value.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub segments: BTreeMap<String, Measure>,
+    /// The days the value is computed over when they are not the period's: the trailing
+    /// year of a KPI that needs one ([`Kpi::trailing_year`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<Window>,
+}
+
+/// The days behind a value, both inclusive, `YYYY-MM-DD`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    /// First day.
+    pub from: String,
+    /// Last day.
+    pub to: String,
+}
+
+impl Window {
+    fn of(p: Period) -> Window {
+        Window {
+            from: p.from.to_string(),
+            to: p.last_day().to_string(),
+        }
+    }
 }
 
 fn some_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<bool>>, D::Error> {
@@ -276,6 +298,15 @@ impl KpiReport {
             }
             o.close();
         }
+        if let Some(w) = &self.window {
+            o.key("window");
+            o.open();
+            o.key("from");
+            o.str(&w.from);
+            o.key("to");
+            o.str(&w.to);
+            o.close();
+        }
         o.close();
     }
 }
@@ -336,6 +367,23 @@ pub fn buckets(period: Period, compare: bool) -> Vec<Period> {
     out
 }
 
+/// The trailing years a report over `period` reads besides its [`buckets`] for the KPIs
+/// that need one ([`Kpi::trailing_year`]): the period's, then the previous period's (when
+/// compared), each ending at `until` at the latest (the day after the last day with data:
+/// a year ending in days still to come would count them as days without orders). A
+/// storage layer fills one [`Bucket`] per entry into [`Span::windows`], with those KPIs'
+/// families.
+pub fn windows(period: Period, compare: bool, until: CivilDate) -> Vec<Period> {
+    let previous = compare.then(|| period.previous().ok()).flatten();
+    core::iter::once(period)
+        .chain(previous)
+        .filter_map(|p| {
+            let w = p.trailing_year().ok()?;
+            Period::range(w.from, w.to.min(until)).ok()
+        })
+        .collect()
+}
+
 /// The counters of the days `[from, to)`.
 #[derive(Debug, Clone)]
 pub struct Bucket {
@@ -357,6 +405,8 @@ pub struct Span {
     pub buckets: Vec<Bucket>,
     /// The stock families summed over every day before the period's end.
     pub closing: Cells,
+    /// One bucket per entry of [`windows`], with the families of the KPIs that read them.
+    pub windows: Vec<Bucket>,
 }
 
 /// One series point, assembled.
@@ -378,6 +428,8 @@ struct Assembled<'a> {
     points: Vec<Point<'a>>,
     to_date: Option<Cow<'a, Cells>>,
     prev_to_date: Option<Cells>,
+    /// Trailing years: (days, counters), found by their end.
+    windows: Vec<(Period, Cow<'a, Cells>)>,
 }
 
 /// The sum of the buckets whose first day lies in `p`; borrowed when one bucket is exactly
@@ -453,7 +505,29 @@ impl<'a> Assembled<'a> {
             points,
             to_date: Some(Cow::Borrowed(&span.closing)),
             prev_to_date: None,
+            windows: span
+                .windows
+                .iter()
+                .filter_map(|b| Some((Period::range(b.from, b.to).ok()?, Cow::Borrowed(&b.cells))))
+                .collect(),
         }
+    }
+
+    /// The trailing year of the view ending at `to`, if read: the one starting where that
+    /// year starts and ending latest, but not after `to` (it ends earlier when `to` is still
+    /// to come).
+    fn window(&self, to: Option<CivilDate>) -> Option<(Period, &Cells)> {
+        let to = to?;
+        let from = Period::range(to.add_days(-1).ok()?, to)
+            .ok()?
+            .trailing_year()
+            .ok()?
+            .from;
+        self.windows
+            .iter()
+            .filter(|(p, _)| p.from == from && p.to <= to)
+            .max_by_key(|(p, _)| p.to)
+            .map(|(p, c)| (*p, &**c))
     }
 
     /// Derives the stocks at the end of each point and of the previous period from the
@@ -542,7 +616,24 @@ fn segments_of(def: &Kpi, a: &Assembled, dim: Dim) -> Vec<(SegId, String)> {
 
 fn report_one(def: &Kpi, a: &Assembled, opts: &ReportOptions, target: Option<Target>) -> KpiReport {
     let base = a.view(opts);
-    let m = (def.formula)(&base);
+    // A KPI over the trailing year sees that window's counters instead of the period's:
+    // no value when the span has not read it.
+    let formula = |v: View| match def.trailing_year {
+        false => (def.formula)(&v),
+        true => a
+            .window(v.to)
+            .map(|(w, cells)| {
+                (def.formula)(&View {
+                    cells,
+                    from: Some(w.from),
+                    to: Some(w.to),
+                    previous: None,
+                    ..v
+                })
+            })
+            .unwrap_or_default(),
+    };
+    let m = formula(base);
     let target = target.or(def.default_target);
     let length = opts.period.as_ref().map(Length::of);
     let applied = target.and_then(|t| t.for_length(length, def.target_scaling));
@@ -558,7 +649,7 @@ fn report_one(def: &Kpi, a: &Assembled, opts: &ReportOptions, target: Option<Tar
         .then_some(StatusReason::TargetPeriodDiffers);
     let target_applied = applied.filter(|_| target.is_some_and(|t| t.period.is_some()));
     let previous_m = a.previous.as_ref().map(|(p, cells)| {
-        (def.formula)(&View {
+        formula(View {
             cells,
             to_date: a.prev_to_date.as_ref(),
             previous: None,
@@ -579,8 +670,13 @@ fn report_one(def: &Kpi, a: &Assembled, opts: &ReportOptions, target: Option<Tar
         .value
         .zip(previous)
         .and_then(|(v, p)| round(v - p, delta_digits(def.unit)));
-    let series = a
-        .points
+    // A trailing year moves by days, not by series points: it has no series or segments.
+    let points = if def.trailing_year {
+        &[][..]
+    } else {
+        &a.points[..]
+    };
+    let series = points
         .iter()
         .enumerate()
         .map(|(i, p)| {
@@ -600,7 +696,10 @@ fn report_one(def: &Kpi, a: &Assembled, opts: &ReportOptions, target: Option<Tar
         })
         .collect();
     let mut segments = BTreeMap::new();
-    if let Some(dim) = opts.segment.filter(|d| *d != Dim::All) {
+    if let Some(dim) = opts
+        .segment
+        .filter(|d| *d != Dim::All && !def.trailing_year)
+    {
         for (seg, name) in segments_of(def, a, dim) {
             let v = View {
                 dim,
@@ -628,6 +727,11 @@ fn report_one(def: &Kpi, a: &Assembled, opts: &ReportOptions, target: Option<Tar
         change_note,
         series,
         segments,
+        window: def
+            .trailing_year
+            .then(|| a.window(base.to))
+            .flatten()
+            .map(|(w, _)| Window::of(w)),
     }
 }
 
@@ -705,6 +809,22 @@ impl SpanBuilder {
         self
     }
 
+    /// Adds the sum of `rollups` as the trailing year `[from, to)` ([`windows`]).
+    pub fn window_sum<'r>(
+        mut self,
+        from: CivilDate,
+        to: CivilDate,
+        rollups: impl IntoIterator<Item = &'r Rollup>,
+    ) -> Self {
+        let mut acc = Acc::new();
+        for r in rollups {
+            self.add_into(&mut acc, r, None);
+        }
+        let cells = acc.finish();
+        self.span.windows.push(Bucket { from, to, cells });
+        self
+    }
+
     /// Sets the stocks at the period's end (every day before it).
     pub fn closing(self, r: &Rollup) -> Self {
         self.closing_sum([r], &[])
@@ -744,6 +864,9 @@ pub struct Inputs<'a> {
     pub series: &'a [(String, Rollup)],
     /// Every day up to the period's end (stocks); `None` leaves stock KPIs without a value.
     pub to_date: Option<&'a Rollup>,
+    /// Every day of the period's trailing year ([`Period::trailing_year`]), for KPIs that
+    /// read one; without it they have a value only when the period is its own trailing year.
+    pub trailing_year: Option<&'a Rollup>,
 }
 
 /// The report of `def` over standalone rollups, with `opts.period` as the period (its end
@@ -776,6 +899,13 @@ pub fn report_with(def: &Kpi, inputs: &Inputs, opts: &ReportOptions) -> KpiRepor
             to_date: None,
         })
         .collect();
+    let window = match (opts.period.map(|p| p.trailing_year()), inputs.trailing_year) {
+        (Some(Ok(w)), Some(r)) => Some((w, Cow::Owned(cells_of(r)))),
+        (Some(Ok(w)), None) if Some(w.from) == opts.period.map(|p| p.from) => {
+            Some((w, Cow::Owned(cells.clone())))
+        }
+        _ => None,
+    };
     let a = Assembled {
         segs: Cow::Owned(b.span.segs),
         period: opts.period,
@@ -784,6 +914,7 @@ pub fn report_with(def: &Kpi, inputs: &Inputs, opts: &ReportOptions) -> KpiRepor
         points,
         to_date,
         prev_to_date: None,
+        windows: window.into_iter().collect(),
     }
     .with_stocks(def.stocks);
     report_one(def, &a, opts, opts.target)
@@ -804,6 +935,7 @@ pub fn report(
             previous,
             series,
             to_date: None,
+            trailing_year: None,
         },
         opts,
     )

@@ -134,3 +134,49 @@ fn previous_orders_are_found_when_the_crm_does_not_send_them() {
     let csv = u.get("/v1/export.csv?kind=kpis&period=month&at=2026-11");
     assert!(!csv.text.contains("minh"));
 }
+
+/// Upsell counts customers, as the catalog defines it: Lan buys more twice in October, Minh
+/// once, of 10 customers at the start of the month: 2 of 10 = 20 %, not 3 orders of 10.
+/// The CRM sends neither previous orders nor previous upsells; Minh's first upsell arriving
+/// late (after his second) revises the later one, so he stays one customer.
+#[test]
+fn upsell_counts_each_customer_once_also_when_orders_arrive_late() {
+    let t = new_tenant("upsell-distinct");
+    let q = "period=month&at=2026-10";
+    let upsell = |id: &str, customer: &str, at: &str| {
+        let mut o = order(id, customer, at);
+        o["upsell"] = json!(true);
+        o
+    };
+    store(
+        &t,
+        json!([
+            {"id": "base", "type": "customer.won", "at": "2026-08-01T10:00:00+07:00", "count": 10},
+            order("l0", "lan", "2026-09-01T10:00:00+07:00"),
+            order("m0", "minh", "2026-09-02T10:00:00+07:00"),
+            upsell("l1", "lan", "2026-10-03T10:00:00+07:00"),
+            upsell("l2", "lan", "2026-10-18T10:00:00+07:00"),
+            upsell("m2", "minh", "2026-10-25T10:00:00+07:00")
+        ]),
+    );
+    let rate = t.kpi("upsell_rate", q);
+    assert_near(&rate["value"], 20.0, 0.001, "Lan and Minh of 10");
+    // Minh's earlier upsell of 10 October arrives late: still two customers.
+    store(
+        &t,
+        json!([upsell("m1", "minh", "2026-10-10T10:00:00+07:00")]),
+    );
+    let rate = t.kpi("upsell_rate", q);
+    assert_near(&rate["value"], 20.0, 0.001, "after a late upsell");
+    // November sees Lan's and Minh's October upsells as before its window: a November
+    // upsell of Lan's counts her once there.
+    store(
+        &t,
+        json!([upsell("l3", "lan", "2026-11-02T10:00:00+07:00")]),
+    );
+    let nov = t.kpi("upsell_rate", "period=month&at=2026-11");
+    assert_near(&nov["value"], 10.0, 0.001, "Lan in November");
+    // The quarter holds all of them: two customers, not five orders.
+    let quarter = t.kpi("upsell_rate", "period=quarter&at=2026-Q4");
+    assert_near(&quarter["value"], 20.0, 0.001, "Q4");
+}

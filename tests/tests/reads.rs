@@ -9,7 +9,7 @@ use kpi_core::period::{CivilDate, Period, PeriodKind};
 use serde_json::{json, Value};
 use tests::*;
 
-const METRICS: &str = "nps,csat,backlog,first_response_time,churn_rate,mrr,average_order_value";
+const METRICS: &str = "nps,csat,backlog,first_response_time,churn_rate,mrr,average_order_value,clv";
 const DAY: i64 = 86_400_000;
 
 fn now_ms() -> i64 {
@@ -224,4 +224,60 @@ fn opening_balances_count_in_stocks_and_never_as_customers_won() {
         let r = t.send("PUT", "/v1/opening-balances", Some(&bad));
         assert!(r.status == 422 || r.status == 400, "{bad}: {}", r.text);
     }
+}
+
+/// Issue 13, item 4: twelve customers each buying 200 000 ₫ once a quarter for 14 months,
+/// without `previous_order_at` (the worker finds each previous order), lifespan 2 years.
+/// CLV is 200 000 × ~4 × 2 ≈ 1.6 M ₫ over a week, a month, a quarter and a year: each reads
+/// the period's trailing year and names it. Over a month alone, purchases a year could not
+/// fall below 365 ÷ 30, and the month read ~4.9 M ₫.
+#[test]
+fn clv_reads_the_trailing_year_whatever_the_period() {
+    let t = new_tenant("clv-window");
+    let now = now_ms();
+    let r = t.send(
+        "PATCH",
+        "/v1/settings",
+        Some(&json!({"kpis": {"customer_lifespan_years": 2}})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let mut events = Vec::new();
+    for c in 0..12i64 {
+        let mut at = now - 425 * DAY + c * 7 * DAY;
+        while at < now - DAY {
+            events.push(
+                json!({"id": format!("o{c}-{at}"), "type": "order.placed", "at": at,
+                "amount": 200_000, "customer": format!("quarterly-{c}")}),
+            );
+            at += 91 * DAY;
+        }
+    }
+    let r = t.post("/v1/events", &Value::Array(events));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let today = t.kpis("metrics=nps&period=day")["period"]["from"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let day = CivilDate::parse(&today).unwrap();
+    let mut seen = Vec::new();
+    for kind in ["week", "month", "quarter", "year"] {
+        let k = t.kpi("clv", &format!("period={kind}&compare=previous"));
+        let period = Period::containing(PeriodKind::parse(kind).unwrap(), day).unwrap();
+        let window = period.trailing_year().unwrap();
+        assert_eq!(k["window"]["from"], window.from.to_string(), "{kind}: {k}");
+        // A period still running is seen up to today.
+        let last = period.last_day().min(day);
+        assert_eq!(k["window"]["to"], last.to_string(), "{kind}: {k}");
+        assert!(k.get("series").is_none(), "{kind}: {k}");
+        let v = k["value"].as_f64().unwrap_or_else(|| panic!("{kind}: {k}"));
+        // Four orders a customer in most trailing years, five in some: 1.6–2.0 M ₫.
+        assert!((1_500_000.0..=2_100_000.0).contains(&v), "{kind}: {k}");
+        assert_eq!(k["breakdown"]["customers"], 12, "{kind}: {k}");
+        seen.push(v);
+    }
+    // The same quantity whatever the period: the windows differ by days only.
+    let (lo, hi) = seen
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(l, h), v| (l.min(*v), h.max(*v)));
+    assert!(hi / lo < 1.15, "{seen:?}");
 }

@@ -321,7 +321,8 @@ fn carrying_every_field(t: &str) -> serde_json::Value {
         "first_touch_at": "2026-10-01T09:00:00+07:00",
         "previous_order_at": "2026-10-20T15:00:00+07:00",
         "second_previous_order_at": "2026-09-02T11:00:00+07:00", "landing": true,
-        "upsell": true, "purpose": "retention",
+        "upsell": true, "previous_upsell_at": "2026-10-20T15:00:00+07:00",
+        "purpose": "retention",
     })
 }
 

@@ -26,6 +26,8 @@ pub struct Need {
     pub pairs: Vec<(Family, Dim)>,
     /// The families read as stocks.
     pub stocks: Vec<Family>,
+    /// The families read over trailing years too (`Kpi::trailing_year`), in totals.
+    pub trailing: Vec<Family>,
 }
 
 fn id_list(ids: impl IntoIterator<Item = u8>) -> String {
@@ -89,6 +91,7 @@ pub struct ReadStats {
 
 /// One counter as a read returns it: family, dim, day (or month, or nothing for a balance),
 /// key, n, sum, segment.
+#[derive(Clone)]
 struct Row<'a> {
     family: u8,
     dim: u8,
@@ -274,6 +277,8 @@ fn sources(buckets: &[Period], open_from: CivilDate) -> ApiResult<Vec<Source>> {
 enum Dest {
     /// Into the bucket holding the row's day (or month's first day).
     Buckets { months: bool },
+    /// Into a trailing year, whose own statement reads only its days.
+    Window { index: usize, months: bool },
     /// Subtracted from the closing stocks (days after the period).
     After,
     /// Added to the closing stocks (balances).
@@ -285,6 +290,7 @@ struct Builder {
     bounds: Vec<(String, String)>,
     buckets: Vec<Acc>,
     closing: Acc,
+    windows: Vec<Acc>,
     /// The last record's slot and bucket: records come ordered by family, dimension and
     /// date, so most repeat them.
     last_slot: Option<(u8, u8, String, Slot)>,
@@ -292,12 +298,13 @@ struct Builder {
 }
 
 impl Builder {
-    fn new(segs: Segments, bounds: Vec<(String, String)>) -> Builder {
+    fn new(segs: Segments, bounds: Vec<(String, String)>, windows: usize) -> Builder {
         Builder {
             segs,
             buckets: bounds.iter().map(|_| Acc::new()).collect(),
             bounds,
             closing: Acc::new(),
+            windows: (0..windows).map(|_| Acc::new()).collect(),
             last_slot: None,
             last_bucket: None,
         }
@@ -347,18 +354,27 @@ impl Builder {
         let Some(slot) = self.slot(r.family, r.dim, r.segment) else {
             return;
         };
+        let is_stale = |months: bool| {
+            months
+                && !stale.is_empty()
+                && stale
+                    .iter()
+                    .any(|(f, m)| f.id() == r.family && m.as_str() == r.date)
+        };
         match into {
             Dest::Buckets { months } => {
-                if *months
-                    && !stale.is_empty()
-                    && stale
-                        .iter()
-                        .any(|(f, m)| f.id() == r.family && m.as_str() == r.date)
-                {
+                if is_stale(*months) {
                     return;
                 }
                 if let Some(b) = self.bucket_of_date(r.date, *months) {
                     self.buckets[b].add(slot, r.key, cell);
+                }
+            }
+            Dest::Window { index, months } => {
+                if !is_stale(*months) {
+                    if let Some(w) = self.windows.get_mut(*index) {
+                        w.add(slot, r.key, cell);
+                    }
                 }
             }
             Dest::After => self.closing.add(slot, r.key, cell.negate()),
@@ -414,34 +430,53 @@ pub async fn span(
         return Ok((Span::default(), ReadStats::default()));
     };
     let open_from = month_start(today)?;
-    let groups = need.groups(None);
+    let windows = match need.trailing.is_empty() {
+        true => Vec::new(),
+        false => kpi_core::report::windows(period, compare, today.add_days(1)?),
+    };
     let mut q = Query::new(tenant);
     let mut dest = Vec::new();
     let mut months_read: Vec<(CivilDate, CivilDate)> = Vec::new();
-    for s in sources(&buckets, open_from)? {
-        let (table, col, from, to, months) = match s {
-            Source::Days(f, t) => ("cells", "day", f.to_string(), t.to_string(), false),
-            Source::Months(f, t) => {
-                months_read.push((f, t));
-                ("cells_month", "month", month_str(f), month_str(t), true)
+    let mut read = |q: &mut Query,
+                    within: &[Period],
+                    groups: &[(String, String)],
+                    to: &dyn Fn(bool) -> Dest|
+     -> ApiResult<()> {
+        for s in sources(within, open_from)? {
+            let (table, col, from, until, months) = match s {
+                Source::Days(f, t) => ("cells", "day", f.to_string(), t.to_string(), false),
+                Source::Months(f, t) => {
+                    months_read.push((f, t));
+                    ("cells_month", "month", month_str(f), month_str(t), true)
+                }
+            };
+            let (from, until) = (q.bind(&from), q.bind(&until));
+            for (fams, dims) in groups {
+                let cond = format!("AND {col} >= {from} AND {col} < {until}");
+                dest.push((q.add(part(table, col, fams, dims, &cond)), to(months)));
             }
-        };
-        let (from, to) = (q.bind(&from), q.bind(&to));
-        for (fams, dims) in &groups {
-            let sql = part(
-                table,
-                col,
-                fams,
-                dims,
-                &format!("AND {col} >= {from} AND {col} < {to}"),
-            );
-            dest.push((q.add(sql), Dest::Buckets { months }));
         }
+        Ok(())
+    };
+    read(&mut q, &buckets, &need.groups(None), &|months| {
+        Dest::Buckets { months }
+    })?;
+    let trailing = [(
+        id_list(need.trailing.iter().map(|f| f.id())),
+        "0".to_string(),
+    )];
+    for (index, w) in windows.iter().enumerate() {
+        read(&mut q, &[*w], &trailing, &|months| Dest::Window {
+            index,
+            months,
+        })?;
     }
     dest.extend(stock_parts(&mut q, need, first.from, period.to));
-    let stale_at = match (months_read.first(), months_read.last()) {
+    let first_month = months_read.iter().map(|m| m.0).min();
+    let last_month = months_read.iter().map(|m| m.1).max();
+    let stale_at = match (first_month, last_month) {
         (Some(f), Some(l)) => {
-            let (from, to) = (q.bind(&month_str(f.0)), q.bind(&month_str(l.1)));
+            let (from, to) = (q.bind(&month_str(f)), q.bind(&month_str(l)));
             Some(q.add(format!(
                 "(SELECT group_concat(family || ',' || month, char(10)) FROM months_stale \
                  WHERE tenant_id = ?1 AND family IN ({}) AND month >= {from} AND month < {to})",
@@ -470,6 +505,7 @@ pub async fn span(
             .iter()
             .map(|p| (p.from.to_string(), p.to.to_string()))
             .collect(),
+        windows.len(),
     );
     for (i, d) in &dest {
         each_row(&texts[*i], |row| b.add(d, row, &stats.stale))?;
@@ -499,6 +535,22 @@ pub async fn span(
         stats.rows_read += rows;
         for i in parts {
             each_row(&texts[i], |row| {
+                let day = CivilDate::parse(row.date).ok();
+                let family = Family::from_id(row.family);
+                for (index, w) in windows.iter().enumerate() {
+                    let inside = day.is_some_and(|d| w.contains(d));
+                    if inside && row.dim == 0 && family.is_some_and(|f| need.trailing.contains(&f))
+                    {
+                        b.add(
+                            &Dest::Window {
+                                index,
+                                months: false,
+                            },
+                            row.clone(),
+                            &[],
+                        );
+                    }
+                }
                 b.add(&Dest::Buckets { months: false }, row, &[])
             })?;
         }
@@ -515,6 +567,15 @@ pub async fn span(
             })
             .collect(),
         closing: b.closing.finish(),
+        windows: windows
+            .iter()
+            .zip(b.windows)
+            .map(|(p, acc)| Bucket {
+                from: p.from,
+                to: p.to,
+                cells: acc.finish(),
+            })
+            .collect(),
     };
     Ok((span, stats))
 }
@@ -608,7 +669,9 @@ pub async fn days(
             let k = CellKey::new(family, dim, r.segment, r.key);
             let cell = Cell { n: r.n, sum: r.sum };
             match d {
-                Dest::Buckets { .. } => by_day.entry(r.date.to_string()).or_default().add(k, cell),
+                Dest::Buckets { .. } | Dest::Window { .. } => {
+                    by_day.entry(r.date.to_string()).or_default().add(k, cell)
+                }
                 Dest::Balance => opening.add(k, cell),
                 Dest::After => opening.add(k, cell.negate()),
             }

@@ -36,19 +36,31 @@ pub async fn insert(db: &D1Database, tenant: &str, payloads: &[String]) -> ApiRe
     Ok(stored)
 }
 
-/// The two latest stored orders before each `(customer key, instant)`: for each, the
-/// instant of the previous order (`p1`, the latest strictly before) and of the one before
-/// it (`p2`, the latest strictly before `p1`), in the order asked.
+/// What the stored orders of a customer say about an order's history: the instants of the
+/// previous order, of the one before it, and of the previous upsell order.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Previous {
+    /// The latest order strictly before.
+    pub p1: Option<i64>,
+    /// The latest order strictly before `p1`.
+    pub p2: Option<i64>,
+    /// The latest upsell order strictly before.
+    pub upsell: Option<i64>,
+}
+
+/// For each `(customer key, instant)`, in the order asked, what the stored orders say of
+/// its history ([`Previous`]).
 pub async fn previous_orders(
     db: &D1Database,
     tenant: &str,
     asks: &[(&str, i64)],
-) -> ApiResult<Vec<(Option<i64>, Option<i64>)>> {
+) -> ApiResult<Vec<Previous>> {
     #[derive(Deserialize)]
     struct Row {
         i: f64,
         p1: Option<f64>,
         p2: Option<f64>,
+        pu: Option<f64>,
     }
     let list = json!(asks
         .iter()
@@ -58,20 +70,27 @@ pub async fn previous_orders(
     let rows: Vec<Row> = stmt(
         db,
         "SELECT i, p1, (SELECT max(e.at) FROM events e WHERE e.tenant_id = ?1 \
-                        AND e.customer_key = k AND e.at < p1) AS p2 \
+                        AND e.customer_key = k AND e.at < p1) AS p2, pu \
          FROM (SELECT j.key AS i, j.value->>0 AS k, \
                       (SELECT max(e.at) FROM events e WHERE e.tenant_id = ?1 \
-                       AND e.customer_key = j.value->>0 AND e.at < j.value->>1) AS p1 \
+                       AND e.customer_key = j.value->>0 AND e.at < j.value->>1) AS p1, \
+                      (SELECT max(e.at) FROM events e WHERE e.tenant_id = ?1 \
+                       AND e.customer_key = j.value->>0 AND e.at < j.value->>1 \
+                       AND e.body->>'upsell' = 1) AS pu \
                FROM json_each(?2) j)",
         &[&tenant, &list],
     )?
     .all()
     .await?
     .results()?;
-    let mut out = vec![(None, None); asks.len()];
+    let mut out = vec![Previous::default(); asks.len()];
     for r in rows {
         if let Some(slot) = out.get_mut(r.i as usize) {
-            *slot = (r.p1.map(|v| v as i64), r.p2.map(|v| v as i64));
+            *slot = Previous {
+                p1: r.p1.map(|v| v as i64),
+                p2: r.p2.map(|v| v as i64),
+                upsell: r.pu.map(|v| v as i64),
+            };
         }
     }
     Ok(out)

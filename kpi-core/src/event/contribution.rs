@@ -102,17 +102,23 @@ impl Event {
                 amount,
                 previous_days,
                 upsell,
+                previous_upsell,
             } => {
                 let cur = amount.currency.key();
                 c.add(Family::Orders, cur, money(amount));
                 match previous_days.0 {
                     None => c.add(Family::FirstOrders, cur, money(amount)),
-                    Some(_) if *upsell => c.add(Family::Upsell, 0, n),
+                    Some(_) if *upsell => c.add(Family::Upsell, key::upsell(*previous_upsell), n),
                     Some(_) => {}
                 }
                 c.total(
                     Family::RepeatOrders,
                     key::repeat(previous_days.0, previous_days.1),
+                    n,
+                );
+                c.total(
+                    Family::OrderRecency,
+                    key::recency(self.day.days_since_epoch(), previous_days.0),
                     n,
                 );
                 if c.has(Dim::Campaign) {

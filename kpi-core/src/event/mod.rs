@@ -96,6 +96,8 @@ pub enum EventKind {
         previous_days: (Option<i64>, Option<i64>),
         /// An existing customer buying an additional product.
         upsell: bool,
+        /// Local day of the customer's previous upsell order, when known.
+        previous_upsell: Option<i64>,
     },
     /// `order.cancelled`.
     OrderCancelled {

@@ -115,10 +115,19 @@ impl Event {
                 {
                     return Err(FactError::InvalidDate);
                 }
+                let upsell = raw.upsell.unwrap_or(false);
+                let previous_upsell = match upsell {
+                    true => local_day(&raw.previous_upsell_at)?,
+                    false => None,
+                };
+                if previous_upsell.is_some_and(|p| p > day.days_since_epoch()) {
+                    return Err(FactError::InvalidDate);
+                }
                 EventKind::OrderPlaced {
                     amount: money(raw, need(&raw.amount, "amount")?)?,
                     previous_days: (previous, second),
-                    upsell: raw.upsell.unwrap_or(false),
+                    upsell,
+                    previous_upsell,
                 }
             }
             EventType::OrderCancelled => EventKind::OrderCancelled {

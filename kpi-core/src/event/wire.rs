@@ -71,6 +71,9 @@ pub struct RawEvent {
     pub landing: Option<bool>,
     /// Order: an existing customer buying an additional product.
     pub upsell: Option<bool>,
+    /// Upsell order: the customer's previous upsell order (found by the API among stored
+    /// orders when the CRM names the customer and not its previous order).
+    pub previous_upsell_at: Option<WireInstant>,
     /// Spend: `acquisition` (default), `retention` or `support`.
     pub purpose: Option<String>,
 }

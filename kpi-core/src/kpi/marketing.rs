@@ -120,6 +120,7 @@ pub const COST_PER_LEAD: Kpi = Kpi {
         inputs: "events spend (purpose acquisition) and lead.created",
         when_missing: "null without leads",
     },
+    trailing_year: false,
     formula: cost_per_lead,
 };
 
@@ -143,6 +144,7 @@ pub const COST_PER_ACQUISITION: Kpi = Kpi {
         inputs: "events spend (purpose acquisition) and customer.won",
         when_missing: "null without customers won",
     },
+    trailing_year: false,
     formula: cost_per_acquisition,
 };
 
@@ -166,6 +168,7 @@ pub const ROI: Kpi = Kpi {
         inputs: "events spend and order.placed with a campaign",
         when_missing: "null without spend",
     },
+    trailing_year: false,
     formula: roi,
 };
 
@@ -189,6 +192,7 @@ pub const VISIT_TO_LEAD: Kpi = Kpi {
         inputs: "events web.visit and lead.created",
         when_missing: "null without visits",
     },
+    trailing_year: false,
     formula: visit_to_lead,
 };
 
@@ -212,6 +216,7 @@ pub const LANDING_CONVERSION: Kpi = Kpi {
         inputs: "events web.visit (landing) and web.conversion",
         when_missing: "null without landing-page visits",
     },
+    trailing_year: false,
     formula: landing_conversion,
 };
 
@@ -235,6 +240,7 @@ pub const CTR: Kpi = Kpi {
         inputs: "events ad.impression and ad.click",
         when_missing: "null without impressions",
     },
+    trailing_year: false,
     formula: ctr,
 };
 
@@ -258,6 +264,7 @@ pub const COST_PER_CLICK: Kpi = Kpi {
         inputs: "events spend and ad.click",
         when_missing: "null without clicks",
     },
+    trailing_year: false,
     formula: cost_per_click,
 };
 
@@ -281,6 +288,7 @@ pub const BOUNCE_RATE: Kpi = Kpi {
         inputs: "events web.session: pages",
         when_missing: "null without sessions",
     },
+    trailing_year: false,
     formula: bounce_rate,
 };
 
@@ -304,6 +312,7 @@ pub const ENGAGEMENT_RATE: Kpi = Kpi {
         inputs: "events social.reach and social.interaction",
         when_missing: "null without reach",
     },
+    trailing_year: false,
     formula: engagement_rate,
 };
 
@@ -327,6 +336,7 @@ pub const EMAIL_OPEN_RATE: Kpi = Kpi {
         inputs: "events email.delivered and email.opened",
         when_missing: "null without delivered e-mails",
     },
+    trailing_year: false,
     formula: email_open_rate,
 };
 
@@ -350,6 +360,7 @@ pub const EMAIL_CLICK_RATE: Kpi = Kpi {
         inputs: "events email.delivered and email.clicked",
         when_missing: "null without delivered e-mails",
     },
+    trailing_year: false,
     formula: email_click_rate,
 };
 
@@ -373,6 +384,7 @@ pub const UNSUBSCRIBE_RATE: Kpi = Kpi {
         inputs: "events email.delivered and email.unsubscribed",
         when_missing: "null without delivered e-mails",
     },
+    trailing_year: false,
     formula: unsubscribe_rate,
 };
 
@@ -396,6 +408,7 @@ pub const TOTAL_LEADS: Kpi = Kpi {
         inputs: "events lead.created",
         when_missing: "null without leads",
     },
+    trailing_year: false,
     formula: total_leads,
 };
 

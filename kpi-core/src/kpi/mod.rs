@@ -73,6 +73,13 @@ pub struct Kpi {
     pub breakdowns: &'static [(Family, Dim)],
     /// What it needs from the CRM, and what it returns without it.
     pub needs: Needs,
+    /// True when the formula sees the period's trailing year ([`Period::trailing_year`])
+    /// instead of the period: a quantity that needs a year to see how often customers buy
+    /// (CLV) is then the same whatever period it is shown for. Its report names the window;
+    /// it has no series and no segments.
+    ///
+    /// [`Period::trailing_year`]: crate::period::Period::trailing_year
+    pub trailing_year: bool,
     /// The value over one view.
     pub formula: fn(&View) -> Measure,
 }

@@ -172,6 +172,7 @@ pub const FIRST_RESPONSE_TIME: Kpi = Kpi {
         inputs: "tickets: opened_at, first_response_at (business time: setting business_hours)",
         when_missing: "null without answered tickets",
     },
+    trailing_year: false,
     formula: first_response_time,
 };
 
@@ -195,6 +196,7 @@ pub const RESOLUTION_TIME: Kpi = Kpi {
         inputs: "tickets: opened_at, resolved_at",
         when_missing: "null without resolved tickets",
     },
+    trailing_year: false,
     formula: resolution_time,
 };
 
@@ -222,6 +224,7 @@ pub const SERVICE_LEVEL: Kpi = Kpi {
             "tickets: opened_at, first_response_at, channel; setting service_targets per channel",
         when_missing: "null without tickets; a ticket never answered counts as late",
     },
+    trailing_year: false,
     formula: service_level,
 };
 
@@ -245,6 +248,7 @@ pub const FCR: Kpi = Kpi {
         inputs: "tickets: resolved_at, contacts",
         when_missing: "null with reason contacts_not_sent when resolved tickets never carry contacts (tickets without it are not counted); null without resolved tickets",
     },
+    trailing_year: false,
     formula: fcr,
 };
 
@@ -269,6 +273,7 @@ pub const BACKLOG: Kpi = Kpi {
             "tickets: opened_at, resolved_at (a stock: needs every ticket, or an opening balance)",
         when_missing: "null without tickets up to the period end",
     },
+    trailing_year: false,
     formula: backlog,
 };
 
@@ -292,6 +297,7 @@ pub const TICKET_VOLUME: Kpi = Kpi {
         inputs: "tickets: opened_at (complaints: tag complaint)",
         when_missing: "null without tickets",
     },
+    trailing_year: false,
     formula: ticket_volume,
 };
 
@@ -315,6 +321,7 @@ pub const TRANSFER_RATE: Kpi = Kpi {
         inputs: "tickets: transferred",
         when_missing: "null with reason transferred_not_sent when tickets never carry the flag (tickets without it are not counted); null without tickets",
     },
+    trailing_year: false,
     formula: transfer_rate,
 };
 
@@ -338,6 +345,7 @@ pub const ABANDONMENT_RATE: Kpi = Kpi {
         inputs: "tickets: abandoned",
         when_missing: "null with reason abandoned_not_sent when tickets never carry the flag (tickets without it are not counted); null without tickets",
     },
+    trailing_year: false,
     formula: abandonment_rate,
 };
 
@@ -361,6 +369,7 @@ pub const SUPPORT_COST_RATIO: Kpi = Kpi {
         inputs: "events spend (purpose support) and order.placed amount",
         when_missing: "null without revenue in the period",
     },
+    trailing_year: false,
     formula: support_cost_ratio,
 };
 

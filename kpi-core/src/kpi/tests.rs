@@ -5,7 +5,7 @@ use crate::event::{Event, RawEvent};
 use crate::fact::Channel;
 use crate::fact::{SurveyKind, SurveyResponse, WireInstant};
 use crate::money::Currency;
-use crate::period::Period;
+use crate::period::{CivilDate, Period};
 use crate::period::{PeriodKind, TimeZone};
 use crate::report::{report, report_with, ChangeNote, Inputs, KpiReport};
 use crate::rollup::{Cell, Dim, Family, Rollup};
@@ -63,6 +63,7 @@ fn value_to_date(id: &str, r: &Rollup, to_date: &Rollup, o: &ReportOptions) -> O
         previous: None,
         series: &[],
         to_date: Some(to_date),
+        trailing_year: None,
     };
     report_with(find(id).unwrap(), &inputs, o).measure.value
 }
@@ -282,6 +283,7 @@ fn retention_is_end_minus_new_over_start() {
         previous: None,
         series: &[],
         to_date: Some(&to_date),
+        trailing_year: None,
     };
     let rep = report_with(find("retention_rate").unwrap(), &inputs, &opts());
     assert_eq!(rep.measure.value, Some(90.0));
@@ -321,6 +323,7 @@ fn expansion_mrr_is_the_sum_of_add_on_revenue() {
             previous: None,
             series: &[],
             to_date: Some(&to_date),
+            trailing_year: None,
         },
         &opts(),
     );
@@ -337,6 +340,7 @@ fn no_responses_means_no_value_for_every_kpi() {
             previous: Some(&empty),
             series: &[("2026-11-01".into(), Rollup::new())],
             to_date: Some(&empty),
+            trailing_year: None,
         };
         let o = ReportOptions {
             licensed_users: Some(10),
@@ -502,6 +506,7 @@ fn backlog_is_open_at_the_period_end() {
         previous: Some(&before),
         series: &[],
         to_date: Some(&to_date),
+        trailing_year: None,
     };
     let rep = report_with(find("backlog").unwrap(), &inputs, &opts());
     // Open on 2026-12-01: the one resolved in December and the unresolved one.
@@ -768,6 +773,7 @@ fn every_catalog_kpi_computes_from_rollups() {
         previous: Some(&previous),
         series: &[("2026-11-01".into(), r.clone())],
         to_date: Some(&to_date),
+        trailing_year: Some(&r),
     };
     let mut missing = vec![];
     for def in catalog() {
@@ -794,6 +800,7 @@ fn every_catalog_kpi_computes_from_rollups() {
             previous: Some(&pp),
             series: &series,
             to_date: Some(&tp),
+            trailing_year: Some(&rp),
         };
         assert_eq!(
             report_with(def, &only, &o),
@@ -832,7 +839,14 @@ fn every_catalog_kpi_computes_from_rollups() {
         if def.unit == Unit::Money {
             assert!(json.get("currency").is_some(), "{}", def.id);
         }
-        assert_eq!(rep.series.len(), 1);
+        // A trailing year has no series; it names its days instead.
+        assert_eq!(
+            rep.series.len(),
+            usize::from(!def.trailing_year),
+            "{}",
+            def.id
+        );
+        assert_eq!(rep.window.is_some(), def.trailing_year, "{}", def.id);
     }
     assert!(missing.is_empty(), "no value: {missing:?}");
     assert_eq!(
@@ -955,7 +969,7 @@ mod arbitrary {
                 ..opts()
             };
             let series = [("2026-11-01".to_string(), other.clone()), ("bad".to_string(), period.clone())];
-            let inputs = Inputs { period: &period, previous: Some(&other), series: &series, to_date: Some(&other) };
+            let inputs = Inputs { period: &period, previous: Some(&other), series: &series, to_date: Some(&other), trailing_year: None };
             for def in catalog() {
                 let rep = report_with(def, &inputs, &o);
                 prop_assert!(rep.measure.value.is_none_or(f64::is_finite), "{}", def.id);
@@ -1186,6 +1200,7 @@ fn a_monthly_churn_target_compounds_over_a_quarter() {
             previous: None,
             series: &[],
             to_date: Some(&to_date),
+            trailing_year: None,
         };
         report_with(find("churn_rate").unwrap(), &inputs, &o)
     };
@@ -1203,6 +1218,7 @@ fn a_monthly_churn_target_compounds_over_a_quarter() {
         previous: None,
         series: &[],
         to_date: Some(&to_date),
+        trailing_year: None,
     };
     let rep = report_with(find("churn_rate").unwrap(), &inputs, &opts());
     assert_eq!(rep.target_applied, Some(Target::new(5.0, 5.0)));
@@ -1414,4 +1430,132 @@ fn a_compared_report_says_whether_its_change_is_significant() {
     // Not compared: neither field.
     let rep = report(def, &now, None, &[], &opts());
     assert_eq!((rep.change_significant, rep.change_note), (None, None));
+}
+
+/// Issue 13, item 4: forty customers each buying 100 USD once a quarter (their first orders
+/// spread over the first quarter of 2025), lifespan 2 years. CLV is 100 × 4 × 2 = 800 in
+/// every view, whatever its length: it reads the trailing year, and says so. Over the
+/// month alone, purchases a year could never fall below 365 ÷ 30, and a month read ~2 400.
+#[test]
+fn clv_is_the_same_quantity_over_a_week_a_month_a_quarter_and_a_year() {
+    use crate::days::DayRollups;
+    let mut data = DayRollups {
+        tz: "Asia/Ho_Chi_Minh".into(),
+        from: "2025-01-01".into(),
+        to: "2026-12-31".into(),
+        ..Default::default()
+    };
+    let first = CivilDate::parse("2025-01-01").unwrap();
+    for c in 0..40i64 {
+        let mut day = first.add_days(c * 91 / 40).unwrap();
+        while day <= CivilDate::parse("2026-12-31").unwrap() {
+            let mut o = ev("order.placed", &alloc::format!("{day}T03:00:00Z"));
+            o.amount = Some(10_000);
+            o.currency = Some("USD".into());
+            // The previous order as the CRM sends it, or as the worker derives it.
+            if let Ok(p) = day.add_days(-91) {
+                if p >= first.add_days(c * 91 / 40).unwrap() {
+                    o.previous_order_at = Some(WireInstant::Text(alloc::format!("{p}T03:00:00Z")));
+                }
+            }
+            add(data.days.entry(day.to_string()).or_default(), o);
+            day = day.add_days(91).unwrap();
+        }
+    }
+    let o = ReportOptions {
+        customer_lifespan_years: Some(2.0),
+        lang: Lang::En,
+        ..ReportOptions::default()
+    };
+    let clv = find("clv").unwrap();
+    let at = |kind: PeriodKind, at: &str| {
+        let p = Period::parse_at(kind, at).unwrap();
+        let r = data.reports(p, true, &[clv], &o).remove(0);
+        (
+            r.measure.value.unwrap(),
+            r.previous,
+            r.window,
+            r.series.len(),
+        )
+    };
+    let (year, prev_year, window, series) = at(PeriodKind::Year, "2026");
+    assert_eq!(series, 0);
+    assert_eq!(
+        window,
+        Some(crate::report::Window {
+            from: "2026-01-01".into(),
+            to: "2026-12-31".into()
+        })
+    );
+    // Four orders a year for most customers, five for some within 365 days: ~4.1 a year.
+    assert!((780.0..=840.0).contains(&year), "{year}");
+    assert!(
+        prev_year.is_some_and(|p| (780.0..=840.0).contains(&p)),
+        "{prev_year:?}"
+    );
+    for m in 1..=12 {
+        let (v, _, w, _) = at(PeriodKind::Month, &alloc::format!("2026-{m:02}"));
+        assert!((780.0..=840.0).contains(&v), "2026-{m:02}: {v}");
+        assert_eq!(
+            w.unwrap().to,
+            Period::parse_at(PeriodKind::Month, &alloc::format!("2026-{m:02}"))
+                .unwrap()
+                .last_day()
+                .to_string()
+        );
+    }
+    // The December month sees the same year as the year view: the same figure.
+    assert_eq!(at(PeriodKind::Month, "2026-12").0, year);
+    for (kind, a) in [
+        (PeriodKind::Week, "2026-W20"),
+        (PeriodKind::Quarter, "2026-Q3"),
+    ] {
+        let (v, _, w, _) = at(kind, a);
+        assert!((760.0..=860.0).contains(&v), "{a}: {v}");
+        assert!(w.unwrap().from.ends_with("-01"));
+    }
+}
+
+/// Issue 13, item 3: upsell counts customers, as the catalog defines it. Of 100 customers
+/// at the start of November, customer A buys more twice in the month (once counted), B
+/// once after an upsell in October (counted: October is outside the window), C's CRM sends
+/// no history (each of its upsell orders counts, the fallback). 4 customers ÷ 100 = 4 %.
+#[test]
+fn upsell_counts_each_customer_once_in_the_window() {
+    let (mut period, mut to_date) = customers(100, 0, 0);
+    let order = |at: &str, prev_upsell: Option<&str>| {
+        let mut o = ev("order.placed", at);
+        o.amount = Some(10_000);
+        o.currency = Some("USD".into());
+        o.previous_order_at = Some(WireInstant::Text("2026-09-01T00:00:00Z".into()));
+        o.upsell = Some(true);
+        o.previous_upsell_at = prev_upsell.map(|p| WireInstant::Text(p.into()));
+        o
+    };
+    let orders = [
+        order("2026-11-03T00:00:00Z", None),
+        order("2026-11-20T00:00:00Z", Some("2026-11-03T00:00:00Z")),
+        order("2026-11-05T00:00:00Z", Some("2026-10-12T00:00:00Z")),
+        order("2026-11-06T00:00:00Z", None),
+        order("2026-11-07T00:00:00Z", None),
+    ];
+    for o in orders {
+        add(&mut period, o.clone());
+        add(&mut to_date, o);
+    }
+    let rep = report_with(
+        find("upsell_rate").unwrap(),
+        &Inputs {
+            period: &period,
+            previous: None,
+            series: &[],
+            to_date: Some(&to_date),
+            trailing_year: None,
+        },
+        &opts(),
+    );
+    assert_eq!(rep.measure.value, Some(4.0));
+    // A previous upsell after the order is a contradiction, refused like a previous order.
+    let bad = order("2026-11-03T00:00:00Z", Some("2026-11-04T00:00:00Z"));
+    assert!(Event::from_wire(&bad, TZ).is_err());
 }

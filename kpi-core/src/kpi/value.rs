@@ -8,7 +8,7 @@ use super::view::View;
 use super::{clv as clv_of, find, net_value, Kpi, Needs, HEALTH_PARTS};
 use crate::rollup::Family::{
     Csat10, Csat5, Customers, ExpansionMrr, FirstOrders, FirstResponse, FirstResponseBiz, Mrr, Nps,
-    Orders, Renewals, RepeatOrders, RetentionSpend, Spend, Upsell,
+    OrderRecency, Orders, Renewals, RepeatOrders, RetentionSpend, Spend, Upsell,
 };
 use crate::rollup::{key, Cells, Dim, Slot};
 use crate::target::Target;
@@ -76,12 +76,29 @@ fn expansion_mrr(v: &View) -> Measure {
     money_value(v.money(ExpansionMrr, cur).sum as f64, cur)
 }
 
+/// Distinct customers with an order in a window starting on a month's first day (the
+/// trailing year), from [`OrderRecency`]: every order whose customer had no order earlier
+/// in the window.
+fn window_buyers(v: &View) -> Option<i64> {
+    let from = v.from?;
+    let month = i64::from(from.year) * 12 + i64::from(from.month) - 1 - 1970 * 12;
+    let mut buyers = 0i64;
+    for e in v.totals(OrderRecency) {
+        match key::recency_month(e.key) {
+            Some(m) if m >= month => {}
+            _ => buyers = buyers.saturating_add(e.cell.n),
+        }
+    }
+    Some(buyers)
+}
+
 /// Mean purchase × purchases per customer a year × lifespan in years (the option, else
-/// 1 ÷ the annualised churn).
+/// 1 ÷ the annualised churn), over the period's trailing year ([`CLV`] reads it): a
+/// customer buying once a quarter buys four times a year in a week's view as in a year's.
 fn clv(v: &View) -> Measure {
-    let (Some(cur), Some((active, _)), Some(days)) = (
+    let (Some(cur), Some(buyers), Some(days)) = (
         pick_currency(v, &[Orders]),
-        window_customers(v),
+        window_buyers(v),
         v.from
             .zip(v.to)
             .map(|(f, t)| t.days_since_epoch() - f.days_since_epoch()),
@@ -95,10 +112,14 @@ fn clv(v: &View) -> Measure {
         (start > 0 && lost > 0).then(|| (1.0 / annual_churn).min(50.0))
     });
     match lifespan {
-        Some(years) if c.n > 0 && active > 0 && days > 0 => {
+        Some(years) if c.n > 0 && buyers > 0 && days > 0 => {
             let mean_purchase = c.sum as f64 / c.n as f64;
-            let per_year = c.n as f64 / active as f64 * 365.0 / days as f64;
-            money_value(clv_of(mean_purchase, per_year, years), cur)
+            let per_year = c.n as f64 / buyers as f64 * 365.0 / days as f64;
+            let mut m = money_value(clv_of(mean_purchase, per_year, years), cur);
+            m.n = Some(pos(buyers));
+            m.breakdown.insert("customers".into(), pos(buyers));
+            m.breakdown.insert("orders".into(), pos(c.n));
+            m
         }
         _ => Measure::default(),
     }
@@ -165,11 +186,23 @@ fn renewal_rate(v: &View) -> Measure {
     )
 }
 
+/// Existing customers who bought an additional product in the view's window ÷ customers at
+/// its start: an upsell order counts unless the customer's previous upsell order lies in
+/// the window too (two upsells of one customer are one customer upsold).
 fn upsell_rate(v: &View) -> Measure {
-    match customer_stock(v) {
-        Some((_, _, _, start)) => proportion(v.total(Upsell).n, start, v),
-        None => Measure::default(),
+    let Some(s) = customer_stock(v) else {
+        return Measure::default();
+    };
+    // Without a window start every upsell order counts.
+    let from = v.from.map_or(i64::MAX, |f| f.days_since_epoch());
+    let mut upsold = 0i64;
+    for e in v.totals(Upsell) {
+        match key::upsell_previous(e.key) {
+            Some(p) if p >= from => {}
+            _ => upsold = upsold.saturating_add(e.cell.n),
+        }
     }
+    proportion(upsold, s.3, v)
 }
 
 /// Retention spend per customer at the span's end, and its share of MRR per customer.
@@ -232,6 +265,7 @@ pub const ARPU: Kpi = Kpi {
         when_missing:
             "null without orders; without previous_order_at every order counts as a new customer",
     },
+    trailing_year: false,
     formula: arpu,
 };
 
@@ -255,6 +289,7 @@ pub const MRR: Kpi = Kpi {
         inputs: "events subscription.changed: mrr, previous_mrr (a stock)",
         when_missing: "null without subscriptions",
     },
+    trailing_year: false,
     formula: mrr,
 };
 
@@ -278,6 +313,7 @@ pub const EXPANSION_MRR: Kpi = Kpi {
         inputs: "events subscription.changed: mrr above previous_mrr",
         when_missing: "null without subscription changes",
     },
+    trailing_year: false,
     formula: expansion_mrr,
 };
 
@@ -294,13 +330,14 @@ pub const CLV: Kpi = Kpi {
     group: Group::Value,
     indicator: Indicator::Lagging,
     segments: &[],
-    reads: &[Orders, RepeatOrders, Customers],
+    reads: &[Orders, OrderRecency, Customers],
     stocks: &[Customers],
     breakdowns: &[],
     needs: Needs {
-        inputs: "events order.placed (amount, previous_order_at); customer.won / customer.lost or setting customer_lifespan_years",
-        when_missing: "null without orders, or without a lifespan (neither the setting nor lost customers)",
+        inputs: "events order.placed (amount, customer or previous_order_at) over the trailing year; customer.won / customer.lost or setting customer_lifespan_years",
+        when_missing: "null without orders in the trailing year, or without a lifespan (neither the setting nor lost customers)",
     },
+    trailing_year: true,
     formula: clv,
 };
 
@@ -324,6 +361,7 @@ pub const CUSTOMER_NET_VALUE: Kpi = Kpi {
         inputs: "events order.placed (first orders), spend and customer.won",
         when_missing: "null without customers won",
     },
+    trailing_year: false,
     formula: customer_net_value,
 };
 
@@ -347,6 +385,7 @@ pub const RETENTION_RATE: Kpi = Kpi {
         inputs: "events customer.won / customer.lost and an opening balance of customers (a stock)",
         when_missing: "null without customers at the period start",
     },
+    trailing_year: false,
     formula: retention_rate,
 };
 
@@ -370,6 +409,7 @@ pub const CHURN_RATE: Kpi = Kpi {
         inputs: "events customer.lost and an opening balance of customers (a stock)",
         when_missing: "null without customers at the period start",
     },
+    trailing_year: false,
     formula: churn_rate,
 };
 
@@ -394,6 +434,7 @@ pub const REPEAT_PURCHASE_RATE: Kpi = Kpi {
         when_missing:
             "null without orders; without previous_order_at every order counts as a first order",
     },
+    trailing_year: false,
     formula: repeat_purchase_rate,
 };
 
@@ -417,6 +458,7 @@ pub const RENEWAL_RATE: Kpi = Kpi {
         inputs: "events renewal.due and renewal.done",
         when_missing: "null without renewals due",
     },
+    trailing_year: false,
     formula: renewal_rate,
 };
 
@@ -437,9 +479,10 @@ pub const UPSELL_RATE: Kpi = Kpi {
     stocks: &[Customers],
     breakdowns: &[],
     needs: Needs {
-        inputs: "events order.placed: upsell; customers at the period start (a stock)",
-        when_missing: "null without customers at the period start",
+        inputs: "events order.placed: upsell, customer (the API finds the previous upsell order) or previous_upsell_at; customers at the period start (a stock)",
+        when_missing: "null without customers at the period start; an upsell order without customer or previous_upsell_at counts as a customer of its own",
     },
+    trailing_year: false,
     formula: upsell_rate,
 };
 
@@ -463,6 +506,7 @@ pub const RETENTION_COST: Kpi = Kpi {
         inputs: "events spend (purpose retention); customers and MRR (stocks)",
         when_missing: "null without customers at the period end",
     },
+    trailing_year: false,
     formula: retention_cost,
 };
 
@@ -494,6 +538,7 @@ pub const HEALTH_SCORE: Kpi = Kpi {
         when_missing:
             "null when none of its parts has a value; a part without a value does not count",
     },
+    trailing_year: false,
     formula: health_score,
 };
 

@@ -82,7 +82,7 @@ families! {
     Cancellations = 22, "cancellations";
     /// Orders by the customer's two previous order days ([`key::repeat`]): distinct customers with one or two orders in any window follow from the window's rollup.
     RepeatOrders = 23, "repeat_orders";
-    /// Orders of existing customers buying an additional product; key = 0. An order count: a customer with two such orders in a period counts twice.
+    /// Orders of existing customers buying an additional product, by the customer's previous upsell order ([`key::upsell`]): the distinct customers who bought more in any window follow from the window's rollup.
     Upsell = 24, "upsell";
     /// Monthly recurring revenue changes (a stock); key = currency, `n` = active subscriptions, `sum` = MRR.
     Mrr = 25, "mrr";
@@ -112,6 +112,8 @@ families! {
     ActiveUsers = 37, "active_users";
     /// Calls, e-mails and meetings logged by CRM users; key = one of [`key`]`::ACTIVITY_*`.
     Activities = 38, "activities";
+    /// Orders by the month of the customer's previous order ([`key::recency`]): the distinct customers of any window starting on a month's first day follow from the window's rollup, in a few keys a month (CLV's trailing year).
+    OrderRecency = 39, "order_recency";
     /// Answers that came through an open (reusable) survey link; key = 0. They also count in
     /// their survey family; the response rate leaves them out of its numerator, as open links
     /// are left out of [`Family::LinksIssued`].
@@ -230,6 +232,40 @@ pub mod key {
             None => 0,
             Some(_) => (enc(previous) << DAY_BITS) | enc(second_previous),
         }
+    }
+
+    /// [`super::Family::OrderRecency`] key of an order placed on day `day` whose customer
+    /// last ordered on day `previous` (days since 1970-01-01): 1 + the month of `previous`
+    /// (months since 1970-01) when it lies within the 12 months before `day`'s month, else 0
+    /// (no earlier order, or an older one). A window starting on the first day of month `w`
+    /// at most 12 months before the order counts the order's customer once: as the keys 0 and
+    /// those below `w + 1`.
+    pub fn recency(day: i64, previous: Option<i64>) -> i64 {
+        let month = |d: i64| {
+            let (y, m, _) = crate::period::civil_from_days(d);
+            y * 12 + m - 1 - 1970 * 12
+        };
+        match previous {
+            Some(p) if p <= day && month(day) - month(p) <= 12 => month(p) + 1,
+            _ => 0,
+        }
+    }
+
+    /// The month (since 1970-01) of the previous order a [`recency`] key names.
+    pub fn recency_month(key: i64) -> Option<i64> {
+        (key > 0).then(|| key - 1)
+    }
+
+    /// [`super::Family::Upsell`] key of an upsell order whose customer's previous upsell
+    /// order was on day `previous` (days since 1970-01-01): `previous + 1`, or 0 when there
+    /// was none or it is not known (the order then counts as a customer of its own).
+    pub fn upsell(previous: Option<i64>) -> i64 {
+        previous.map_or(0, |d| (d + 1).max(1))
+    }
+
+    /// The day of the previous upsell order an [`upsell`] key names.
+    pub fn upsell_previous(key: i64) -> Option<i64> {
+        (key > 0).then(|| key - 1)
     }
 
     /// The inverse of [`repeat`].

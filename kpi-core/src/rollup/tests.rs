@@ -219,7 +219,8 @@ fn family_codes_and_ids_are_stable_and_round_trip() {
     }
     // The comments family's id is retired, never reused.
     assert_eq!(Family::from_id(4), None);
-    assert_eq!(Family::ALL.len(), 39);
+    assert_eq!(Family::ALL.len(), 40);
+    assert_eq!(Family::OrderRecency.id(), 39);
     assert_eq!(Family::OpenAnswers.id(), 40);
     // Stored in D1 since the first slice: never change.
     assert_eq!(Family::Nps.as_str(), "nps");
@@ -273,4 +274,31 @@ fn contrib_json_is_what_serde_json_writes_for_any_segment() {
         serde_json::Value::Array(expected).to_string()
     );
     assert_eq!(contrib_json(&[]), "[]");
+}
+
+/// The values migration 0012 writes for orders stored before it (checked against the same
+/// cases in SQLite).
+#[test]
+fn recency_keys_name_the_previous_month_within_twelve() {
+    let d = |s: &str| {
+        crate::period::CivilDate::parse(s)
+            .unwrap()
+            .days_since_epoch()
+    };
+    let cases = [
+        ("2026-11-15", None, 0),
+        ("2026-11-15", Some("2026-11-01"), 683),
+        ("2026-01-05", Some("2025-12-31"), 672),
+        ("2026-11-15", Some("2025-11-30"), 671),
+        ("2026-11-15", Some("2025-10-31"), 0),
+        ("2026-03-01", Some("2025-03-01"), 663),
+        ("2026-03-01", Some("2025-02-28"), 0),
+    ];
+    for (day, prev, want) in cases {
+        assert_eq!(key::recency(d(day), prev.map(d)), want, "{day} {prev:?}");
+        assert_eq!(
+            key::recency_month(want),
+            prev.filter(|_| want > 0).map(|_| want - 1)
+        );
+    }
 }

@@ -289,6 +289,8 @@ struct Customer {
     /// The last two orders (ms).
     last: Option<i64>,
     prev: Option<i64>,
+    /// The customer's last upsell order.
+    last_upsell: Option<i64>,
 }
 
 impl Customer {
@@ -532,6 +534,7 @@ impl Sim {
                     .map(|_| d.n + r.between(60, 300)),
                 last: None,
                 prev: None,
+                last_upsell: None,
             };
             let id = c.id();
             // The lead, a few days before.
@@ -676,6 +679,10 @@ impl Sim {
         }
         if upsell {
             v["upsell"] = json!(true);
+            if let Some(p) = c.last_upsell {
+                v["previous_upsell_at"] = json!(stamp(p));
+            }
+            c.last_upsell = Some(ms);
         }
         if let Some(camp) = &campaign {
             v["campaign"] = json!(camp);
@@ -1105,6 +1112,7 @@ fn placeholder() -> Customer {
         upgrade_on: None,
         last: None,
         prev: None,
+        last_upsell: None,
     }
 }
 
