@@ -129,6 +129,8 @@ fn closed_months_read_as_snapshots_equal_their_days_also_after_a_late_write() {
         ("year", last_year.from.to_string()[..4].to_string()),
         ("quarter", quarter_ago.clone()),
         ("month", month_ago[..7].to_string()),
+        // A week's days inside a closed month the trailing year reads whole (CLV).
+        ("week", month_ago.clone()),
         ("month", today[..7].to_string()),
     ];
     // The first reads find every month stale (just written) and read their days; the

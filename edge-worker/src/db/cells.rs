@@ -436,17 +436,19 @@ pub async fn span(
     };
     let mut q = Query::new(tenant);
     let mut dest = Vec::new();
-    let mut months_read: Vec<(CivilDate, CivilDate)> = Vec::new();
+    // Months read from snapshots, and by whom: the buckets (`None`) or a trailing year.
+    let mut months_read: Vec<(CivilDate, CivilDate, Option<usize>)> = Vec::new();
     let mut read = |q: &mut Query,
                     within: &[Period],
                     groups: &[(String, String)],
+                    window: Option<usize>,
                     to: &dyn Fn(bool) -> Dest|
      -> ApiResult<()> {
         for s in sources(within, open_from)? {
             let (table, col, from, until, months) = match s {
                 Source::Days(f, t) => ("cells", "day", f.to_string(), t.to_string(), false),
                 Source::Months(f, t) => {
-                    months_read.push((f, t));
+                    months_read.push((f, t, window));
                     ("cells_month", "month", month_str(f), month_str(t), true)
                 }
             };
@@ -458,7 +460,7 @@ pub async fn span(
         }
         Ok(())
     };
-    read(&mut q, &buckets, &need.groups(None), &|months| {
+    read(&mut q, &buckets, &need.groups(None), None, &|months| {
         Dest::Buckets { months }
     })?;
     let trailing = [(
@@ -466,13 +468,18 @@ pub async fn span(
         "0".to_string(),
     )];
     for (index, w) in windows.iter().enumerate() {
-        read(&mut q, &[*w], &trailing, &|months| Dest::Window {
-            index,
-            months,
+        read(&mut q, &[*w], &trailing, Some(index), &|months| {
+            Dest::Window { index, months }
         })?;
     }
     dest.extend(stock_parts(&mut q, need, first.from, period.to));
     let first_month = months_read.iter().map(|m| m.0).min();
+    // Whether `reader` read the month holding `day` from its snapshot.
+    let from_snapshot = |day: CivilDate, reader: Option<usize>| {
+        months_read
+            .iter()
+            .any(|(f, t, r)| *r == reader && *f <= day && day < *t)
+    };
     let last_month = months_read.iter().map(|m| m.1).max();
     let stale_at = match (first_month, last_month) {
         (Some(f), Some(l)) => {
@@ -512,8 +519,18 @@ pub async fn span(
     }
     // Stale months: their days instead, read now; the months are rebuilt after the reply.
     // One pair of bound dates per month (D1 binds at most 100 parameters a statement).
+    // Only for the readers that took the month from its snapshot: the buckets read the days
+    // of the months they cut, and a trailing year reads only its own families.
     let mut months: Vec<(&str, Vec<Family>)> = Vec::new();
     for (family, month) in &stats.stale {
+        let Ok(first) = CivilDate::parse(&format!("{month}-01")) else {
+            continue;
+        };
+        let by_window = need.trailing.contains(family)
+            && (0..windows.len()).any(|i| from_snapshot(first, Some(i)));
+        if !from_snapshot(first, None) && !by_window {
+            continue;
+        }
         match months.iter_mut().find(|(m, _)| *m == month.as_str()) {
             Some((_, fams)) => fams.push(*family),
             None => months.push((month.as_str(), vec![*family])),
@@ -535,23 +552,20 @@ pub async fn span(
         stats.rows_read += rows;
         for i in parts {
             each_row(&texts[i], |row| {
-                let day = CivilDate::parse(row.date).ok();
-                let family = Family::from_id(row.family);
-                for (index, w) in windows.iter().enumerate() {
-                    let inside = day.is_some_and(|d| w.contains(d));
-                    if inside && row.dim == 0 && family.is_some_and(|f| need.trailing.contains(&f))
-                    {
-                        b.add(
-                            &Dest::Window {
-                                index,
-                                months: false,
-                            },
-                            row.clone(),
-                            &[],
-                        );
+                let Ok(day) = CivilDate::parse(row.date) else {
+                    return;
+                };
+                let trailing = row.dim == 0
+                    && Family::from_id(row.family).is_some_and(|f| need.trailing.contains(&f));
+                for index in 0..windows.len() {
+                    if trailing && from_snapshot(day, Some(index)) {
+                        let months = false;
+                        b.add(&Dest::Window { index, months }, row.clone(), &[]);
                     }
                 }
-                b.add(&Dest::Buckets { months: false }, row, &[])
+                if from_snapshot(day, None) {
+                    b.add(&Dest::Buckets { months: false }, row, &[])
+                }
             })?;
         }
     }
