@@ -250,14 +250,6 @@ pub async fn answer_link(
         kind,
         tenant,
     } = link;
-    crate::limits::survey_link(env, &claims.link).await?;
-    kind.check_score(score)?;
-    let comment = normalize_comment(comment)?;
-    let respondent = match (claims.respondent, claims.legacy_respondent) {
-        (Some(reference), _) => Some(reference),
-        (None, Some(id)) => respondents::legacy(env, &db::open(env)?, &claims.tenant, &id).await?,
-        (None, None) => None,
-    };
     let (link_id, open) = match claims.open {
         Some(cap) => {
             let response_id = match response_id {
@@ -273,6 +265,16 @@ pub async fn answer_link(
             (key, Some(open))
         }
         None => (claims.link, None),
+    };
+    // Per answered row: an ordinary link, or one browser's answer to an open link (a busy
+    // open link takes answers from many browsers; the per-address limit and its cap bound it).
+    crate::limits::survey_link(env, &link_id).await?;
+    kind.check_score(score)?;
+    let comment = normalize_comment(comment)?;
+    let respondent = match (claims.respondent, claims.legacy_respondent) {
+        (Some(reference), _) => Some(reference),
+        (None, Some(id)) => respondents::legacy(env, &db::open(env)?, &claims.tenant, &id).await?,
+        (None, None) => None,
     };
     let answer = Answer {
         tenant: claims.tenant,
