@@ -187,11 +187,11 @@ pub async fn store_answer(
                     &db, &m.id, &a.tenant, &a.link_id,
                 )?);
             }
-            let results = db.batch(stmts).await?;
+            let results = db::batch(&db, stmts).await?;
             let dropped = (2..results.len()).any(|i| db::changes(&results, i) > 0);
             (results, (!dropped).then_some(m))
         }
-        None => (vec![upsert.all().await?], None),
+        None => (db::batch(&db, vec![upsert]).await?, None),
     };
     let answers = responses::answers_of(&results)?;
     if answers.is_none() && a.open.is_some() {

@@ -40,6 +40,11 @@ export function tiles(page, sel) {
         significant: d?.dataset.significant ?? null,
         quiet: d?.classList.contains('quiet') ?? false,
         tooltip: d?.getAttribute('title') ?? null,
+        // The days behind the value when they are not the period's (CLV's trailing year).
+        window: (() => {
+          const w = t.querySelector('[data-role=window]');
+          return w ? { from: w.dataset.from, to: w.dataset.to } : null;
+        })(),
         value: v.dataset.value === undefined ? null : Number(v.dataset.value),
         text: v.textContent,
         n: t.querySelector('[data-role=n]')?.dataset.value,

@@ -41,6 +41,7 @@ async function sameAsApi(page, sel) {
     if (k.n !== undefined) assert.equal(Number(s.n), k.n, `${what}: n`);
     assert.equal(s.label, k.label, `${what}: label`);
     assert.equal(s.status, k.status ? k.status.replace('_', '-') : null, `${what}: status`);
+    assert.deepEqual(s.window, k.window ?? null, `${what}: the days behind the value`);
     if (k.delta !== undefined) {
       // Issue 15: the change is marked as the API tested it; within noise, quietly, with why.
       const sig = typeof k.change_significant === 'boolean' ? String(k.change_significant) : null;

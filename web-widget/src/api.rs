@@ -76,6 +76,8 @@ pub struct Kpi {
     pub significant: Option<bool>,
     /// The series' values, in order; `None` where a sub-period has no value.
     pub series: Vec<Option<f64>>,
+    /// The days the value is computed over when they are not the period's: (first, last).
+    pub window: Option<(String, String)>,
 }
 
 /// The body of a successful `GET /v1/kpis`, or the `data` given to the offline `mount`.
@@ -235,6 +237,10 @@ fn kpi(o: &JsValue) -> Option<Kpi> {
         delta: num(o, "delta"),
         significant: get(o, "change_significant").as_bool(),
         series,
+        window: {
+            let w = get(o, "window");
+            text(&w, "from").zip(text(&w, "to"))
+        },
     })
 }
 

@@ -16,6 +16,9 @@ pub struct Texts {
     pub insufficient: &'static str,
     pub interval: &'static str,
     pub no_data: &'static str,
+    /// Before the days a value is computed over when they are not the period's (CLV's
+    /// trailing year).
+    pub window: &'static str,
     pub promoters: &'static str,
     pub passives: &'static str,
     pub detractors: &'static str,
@@ -50,6 +53,7 @@ const VI: Texts = Texts {
     insufficient: "Mẫu chưa đủ",
     interval: "Khoảng tin cậy 95%",
     no_data: "Chưa có dữ liệu trong kỳ",
+    window: "Tính trên",
     promoters: "Ủng hộ",
     passives: "Trung lập",
     detractors: "Phản đối",
@@ -97,6 +101,7 @@ const EN: Texts = Texts {
     insufficient: "Insufficient sample",
     interval: "95% interval",
     no_data: "No data in this period",
+    window: "Over",
     promoters: "Promoters",
     passives: "Passives",
     detractors: "Detractors",

@@ -97,6 +97,20 @@ fn tile(parent: &Element, r: &Kpi, lang: Lang, segment: &str) {
     }
     let p = el(&tile, false, "p", &attrs);
     text(&p, &fmt::value(r, lang));
+    if let Some((from, to)) = &r.window {
+        let p = el(
+            &tile,
+            false,
+            "p",
+            &[
+                ("class", "muted"),
+                ("data-role", "window"),
+                ("data-from", from),
+                ("data-to", to),
+            ],
+        );
+        text(&p, &[t.window, " ", from, " – ", to].concat());
+    }
 
     if let Some(s) = r.status {
         let (words, class, icon) = t.status(Some(s));
