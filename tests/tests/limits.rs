@@ -183,53 +183,63 @@ fn admin_routes_are_limited_per_address_whatever_the_token() {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let ip = [("cf-connecting-ip", "198.51.100.77")];
     let wrong = "Bearer wrong-token-wrong-token-wrong";
-    let (refused, sent) = (AtomicUsize::new(0), AtomicUsize::new(0));
-    let limited: std::sync::Mutex<Option<Reply>> = std::sync::Mutex::new(None);
-    std::thread::scope(|s| {
-        for _ in 0..4 {
-            s.spawn(|| {
-                while limited.lock().unwrap().is_none() && sent.fetch_add(1, Ordering::SeqCst) < 400
-                {
-                    let r = request(
-                        "POST",
-                        "/admin/tenants",
-                        &[ip[0], ("authorization", wrong)],
-                        Some(("application/json", "{}")),
-                    );
-                    match r.status {
-                        401 => {
-                            refused.fetch_add(1, Ordering::SeqCst);
-                        }
-                        429 => {
-                            limited.lock().unwrap().get_or_insert(r);
-                        }
-                        other => panic!("unexpected {other}: {}", r.text),
-                    }
-                }
-            });
-        }
-    });
-    let r = limited
-        .into_inner()
-        .unwrap()
-        .unwrap_or_else(|| panic!("no 429 after 400 wrong admin tokens from one address"));
-    assert_429(&r);
-    let refused = refused.into_inner();
-    assert!(
-        (30..400).contains(&refused),
-        "{refused} refusals before the 429"
-    );
-    // Once limited, the address is refused even with the right token: guessing stops.
     let right = format!("Bearer {}", admin_token());
     let body = json!({"id": unique_id("rl-adm"), "name": "X"}).to_string();
-    let r = request(
-        "POST",
-        "/admin/tenants",
-        &[ip[0], ("authorization", &right)],
-        Some(("application/json", &body)),
-    );
-    assert_eq!(r.status, 429, "{}", r.text);
+    // The limiter counts in windows of a minute: a window that ends between the 429 and the
+    // next request lets that one through, so a run that straddles it goes once more (two
+    // boundaries never fall within seconds of each other).
+    for attempt in 0..2 {
+        let (refused, sent) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let limited: std::sync::Mutex<Option<Reply>> = std::sync::Mutex::new(None);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    while limited.lock().unwrap().is_none()
+                        && sent.fetch_add(1, Ordering::SeqCst) < 400
+                    {
+                        let r = request(
+                            "POST",
+                            "/admin/tenants",
+                            &[ip[0], ("authorization", wrong)],
+                            Some(("application/json", "{}")),
+                        );
+                        match r.status {
+                            401 => {
+                                refused.fetch_add(1, Ordering::SeqCst);
+                            }
+                            429 => {
+                                limited.lock().unwrap().get_or_insert(r);
+                            }
+                            other => panic!("unexpected {other}: {}", r.text),
+                        }
+                    }
+                });
+            }
+        });
+        let r = limited
+            .into_inner()
+            .unwrap()
+            .unwrap_or_else(|| panic!("no 429 after 400 wrong admin tokens from one address"));
+        assert_429(&r);
+        let refused = refused.into_inner();
+        assert!(
+            (1..400).contains(&refused) && (attempt > 0 || refused >= 30),
+            "{refused} refusals before the 429"
+        );
+        // Once limited, the address is refused even with the right token: guessing stops.
+        let r = request(
+            "POST",
+            "/admin/tenants",
+            &[ip[0], ("authorization", &right)],
+            Some(("application/json", &body)),
+        );
+        if r.status == 429 {
+            break;
+        }
+        assert!(attempt == 0 && r.status == 201, "{}: {}", r.status, r.text);
+    }
     // Other addresses are not limited.
+    let body = json!({"id": unique_id("rl-adm"), "name": "X"}).to_string();
     let r = request(
         "POST",
         "/admin/tenants",
