@@ -198,14 +198,13 @@ async fn mint(c: Call, p: Principal) -> ApiResult<Response> {
     // link is not sent to anyone: it has no rate, and its answers are counted apart.
     if open.is_none() {
         let day = CivilDate::of_instant(now, p.tenant.tz())?.to_string();
-        cells::add(
+        let issued = cells::add(
             &db,
             &p.tenant.id,
             &day,
             &links_issued(kind, channel, count as i64),
-        )?
-        .run()
-        .await?;
+        )?;
+        db::batch(&db, vec![issued]).await?;
     }
     http::json(201, &json!({"links": links}))
 }
