@@ -793,6 +793,15 @@ impl SpanBuilder {
         self.bucket_sum(from, to, [r])
     }
 
+    /// The sum of `rollups`, re-interned into the span's table.
+    fn sum<'r>(&mut self, rollups: impl IntoIterator<Item = &'r Rollup>) -> Cells {
+        let mut acc = Acc::new();
+        for r in rollups {
+            self.add_into(&mut acc, r, None);
+        }
+        acc.finish()
+    }
+
     /// Adds the sum of `rollups` as the bucket of the days `[from, to)`.
     pub fn bucket_sum<'r>(
         mut self,
@@ -800,11 +809,7 @@ impl SpanBuilder {
         to: CivilDate,
         rollups: impl IntoIterator<Item = &'r Rollup>,
     ) -> Self {
-        let mut acc = Acc::new();
-        for r in rollups {
-            self.add_into(&mut acc, r, None);
-        }
-        let cells = acc.finish();
+        let cells = self.sum(rollups);
         self.span.buckets.push(Bucket { from, to, cells });
         self
     }
@@ -816,11 +821,7 @@ impl SpanBuilder {
         to: CivilDate,
         rollups: impl IntoIterator<Item = &'r Rollup>,
     ) -> Self {
-        let mut acc = Acc::new();
-        for r in rollups {
-            self.add_into(&mut acc, r, None);
-        }
-        let cells = acc.finish();
+        let cells = self.sum(rollups);
         self.span.windows.push(Bucket { from, to, cells });
         self
     }

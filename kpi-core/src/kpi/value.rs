@@ -81,7 +81,7 @@ fn expansion_mrr(v: &View) -> Measure {
 /// in the window.
 fn window_buyers(v: &View) -> Option<i64> {
     let from = v.from?;
-    let month = i64::from(from.year) * 12 + i64::from(from.month) - 1 - 1970 * 12;
+    let month = key::month(from.days_since_epoch());
     let mut buyers = 0i64;
     for e in v.totals(OrderRecency) {
         match key::recency_month(e.key) {

@@ -241,14 +241,16 @@ pub mod key {
     /// at most 12 months before the order counts the order's customer once: as the keys 0 and
     /// those below `w + 1`.
     pub fn recency(day: i64, previous: Option<i64>) -> i64 {
-        let month = |d: i64| {
-            let (y, m, _) = crate::period::civil_from_days(d);
-            y * 12 + m - 1 - 1970 * 12
-        };
         match previous {
             Some(p) if p <= day && month(day) - month(p) <= 12 => month(p) + 1,
             _ => 0,
         }
+    }
+
+    /// The month of day `day` (both counted from 1970-01-01): what [`recency`] keys hold.
+    pub fn month(day: i64) -> i64 {
+        let (y, m, _) = crate::period::civil_from_days(day);
+        y * 12 + m - 1 - 1970 * 12
     }
 
     /// The month (since 1970-01) of the previous order a [`recency`] key names.
