@@ -163,30 +163,126 @@ impl Cells {
     }
 }
 
-/// Keys in `0..DENSE_KEYS` go to a run's dense array.
+/// Keys in `0..DENSE_KEYS` go to a run's dense array once the run is merged into.
 const DENSE_KEYS: i64 = 4096;
 
+/// The counters of one slot. A run filled by one stream in key order (a day read from
+/// storage, a decoded rollup) stays a sorted vector: each key is a push. The first key that
+/// comes out of order (a second day merged in) moves the keys of `0..DENSE_KEYS` to a dense
+/// array over the range they span (a day's sketch buckets span ~700 keys, not 4096), where
+/// every later add is an index.
 #[derive(Debug, Clone)]
 struct Run {
     slot: Slot,
-    /// Cells of keys `0..dense.len()`, indexed by key.
+    /// Cells of keys `base..base + dense.len()`, indexed by `key - base`; empty until the
+    /// run is merged into.
+    base: i64,
     dense: Vec<Cell>,
-    /// Cells of other keys, sorted by key.
+    /// Cells of the other keys, sorted by key: every key before the run turns dense, then
+    /// the keys outside `0..DENSE_KEYS`.
     sparse: Vec<(i64, Cell)>,
 }
 
 impl Run {
-    fn add(&mut self, key: i64, cell: Cell) {
-        if (0..DENSE_KEYS).contains(&key) {
-            let k = key as usize;
-            if k >= self.dense.len() {
-                self.dense.resize(k + 1, Cell::default());
+    fn new(slot: Slot) -> Run {
+        Run {
+            slot,
+            base: 0,
+            dense: Vec::new(),
+            sparse: Vec::new(),
+        }
+    }
+
+    fn is_dense_key(key: i64) -> bool {
+        (0..DENSE_KEYS).contains(&key)
+    }
+
+    /// Makes the dense array cover keys `lo..=hi` (both dense keys), moving the sparse
+    /// vector's dense keys into it the first time.
+    fn cover(&mut self, lo: i64, hi: i64) {
+        if self.dense.is_empty() {
+            let (mut from, mut to) = (lo, hi);
+            for &(k, _) in self.sparse.iter().filter(|(k, _)| Run::is_dense_key(*k)) {
+                from = from.min(k);
+                to = to.max(k);
             }
-            self.dense[k] = self.dense[k].add(cell);
-        } else {
-            match self.sparse.binary_search_by_key(&key, |(k, _)| *k) {
+            self.base = from;
+            self.dense = alloc::vec![Cell::default(); (to - from + 1) as usize];
+            let base = self.base;
+            let dense = &mut self.dense;
+            self.sparse.retain(|&(k, c)| {
+                if Run::is_dense_key(k) {
+                    dense[(k - base) as usize] = c;
+                    false
+                } else {
+                    true
+                }
+            });
+            return;
+        }
+        if lo < self.base {
+            let grow = (self.base - lo) as usize;
+            let mut dense = alloc::vec![Cell::default(); grow + self.dense.len()];
+            dense[grow..].copy_from_slice(&self.dense);
+            self.dense = dense;
+            self.base = lo;
+        }
+        let end = (hi - self.base + 1) as usize;
+        if end > self.dense.len() {
+            self.dense.resize(end, Cell::default());
+        }
+    }
+
+    fn add(&mut self, key: i64, cell: Cell) {
+        if !self.dense.is_empty() && Run::is_dense_key(key) {
+            if let Some(c) = self.dense.get_mut(key.wrapping_sub(self.base) as usize) {
+                *c = c.add(cell);
+                return;
+            }
+            self.cover(key, key);
+            let i = (key - self.base) as usize;
+            self.dense[i] = self.dense[i].add(cell);
+            return;
+        }
+        match self.sparse.last() {
+            None => self.sparse.push((key, cell)),
+            Some(&(last, _)) if key > last => self.sparse.push((key, cell)),
+            _ if Run::is_dense_key(key) => {
+                self.cover(key, key);
+                let i = (key - self.base) as usize;
+                self.dense[i] = self.dense[i].add(cell);
+            }
+            _ => match self.sparse.binary_search_by_key(&key, |(k, _)| *k) {
                 Ok(i) => self.sparse[i].1 = self.sparse[i].1.add(cell),
                 Err(i) => self.sparse.insert(i, (key, cell)),
+            },
+        }
+    }
+
+    /// Adds a chunk of entries of this slot, sorted by key with no duplicate.
+    fn add_sorted(&mut self, chunk: &[Entry]) {
+        let in_order = self.dense.is_empty()
+            && match (self.sparse.last(), chunk.first()) {
+                (Some(&(last, _)), Some(first)) => first.key > last,
+                _ => true,
+            };
+        if in_order {
+            self.sparse.extend(chunk.iter().map(|e| (e.key, e.cell)));
+            return;
+        }
+        // Sorted keys: the first and the last dense key bound the chunk's dense range.
+        let dense_keys = chunk
+            .iter()
+            .map(|e| e.key)
+            .filter(|k| Run::is_dense_key(*k));
+        if let (Some(lo), Some(hi)) = (dense_keys.clone().next(), dense_keys.rev().next()) {
+            self.cover(lo, hi);
+        }
+        let base = self.base;
+        for e in chunk {
+            match self.dense.get_mut(e.key.wrapping_sub(base) as usize) {
+                Some(c) if Run::is_dense_key(e.key) => *c = c.add(e.cell),
+                _ => self.add(e.key, e.cell),
             }
         }
     }
@@ -228,11 +324,7 @@ impl Acc {
         let r = loop {
             match self.index[i] {
                 0 => {
-                    self.runs.push(Run {
-                        slot,
-                        dense: Vec::new(),
-                        sparse: Vec::new(),
-                    });
+                    self.runs.push(Run::new(slot));
                     let r = self.runs.len() - 1;
                     self.index[i] = r as u32 + 1;
                     if self.runs.len() * 2 > self.index.len() {
@@ -277,25 +369,8 @@ impl Acc {
             let (chunk, tail) = rest.split_at(len);
             rest = tail;
             let r = self.run_of(slot);
-            let Some(run) = self.runs.get_mut(r) else {
-                continue;
-            };
-            // Keys are sorted: the largest dense key sizes the dense array once.
-            let max_dense = chunk
-                .iter()
-                .rev()
-                .map(|x| x.key)
-                .find(|k| (0..DENSE_KEYS).contains(k));
-            if let Some(max) = max_dense {
-                if run.dense.len() <= max as usize {
-                    run.dense.resize(max as usize + 1, Cell::default());
-                }
-            }
-            for x in chunk {
-                match run.dense.get_mut(x.key as usize) {
-                    Some(c) if x.key >= 0 => *c = c.add(x.cell),
-                    _ => run.add(x.key, x.cell),
-                }
+            if let Some(run) = self.runs.get_mut(r) {
+                run.add_sorted(chunk);
             }
         }
     }
@@ -342,8 +417,8 @@ impl Acc {
             for &(k, c) in &run.sparse[..split] {
                 push(&mut out, k, c);
             }
-            for (k, c) in run.dense.iter().enumerate() {
-                push(&mut out, k as i64, *c);
+            for (i, c) in run.dense.iter().enumerate() {
+                push(&mut out, run.base + i as i64, *c);
             }
             for &(k, c) in &run.sparse[split..] {
                 push(&mut out, k, c);
@@ -380,6 +455,43 @@ mod tests {
                 .collect();
             prop_assert_eq!(got.entries(), &want[..]);
             prop_assert!(Cells::from_sorted(want).is_some());
+        }
+    }
+
+    proptest! {
+        /// Merging sorted rollups (runs that start as vectors, then turn dense) equals a
+        /// sorted sum, whatever the order and mix of `add` and `add_cells`.
+        #[test]
+        fn merging_sorted_cells_equals_a_sorted_sum(parts in prop::collection::vec(
+            prop::collection::vec((0u8..3, 0u32..3, prop_oneof![0i64..40, -5i64..0, 700i64..760, 4090i64..4100], -3i64..4), 0..60), 0..6),
+            loose in prop::collection::vec((0u8..3, 0u32..3, prop_oneof![0i64..40, 700i64..760, any::<i64>()], -3i64..4), 0..20)) {
+            let mut want: alloc::collections::BTreeMap<(Slot, i64), Cell> = Default::default();
+            let mut acc = Acc::new();
+            let slot = |f: u8, s: u32| Family::from_id(f).map(|f| Slot::new(f, Dim::Channel, SegId(s)));
+            for (i, part) in parts.iter().enumerate() {
+                let cells = Cells::collect(part.iter().filter_map(|&(f, s, key, n)| {
+                    Some(Entry { slot: slot(f, s)?, key, cell: Cell { n, sum: 3 * n } })
+                }));
+                for e in cells.entries() {
+                    let w = want.entry((e.slot, e.key)).or_default();
+                    *w = w.add(e.cell);
+                }
+                acc.add_cells(&cells);
+                if let Some(&(f, s, key, n)) = loose.get(i) {
+                    let Some(sl) = slot(f, s) else { continue };
+                    let c = Cell { n, sum: -n };
+                    acc.add(sl, key, c);
+                    let w = want.entry((sl, key)).or_default();
+                    *w = w.add(c);
+                }
+            }
+            let want: Vec<Entry> = want
+                .into_iter()
+                .filter(|(_, c)| !c.is_zero())
+                .map(|((slot, key), cell)| Entry { slot, key, cell })
+                .collect();
+            let got = acc.finish();
+            prop_assert_eq!(got.entries(), &want[..]);
         }
     }
 
