@@ -102,11 +102,12 @@ struct Row<'a> {
     segment: &'a str,
 }
 
-/// The separators of a read's text: lines of one (family, dimension, date) each, its cells
-/// after it separated by tabs. A segment is validated text without control characters
-/// (`kpi_core::fact::check_text`), so it holds neither; it is the last field of a cell, so a
-/// comma in it is its own. Both travel in D1's JSON as two bytes (the ASCII separators would
-/// take six), and each line carries its family, dimension and date once.
+/// The separators of a read's text: lines of one (family, dimension, date, segment) each,
+/// its cells (`key,n,sum`) after it separated by tabs. A segment is validated text without
+/// control characters (`kpi_core::fact::check_text`), so it holds neither; it is the last
+/// field of a line's head, so a comma in it is its own. Both travel in D1's JSON as two bytes
+/// (the ASCII separators would take six), and each line carries its family, dimension, date
+/// and segment once.
 const LINE: u8 = b'\n';
 const CELL: u8 = b'\t';
 const FIELD: u8 = b',';
@@ -115,9 +116,26 @@ const FIELD: u8 = b',';
 fn part(table: &str, date: &str, families: &str, dims: &str, cond: &str) -> String {
     format!(
         "(SELECT group_concat(g, char(10)) FROM (SELECT family || ',' || dim || ',' || {date} \
-         || char(9) || group_concat(key || ',' || n || ',' || sum || ',' || segment, char(9)) AS g \
+         || ',' || segment || char(9) || group_concat(key || ',' || n || ',' || sum, char(9)) AS g \
          FROM {table} WHERE tenant_id = ?1 AND family IN ({families}) AND dim IN ({dims}) {cond} \
-         AND (n != 0 OR sum != 0) GROUP BY family, dim, {date}))"
+         AND (n != 0 OR sum != 0) GROUP BY family, dim, {date}, segment))"
+    )
+}
+
+/// The SQL of whole months that lie in one bucket, summed by D1 per counter: one line per
+/// (family, dimension, segment) dated `from` (the first month), so a year compared reads back one
+/// year of counters, not twelve months of them. Months whose snapshot is stale are left out:
+/// their days are read in their place, as for any month read from a snapshot.
+fn part_summed(families: &str, dims: &str, from: &str, until: &str) -> String {
+    format!(
+        "(SELECT group_concat(g, char(10)) FROM (SELECT family || ',' || dim || ',' || {from} \
+         || ',' || segment || char(9) || group_concat(key || ',' || n || ',' || sum, char(9)) AS g \
+         FROM (SELECT family, dim, segment, key, sum(n) AS n, sum(sum) AS sum FROM cells_month \
+         WHERE tenant_id = ?1 AND family IN ({families}) AND dim IN ({dims}) \
+         AND month >= {from} AND month < {until} AND (family, month) NOT IN \
+         (SELECT family, month FROM months_stale WHERE tenant_id = ?1) \
+         GROUP BY family, dim, segment, key) WHERE n != 0 OR sum != 0 \
+         GROUP BY family, dim, segment))"
     )
 }
 
@@ -147,20 +165,21 @@ fn each_row(text: &str, mut each: impl FnMut(Row)) -> ApiResult<()> {
     {
         let mut cells = line.split(|c| c as u32 == CELL as u32);
         let head = cells.next().ok_or_else(bad)?;
-        let [a, b] = cuts::<2>(head.as_bytes(), FIELD).ok_or_else(bad)?;
+        let [a, b, c] = cuts::<3>(head.as_bytes(), FIELD).ok_or_else(bad)?;
         let family = head[..a].parse().map_err(|_| bad())?;
         let dim = head[a + 1..b].parse().map_err(|_| bad())?;
-        let date = &head[b + 1..];
+        let date = &head[b + 1..c];
+        let segment = &head[c + 1..];
         for cell in cells {
-            let [x, y, z] = cuts::<3>(cell.as_bytes(), FIELD).ok_or_else(bad)?;
+            let [x, y] = cuts::<2>(cell.as_bytes(), FIELD).ok_or_else(bad)?;
             each(Row {
                 family,
                 dim,
                 date,
                 key: num(&cell[..x])?,
                 n: num(&cell[x + 1..y])?,
-                sum: num(&cell[y + 1..z])?,
-                segment: &cell[z + 1..],
+                sum: num(&cell[y + 1..])?,
+                segment,
             });
         }
     }
@@ -232,8 +251,9 @@ impl Query {
 enum Source {
     /// `cells`, days `[from, to)`.
     Days(CivilDate, CivilDate),
-    /// `cells_month`, the whole months `[from, to)` (first days of months).
-    Months(CivilDate, CivilDate),
+    /// `cells_month`, the whole months `[from, to)` (first days of months); `true` when
+    /// they are several months of one bucket, which D1 sums ([`part_summed`]).
+    Months(CivilDate, CivilDate, bool),
 }
 
 fn month_start(d: CivilDate) -> ApiResult<CivilDate> {
@@ -249,28 +269,36 @@ fn month_str(d: CivilDate) -> String {
 /// kind are joined. A month cut by a bucket boundary (a month's daily series) is read as
 /// days, so each row still lands in its own bucket.
 fn sources(buckets: &[Period], open_from: CivilDate) -> ApiResult<Vec<Source>> {
-    let mut out: Vec<Source> = Vec::new();
-    let mut push = |s: Source| match (out.last_mut(), s) {
-        (Some(Source::Days(_, end)), Source::Days(f, t)) if *end == f => *end = t,
-        (Some(Source::Months(_, end)), Source::Months(f, t)) if *end == f => *end = t,
-        _ => out.push(s),
+    // Each part with the buckets of its first and last month.
+    let mut out: Vec<(Source, usize, usize)> = Vec::new();
+    let mut push = |s: Source, bucket: usize| match (out.last_mut(), s) {
+        (Some((Source::Days(_, end), _, _)), Source::Days(f, t)) if *end == f => *end = t,
+        // Months of one bucket are summed; months of several are read month by month.
+        (Some((Source::Months(_, end, summed), first, last)), Source::Months(f, t, _))
+            if *end == f && (!*summed || *first == bucket) =>
+        {
+            *end = t;
+            *summed = *first == bucket && *last == bucket;
+            *last = bucket;
+        }
+        _ => out.push((s, bucket, bucket)),
     };
-    for b in buckets {
+    for (i, b) in buckets.iter().enumerate() {
         let (from, to) = (b.from, b.to);
         let mut cur = from;
         while cur < to {
             let month = Period::containing(PeriodKind::Month, cur)?;
             if cur == month.from && month.to <= to && month.to <= open_from {
-                push(Source::Months(cur, month.to));
+                push(Source::Months(cur, month.to, false), i);
                 cur = month.to;
             } else {
                 let end = if month.to < to { month.to } else { to };
-                push(Source::Days(cur, end));
+                push(Source::Days(cur, end), i);
                 cur = end;
             }
         }
     }
-    Ok(out)
+    Ok(out.into_iter().map(|(s, _, _)| s).collect())
 }
 
 /// Where the rows of one statement go.
@@ -445,17 +473,27 @@ pub async fn span(
                     to: &dyn Fn(bool) -> Dest|
      -> ApiResult<()> {
         for s in sources(within, open_from)? {
-            let (table, col, from, until, months) = match s {
-                Source::Days(f, t) => ("cells", "day", f.to_string(), t.to_string(), false),
-                Source::Months(f, t) => {
+            let (table, col, from, until, months, summed) = match s {
+                Source::Days(f, t) => ("cells", "day", f.to_string(), t.to_string(), false, false),
+                Source::Months(f, t, summed) => {
                     months_read.push((f, t, window));
-                    ("cells_month", "month", month_str(f), month_str(t), true)
+                    let (f, t) = (month_str(f), month_str(t));
+                    ("cells_month", "month", f, t, true, summed)
                 }
             };
             let (from, until) = (q.bind(&from), q.bind(&until));
             for (fams, dims) in groups {
-                let cond = format!("AND {col} >= {from} AND {col} < {until}");
-                dest.push((q.add(part(table, col, fams, dims, &cond)), to(months)));
+                let sql = match summed {
+                    true => part_summed(fams, dims, &from, &until),
+                    false => {
+                        let cond = format!("AND {col} >= {from} AND {col} < {until}");
+                        part(table, col, fams, dims, &cond)
+                    }
+                };
+                // Summed months leave out stale ones themselves; their lines carry the first
+                // month's date, which must not read as that month's stale snapshot.
+                let stale_checked = months && !summed;
+                dest.push((q.add(sql), to(months), stale_checked));
             }
         }
         Ok(())
@@ -472,7 +510,11 @@ pub async fn span(
             Dest::Window { index, months }
         })?;
     }
-    dest.extend(stock_parts(&mut q, need, first.from, period.to));
+    dest.extend(
+        stock_parts(&mut q, need, first.from, period.to)
+            .into_iter()
+            .map(|(i, d)| (i, d, false)),
+    );
     let first_month = months_read.iter().map(|m| m.0).min();
     // Whether `reader` read the month holding `day` from its snapshot.
     let from_snapshot = |day: CivilDate, reader: Option<usize>| {
@@ -514,8 +556,13 @@ pub async fn span(
             .collect(),
         windows.len(),
     );
-    for (i, d) in &dest {
-        each_row(&texts[*i], |row| b.add(d, row, &stats.stale))?;
+    for (i, d, stale_checked) in &dest {
+        let stale = if *stale_checked {
+            &stats.stale[..]
+        } else {
+            &[]
+        };
+        each_row(&texts[*i], |row| b.add(d, row, stale))?;
     }
     // Stale months: their days instead, read now; the months are rebuilt after the reply.
     // One pair of bound dates per month (D1 binds at most 100 parameters a statement).
@@ -725,8 +772,8 @@ mod tests {
 
     #[test]
     fn a_read_text_gives_back_every_cell_and_segments_keep_their_commas() {
-        let text = "0,1,2026-11-02\t9,3,0,email\t10,1,1,email\n\
-                    31,3,2026-11\t4674900,2,500,Tết, sale, 2027\n11,0,\t9223372036854775807,1,0,";
+        let text = "0,1,2026-11-02,email\t9,3,0\t10,1,1\n\
+                    31,3,2026-11,Tết, sale, 2027\t4674900,2,500\n11,0,,\t9223372036854775807,1,0";
         let mut got = Vec::new();
         each_row(text, |r| {
             got.push((
@@ -757,8 +804,9 @@ mod tests {
                 (11, 0, "".into(), i64::MAX, 1, 0, "".into()),
             ]
         );
-        assert!(each_row("0,1\t9,3,0,x", |_| {}).is_err());
-        assert!(each_row("0,1,d\t9,x,0,x", |_| {}).is_err());
+        assert!(each_row("0,1,d\t9,3,0", |_| {}).is_err());
+        assert!(each_row("0,1,d,x\t9,x,0", |_| {}).is_err());
+        assert!(each_row("0,1,d,x\t9,3", |_| {}).is_err());
         assert!(each_row("", |_| {}).is_ok());
     }
 
@@ -774,7 +822,8 @@ mod tests {
         assert_eq!(
             sources(&year, open).unwrap(),
             vec![
-                Source::Months(d("2025-01-01"), d("2026-11-01")),
+                Source::Months(d("2025-01-01"), d("2026-01-01"), true),
+                Source::Months(d("2026-01-01"), d("2026-11-01"), false),
                 Source::Days(d("2026-11-01"), d("2027-01-01")),
             ]
         );
@@ -784,16 +833,31 @@ mod tests {
         assert_eq!(
             sources(&march, open).unwrap(),
             vec![
-                Source::Months(d("2026-02-01"), d("2026-03-01")),
+                Source::Months(d("2026-02-01"), d("2026-03-01"), false),
                 Source::Days(d("2026-03-01"), d("2026-04-01")),
             ]
+        );
+        // A trailing year: its closed months are one bucket, summed by D1.
+        let window = [Period::range(d("2025-12-01"), d("2026-12-01")).unwrap()];
+        assert_eq!(
+            sources(&window, open).unwrap(),
+            vec![
+                Source::Months(d("2025-12-01"), d("2026-11-01"), true),
+                Source::Days(d("2026-11-01"), d("2026-12-01")),
+            ]
+        );
+        // A quarter's months are buckets of their own: read month by month.
+        let quarter = kpi_core::report::buckets(p(PeriodKind::Quarter, "2026-07"), false);
+        assert_eq!(
+            sources(&quarter, open).unwrap(),
+            vec![Source::Months(d("2026-07-01"), d("2026-10-01"), false)]
         );
         let range = [Period::range(d("2026-09-15"), d("2026-11-01")).unwrap()];
         assert_eq!(
             sources(&range, open).unwrap(),
             vec![
                 Source::Days(d("2026-09-15"), d("2026-10-01")),
-                Source::Months(d("2026-10-01"), d("2026-11-01")),
+                Source::Months(d("2026-10-01"), d("2026-11-01"), false),
             ]
         );
     }
