@@ -107,7 +107,8 @@ struct Row<'a> {
 /// control characters (`kpi_core::fact::check_text`), so it holds neither; it is the last
 /// field of a line's head, so a comma in it is its own. Both travel in D1's JSON as two bytes
 /// (the ASCII separators would take six), and each line carries its family, dimension, date
-/// and segment once.
+/// and segment once. (Summing several months in D1 instead of here was tried: SQLite's
+/// GROUP BY sorter read every row twice and cost more CPU than the text it saved.)
 const LINE: u8 = b'\n';
 const CELL: u8 = b'\t';
 const FIELD: u8 = b',';
@@ -119,23 +120,6 @@ fn part(table: &str, date: &str, families: &str, dims: &str, cond: &str) -> Stri
          || ',' || segment || char(9) || group_concat(key || ',' || n || ',' || sum, char(9)) AS g \
          FROM {table} WHERE tenant_id = ?1 AND family IN ({families}) AND dim IN ({dims}) {cond} \
          AND (n != 0 OR sum != 0) GROUP BY family, dim, {date}, segment))"
-    )
-}
-
-/// The SQL of whole months that lie in one bucket, summed by D1 per counter: one line per
-/// (family, dimension, segment) dated `from` (the first month), so a year compared reads back one
-/// year of counters, not twelve months of them. Months whose snapshot is stale are left out:
-/// their days are read in their place, as for any month read from a snapshot.
-fn part_summed(families: &str, dims: &str, from: &str, until: &str) -> String {
-    format!(
-        "(SELECT group_concat(g, char(10)) FROM (SELECT family || ',' || dim || ',' || {from} \
-         || ',' || segment || char(9) || group_concat(key || ',' || n || ',' || sum, char(9)) AS g \
-         FROM (SELECT family, dim, segment, key, sum(n) AS n, sum(sum) AS sum FROM cells_month \
-         WHERE tenant_id = ?1 AND family IN ({families}) AND dim IN ({dims}) \
-         AND month >= {from} AND month < {until} AND (family, month) NOT IN \
-         (SELECT family, month FROM months_stale WHERE tenant_id = ?1) \
-         GROUP BY family, dim, segment, key) WHERE n != 0 OR sum != 0 \
-         GROUP BY family, dim, segment))"
     )
 }
 
@@ -251,9 +235,8 @@ impl Query {
 enum Source {
     /// `cells`, days `[from, to)`.
     Days(CivilDate, CivilDate),
-    /// `cells_month`, the whole months `[from, to)` (first days of months); `true` when
-    /// they are several months of one bucket, which D1 sums ([`part_summed`]).
-    Months(CivilDate, CivilDate, bool),
+    /// `cells_month`, the whole months `[from, to)` (first days of months).
+    Months(CivilDate, CivilDate),
 }
 
 fn month_start(d: CivilDate) -> ApiResult<CivilDate> {
@@ -269,36 +252,28 @@ fn month_str(d: CivilDate) -> String {
 /// kind are joined. A month cut by a bucket boundary (a month's daily series) is read as
 /// days, so each row still lands in its own bucket.
 fn sources(buckets: &[Period], open_from: CivilDate) -> ApiResult<Vec<Source>> {
-    // Each part with the buckets of its first and last month.
-    let mut out: Vec<(Source, usize, usize)> = Vec::new();
-    let mut push = |s: Source, bucket: usize| match (out.last_mut(), s) {
-        (Some((Source::Days(_, end), _, _)), Source::Days(f, t)) if *end == f => *end = t,
-        // Months of one bucket are summed; months of several are read month by month.
-        (Some((Source::Months(_, end, summed), first, last)), Source::Months(f, t, _))
-            if *end == f && (!*summed || *first == bucket) =>
-        {
-            *end = t;
-            *summed = *first == bucket && *last == bucket;
-            *last = bucket;
-        }
-        _ => out.push((s, bucket, bucket)),
+    let mut out: Vec<Source> = Vec::new();
+    let mut push = |s: Source| match (out.last_mut(), s) {
+        (Some(Source::Days(_, end)), Source::Days(f, t)) if *end == f => *end = t,
+        (Some(Source::Months(_, end)), Source::Months(f, t)) if *end == f => *end = t,
+        _ => out.push(s),
     };
-    for (i, b) in buckets.iter().enumerate() {
+    for b in buckets {
         let (from, to) = (b.from, b.to);
         let mut cur = from;
         while cur < to {
             let month = Period::containing(PeriodKind::Month, cur)?;
             if cur == month.from && month.to <= to && month.to <= open_from {
-                push(Source::Months(cur, month.to, false), i);
+                push(Source::Months(cur, month.to));
                 cur = month.to;
             } else {
                 let end = if month.to < to { month.to } else { to };
-                push(Source::Days(cur, end), i);
+                push(Source::Days(cur, end));
                 cur = end;
             }
         }
     }
-    Ok(out.into_iter().map(|(s, _, _)| s).collect())
+    Ok(out)
 }
 
 /// Where the rows of one statement go.
@@ -473,27 +448,17 @@ pub async fn span(
                     to: &dyn Fn(bool) -> Dest|
      -> ApiResult<()> {
         for s in sources(within, open_from)? {
-            let (table, col, from, until, months, summed) = match s {
-                Source::Days(f, t) => ("cells", "day", f.to_string(), t.to_string(), false, false),
-                Source::Months(f, t, summed) => {
+            let (table, col, from, until, months) = match s {
+                Source::Days(f, t) => ("cells", "day", f.to_string(), t.to_string(), false),
+                Source::Months(f, t) => {
                     months_read.push((f, t, window));
-                    let (f, t) = (month_str(f), month_str(t));
-                    ("cells_month", "month", f, t, true, summed)
+                    ("cells_month", "month", month_str(f), month_str(t), true)
                 }
             };
             let (from, until) = (q.bind(&from), q.bind(&until));
             for (fams, dims) in groups {
-                let sql = match summed {
-                    true => part_summed(fams, dims, &from, &until),
-                    false => {
-                        let cond = format!("AND {col} >= {from} AND {col} < {until}");
-                        part(table, col, fams, dims, &cond)
-                    }
-                };
-                // Summed months leave out stale ones themselves; their lines carry the first
-                // month's date, which must not read as that month's stale snapshot.
-                let stale_checked = months && !summed;
-                dest.push((q.add(sql), to(months), stale_checked));
+                let cond = format!("AND {col} >= {from} AND {col} < {until}");
+                dest.push((q.add(part(table, col, fams, dims, &cond)), to(months)));
             }
         }
         Ok(())
@@ -510,11 +475,7 @@ pub async fn span(
             Dest::Window { index, months }
         })?;
     }
-    dest.extend(
-        stock_parts(&mut q, need, first.from, period.to)
-            .into_iter()
-            .map(|(i, d)| (i, d, false)),
-    );
+    dest.extend(stock_parts(&mut q, need, first.from, period.to));
     let first_month = months_read.iter().map(|m| m.0).min();
     // Whether `reader` read the month holding `day` from its snapshot.
     let from_snapshot = |day: CivilDate, reader: Option<usize>| {
@@ -556,13 +517,8 @@ pub async fn span(
             .collect(),
         windows.len(),
     );
-    for (i, d, stale_checked) in &dest {
-        let stale = if *stale_checked {
-            &stats.stale[..]
-        } else {
-            &[]
-        };
-        each_row(&texts[*i], |row| b.add(d, row, stale))?;
+    for (i, d) in &dest {
+        each_row(&texts[*i], |row| b.add(d, row, &stats.stale))?;
     }
     // Stale months: their days instead, read now; the months are rebuilt after the reply.
     // One pair of bound dates per month (D1 binds at most 100 parameters a statement).
@@ -822,8 +778,7 @@ mod tests {
         assert_eq!(
             sources(&year, open).unwrap(),
             vec![
-                Source::Months(d("2025-01-01"), d("2026-01-01"), true),
-                Source::Months(d("2026-01-01"), d("2026-11-01"), false),
+                Source::Months(d("2025-01-01"), d("2026-11-01")),
                 Source::Days(d("2026-11-01"), d("2027-01-01")),
             ]
         );
@@ -833,31 +788,16 @@ mod tests {
         assert_eq!(
             sources(&march, open).unwrap(),
             vec![
-                Source::Months(d("2026-02-01"), d("2026-03-01"), false),
+                Source::Months(d("2026-02-01"), d("2026-03-01")),
                 Source::Days(d("2026-03-01"), d("2026-04-01")),
             ]
-        );
-        // A trailing year: its closed months are one bucket, summed by D1.
-        let window = [Period::range(d("2025-12-01"), d("2026-12-01")).unwrap()];
-        assert_eq!(
-            sources(&window, open).unwrap(),
-            vec![
-                Source::Months(d("2025-12-01"), d("2026-11-01"), true),
-                Source::Days(d("2026-11-01"), d("2026-12-01")),
-            ]
-        );
-        // A quarter's months are buckets of their own: read month by month.
-        let quarter = kpi_core::report::buckets(p(PeriodKind::Quarter, "2026-07"), false);
-        assert_eq!(
-            sources(&quarter, open).unwrap(),
-            vec![Source::Months(d("2026-07-01"), d("2026-10-01"), false)]
         );
         let range = [Period::range(d("2026-09-15"), d("2026-11-01")).unwrap()];
         assert_eq!(
             sources(&range, open).unwrap(),
             vec![
                 Source::Days(d("2026-09-15"), d("2026-10-01")),
-                Source::Months(d("2026-10-01"), d("2026-11-01"), false),
+                Source::Months(d("2026-10-01"), d("2026-11-01")),
             ]
         );
     }
