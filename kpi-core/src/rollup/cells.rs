@@ -41,6 +41,11 @@ impl Slot {
         Family::from_id((self.0 >> (SEG_BITS + DIM_BITS)) as u8).unwrap_or(Family::Nps)
     }
 
+    /// The family's id, without looking the family up.
+    fn family_id(self) -> u32 {
+        self.0 >> (SEG_BITS + DIM_BITS)
+    }
+
     /// The dimension.
     pub fn dim(self) -> Dim {
         Dim::from_id(((self.0 >> SEG_BITS) & ((1 << DIM_BITS) - 1)) as u8).unwrap_or(Dim::All)
@@ -100,6 +105,14 @@ impl Cells {
         &self.0[lo..hi]
     }
 
+    /// The counters of one family (every dimension and segment), in slot order.
+    pub fn family(&self, family: Family) -> &[Entry] {
+        let id = family.id() as u32;
+        let lo = self.0.partition_point(|e| e.slot.family_id() < id);
+        let hi = lo + self.0[lo..].partition_point(|e| e.slot.family_id() == id);
+        &self.0[lo..hi]
+    }
+
     /// The counters of every segment of one family and dimension, in slot order.
     pub fn family_dim(&self, family: Family, dim: Dim) -> &[Entry] {
         let first = Slot::new(family, dim, SegId::NONE);
@@ -127,13 +140,10 @@ impl Cells {
 
     /// The counters of the given families only.
     pub fn restricted(&self, families: &[Family]) -> Cells {
-        Cells(
-            self.0
-                .iter()
-                .filter(|e| families.contains(&e.slot.family()))
-                .copied()
-                .collect(),
-        )
+        let mut ids: Vec<Family> = families.to_vec();
+        ids.sort_unstable_by_key(|f| f.id());
+        ids.dedup();
+        Cells(ids.iter().flat_map(|f| self.family(*f)).copied().collect())
     }
 
     /// Builds from entries already sorted by `(slot, key)` with no zero and no duplicate (a
@@ -384,9 +394,10 @@ impl Acc {
 
     /// Adds (`sign` 1) or subtracts (`sign` -1) the counters of `cells` whose family is in
     /// `families`.
+    /// `families` are distinct: each family's counters are one slice of `cells`.
     pub fn add_families(&mut self, cells: &Cells, families: &[Family], sign: i64) {
-        for e in &cells.0 {
-            if families.contains(&e.slot.family()) {
+        for f in families {
+            for e in cells.family(*f) {
                 self.add(e.slot, e.key, e.cell.times(sign));
             }
         }
@@ -492,6 +503,16 @@ mod tests {
                 .collect();
             let got = acc.finish();
             prop_assert_eq!(got.entries(), &want[..]);
+            // A family's counters are one slice; restricting keeps exactly those families.
+            let fams = [Family::Csat5, Family::Nps];
+            let kept: Vec<Entry> = want.iter().filter(|e| fams.contains(&e.slot.family())).copied().collect();
+            let restricted = got.restricted(&fams);
+            prop_assert_eq!(restricted.entries(), &kept[..]);
+            let mut acc = Acc::new();
+            acc.add_families(&got, &fams, -1);
+            let negated: Vec<Entry> = kept.iter().map(|e| Entry { cell: e.cell.negate(), ..*e }).collect();
+            let subtracted = acc.finish();
+            prop_assert_eq!(subtracted.entries(), &negated[..]);
         }
     }
 
