@@ -62,7 +62,8 @@ pub fn worker(t: &Tools) -> Result<()> {
     let keep_names = std::env::var("KPI_KEEP_NAMES").is_ok_and(|v| v == "1");
     let marker = dir.join("build/names-kept");
     let inputs = rust_inputs("edge-worker");
-    if up_to_date(&out, &inputs) && marker.exists() == keep_names {
+    let by_crate = dir.join("build/size-by-crate.txt");
+    if up_to_date(&out, &inputs) && marker.exists() == keep_names && by_crate.exists() {
         return Ok(());
     }
     let _ = std::fs::remove_file(&marker);
@@ -76,6 +77,10 @@ pub fn worker(t: &Tools) -> Result<()> {
             .env("ESBUILD_BIN", &t.esbuild)
             .env("PATH", t.path_env()),
     )?;
+    // The names section is still there: where the bytes go, by crate, for the bench.
+    let wasm = std::fs::read(&out).map_err(|e| format!("reading {}: {e}", out.display()))?;
+    let breakdown = crate::wasm_size::breakdown(&wasm)?;
+    std::fs::write(&by_crate, crate::wasm_size::summary(&breakdown)).map_err(|e| e.to_string())?;
     if keep_names {
         std::fs::write(&marker, "").map_err(|e| e.to_string())?;
         report_size("worker wasm (names kept)", &out);

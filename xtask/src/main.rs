@@ -26,6 +26,7 @@ mod test;
 #[cfg(test)]
 mod tidy;
 mod tools;
+mod wasm_size;
 
 const USAGE: &str = "usage: cargo xtask <command>
 

@@ -285,7 +285,7 @@ impl Run {
             .iter()
             .map(|e| e.key)
             .filter(|k| Run::is_dense_key(*k));
-        if let (Some(lo), Some(hi)) = (dense_keys.clone().next(), dense_keys.rev().next()) {
+        if let (Some(lo), Some(hi)) = (dense_keys.clone().next(), dense_keys.clone().next_back()) {
             self.cover(lo, hi);
         }
         let base = self.base;

@@ -297,6 +297,15 @@ fn sizes() -> Result<Vec<Row>> {
         kb(gz),
         format!("{} raw", kb(raw)),
     ));
+    // Written by the worker's build from its names section, before they are stripped.
+    let by_crate = r.join("edge-worker/build/size-by-crate.txt");
+    let text = std::fs::read_to_string(&by_crate)
+        .map_err(|e| format!("reading {}: {e}", by_crate.display()))?;
+    rows.push(row(
+        "worker wasm by crate (function bodies, from the names section)",
+        kb(raw),
+        text,
+    ));
     Ok(rows)
 }
 
