@@ -7,8 +7,13 @@ use serde_json::json;
 use tests::*;
 
 /// Sends `send()` from 8 threads until one answers 429 (or `max` were sent); returns the
-/// number of 2xx answers before the first 429 and that 429.
-fn until_limited(max: usize, send: impl Fn() -> Reply + Sync) -> (usize, Reply) {
+/// number of answers with a status in `counted` (2xx, or the 401s of wrong tokens) before
+/// the first 429, and that 429. Any other status fails the test.
+fn until_limited(
+    max: usize,
+    counted: std::ops::RangeInclusive<u16>,
+    send: impl Fn() -> Reply + Sync,
+) -> (usize, Reply) {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::Mutex;
     let (ok, sent, stop) = (
@@ -23,12 +28,12 @@ fn until_limited(max: usize, send: impl Fn() -> Reply + Sync) -> (usize, Reply) 
                 while !stop.load(Ordering::SeqCst) && sent.fetch_add(1, Ordering::SeqCst) < max {
                     let r = send();
                     match r.status {
-                        200..=299 => {
-                            ok.fetch_add(1, Ordering::SeqCst);
-                        }
                         429 => {
                             stop.store(true, Ordering::SeqCst);
                             limited.lock().unwrap().get_or_insert(r);
+                        }
+                        s if counted.contains(&s) => {
+                            ok.fetch_add(1, Ordering::SeqCst);
                         }
                         other => panic!("unexpected {other}: {}", r.text),
                     }
@@ -66,7 +71,7 @@ fn one_client_address_is_limited_on_the_survey_routes_and_others_are_not() {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let acknowledged = std::sync::atomic::AtomicU64::new(0);
     let ip = [("cf-connecting-ip", "198.51.100.7")];
-    let (ok, r) = until_limited(400, || {
+    let (ok, r) = until_limited(400, 200..=299, || {
         let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         if i.is_multiple_of(2) {
             request("GET", &format!("/s/{}", tokens[i]), &ip, None)
@@ -111,7 +116,7 @@ fn one_client_address_is_limited_on_the_survey_routes_and_others_are_not() {
 fn one_link_is_limited_and_still_holds_one_response() {
     let t = new_tenant("rl-link");
     let tok = t.mint(json!({}))["token"].as_str().unwrap().to_string();
-    let (ok, r) = until_limited(300, || {
+    let (ok, r) = until_limited(300, 200..=299, || {
         post_json("/v1/responses", None, &json!({"token": tok, "score": 10}))
     });
     assert!(ok >= 60, "only {ok} answers before the 429");
@@ -125,7 +130,7 @@ fn one_link_is_limited_and_still_holds_one_response() {
 #[test]
 fn one_key_is_limited_on_the_api_and_another_tenant_is_not() {
     let t = new_tenant("rl-key");
-    let (ok, r) = until_limited(2000, || t.get("/v1/targets"));
+    let (ok, r) = until_limited(2000, 200..=299, || t.get("/v1/targets"));
     assert!(ok >= 600, "only {ok} API calls before the 429");
     assert_429(&r);
     let other = new_tenant("rl-key-other");
@@ -162,7 +167,7 @@ fn a_publishable_key_is_counted_after_the_origin_check_and_per_address() {
     ];
     assert_eq!(request("GET", &kpis, &page, None).status, 200);
     // One address exhausting the key's budget leaves the widget on other addresses alone.
-    let (ok, r) = until_limited(2000, || {
+    let (ok, r) = until_limited(2000, 200..=299, || {
         request(
             "GET",
             &kpis,
@@ -180,7 +185,6 @@ fn a_publishable_key_is_counted_after_the_origin_check_and_per_address() {
 
 #[test]
 fn admin_routes_are_limited_per_address_whatever_the_token() {
-    use std::sync::atomic::{AtomicUsize, Ordering};
     let ip = [("cf-connecting-ip", "198.51.100.77")];
     let wrong = "Bearer wrong-token-wrong-token-wrong";
     let right = format!("Bearer {}", admin_token());
@@ -189,39 +193,15 @@ fn admin_routes_are_limited_per_address_whatever_the_token() {
     // next request lets that one through, so a run that straddles it goes once more (two
     // boundaries never fall within seconds of each other).
     for attempt in 0..2 {
-        let (refused, sent) = (AtomicUsize::new(0), AtomicUsize::new(0));
-        let limited: std::sync::Mutex<Option<Reply>> = std::sync::Mutex::new(None);
-        std::thread::scope(|s| {
-            for _ in 0..4 {
-                s.spawn(|| {
-                    while limited.lock().unwrap().is_none()
-                        && sent.fetch_add(1, Ordering::SeqCst) < 400
-                    {
-                        let r = request(
-                            "POST",
-                            "/admin/tenants",
-                            &[ip[0], ("authorization", wrong)],
-                            Some(("application/json", "{}")),
-                        );
-                        match r.status {
-                            401 => {
-                                refused.fetch_add(1, Ordering::SeqCst);
-                            }
-                            429 => {
-                                limited.lock().unwrap().get_or_insert(r);
-                            }
-                            other => panic!("unexpected {other}: {}", r.text),
-                        }
-                    }
-                });
-            }
+        let (refused, r) = until_limited(400, 401..=401, || {
+            request(
+                "POST",
+                "/admin/tenants",
+                &[ip[0], ("authorization", wrong)],
+                Some(("application/json", "{}")),
+            )
         });
-        let r = limited
-            .into_inner()
-            .unwrap()
-            .unwrap_or_else(|| panic!("no 429 after 400 wrong admin tokens from one address"));
         assert_429(&r);
-        let refused = refused.into_inner();
         assert!(
             (1..400).contains(&refused) && (attempt > 0 || refused >= 30),
             "{refused} refusals before the 429"

@@ -38,7 +38,7 @@ impl Slot {
     /// The family.
     pub fn family(self) -> Family {
         // Slots are only built from a `Family`, so the id is always known.
-        Family::from_id((self.0 >> (SEG_BITS + DIM_BITS)) as u8).unwrap_or(Family::Nps)
+        Family::from_id(self.family_id() as u8).unwrap_or(Family::Nps)
     }
 
     /// The family's id, without looking the family up.
@@ -243,29 +243,31 @@ impl Run {
         }
     }
 
-    fn add(&mut self, key: i64, cell: Cell) {
-        if !self.dense.is_empty() && Run::is_dense_key(key) {
-            if let Some(c) = self.dense.get_mut(key.wrapping_sub(self.base) as usize) {
-                *c = c.add(cell);
-                return;
-            }
+    /// Adds at a dense key, growing (or first making) the dense array to cover it.
+    fn add_dense(&mut self, key: i64, cell: Cell) {
+        if self
+            .dense
+            .get(key.wrapping_sub(self.base) as usize)
+            .is_none()
+        {
             self.cover(key, key);
-            let i = (key - self.base) as usize;
-            self.dense[i] = self.dense[i].add(cell);
-            return;
         }
-        match self.sparse.last() {
-            None => self.sparse.push((key, cell)),
-            Some(&(last, _)) if key > last => self.sparse.push((key, cell)),
-            _ if Run::is_dense_key(key) => {
-                self.cover(key, key);
-                let i = (key - self.base) as usize;
-                self.dense[i] = self.dense[i].add(cell);
-            }
-            _ => match self.sparse.binary_search_by_key(&key, |(k, _)| *k) {
+        if let Some(c) = self.dense.get_mut(key.wrapping_sub(self.base) as usize) {
+            *c = c.add(cell);
+        }
+    }
+
+    fn add(&mut self, key: i64, cell: Cell) {
+        let in_order = self.sparse.last().is_none_or(|&(last, _)| key > last);
+        if Run::is_dense_key(key) && (!self.dense.is_empty() || !in_order) {
+            self.add_dense(key, cell);
+        } else if in_order {
+            self.sparse.push((key, cell));
+        } else {
+            match self.sparse.binary_search_by_key(&key, |(k, _)| *k) {
                 Ok(i) => self.sparse[i].1 = self.sparse[i].1.add(cell),
                 Err(i) => self.sparse.insert(i, (key, cell)),
-            },
+            }
         }
     }
 
@@ -393,8 +395,7 @@ impl Acc {
     }
 
     /// Adds (`sign` 1) or subtracts (`sign` -1) the counters of `cells` whose family is in
-    /// `families`.
-    /// `families` are distinct: each family's counters are one slice of `cells`.
+    /// `families` (distinct families: each one's counters are one slice of `cells`).
     pub fn add_families(&mut self, cells: &Cells, families: &[Family], sign: i64) {
         for f in families {
             for e in cells.family(*f) {
