@@ -191,6 +191,26 @@ mod tests {
         }
 
         #[test]
+        fn a_total_on_one_live_cell_reads_like_every_bucket_its_own(
+            values in prop::collection::vec(0i64..40 * 86_400_000, 1..200), at in 0usize..200) {
+            // What `Family::is_sketch` promises a reader: the mean is the only use of `sum`.
+            let r = rollup(&values);
+            let mut moved: Vec<Entry> = r.cells().entries().to_vec();
+            let total: i64 = moved.iter().map(|e| e.cell.sum).sum();
+            let at = at % moved.len();
+            for (i, e) in moved.iter_mut().enumerate() {
+                e.cell.sum = if i == at { total } else { 0 };
+            }
+            let (a, b) = (Sketch::new(r.cells().entries()), Sketch::new(&moved));
+            prop_assert_eq!(a.mean(), b.mean());
+            prop_assert_eq!(a.count(), b.count());
+            for q in [0u16, 500, 900, 1000] {
+                prop_assert_eq!(a.quantile(q), b.quantile(q));
+            }
+            prop_assert_eq!(a.count_within(300_000), b.count_within(300_000));
+        }
+
+        #[test]
         fn merge_is_exact(a in prop::collection::vec(0i64..1i64 << 40, 0..200),
                           b in prop::collection::vec(0i64..1i64 << 40, 0..200)) {
             let mut sa = rollup(&a);

@@ -109,15 +109,42 @@ struct Row<'a> {
 /// (the ASCII separators would take six), and each line carries its family, dimension, date
 /// and segment once. (Summing several months in D1 instead of here was tried: SQLite's
 /// GROUP BY sorter read every row twice and cost more CPU than the text it saved.)
+///
+/// A report's read sends a duration sketch's cells as `key,n`, and the total `sum` of the
+/// line's cells with `n > 0` once in its head (`family,dim,date,total,segment`): the mean is
+/// all a sketch's `sum` serves ([`Family::is_sketch`]), and per-bucket milliseconds were
+/// most of a read's bytes. Other lines leave `total` empty. `GET /v1/rollups` serves cells
+/// as stored, so its read keeps every `sum`.
 const LINE: u8 = b'\n';
 const CELL: u8 = b'\t';
 const FIELD: u8 = b',';
 
+/// How a part sends its cells.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sums {
+    /// Every cell with its `sum`.
+    Each,
+    /// Sketch lines with their total in the head (what reports read).
+    SketchTotals,
+}
+
 /// The SQL of one part of a read: the counters of `table` as one text value.
-fn part(table: &str, date: &str, families: &str, dims: &str, cond: &str) -> String {
+fn part(table: &str, date: &str, families: &str, dims: &str, cond: &str, sums: Sums) -> String {
+    let sketches = id_list(Family::ALL.iter().filter(|f| f.is_sketch()).map(|f| f.id()));
+    let (total, cell_sum) = match sums {
+        Sums::Each => ("''".to_string(), "',' || sum".to_string()),
+        Sums::SketchTotals => (
+            format!(
+                "CASE WHEN family IN ({sketches}) \
+                 THEN sum(CASE WHEN n > 0 THEN sum ELSE 0 END) ELSE '' END"
+            ),
+            format!("CASE WHEN family IN ({sketches}) THEN '' ELSE ',' || sum END"),
+        ),
+    };
     format!(
         "(SELECT group_concat(g, char(10)) FROM (SELECT family || ',' || dim || ',' || {date} \
-         || ',' || segment || char(9) || group_concat(key || ',' || n || ',' || sum, char(9)) AS g \
+         || ',' || {total} || ',' || segment || char(9) \
+         || group_concat(key || ',' || n || {cell_sum}, char(9)) AS g \
          FROM {table} WHERE tenant_id = ?1 AND family IN ({families}) AND dim IN ({dims}) {cond} \
          AND (n != 0 OR sum != 0) GROUP BY family, dim, {date}, segment))"
     )
@@ -139,7 +166,8 @@ fn cuts<const N: usize>(b: &[u8], sep: u8) -> Option<[usize; N]> {
     None
 }
 
-/// Calls `each` with every cell of one part's text.
+/// Calls `each` with every cell of one part's text; a sketch line's total goes to its first
+/// cell with `n > 0`, the others' `sum` is 0.
 fn each_row(text: &str, mut each: impl FnMut(Row)) -> ApiResult<()> {
     let bad = || ApiError::Internal("reading counters: malformed record".into());
     let num = |s: &str| s.parse::<i64>().map_err(|_| bad());
@@ -149,20 +177,41 @@ fn each_row(text: &str, mut each: impl FnMut(Row)) -> ApiResult<()> {
     {
         let mut cells = line.split(|c| c as u32 == CELL as u32);
         let head = cells.next().ok_or_else(bad)?;
-        let [a, b, c] = cuts::<3>(head.as_bytes(), FIELD).ok_or_else(bad)?;
+        let [a, b, c, d] = cuts::<4>(head.as_bytes(), FIELD).ok_or_else(bad)?;
         let family = head[..a].parse().map_err(|_| bad())?;
         let dim = head[a + 1..b].parse().map_err(|_| bad())?;
         let date = &head[b + 1..c];
-        let segment = &head[c + 1..];
+        let total = &head[c + 1..d];
+        let segment = &head[d + 1..];
+        let mut total = match total.is_empty() {
+            true => None,
+            false => Some(num(total)?),
+        };
+        let sketch = total.is_some();
         for cell in cells {
-            let [x, y] = cuts::<2>(cell.as_bytes(), FIELD).ok_or_else(bad)?;
+            let (key, n, sum) = if sketch {
+                let [x] = cuts::<1>(cell.as_bytes(), FIELD).ok_or_else(bad)?;
+                let n = num(&cell[x + 1..])?;
+                let sum = match n > 0 {
+                    true => total.take().unwrap_or(0),
+                    false => 0,
+                };
+                (num(&cell[..x])?, n, sum)
+            } else {
+                let [x, y] = cuts::<2>(cell.as_bytes(), FIELD).ok_or_else(bad)?;
+                (
+                    num(&cell[..x])?,
+                    num(&cell[x + 1..y])?,
+                    num(&cell[y + 1..])?,
+                )
+            };
             each(Row {
                 family,
                 dim,
                 date,
-                key: num(&cell[..x])?,
-                n: num(&cell[x + 1..y])?,
-                sum: num(&cell[y + 1..])?,
+                key,
+                n,
+                sum,
                 segment,
             });
         }
@@ -407,10 +456,18 @@ fn stock_parts(
                 "AND (family != {} OR key >= {key})",
                 Family::TicketOpenUntil.id()
             ),
+            Sums::Each,
         );
         out.push((q.add(balance), Dest::Balance));
         let day = q.bind(&after.to_string());
-        let later = part("cells", "day", &stocks, &dims, &format!("AND day >= {day}"));
+        let later = part(
+            "cells",
+            "day",
+            &stocks,
+            &dims,
+            &format!("AND day >= {day}"),
+            Sums::Each,
+        );
         out.push((q.add(later), Dest::After));
     }
     out
@@ -458,7 +515,8 @@ pub async fn span(
             let (from, until) = (q.bind(&from), q.bind(&until));
             for (fams, dims) in groups {
                 let cond = format!("AND {col} >= {from} AND {col} < {until}");
-                dest.push((q.add(part(table, col, fams, dims, &cond)), to(months)));
+                let sql = part(table, col, fams, dims, &cond, Sums::SketchTotals);
+                dest.push((q.add(sql), to(months)));
             }
         }
         Ok(())
@@ -548,7 +606,8 @@ pub async fn span(
             let (from, to) = (q.bind(&from.to_string()), q.bind(&to.to_string()));
             for (fams, dims) in need.groups(Some(families)) {
                 let cond = format!("AND day >= {from} AND day < {to}");
-                parts.push(q.add(part("cells", "day", &fams, &dims, &cond)));
+                let sql = part("cells", "day", &fams, &dims, &cond, Sums::SketchTotals);
+                parts.push(q.add(sql));
             }
         }
         let (texts, rows) = q.run(db).await?;
@@ -671,6 +730,7 @@ pub async fn days(
             &fams,
             &dims,
             &format!("AND day >= {f} AND day < {t}"),
+            Sums::Each,
         );
         dest.push((q.add(sql), Dest::Buckets { months: false }));
     }
@@ -728,8 +788,9 @@ mod tests {
 
     #[test]
     fn a_read_text_gives_back_every_cell_and_segments_keep_their_commas() {
-        let text = "0,1,2026-11-02,email\t9,3,0\t10,1,1\n\
-                    31,3,2026-11,Tết, sale, 2027\t4674900,2,500\n11,0,,\t9223372036854775807,1,0";
+        let text = "0,1,2026-11-02,,email\t9,3,0\t10,1,1\n\
+                    31,3,2026-11,,Tết, sale, 2027\t4674900,2,500\n11,0,,,\t9223372036854775807,1,0\n\
+                    7,0,2026-11-03,9000,\t70,0\t80,2\t90,1";
         let mut got = Vec::new();
         each_row(text, |r| {
             got.push((
@@ -758,11 +819,16 @@ mod tests {
                     "Tết, sale, 2027".into()
                 ),
                 (11, 0, "".into(), i64::MAX, 1, 0, "".into()),
+                // A sketch line: its total on the first cell with n > 0.
+                (7, 0, "2026-11-03".into(), 70, 0, 0, "".into()),
+                (7, 0, "2026-11-03".into(), 80, 2, 9000, "".into()),
+                (7, 0, "2026-11-03".into(), 90, 1, 0, "".into()),
             ]
         );
-        assert!(each_row("0,1,d\t9,3,0", |_| {}).is_err());
-        assert!(each_row("0,1,d,x\t9,x,0", |_| {}).is_err());
-        assert!(each_row("0,1,d,x\t9,3", |_| {}).is_err());
+        assert!(each_row("0,1,d,\t9,3,0", |_| {}).is_err());
+        assert!(each_row("0,1,d,,x\t9,x,0", |_| {}).is_err());
+        assert!(each_row("0,1,d,,x\t9,3", |_| {}).is_err());
+        assert!(each_row("7,0,d,5,x\t9,3,0", |_| {}).is_err());
         assert!(each_row("", |_| {}).is_ok());
     }
 

@@ -138,6 +138,21 @@ impl Family {
             Family::Nps | Family::Csat5 | Family::Csat10 | Family::Ces
         )
     }
+
+    /// True for the duration sketches ([`crate::sketch`]): key = bucket, `sum` = ms. Only the
+    /// mean reads their `sum`, and only its total over the cells with `n > 0`, so a reader
+    /// may carry that total on any one such cell of a slot instead of one per bucket.
+    pub fn is_sketch(self) -> bool {
+        matches!(
+            self,
+            Family::FirstResponse
+                | Family::Resolution
+                | Family::FirstResponseBiz
+                | Family::ResolutionBiz
+                | Family::LeadResponse
+                | Family::SalesCycle
+        )
+    }
 }
 
 /// Family-specific keys.
