@@ -1,5 +1,6 @@
-//! KPI reads that cost the same at any tenant age: closed months are read from their month
-//! snapshots (and from their days while a late write has made them stale), stocks from
+//! KPI reads that cost the same at any tenant age: closed months and years are read from
+//! their snapshots (a month from its days, a year from its months, while a late write has
+//! made them stale), stocks from
 //! running balances, and a tenant's opening balances count in its stocks only. Every figure
 //! is checked against kpi-core run on the tenant's day rollups (`GET /v1/rollups`), the
 //! offline widget's path, which never reads a snapshot or a balance.
@@ -109,7 +110,7 @@ fn agree(t: &Tenant, data: &DayRollups, kind: &str, at: &str, what: &str) {
 }
 
 #[test]
-fn closed_months_read_as_snapshots_equal_their_days_also_after_a_late_write() {
+fn closed_months_and_years_read_as_snapshots_equal_their_days_also_after_a_late_write() {
     let t = new_tenant("snapshots");
     let now = now_ms();
     history(&t, now);
@@ -133,7 +134,7 @@ fn closed_months_read_as_snapshots_equal_their_days_also_after_a_late_write() {
         ("week", month_ago.clone()),
         ("month", today[..7].to_string()),
     ];
-    // The first reads find every month stale (just written) and read their days; the
+    // The first reads find every month and year stale (just written) and read the days; the
     // snapshots are rebuilt after the reply; the second reads use them.
     for round in ["stale months", "snapshots"] {
         for (kind, at) in &checks {
@@ -141,12 +142,14 @@ fn closed_months_read_as_snapshots_equal_their_days_also_after_a_late_write() {
         }
         std::thread::sleep(std::time::Duration::from_millis(1500));
     }
-    // A late write into a closed month: an answer imported with its own old date, and an old
-    // ticket resolved now.
+    // A late write into a closed month: an answer imported with its own old date, another
+    // into the closed previous year, and an old ticket resolved now.
     let late = now - 200 * DAY;
+    let into_last_year = (day.days_since_epoch() - last_year.from.days_since_epoch() - 150) * DAY;
     let r = t.post(
         "/v1/responses/import",
-        &json!({"responses": [{"id": "late", "survey": "nps", "score": 0, "at": late}]}),
+        &json!({"responses": [{"id": "late", "survey": "nps", "score": 0, "at": late},
+            {"id": "late-year", "survey": "csat", "score": 5, "at": now - into_last_year}]}),
     );
     assert_eq!(r.status, 200, "{}", r.text);
     let r = t.post(

@@ -502,12 +502,21 @@ struct LoadCheck {
 
 /// Where the month snapshots and the balances differ from what the day counters make.
 fn derived_diff(db: &Path, tenant: &str, days: &d1::Cells) -> Result<Vec<String>> {
-    let (months, balances, stale) = d1::derived(db, tenant, days)?;
-    // A stale month is rebuilt by the next read that needs it: only fresh ones must agree.
-    let mut stored_months = d1::stored(db, tenant, "cells_month")?;
-    stored_months.retain(|k, _| !stale.iter().any(|(f, m)| *f == k.1 && *m == k.0));
-    let mut out = d1::diff(&months, &stored_months, 5);
-    out.extend(d1::diff(&balances, &d1::stored(db, tenant, "balances")?, 5));
+    let d = d1::derived(db, tenant, days)?;
+    // A stale month or year is rebuilt by the next read that needs it: only fresh ones must
+    // agree.
+    let fresh = |table: &str, stale: &[(String, String)]| -> Result<d1::Cells> {
+        let mut stored = d1::stored(db, tenant, table)?;
+        stored.retain(|k, _| !stale.iter().any(|(f, m)| *f == k.1 && *m == k.0));
+        Ok(stored)
+    };
+    let mut out = d1::diff(&d.months, &fresh("cells_month", &d.stale_months)?, 5);
+    out.extend(d1::diff(&d.years, &fresh("cells_year", &d.stale_years)?, 5));
+    out.extend(d1::diff(
+        &d.balances,
+        &d1::stored(db, tenant, "balances")?,
+        5,
+    ));
     Ok(out)
 }
 

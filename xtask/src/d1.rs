@@ -157,12 +157,13 @@ fn num(s: &str) -> Result<i64> {
         .map_err(|_| format!("not a number from sqlite3: {s:?}"))
 }
 
-/// The counters of `tenant` in `table` (`cells`, `cells_month` with the month as the day,
-/// or `balances` with an empty day); zero counters left by retractions omitted.
+/// The counters of `tenant` in `table` (`cells`, `cells_month` or `cells_year` with the
+/// month or year as the day, or `balances` with an empty day); zero counters left by retractions omitted.
 pub fn stored(db: &Path, tenant: &str, table: &str) -> Result<Cells> {
     let date = match table {
         "cells" => "day",
         "cells_month" => "month",
+        "cells_year" => "year",
         _ => "''",
     };
     let out = sql(
@@ -193,17 +194,26 @@ pub fn stored_cells(db: &Path, tenant: &str) -> Result<Cells> {
     stored(db, tenant, "cells")
 }
 
-/// Month sums, stock balances and stale (family, month) pairs, as [`derived`] gives them.
-pub type Derived = (Cells, Cells, Vec<(String, String)>);
+/// What the day counters make of the snapshot and balance tables, as [`derived`] gives it.
+pub struct Derived {
+    /// The sums of the months no `months_stale` row marks (their snapshots must equal them).
+    pub months: Cells,
+    /// The sums of the years no `years_stale` row marks.
+    pub years: Cells,
+    /// The stock balances.
+    pub balances: Cells,
+    /// Stale (family, month) pairs.
+    pub stale_months: Vec<(String, String)>,
+    /// Stale (family, year) pairs.
+    pub stale_years: Vec<(String, String)>,
+}
 
-/// What the day counters `cells` make of the other tables: the month sums of the months no
-/// `months_stale` row marks (the snapshots must equal them), the stock balances, and the
-/// stale (family, month) pairs.
-pub fn derived(db: &Path, tenant: &str, cells: &Cells) -> Result<Derived> {
+/// The (family, period) marks of `tenant` in a stale table (`months_stale`, `years_stale`).
+fn marks(db: &Path, tenant: &str, table: &str, col: &str) -> Result<Vec<(String, String)>> {
     let out = sql(
         db,
         &format!(
-            "SELECT family, month FROM months_stale WHERE tenant_id = {};",
+            "SELECT family, {col} FROM {table} WHERE tenant_id = {};",
             lit(tenant)
         ),
     )?;
@@ -215,16 +225,30 @@ pub fn derived(db: &Path, tenant: &str, cells: &Cells) -> Result<Derived> {
         }
         stale.push((codes(f[0], "0")?.0, f[1].to_string()));
     }
+    Ok(stale)
+}
+
+/// What the day counters `cells` make of the other tables: the sums of the months and
+/// years no stale row marks (the snapshots must equal them), the stock balances, and the
+/// stale marks.
+pub fn derived(db: &Path, tenant: &str, cells: &Cells) -> Result<Derived> {
+    let stale_months = marks(db, tenant, "months_stale", "month")?;
+    let stale_years = marks(db, tenant, "years_stale", "year")?;
     let stocks = ["ticket_open_until", "pipeline", "customers", "mrr"];
-    let (mut months, mut balances) = (Cells::new(), Cells::new());
+    let (mut months, mut years, mut balances) = (Cells::new(), Cells::new(), Cells::new());
     for ((day, family, dim, seg, key), (n, sum)) in cells {
-        let month = day.get(..7).unwrap_or_default().to_string();
-        if !stale.iter().any(|(f, m)| f == family && *m == month) {
-            let e = months
-                .entry((month, family.clone(), dim.clone(), seg.clone(), *key))
-                .or_default();
-            e.0 += n;
-            e.1 += sum;
+        for (sums, len, stale) in [
+            (&mut months, 7, &stale_months),
+            (&mut years, 4, &stale_years),
+        ] {
+            let at = day.get(..len).unwrap_or_default().to_string();
+            if !stale.iter().any(|(f, m)| f == family && *m == at) {
+                let e = sums
+                    .entry((at, family.clone(), dim.clone(), seg.clone(), *key))
+                    .or_default();
+                e.0 += n;
+                e.1 += sum;
+            }
         }
         if stocks.contains(&family.as_str()) {
             let e = balances
@@ -240,9 +264,16 @@ pub fn derived(db: &Path, tenant: &str, cells: &Cells) -> Result<Derived> {
             e.1 += sum;
         }
     }
-    months.retain(|_, v| *v != (0, 0));
-    balances.retain(|_, v| *v != (0, 0));
-    Ok((months, balances, stale))
+    for sums in [&mut months, &mut years, &mut balances] {
+        sums.retain(|_, v| *v != (0, 0));
+    }
+    Ok(Derived {
+        months,
+        years,
+        balances,
+        stale_months,
+        stale_years,
+    })
 }
 
 /// What a recomputation from the raw rows of `tenant` gives: responses recomputed by

@@ -87,6 +87,9 @@ pub struct ReadStats {
     /// Closed months read from days because a day of them changed: (family, `YYYY-MM`),
     /// to rebuild once the response is out.
     pub stale: Vec<(Family, String)>,
+    /// Closed years read from months because a month of them changed: (family, `YYYY`),
+    /// to rebuild (after their months) once the response is out.
+    pub stale_years: Vec<(Family, String)>,
 }
 
 /// One counter as a read returns it: family, dim, day (or month, or nothing for a balance),
@@ -102,52 +105,67 @@ struct Row<'a> {
     segment: &'a str,
 }
 
-/// The separators of a read's text: lines of one (family, dimension, date, segment) each,
-/// its cells (`key,n,sum`) after it separated by tabs. A segment is validated text without
-/// control characters (`kpi_core::fact::check_text`), so it holds neither; it is the last
-/// field of a line's head, so a comma in it is its own. Both travel in D1's JSON as two bytes
-/// (the ASCII separators would take six), and each line carries its family, dimension, date
-/// and segment once. (Summing several months in D1 instead of here was tried: SQLite's
-/// GROUP BY sorter read every row twice and cost more CPU than the text it saved.)
+/// The separators of a read's text: lines of one (family, dimension, date, segment) each:
+/// the head `family,dim,date,segment`, then its cells as three lists, keys, `n`s and `sum`s,
+/// separated by tabs, their items by commas. A segment is validated text without control
+/// characters (`kpi_core::fact::check_text`), so it holds no tab or newline; it is the last
+/// field of the head, so a comma in it is its own. Tabs and newlines travel in D1's JSON as
+/// two bytes (the ASCII separators would take six).
 ///
-/// A report's read sends a duration sketch's cells as `key,n`, and the total `sum` of the
-/// line's cells with `n > 0` once in its head (`family,dim,date,total,segment`): the mean is
-/// all a sketch's `sum` serves ([`Family::is_sketch`]), and per-bucket milliseconds were
-/// most of a read's bytes. Other lines leave `total` empty. `GET /v1/rollups` serves cells
-/// as stored, so its read keeps every `sum`.
+/// Why lists, not `key,n,sum` per cell: SQLite builds this text, inside the worker's CPU
+/// time when D1 runs locally, and a `group_concat` of one column converts numbers in place
+/// while `key || ',' || n || ',' || sum` allocates four strings a cell; on a dense tenant's
+/// compared year the lists took half the time (sqlite3: 8.5 against 16 ms a statement).
+/// (Summing several months in D1 instead of here was tried too: SQLite's GROUP BY sorter
+/// read every row twice and cost more CPU than the text it saved.)
+///
+/// A report's read sends a duration sketch's `sum`s as their total over the cells with
+/// `n > 0`, written `=total`: the mean is all a sketch's `sum` serves
+/// ([`Family::is_sketch`]), and per-bucket milliseconds were most of a read's bytes.
+/// `GET /v1/rollups` serves cells as stored, so its read keeps every `sum`.
 const LINE: u8 = b'\n';
-const CELL: u8 = b'\t';
-const FIELD: u8 = b',';
+const LIST: u8 = b'\t';
+const ITEM: u8 = b',';
 
-/// How a part sends its cells.
+/// How a part sends its cells' `sum`s.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Sums {
-    /// Every cell with its `sum`.
+    /// Every cell's.
     Each,
-    /// Sketch lines with their total in the head (what reports read).
+    /// A sketch line's as its total (what reports read).
     SketchTotals,
 }
 
-/// The SQL of one part of a read: the counters of `table` as one text value.
+/// The SQL of one part of a read: the counters of `table` as one text value. `families` is
+/// an SQL id list.
 fn part(table: &str, date: &str, families: &str, dims: &str, cond: &str, sums: Sums) -> String {
-    let sketches = id_list(Family::ALL.iter().filter(|f| f.is_sketch()).map(|f| f.id()));
-    let (total, cell_sum) = match sums {
-        Sums::Each => ("''".to_string(), "',' || sum".to_string()),
-        Sums::SketchTotals => (
-            format!(
-                "CASE WHEN family IN ({sketches}) \
-                 THEN sum(CASE WHEN n > 0 THEN sum ELSE 0 END) ELSE '' END"
-            ),
-            format!("CASE WHEN family IN ({sketches}) THEN '' ELSE ',' || sum END"),
-        ),
+    let lines = |fams: &str, sums: &str| {
+        format!(
+            "(SELECT group_concat(g, char(10)) FROM (SELECT family || ',' || dim || ',' || \
+             {date} || ',' || segment || char(9) || group_concat(key) || char(9) || \
+             group_concat(n) || char(9) || {sums} AS g FROM {table} WHERE tenant_id = ?1 \
+             AND family IN ({fams}) AND dim IN ({dims}) {cond} AND (n != 0 OR sum != 0) \
+             GROUP BY family, dim, {date}, segment))"
+        )
     };
-    format!(
-        "(SELECT group_concat(g, char(10)) FROM (SELECT family || ',' || dim || ',' || {date} \
-         || ',' || {total} || ',' || segment || char(9) \
-         || group_concat(key || ',' || n || {cell_sum}, char(9)) AS g \
-         FROM {table} WHERE tenant_id = ?1 AND family IN ({families}) AND dim IN ({dims}) {cond} \
-         AND (n != 0 OR sum != 0) GROUP BY family, dim, {date}, segment))"
-    )
+    let each = "group_concat(sum)";
+    if sums == Sums::Each {
+        return lines(families, each);
+    }
+    let (sketches, others): (Vec<u8>, Vec<u8>) = families
+        .split(',')
+        .filter_map(|id| id.trim().parse::<u8>().ok())
+        .partition(|id| Family::from_id(*id).is_some_and(Family::is_sketch));
+    let total = "'=' || sum(CASE WHEN n > 0 THEN sum ELSE 0 END)";
+    match (sketches.is_empty(), others.is_empty()) {
+        (true, _) => lines(families, each),
+        (false, true) => lines(families, total),
+        (false, false) => format!(
+            "(coalesce({}, '') || char(10) || coalesce({}, ''))",
+            lines(&id_list(others), each),
+            lines(&id_list(sketches), total)
+        ),
+    }
 }
 
 /// The byte positions of the first `N` occurrences of `sep` in `b`.
@@ -166,8 +184,12 @@ fn cuts<const N: usize>(b: &[u8], sep: u8) -> Option<[usize; N]> {
     None
 }
 
-/// Calls `each` with every cell of one part's text; a sketch line's total goes to its first
-/// cell with `n > 0`, the others' `sum` is 0.
+fn items(list: &str) -> impl Iterator<Item = &str> {
+    list.split(|c| c as u32 == ITEM as u32)
+}
+
+/// Calls `each` with every cell of one part's text; a line's `=total` goes to its first cell
+/// with `n > 0`, the others' `sum` is 0.
 fn each_row(text: &str, mut each: impl FnMut(Row)) -> ApiResult<()> {
     let bad = || ApiError::Internal("reading counters: malformed record".into());
     let num = |s: &str| s.parse::<i64>().map_err(|_| bad());
@@ -175,45 +197,40 @@ fn each_row(text: &str, mut each: impl FnMut(Row)) -> ApiResult<()> {
         .split(|c| c as u32 == LINE as u32)
         .filter(|l| !l.is_empty())
     {
-        let mut cells = line.split(|c| c as u32 == CELL as u32);
-        let head = cells.next().ok_or_else(bad)?;
-        let [a, b, c, d] = cuts::<4>(head.as_bytes(), FIELD).ok_or_else(bad)?;
+        let [h, k, n] = cuts::<3>(line.as_bytes(), LIST).ok_or_else(bad)?;
+        let head = &line[..h];
+        let [a, b, c] = cuts::<3>(head.as_bytes(), ITEM).ok_or_else(bad)?;
         let family = head[..a].parse().map_err(|_| bad())?;
         let dim = head[a + 1..b].parse().map_err(|_| bad())?;
         let date = &head[b + 1..c];
-        let total = &head[c + 1..d];
-        let segment = &head[d + 1..];
-        let mut total = match total.is_empty() {
-            true => None,
-            false => Some(num(total)?),
+        let segment = &head[c + 1..];
+        let (keys, ns, sums) = (&line[h + 1..k], &line[k + 1..n], &line[n + 1..]);
+        let mut total = match sums.strip_prefix('=') {
+            Some(t) => Some(num(t)?),
+            None => None,
         };
-        let sketch = total.is_some();
-        for cell in cells {
-            let (key, n, sum) = if sketch {
-                let [x] = cuts::<1>(cell.as_bytes(), FIELD).ok_or_else(bad)?;
-                let n = num(&cell[x + 1..])?;
-                let sum = match n > 0 {
-                    true => total.take().unwrap_or(0),
-                    false => 0,
-                };
-                (num(&cell[..x])?, n, sum)
-            } else {
-                let [x, y] = cuts::<2>(cell.as_bytes(), FIELD).ok_or_else(bad)?;
-                (
-                    num(&cell[..x])?,
-                    num(&cell[x + 1..y])?,
-                    num(&cell[y + 1..])?,
-                )
+        let per_cell = total.is_none();
+        let mut sums = items(sums).filter(|_| per_cell);
+        let mut ns = items(ns);
+        for key in items(keys) {
+            let n = num(ns.next().ok_or_else(bad)?)?;
+            let sum = match &mut total {
+                Some(t) if n > 0 => core::mem::take(t),
+                Some(_) => 0,
+                None => num(sums.next().ok_or_else(bad)?)?,
             };
             each(Row {
                 family,
                 dim,
                 date,
-                key,
+                key: num(key)?,
                 n,
                 sum,
                 segment,
             });
+        }
+        if ns.next().is_some() || sums.next().is_some() {
+            return Err(bad());
         }
     }
     Ok(())
@@ -286,6 +303,16 @@ enum Source {
     Days(CivilDate, CivilDate),
     /// `cells_month`, the whole months `[from, to)` (first days of months).
     Months(CivilDate, CivilDate),
+    /// `cells_year`, the whole years `[from, to)` (first days of years).
+    Years(CivilDate, CivilDate),
+}
+
+/// What one record's date names: a day, a month (`YYYY-MM`) or a year (`YYYY`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Grain {
+    Day,
+    Month,
+    Year,
 }
 
 fn month_start(d: CivilDate) -> ApiResult<CivilDate> {
@@ -296,21 +323,33 @@ fn month_str(d: CivilDate) -> String {
     d.to_string()[..7].to_string()
 }
 
-/// Splits buckets (contiguous, in day order) into whole months closed before `open_from`
-/// that lie inside one bucket (read as months) and the other days; adjacent parts of one
-/// kind are joined. A month cut by a bucket boundary (a month's daily series) is read as
-/// days, so each row still lands in its own bucket.
-fn sources(buckets: &[Period], open_from: CivilDate) -> ApiResult<Vec<Source>> {
+fn year_str(d: CivilDate) -> String {
+    d.to_string()[..4].to_string()
+}
+
+/// Splits buckets (contiguous, in day order) into whole years (when `years`) and whole
+/// months closed before `open_from` that lie inside one bucket (read from their snapshots)
+/// and the other days; adjacent parts of one kind are joined. A month cut by a bucket
+/// boundary (a month's daily series) is read as days, a year cut by one (a year's monthly
+/// series) as months, so each row still lands in its own bucket.
+fn sources(buckets: &[Period], open_from: CivilDate, years: bool) -> ApiResult<Vec<Source>> {
     let mut out: Vec<Source> = Vec::new();
     let mut push = |s: Source| match (out.last_mut(), s) {
         (Some(Source::Days(_, end)), Source::Days(f, t)) if *end == f => *end = t,
         (Some(Source::Months(_, end)), Source::Months(f, t)) if *end == f => *end = t,
+        (Some(Source::Years(_, end)), Source::Years(f, t)) if *end == f => *end = t,
         _ => out.push(s),
     };
     for b in buckets {
         let (from, to) = (b.from, b.to);
         let mut cur = from;
         while cur < to {
+            let year = Period::containing(PeriodKind::Year, cur)?;
+            if years && cur == year.from && year.to <= to && year.to <= open_from {
+                push(Source::Years(cur, year.to));
+                cur = year.to;
+                continue;
+            }
             let month = Period::containing(PeriodKind::Month, cur)?;
             if cur == month.from && month.to <= to && month.to <= open_from {
                 push(Source::Months(cur, month.to));
@@ -327,10 +366,10 @@ fn sources(buckets: &[Period], open_from: CivilDate) -> ApiResult<Vec<Source>> {
 
 /// Where the rows of one statement go.
 enum Dest {
-    /// Into the bucket holding the row's day (or month's first day).
-    Buckets { months: bool },
+    /// Into the bucket holding the row's day (or month's, or year's, first day).
+    Buckets { grain: Grain },
     /// Into a trailing year, whose own statement reads only its days.
-    Window { index: usize, months: bool },
+    Window { index: usize, grain: Grain },
     /// Subtracted from the closing stocks (days after the period).
     After,
     /// Added to the closing stocks (balances).
@@ -377,17 +416,17 @@ impl Builder {
         Some(slot)
     }
 
-    /// The bucket of a record's date (a day, or a month read from its snapshot).
-    fn bucket_of_date(&mut self, date: &str, month: bool) -> Option<usize> {
+    /// The bucket of a record's date (a day, or a month or year read from its snapshot).
+    fn bucket_of_date(&mut self, date: &str, grain: Grain) -> Option<usize> {
         if let Some((d, b)) = &self.last_bucket {
             if d == date {
                 return *b;
             }
         }
-        let b = if month {
-            self.bucket_of(&format!("{date}-01"))
-        } else {
-            self.bucket_of(date)
+        let b = match grain {
+            Grain::Day => self.bucket_of(date),
+            Grain::Month => self.bucket_of(&format!("{date}-01")),
+            Grain::Year => self.bucket_of(&format!("{date}-01-01")),
         };
         self.last_bucket = Some((date.to_string(), b));
         b
@@ -406,24 +445,25 @@ impl Builder {
         let Some(slot) = self.slot(r.family, r.dim, r.segment) else {
             return;
         };
-        let is_stale = |months: bool| {
-            months
+        // Stale months are read again from their days; a year is read only when fresh.
+        let is_stale = |grain: Grain| {
+            grain == Grain::Month
                 && !stale.is_empty()
                 && stale
                     .iter()
                     .any(|(f, m)| f.id() == r.family && m.as_str() == r.date)
         };
         match into {
-            Dest::Buckets { months } => {
-                if is_stale(*months) {
+            Dest::Buckets { grain } => {
+                if is_stale(*grain) {
                     return;
                 }
-                if let Some(b) = self.bucket_of_date(r.date, *months) {
+                if let Some(b) = self.bucket_of_date(r.date, *grain) {
                     self.buckets[b].add(slot, r.key, cell);
                 }
             }
-            Dest::Window { index, months } => {
-                if !is_stale(*months) {
+            Dest::Window { index, grain } => {
+                if !is_stale(*grain) {
                     if let Some(w) = self.windows.get_mut(*index) {
                         w.add(slot, r.key, cell);
                     }
@@ -474,9 +514,10 @@ fn stock_parts(
 }
 
 /// Reads the span a report over `period` (and its previous period when `compare`) needs:
-/// [`kpi_core::report::buckets`] filled from day and month counters, and the stocks at the
-/// period's end, in one statement (two when a month it read turned out stale).
-/// `today` (tenant-local) decides which months are closed.
+/// [`kpi_core::report::buckets`] filled from day, month and year counters, and the stocks at
+/// the period's end, in one statement (two when a month it read turned out stale; when a
+/// closed year it read has changed since it was summed, the read is made again with that
+/// year's months). `today` (tenant-local) decides which months and years are closed.
 pub async fn span(
     db: &D1Database,
     tenant: &str,
@@ -485,9 +526,33 @@ pub async fn span(
     compare: bool,
     need: &Need,
 ) -> ApiResult<(Span, ReadStats)> {
+    let (span, stats) = read_span(db, tenant, today, period, compare, need, true).await?;
+    if let Some(span) = span {
+        return Ok((span, stats));
+    }
+    let (span, again) = read_span(db, tenant, today, period, compare, need, false).await?;
+    let stats = ReadStats {
+        rows_read: stats.rows_read + again.rows_read,
+        stale: again.stale,
+        stale_years: stats.stale_years,
+    };
+    Ok((span.unwrap_or_default(), stats))
+}
+
+/// [`span`]'s read, with closed years from their snapshots when `years`; `None` (and the
+/// stale years in the stats) when one of those turned out stale.
+async fn read_span(
+    db: &D1Database,
+    tenant: &str,
+    today: CivilDate,
+    period: Period,
+    compare: bool,
+    need: &Need,
+    years: bool,
+) -> ApiResult<(Option<Span>, ReadStats)> {
     let buckets = kpi_core::report::buckets(period, compare);
     let Some(first) = buckets.first() else {
-        return Ok((Span::default(), ReadStats::default()));
+        return Ok((Some(Span::default()), ReadStats::default()));
     };
     let open_from = month_start(today)?;
     let windows = match need.trailing.is_empty() {
@@ -496,41 +561,49 @@ pub async fn span(
     };
     let mut q = Query::new(tenant);
     let mut dest = Vec::new();
-    // Months read from snapshots, and by whom: the buckets (`None`) or a trailing year.
+    // Months and years read from snapshots, and by whom: the buckets (`None`) or a
+    // trailing year.
     let mut months_read: Vec<(CivilDate, CivilDate, Option<usize>)> = Vec::new();
+    let mut years_read: Vec<(CivilDate, CivilDate, Option<usize>)> = Vec::new();
     let mut read = |q: &mut Query,
                     within: &[Period],
                     groups: &[(String, String)],
                     window: Option<usize>,
-                    to: &dyn Fn(bool) -> Dest|
+                    to: &dyn Fn(Grain) -> Dest|
      -> ApiResult<()> {
-        for s in sources(within, open_from)? {
-            let (table, col, from, until, months) = match s {
-                Source::Days(f, t) => ("cells", "day", f.to_string(), t.to_string(), false),
+        for s in sources(within, open_from, years)? {
+            let (table, col, from, until, grain) = match s {
+                Source::Days(f, t) => ("cells", "day", f.to_string(), t.to_string(), Grain::Day),
                 Source::Months(f, t) => {
                     months_read.push((f, t, window));
-                    ("cells_month", "month", month_str(f), month_str(t), true)
+                    let (f, t) = (month_str(f), month_str(t));
+                    ("cells_month", "month", f, t, Grain::Month)
+                }
+                Source::Years(f, t) => {
+                    years_read.push((f, t, window));
+                    let (f, t) = (year_str(f), year_str(t));
+                    ("cells_year", "year", f, t, Grain::Year)
                 }
             };
             let (from, until) = (q.bind(&from), q.bind(&until));
             for (fams, dims) in groups {
                 let cond = format!("AND {col} >= {from} AND {col} < {until}");
                 let sql = part(table, col, fams, dims, &cond, Sums::SketchTotals);
-                dest.push((q.add(sql), to(months)));
+                dest.push((q.add(sql), to(grain)));
             }
         }
         Ok(())
     };
-    read(&mut q, &buckets, &need.groups(None), None, &|months| {
-        Dest::Buckets { months }
+    read(&mut q, &buckets, &need.groups(None), None, &|grain| {
+        Dest::Buckets { grain }
     })?;
     let trailing = [(
         id_list(need.trailing.iter().map(|f| f.id())),
         "0".to_string(),
     )];
     for (index, w) in windows.iter().enumerate() {
-        read(&mut q, &[*w], &trailing, Some(index), &|months| {
-            Dest::Window { index, months }
+        read(&mut q, &[*w], &trailing, Some(index), &|grain| {
+            Dest::Window { index, grain }
         })?;
     }
     dest.extend(stock_parts(&mut q, need, first.from, period.to));
@@ -553,19 +626,46 @@ pub async fn span(
         }
         _ => None,
     };
+    let first_year = years_read.iter().map(|y| y.0).min();
+    let last_year = years_read.iter().map(|y| y.1).max();
+    let years_stale_at = match (first_year, last_year) {
+        (Some(f), Some(l)) => {
+            let (from, to) = (q.bind(&year_str(f)), q.bind(&year_str(l)));
+            Some(q.add(format!(
+                "(SELECT group_concat(family || ',' || year, char(10)) FROM years_stale \
+                 WHERE tenant_id = ?1 AND family IN ({}) AND year >= {from} AND year < {to})",
+                need.families_sql()
+            )))
+        }
+        _ => None,
+    };
     let (texts, rows_read) = q.run(db).await?;
+    let marks = |at: Option<usize>| -> Vec<(Family, String)> {
+        let text = at.and_then(|i| texts.get(i)).map_or("", |t| t.as_str());
+        text.split('\n')
+            .filter_map(|rec| rec.split_once(','))
+            .filter_map(|(f, m)| Some((Family::from_id(f.parse().ok()?)?, m.to_string())))
+            .collect()
+    };
+    // A stale year counts when this read took that family from its snapshot: the buckets
+    // read every family, a trailing year only its own.
+    let mut stale_years = marks(years_stale_at);
+    stale_years.retain(|(family, year)| {
+        years_read.iter().any(|(f, t, reader)| {
+            let covers =
+                year_str(*f).as_str() <= year.as_str() && year.as_str() < year_str(*t).as_str();
+            covers && (reader.is_none() || need.trailing.contains(family))
+        })
+    });
     let mut stats = ReadStats {
         rows_read,
-        stale: Vec::new(),
+        stale: marks(stale_at),
+        stale_years,
     };
-    if let Some(text) = stale_at.and_then(|i| texts.get(i)) {
-        for rec in text.split('\n').filter(|r| !r.is_empty()) {
-            if let Some((f, m)) = rec.split_once(',') {
-                if let Some(f) = f.parse().ok().and_then(Family::from_id) {
-                    stats.stale.push((f, m.to_string()));
-                }
-            }
-        }
+    if !stats.stale_years.is_empty() {
+        // Read again without year snapshots; this read's months are that read's to rebuild.
+        stats.stale.clear();
+        return Ok((None, stats));
     }
     let mut b = Builder::new(
         Segments::new(),
@@ -621,12 +721,12 @@ pub async fn span(
                     && Family::from_id(row.family).is_some_and(|f| need.trailing.contains(&f));
                 for index in 0..windows.len() {
                     if trailing && from_snapshot(day, Some(index)) {
-                        let months = false;
-                        b.add(&Dest::Window { index, months }, row.clone(), &[]);
+                        let grain = Grain::Day;
+                        b.add(&Dest::Window { index, grain }, row.clone(), &[]);
                     }
                 }
                 if from_snapshot(day, None) {
-                    b.add(&Dest::Buckets { months: false }, row, &[])
+                    b.add(&Dest::Buckets { grain: Grain::Day }, row, &[])
                 }
             })?;
         }
@@ -653,29 +753,30 @@ pub async fn span(
             })
             .collect(),
     };
-    Ok((span, stats))
+    Ok((Some(span), stats))
 }
 
-/// Rebuilds the snapshots of stale closed months from their days: per month, one
-/// transaction replaces the snapshot of its stale families and clears their marks (a write
-/// after it marks the month stale again).
-pub async fn rebuild_months(
-    db: &D1Database,
-    tenant: &str,
-    stale: &[(Family, String)],
-) -> ApiResult<()> {
-    let mut months: Vec<(&str, Vec<u8>)> = Vec::new();
-    for (family, month) in stale {
-        match months.iter_mut().find(|(m, _)| *m == month.as_str()) {
+/// Groups (family, period) marks by period: each period with its families as an id list.
+fn by_period(marks: &[(Family, String)]) -> Vec<(&str, String)> {
+    let mut out: Vec<(&str, Vec<u8>)> = Vec::new();
+    for (family, at) in marks {
+        match out.iter_mut().find(|(m, _)| *m == at.as_str()) {
             Some((_, fams)) => fams.push(family.id()),
-            None => months.push((month.as_str(), vec![family.id()])),
+            None => out.push((at.as_str(), vec![family.id()])),
         }
     }
+    out.into_iter().map(|(at, f)| (at, id_list(f))).collect()
+}
+
+/// Rebuilds the snapshots a read found stale, in one transaction: each stale month from its
+/// days, then each stale year from its month snapshots. A month's mark is cleared with its
+/// rebuild (a write after it marks it again); a year's only when none of its months is
+/// still marked, so a year summed from a stale month is never used.
+pub async fn rebuild(db: &D1Database, tenant: &str, stats: &ReadStats) -> ApiResult<()> {
     let mut stmts = Vec::new();
-    for (month, families) in months {
+    for (month, fams) in by_period(&stats.stale) {
         let from = CivilDate::parse(&format!("{month}-01"))?;
         let to = Period::containing(PeriodKind::Month, from)?.to;
-        let fams = id_list(families);
         let (from, to) = (from.to_string(), to.to_string());
         stmts.push(stmt(
             db,
@@ -705,6 +806,38 @@ pub async fn rebuild_months(
             &[&tenant, &month],
         )?);
     }
+    for (year, fams) in by_period(&stats.stale_years) {
+        let (from, to) = (format!("{year}-01"), format!("{year}-13"));
+        stmts.push(stmt(
+            db,
+            &format!(
+                "DELETE FROM cells_year WHERE tenant_id = ?1 AND year = ?2 \
+                     AND family IN ({fams})"
+            ),
+            &[&tenant, &year],
+        )?);
+        stmts.push(stmt(
+            db,
+            &format!(
+                "INSERT INTO cells_year (tenant_id, family, dim, year, segment, key, n, sum) \
+                     SELECT tenant_id, family, dim, ?2, segment, key, sum(n), sum(sum) \
+                     FROM cells_month WHERE tenant_id = ?1 AND family IN ({fams}) \
+                     AND dim IN (0, 1, 2, 3, 4, 5, 6) AND month >= ?3 AND month < ?4 \
+                     GROUP BY family, dim, segment, key HAVING sum(n) != 0 OR sum(sum) != 0"
+            ),
+            &[&tenant, &year, &from, &to],
+        )?);
+        stmts.push(stmt(
+            db,
+            &format!(
+                "DELETE FROM years_stale WHERE tenant_id = ?1 AND year = ?2 \
+                     AND family IN ({fams}) AND NOT EXISTS (SELECT 1 FROM months_stale m \
+                     WHERE m.tenant_id = ?1 AND m.family = years_stale.family \
+                     AND m.month >= ?3 AND m.month < ?4)"
+            ),
+            &[&tenant, &year, &from, &to],
+        )?);
+    }
     if !stmts.is_empty() {
         db.batch(stmts).await?;
     }
@@ -732,7 +865,7 @@ pub async fn days(
             &format!("AND day >= {f} AND day < {t}"),
             Sums::Each,
         );
-        dest.push((q.add(sql), Dest::Buckets { months: false }));
+        dest.push((q.add(sql), Dest::Buckets { grain: Grain::Day }));
     }
     dest.extend(stock_parts(&mut q, need, from, from));
     let (texts, rows_read) = q.run(db).await?;
@@ -756,7 +889,7 @@ pub async fn days(
     }
     let stats = ReadStats {
         rows_read,
-        stale: Vec::new(),
+        ..ReadStats::default()
     };
     Ok((by_day, opening, stats))
 }
@@ -788,9 +921,9 @@ mod tests {
 
     #[test]
     fn a_read_text_gives_back_every_cell_and_segments_keep_their_commas() {
-        let text = "0,1,2026-11-02,,email\t9,3,0\t10,1,1\n\
-                    31,3,2026-11,,Tết, sale, 2027\t4674900,2,500\n11,0,,,\t9223372036854775807,1,0\n\
-                    7,0,2026-11-03,9000,\t70,0\t80,2\t90,1";
+        let text = "0,1,2026-11-02,email\t9,10\t3,1\t0,1\n\
+                    31,3,2026-11,Tết, sale, 2027\t4674900\t2\t500\n11,0,,\t9223372036854775807\t1\t0\n\
+                    \n7,0,2026-11-03,\t70,80,90\t0,2,1\t=9000";
         let mut got = Vec::new();
         each_row(text, |r| {
             got.push((
@@ -819,16 +952,23 @@ mod tests {
                     "Tết, sale, 2027".into()
                 ),
                 (11, 0, "".into(), i64::MAX, 1, 0, "".into()),
-                // A sketch line: its total on the first cell with n > 0.
+                // A sketch's total: on the first cell with n > 0.
                 (7, 0, "2026-11-03".into(), 70, 0, 0, "".into()),
                 (7, 0, "2026-11-03".into(), 80, 2, 9000, "".into()),
                 (7, 0, "2026-11-03".into(), 90, 1, 0, "".into()),
             ]
         );
-        assert!(each_row("0,1,d,\t9,3,0", |_| {}).is_err());
-        assert!(each_row("0,1,d,,x\t9,x,0", |_| {}).is_err());
-        assert!(each_row("0,1,d,,x\t9,3", |_| {}).is_err());
-        assert!(each_row("7,0,d,5,x\t9,3,0", |_| {}).is_err());
+        for bad in [
+            "0,1,d\t9\t3\t0",
+            "0,1,d,x\t9\tx\t0",
+            "0,1,d,x\t9\t3",
+            "0,1,d,x\t9,10\t3\t0,1",
+            "0,1,d,x\t9\t3,4\t0",
+            "0,1,d,x\t9\t3\t0,1",
+            "7,0,d,x\t9\t3\t=x",
+        ] {
+            assert!(each_row(bad, |_| {}).is_err(), "{bad:?}");
+        }
         assert!(each_row("", |_| {}).is_ok());
     }
 
@@ -842,17 +982,45 @@ mod tests {
         // A year with the previous year: closed months as months, the open one as days.
         let year = kpi_core::report::buckets(p(PeriodKind::Year, "2026"), true);
         assert_eq!(
-            sources(&year, open).unwrap(),
+            sources(&year, open, false).unwrap(),
             vec![
                 Source::Months(d("2025-01-01"), d("2026-11-01")),
                 Source::Days(d("2026-11-01"), d("2027-01-01")),
+            ]
+        );
+        // With year snapshots: the previous year whole, this year's series by month.
+        assert_eq!(
+            sources(&year, open, true).unwrap(),
+            vec![
+                Source::Years(d("2025-01-01"), d("2026-01-01")),
+                Source::Months(d("2026-01-01"), d("2026-11-01")),
+                Source::Days(d("2026-11-01"), d("2027-01-01")),
+            ]
+        );
+        // A closed year's own series is months; its previous year is one snapshot.
+        let last = kpi_core::report::buckets(p(PeriodKind::Year, "2025"), true);
+        assert_eq!(
+            sources(&last, open, true).unwrap(),
+            vec![
+                Source::Years(d("2024-01-01"), d("2025-01-01")),
+                Source::Months(d("2025-01-01"), d("2026-01-01")),
+            ]
+        );
+        // A range over whole years reads them as years; an open year never is one.
+        let range = [Period::range(d("2023-01-01"), d("2026-11-30")).unwrap()];
+        assert_eq!(
+            sources(&range, open, true).unwrap(),
+            vec![
+                Source::Years(d("2023-01-01"), d("2026-01-01")),
+                Source::Months(d("2026-01-01"), d("2026-11-01")),
+                Source::Days(d("2026-11-01"), d("2026-11-30")),
             ]
         );
         // A closed month with its previous month: the previous as a month, the daily
         // series as days.
         let march = kpi_core::report::buckets(p(PeriodKind::Month, "2026-03"), true);
         assert_eq!(
-            sources(&march, open).unwrap(),
+            sources(&march, open, true).unwrap(),
             vec![
                 Source::Months(d("2026-02-01"), d("2026-03-01")),
                 Source::Days(d("2026-03-01"), d("2026-04-01")),
@@ -860,7 +1028,7 @@ mod tests {
         );
         let range = [Period::range(d("2026-09-15"), d("2026-11-01")).unwrap()];
         assert_eq!(
-            sources(&range, open).unwrap(),
+            sources(&range, open, true).unwrap(),
             vec![
                 Source::Days(d("2026-09-15"), d("2026-10-01")),
                 Source::Months(d("2026-10-01"), d("2026-11-01")),

@@ -99,11 +99,11 @@ async fn get(mut c: Call, p: Principal) -> ApiResult<Response> {
     let db = db::open(env)?;
     let (kpis, stats) =
         params::reports(&db, &p.tenant, today, period, compare, &defs, &opts).await?;
-    if !stats.stale.is_empty() {
-        let (env, tenant, stale) = (env.clone(), p.tenant.id.clone(), stats.stale.clone());
+    if !stats.stale.is_empty() || !stats.stale_years.is_empty() {
+        let (env, tenant, stale) = (env.clone(), p.tenant.id.clone(), stats.clone());
         ctx.wait_until(async move {
             let rebuilt = match db::open(&env) {
-                Ok(db) => cells::rebuild_months(&db, &tenant, &stale).await,
+                Ok(db) => cells::rebuild(&db, &tenant, &stale).await,
                 Err(e) => Err(e),
             };
             if let Err(e) = rebuilt {
