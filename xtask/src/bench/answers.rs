@@ -144,7 +144,7 @@ pub fn measure(
         format!("{} / {} / {}", at(2), at(3), at(4)),
         format!(
             "the product, from D1's result meta of the answer's statement: {written:?} (three \
-             first answers, the first of them also marking the month changed; a comment; \
+             first answers, the first of them also marking its month and year changed; a comment; \
              another score); the JavaScript peer (no comments): {} / {}",
             peer_written.first().copied().unwrap_or(0),
             peer_written.get(1).copied().unwrap_or(0)
