@@ -180,10 +180,12 @@ fn concurrent_new_browsers_never_pass_an_open_links_cap() {
 fn stuffing_an_open_link_from_one_address_is_rate_limited() {
     let t = new_tenant("open-stuff");
     let tok = open_link(&t, 1000)["token"].as_str().unwrap().to_string();
-    // One address, a fresh "browser" (no cookie) each time: the survey limits stop it.
+    // One address, a fresh "browser" (no cookie) each time: the survey limits stop it. The
+    // limiter counts 120 an address in fixed one-minute windows, and a window may turn during
+    // the test (188 answers were once stored before the 429): at most two windows' worth.
     let mut stored = 0;
     let mut limited = None;
-    for _ in 0..200 {
+    for _ in 0..250 {
         let r = request(
             "POST",
             &format!("/s/{tok}"),
@@ -199,9 +201,9 @@ fn stuffing_an_open_link_from_one_address_is_rate_limited() {
             other => panic!("{other}: {}", r.text),
         }
     }
-    let r = limited.expect("no 429 in 200 answers from one address");
+    let r = limited.expect("no 429 in 250 answers from one address");
     assert_eq!(r.error_code(), "rate_limited");
-    assert!(stored <= 120, "{stored} answers before the limit");
+    assert!(stored < 240, "{stored} answers before the limit");
 }
 
 #[test]

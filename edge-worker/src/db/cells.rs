@@ -526,234 +526,223 @@ pub async fn span(
     compare: bool,
     need: &Need,
 ) -> ApiResult<(Span, ReadStats)> {
-    let (span, stats) = read_span(db, tenant, today, period, compare, need, true).await?;
-    if let Some(span) = span {
-        return Ok((span, stats));
-    }
-    let (span, again) = read_span(db, tenant, today, period, compare, need, false).await?;
-    let stats = ReadStats {
-        rows_read: stats.rows_read + again.rows_read,
-        stale: again.stale,
-        stale_years: stats.stale_years,
-    };
-    Ok((span.unwrap_or_default(), stats))
-}
-
-/// [`span`]'s read, with closed years from their snapshots when `years`; `None` (and the
-/// stale years in the stats) when one of those turned out stale.
-async fn read_span(
-    db: &D1Database,
-    tenant: &str,
-    today: CivilDate,
-    period: Period,
-    compare: bool,
-    need: &Need,
-    years: bool,
-) -> ApiResult<(Option<Span>, ReadStats)> {
-    let buckets = kpi_core::report::buckets(period, compare);
-    let Some(first) = buckets.first() else {
-        return Ok((Some(Span::default()), ReadStats::default()));
-    };
-    let open_from = month_start(today)?;
-    let windows = match need.trailing.is_empty() {
-        true => Vec::new(),
-        false => kpi_core::report::windows(period, compare, today.add_days(1)?),
-    };
-    let mut q = Query::new(tenant);
-    let mut dest = Vec::new();
-    // Months and years read from snapshots, and by whom: the buckets (`None`) or a
-    // trailing year.
-    let mut months_read: Vec<(CivilDate, CivilDate, Option<usize>)> = Vec::new();
-    let mut years_read: Vec<(CivilDate, CivilDate, Option<usize>)> = Vec::new();
-    let mut read = |q: &mut Query,
-                    within: &[Period],
-                    groups: &[(String, String)],
-                    window: Option<usize>,
-                    to: &dyn Fn(Grain) -> Dest|
-     -> ApiResult<()> {
-        for s in sources(within, open_from, years)? {
-            let (table, col, from, until, grain) = match s {
-                Source::Days(f, t) => ("cells", "day", f.to_string(), t.to_string(), Grain::Day),
-                Source::Months(f, t) => {
-                    months_read.push((f, t, window));
-                    let (f, t) = (month_str(f), month_str(t));
-                    ("cells_month", "month", f, t, Grain::Month)
-                }
-                Source::Years(f, t) => {
-                    years_read.push((f, t, window));
-                    let (f, t) = (year_str(f), year_str(t));
-                    ("cells_year", "year", f, t, Grain::Year)
-                }
-            };
-            let (from, until) = (q.bind(&from), q.bind(&until));
-            for (fams, dims) in groups {
-                let cond = format!("AND {col} >= {from} AND {col} < {until}");
-                let sql = part(table, col, fams, dims, &cond, Sums::SketchTotals);
-                dest.push((q.add(sql), to(grain)));
-            }
-        }
-        Ok(())
-    };
-    read(&mut q, &buckets, &need.groups(None), None, &|grain| {
-        Dest::Buckets { grain }
-    })?;
-    let trailing = [(
-        id_list(need.trailing.iter().map(|f| f.id())),
-        "0".to_string(),
-    )];
-    for (index, w) in windows.iter().enumerate() {
-        read(&mut q, &[*w], &trailing, Some(index), &|grain| {
-            Dest::Window { index, grain }
-        })?;
-    }
-    dest.extend(stock_parts(&mut q, need, first.from, period.to));
-    let first_month = months_read.iter().map(|m| m.0).min();
-    // Whether `reader` read the month holding `day` from its snapshot.
-    let from_snapshot = |day: CivilDate, reader: Option<usize>| {
-        months_read
-            .iter()
-            .any(|(f, t, r)| *r == reader && *f <= day && day < *t)
-    };
-    let last_month = months_read.iter().map(|m| m.1).max();
-    let stale_at = match (first_month, last_month) {
-        (Some(f), Some(l)) => {
-            let (from, to) = (q.bind(&month_str(f)), q.bind(&month_str(l)));
-            Some(q.add(format!(
-                "(SELECT group_concat(family || ',' || month, char(10)) FROM months_stale \
-                 WHERE tenant_id = ?1 AND family IN ({}) AND month >= {from} AND month < {to})",
-                need.families_sql()
-            )))
-        }
-        _ => None,
-    };
-    let first_year = years_read.iter().map(|y| y.0).min();
-    let last_year = years_read.iter().map(|y| y.1).max();
-    let years_stale_at = match (first_year, last_year) {
-        (Some(f), Some(l)) => {
-            let (from, to) = (q.bind(&year_str(f)), q.bind(&year_str(l)));
-            Some(q.add(format!(
-                "(SELECT group_concat(family || ',' || year, char(10)) FROM years_stale \
-                 WHERE tenant_id = ?1 AND family IN ({}) AND year >= {from} AND year < {to})",
-                need.families_sql()
-            )))
-        }
-        _ => None,
-    };
-    let (texts, rows_read) = q.run(db).await?;
-    let marks = |at: Option<usize>| -> Vec<(Family, String)> {
-        let text = at.and_then(|i| texts.get(i)).map_or("", |t| t.as_str());
-        text.split('\n')
-            .filter_map(|rec| rec.split_once(','))
-            .filter_map(|(f, m)| Some((Family::from_id(f.parse().ok()?)?, m.to_string())))
-            .collect()
-    };
-    // A stale year counts when this read took that family from its snapshot: the buckets
-    // read every family, a trailing year only its own.
-    let mut stale_years = marks(years_stale_at);
-    stale_years.retain(|(family, year)| {
-        years_read.iter().any(|(f, t, reader)| {
-            let covers =
-                year_str(*f).as_str() <= year.as_str() && year.as_str() < year_str(*t).as_str();
-            covers && (reader.is_none() || need.trailing.contains(family))
-        })
-    });
-    let mut stats = ReadStats {
-        rows_read,
-        stale: marks(stale_at),
-        stale_years,
-    };
-    if !stats.stale_years.is_empty() {
-        // Read again without year snapshots; this read's months are that read's to rebuild.
-        stats.stale.clear();
-        return Ok((None, stats));
-    }
-    let mut b = Builder::new(
-        Segments::new(),
-        buckets
-            .iter()
-            .map(|p| (p.from.to_string(), p.to.to_string()))
-            .collect(),
-        windows.len(),
-    );
-    for (i, d) in &dest {
-        each_row(&texts[*i], |row| b.add(d, row, &stats.stale))?;
-    }
-    // Stale months: their days instead, read now; the months are rebuilt after the reply.
-    // One pair of bound dates per month (D1 binds at most 100 parameters a statement).
-    // Only for the readers that took the month from its snapshot: the buckets read the days
-    // of the months they cut, and a trailing year reads only its own families.
-    let mut months: Vec<(&str, Vec<Family>)> = Vec::new();
-    for (family, month) in &stats.stale {
-        let Ok(first) = CivilDate::parse(&format!("{month}-01")) else {
-            continue;
+    let mut earlier = ReadStats::default();
+    for years in [true, false] {
+        let buckets = kpi_core::report::buckets(period, compare);
+        let Some(first) = buckets.first() else {
+            return Ok((Span::default(), ReadStats::default()));
         };
-        let by_window = need.trailing.contains(family)
-            && (0..windows.len()).any(|i| from_snapshot(first, Some(i)));
-        if !from_snapshot(first, None) && !by_window {
-            continue;
-        }
-        match months.iter_mut().find(|(m, _)| *m == month.as_str()) {
-            Some((_, fams)) => fams.push(*family),
-            None => months.push((month.as_str(), vec![*family])),
-        }
-    }
-    for chunk in months.chunks(40) {
+        let open_from = month_start(today)?;
+        let windows = match need.trailing.is_empty() {
+            true => Vec::new(),
+            false => kpi_core::report::windows(period, compare, today.add_days(1)?),
+        };
         let mut q = Query::new(tenant);
-        let mut parts = Vec::new();
-        for (month, families) in chunk {
-            let from = CivilDate::parse(&format!("{month}-01"))?;
-            let to = Period::containing(PeriodKind::Month, from)?.to;
-            let (from, to) = (q.bind(&from.to_string()), q.bind(&to.to_string()));
-            for (fams, dims) in need.groups(Some(families)) {
-                let cond = format!("AND day >= {from} AND day < {to}");
-                let sql = part("cells", "day", &fams, &dims, &cond, Sums::SketchTotals);
-                parts.push(q.add(sql));
-            }
-        }
-        let (texts, rows) = q.run(db).await?;
-        stats.rows_read += rows;
-        for i in parts {
-            each_row(&texts[i], |row| {
-                let Ok(day) = CivilDate::parse(row.date) else {
-                    return;
-                };
-                let trailing = row.dim == 0
-                    && Family::from_id(row.family).is_some_and(|f| need.trailing.contains(&f));
-                for index in 0..windows.len() {
-                    if trailing && from_snapshot(day, Some(index)) {
-                        let grain = Grain::Day;
-                        b.add(&Dest::Window { index, grain }, row.clone(), &[]);
+        let mut dest = Vec::new();
+        // Months and years read from snapshots, and by whom: the buckets (`None`) or a
+        // trailing year.
+        let mut months_read: Vec<(CivilDate, CivilDate, Option<usize>)> = Vec::new();
+        let mut years_read: Vec<(CivilDate, CivilDate, Option<usize>)> = Vec::new();
+        let mut read = |q: &mut Query,
+                        within: &[Period],
+                        groups: &[(String, String)],
+                        window: Option<usize>,
+                        to: &dyn Fn(Grain) -> Dest|
+         -> ApiResult<()> {
+            for s in sources(within, open_from, years)? {
+                let (table, col, from, until, grain) = match s {
+                    Source::Days(f, t) => {
+                        ("cells", "day", f.to_string(), t.to_string(), Grain::Day)
                     }
+                    Source::Months(f, t) => {
+                        months_read.push((f, t, window));
+                        let (f, t) = (month_str(f), month_str(t));
+                        ("cells_month", "month", f, t, Grain::Month)
+                    }
+                    Source::Years(f, t) => {
+                        years_read.push((f, t, window));
+                        let (f, t) = (year_str(f), year_str(t));
+                        ("cells_year", "year", f, t, Grain::Year)
+                    }
+                };
+                let (from, until) = (q.bind(&from), q.bind(&until));
+                for (fams, dims) in groups {
+                    let cond = format!("AND {col} >= {from} AND {col} < {until}");
+                    let sql = part(table, col, fams, dims, &cond, Sums::SketchTotals);
+                    dest.push((q.add(sql), to(grain)));
                 }
-                if from_snapshot(day, None) {
-                    b.add(&Dest::Buckets { grain: Grain::Day }, row, &[])
-                }
+            }
+            Ok(())
+        };
+        read(&mut q, &buckets, &need.groups(None), None, &|grain| {
+            Dest::Buckets { grain }
+        })?;
+        let trailing = [(
+            id_list(need.trailing.iter().map(|f| f.id())),
+            "0".to_string(),
+        )];
+        for (index, w) in windows.iter().enumerate() {
+            read(&mut q, &[*w], &trailing, Some(index), &|grain| {
+                Dest::Window { index, grain }
             })?;
         }
+        dest.extend(stock_parts(&mut q, need, first.from, period.to));
+        // Whether `reader` read the month holding `day` from its snapshot.
+        let from_snapshot = |day: CivilDate, reader: Option<usize>| {
+            months_read
+                .iter()
+                .any(|(f, t, r)| *r == reader && *f <= day && day < *t)
+        };
+        let stale_at = marks_part(
+            &mut q,
+            need,
+            "months_stale",
+            "month",
+            &months_read,
+            month_str,
+        );
+        let years_stale_at = marks_part(&mut q, need, "years_stale", "year", &years_read, year_str);
+        let (texts, rows_read) = q.run(db).await?;
+        let marks = |at: Option<usize>| -> Vec<(Family, String)> {
+            let text = at.and_then(|i| texts.get(i)).map_or("", |t| t.as_str());
+            text.split('\n')
+                .filter_map(|rec| rec.split_once(','))
+                .filter_map(|(f, m)| Some((Family::from_id(f.parse().ok()?)?, m.to_string())))
+                .collect()
+        };
+        // A stale year counts when this read took that family from its snapshot: the buckets
+        // read every family, a trailing year only its own.
+        let mut stale_years = marks(years_stale_at);
+        stale_years.retain(|(family, year)| {
+            years_read.iter().any(|(f, t, reader)| {
+                let covers =
+                    year_str(*f).as_str() <= year.as_str() && year.as_str() < year_str(*t).as_str();
+                covers && (reader.is_none() || need.trailing.contains(family))
+            })
+        });
+        let mut stats = ReadStats {
+            rows_read,
+            stale: marks(stale_at),
+            stale_years,
+        };
+        if years && !stats.stale_years.is_empty() {
+            // Read again without year snapshots; that read's stale months are the ones to rebuild.
+            earlier = stats;
+            continue;
+        }
+        stats.rows_read += earlier.rows_read;
+        stats.stale_years = earlier.stale_years;
+        let mut b = Builder::new(
+            Segments::new(),
+            buckets
+                .iter()
+                .map(|p| (p.from.to_string(), p.to.to_string()))
+                .collect(),
+            windows.len(),
+        );
+        for (i, d) in &dest {
+            each_row(&texts[*i], |row| b.add(d, row, &stats.stale))?;
+        }
+        // Stale months: their days instead, read now; the months are rebuilt after the reply.
+        // One pair of bound dates per month (D1 binds at most 100 parameters a statement).
+        // Only for the readers that took the month from its snapshot: the buckets read the days
+        // of the months they cut, and a trailing year reads only its own families.
+        let mut months: Vec<(&str, Vec<Family>)> = Vec::new();
+        for (family, month) in &stats.stale {
+            let Ok(first) = CivilDate::parse(&format!("{month}-01")) else {
+                continue;
+            };
+            let by_window = need.trailing.contains(family)
+                && (0..windows.len()).any(|i| from_snapshot(first, Some(i)));
+            if !from_snapshot(first, None) && !by_window {
+                continue;
+            }
+            match months.iter_mut().find(|(m, _)| *m == month.as_str()) {
+                Some((_, fams)) => fams.push(*family),
+                None => months.push((month.as_str(), vec![*family])),
+            }
+        }
+        for chunk in months.chunks(40) {
+            let mut q = Query::new(tenant);
+            let mut parts = Vec::new();
+            for (month, families) in chunk {
+                let from = CivilDate::parse(&format!("{month}-01"))?;
+                let to = Period::containing(PeriodKind::Month, from)?.to;
+                let (from, to) = (q.bind(&from.to_string()), q.bind(&to.to_string()));
+                for (fams, dims) in need.groups(Some(families)) {
+                    let cond = format!("AND day >= {from} AND day < {to}");
+                    let sql = part("cells", "day", &fams, &dims, &cond, Sums::SketchTotals);
+                    parts.push(q.add(sql));
+                }
+            }
+            let (texts, rows) = q.run(db).await?;
+            stats.rows_read += rows;
+            for i in parts {
+                each_row(&texts[i], |row| {
+                    let Ok(day) = CivilDate::parse(row.date) else {
+                        return;
+                    };
+                    let trailing = row.dim == 0
+                        && Family::from_id(row.family).is_some_and(|f| need.trailing.contains(&f));
+                    for index in 0..windows.len() {
+                        if trailing && from_snapshot(day, Some(index)) {
+                            let grain = Grain::Day;
+                            b.add(&Dest::Window { index, grain }, row.clone(), &[]);
+                        }
+                    }
+                    if from_snapshot(day, None) {
+                        b.add(&Dest::Buckets { grain: Grain::Day }, row, &[])
+                    }
+                })?;
+            }
+        }
+        let span = Span {
+            segs: b.segs,
+            buckets: buckets
+                .iter()
+                .zip(b.buckets)
+                .map(|(p, acc)| Bucket {
+                    from: p.from,
+                    to: p.to,
+                    cells: acc.finish(),
+                })
+                .collect(),
+            closing: b.closing.finish(),
+            windows: windows
+                .iter()
+                .zip(b.windows)
+                .map(|(p, acc)| Bucket {
+                    from: p.from,
+                    to: p.to,
+                    cells: acc.finish(),
+                })
+                .collect(),
+        };
+        return Ok((span, stats));
     }
-    let span = Span {
-        segs: b.segs,
-        buckets: buckets
-            .iter()
-            .zip(b.buckets)
-            .map(|(p, acc)| Bucket {
-                from: p.from,
-                to: p.to,
-                cells: acc.finish(),
-            })
-            .collect(),
-        closing: b.closing.finish(),
-        windows: windows
-            .iter()
-            .zip(b.windows)
-            .map(|(p, acc)| Bucket {
-                from: p.from,
-                to: p.to,
-                cells: acc.finish(),
-            })
-            .collect(),
-    };
-    Ok((Some(span), stats))
+    Err(ApiError::Internal(
+        "reading counters: a read without year snapshots found one stale".into(),
+    ))
+}
+
+/// The part listing the marks of `table` (`months_stale`, `years_stale`, whose period column
+/// is `col`, written by `fmt`) over the snapshots `read`, as `family,period` lines.
+fn marks_part(
+    q: &mut Query,
+    need: &Need,
+    table: &str,
+    col: &str,
+    read: &[(CivilDate, CivilDate, Option<usize>)],
+    fmt: fn(CivilDate) -> String,
+) -> Option<usize> {
+    let from = fmt(read.iter().map(|m| m.0).min()?);
+    let to = fmt(read.iter().map(|m| m.1).max()?);
+    let (from, to) = (q.bind(&from), q.bind(&to));
+    Some(q.add(format!(
+        "(SELECT group_concat(family || ',' || {col}, char(10)) FROM {table} \
+         WHERE tenant_id = ?1 AND family IN ({}) AND {col} >= {from} AND {col} < {to})",
+        need.families_sql()
+    )))
 }
 
 /// Groups (family, period) marks by period: each period with its families as an id list.
@@ -773,70 +762,62 @@ fn by_period(marks: &[(Family, String)]) -> Vec<(&str, String)> {
 /// rebuild (a write after it marks it again); a year's only when none of its months is
 /// still marked, so a year summed from a stale month is never used.
 pub async fn rebuild(db: &D1Database, tenant: &str, stats: &ReadStats) -> ApiResult<()> {
+    // Per level: the snapshot table and its date column, the table it sums and that
+    // table's date column, the marks, and what must hold to clear a mark.
+    let levels = [
+        (
+            "cells_month",
+            "month",
+            "cells",
+            "day",
+            "months_stale",
+            &stats.stale,
+            "",
+        ),
+        (
+            "cells_year",
+            "year",
+            "cells_month",
+            "month",
+            "years_stale",
+            &stats.stale_years,
+            "AND NOT EXISTS (SELECT 1 FROM months_stale m WHERE m.tenant_id = ?1 \
+             AND m.family = years_stale.family AND m.month >= ?3 AND m.month < ?4)",
+        ),
+    ];
     let mut stmts = Vec::new();
-    for (month, fams) in by_period(&stats.stale) {
-        let from = CivilDate::parse(&format!("{month}-01"))?;
-        let to = Period::containing(PeriodKind::Month, from)?.to;
-        let (from, to) = (from.to_string(), to.to_string());
-        stmts.push(stmt(
-            db,
-            &format!(
-                "DELETE FROM cells_month WHERE tenant_id = ?1 AND month = ?2 \
-                     AND family IN ({fams})"
-            ),
-            &[&tenant, &month],
-        )?);
-        stmts.push(stmt(
-            db,
-            &format!(
-                "INSERT INTO cells_month (tenant_id, family, dim, month, segment, key, n, sum) \
-                     SELECT tenant_id, family, dim, ?2, segment, key, sum(n), sum(sum) FROM cells \
-                     WHERE tenant_id = ?1 AND family IN ({fams}) AND dim IN (0, 1, 2, 3, 4, 5, 6) \
-                     AND day >= ?3 AND day < ?4 GROUP BY family, dim, segment, key \
-                     HAVING sum(n) != 0 OR sum(sum) != 0"
-            ),
-            &[&tenant, &month, &from, &to],
-        )?);
-        stmts.push(stmt(
-            db,
-            &format!(
-                "DELETE FROM months_stale WHERE tenant_id = ?1 AND month = ?2 \
-                     AND family IN ({fams})"
-            ),
-            &[&tenant, &month],
-        )?);
-    }
-    for (year, fams) in by_period(&stats.stale_years) {
-        let (from, to) = (format!("{year}-01"), format!("{year}-13"));
-        stmts.push(stmt(
-            db,
-            &format!(
-                "DELETE FROM cells_year WHERE tenant_id = ?1 AND year = ?2 \
-                     AND family IN ({fams})"
-            ),
-            &[&tenant, &year],
-        )?);
-        stmts.push(stmt(
-            db,
-            &format!(
-                "INSERT INTO cells_year (tenant_id, family, dim, year, segment, key, n, sum) \
-                     SELECT tenant_id, family, dim, ?2, segment, key, sum(n), sum(sum) \
-                     FROM cells_month WHERE tenant_id = ?1 AND family IN ({fams}) \
-                     AND dim IN (0, 1, 2, 3, 4, 5, 6) AND month >= ?3 AND month < ?4 \
-                     GROUP BY family, dim, segment, key HAVING sum(n) != 0 OR sum(sum) != 0"
-            ),
-            &[&tenant, &year, &from, &to],
-        )?);
-        stmts.push(stmt(
-            db,
-            &format!(
-                "DELETE FROM years_stale WHERE tenant_id = ?1 AND year = ?2 \
-                     AND family IN ({fams}) AND NOT EXISTS (SELECT 1 FROM months_stale m \
-                     WHERE m.tenant_id = ?1 AND m.family = years_stale.family \
-                     AND m.month >= ?3 AND m.month < ?4)"
-            ),
-            &[&tenant, &year, &from, &to],
-        )?);
+    for (table, col, source, source_col, marks, stale, guard) in levels {
+        for (at, fams) in by_period(stale) {
+            // The snapshot's span in the source's dates: a month's days, a year's months.
+            let (from, to) = match col {
+                "month" => {
+                    let first = CivilDate::parse(&format!("{at}-01"))?;
+                    let next = Period::containing(PeriodKind::Month, first)?.to;
+                    (first.to_string(), next.to_string())
+                }
+                _ => (format!("{at}-01"), format!("{at}-13")),
+            };
+            let args: [&dyn Arg; 4] = [&tenant, &at, &from, &to];
+            let clear = format!(
+                "DELETE FROM {table} WHERE tenant_id = ?1 AND {col} = ?2 AND family IN ({fams})"
+            );
+            stmts.push(stmt(db, &clear, &args[..2])?);
+            let sum = format!(
+                "INSERT INTO {table} (tenant_id, family, dim, {col}, segment, key, n, sum) \
+                 SELECT tenant_id, family, dim, ?2, segment, key, sum(n), sum(sum) FROM {source} \
+                 WHERE tenant_id = ?1 AND family IN ({fams}) AND dim IN (0, 1, 2, 3, 4, 5, 6) \
+                 AND {source_col} >= ?3 AND {source_col} < ?4 GROUP BY family, dim, segment, key \
+                 HAVING sum(n) != 0 OR sum(sum) != 0"
+            );
+            stmts.push(stmt(db, &sum, &args)?);
+            let unmark = format!(
+                "DELETE FROM {marks} WHERE tenant_id = ?1 AND {col} = ?2 AND family IN ({fams}) \
+                 {guard}"
+            );
+            // D1 refuses parameters a statement does not use.
+            let used = if guard.is_empty() { 2 } else { 4 };
+            stmts.push(stmt(db, &unmark, &args[..used])?);
+        }
     }
     if !stmts.is_empty() {
         db.batch(stmts).await?;
@@ -976,63 +957,44 @@ mod tests {
         Period::parse_at(kind, at).unwrap()
     }
 
+    /// Sources as `kind from..to` items, for one-line expectations.
+    fn show(sources: &[Source]) -> String {
+        let item = |kind: &str, f: &CivilDate, t: &CivilDate| format!("{kind} {f}..{t}");
+        let items: Vec<String> = sources
+            .iter()
+            .map(|s| match s {
+                Source::Days(f, t) => item("days", f, t),
+                Source::Months(f, t) => item("months", f, t),
+                Source::Years(f, t) => item("years", f, t),
+            })
+            .collect();
+        items.join(", ")
+    }
+
     #[test]
-    fn closed_months_inside_one_bucket_are_read_as_months_and_the_rest_as_days() {
+    fn closed_years_and_months_inside_one_bucket_are_read_whole_and_the_rest_as_days() {
         let open = d("2026-11-01");
-        // A year with the previous year: closed months as months, the open one as days.
         let year = kpi_core::report::buckets(p(PeriodKind::Year, "2026"), true);
-        assert_eq!(
-            sources(&year, open, false).unwrap(),
-            vec![
-                Source::Months(d("2025-01-01"), d("2026-11-01")),
-                Source::Days(d("2026-11-01"), d("2027-01-01")),
-            ]
-        );
-        // With year snapshots: the previous year whole, this year's series by month.
-        assert_eq!(
-            sources(&year, open, true).unwrap(),
-            vec![
-                Source::Years(d("2025-01-01"), d("2026-01-01")),
-                Source::Months(d("2026-01-01"), d("2026-11-01")),
-                Source::Days(d("2026-11-01"), d("2027-01-01")),
-            ]
-        );
-        // A closed year's own series is months; its previous year is one snapshot.
         let last = kpi_core::report::buckets(p(PeriodKind::Year, "2025"), true);
-        assert_eq!(
-            sources(&last, open, true).unwrap(),
-            vec![
-                Source::Years(d("2024-01-01"), d("2025-01-01")),
-                Source::Months(d("2025-01-01"), d("2026-01-01")),
-            ]
-        );
-        // A range over whole years reads them as years; an open year never is one.
-        let range = [Period::range(d("2023-01-01"), d("2026-11-30")).unwrap()];
-        assert_eq!(
-            sources(&range, open, true).unwrap(),
-            vec![
-                Source::Years(d("2023-01-01"), d("2026-01-01")),
-                Source::Months(d("2026-01-01"), d("2026-11-01")),
-                Source::Days(d("2026-11-01"), d("2026-11-30")),
-            ]
-        );
-        // A closed month with its previous month: the previous as a month, the daily
-        // series as days.
         let march = kpi_core::report::buckets(p(PeriodKind::Month, "2026-03"), true);
-        assert_eq!(
-            sources(&march, open, true).unwrap(),
-            vec![
-                Source::Months(d("2026-02-01"), d("2026-03-01")),
-                Source::Days(d("2026-03-01"), d("2026-04-01")),
-            ]
-        );
+        let years = [Period::range(d("2023-01-01"), d("2026-11-30")).unwrap()];
         let range = [Period::range(d("2026-09-15"), d("2026-11-01")).unwrap()];
-        assert_eq!(
-            sources(&range, open, true).unwrap(),
-            vec![
-                Source::Days(d("2026-09-15"), d("2026-10-01")),
-                Source::Months(d("2026-10-01"), d("2026-11-01")),
-            ]
-        );
+        let cases: [(&[Period], bool, &str); 6] = [
+            // A year with the previous year, without year snapshots: closed months, open days.
+            (&year, false, "months 2025-01-01..2026-11-01, days 2026-11-01..2027-01-01"),
+            // With them: the previous year whole, this year's series by month.
+            (&year, true, "years 2025-01-01..2026-01-01, months 2026-01-01..2026-11-01, days 2026-11-01..2027-01-01"),
+            // A closed year's own series is months; its previous year one snapshot.
+            (&last, true, "years 2024-01-01..2025-01-01, months 2025-01-01..2026-01-01"),
+            // A range over whole years reads them as years; an open year never is one.
+            (&years, true, "years 2023-01-01..2026-01-01, months 2026-01-01..2026-11-01, days 2026-11-01..2026-11-30"),
+            // A closed month with its previous month: the previous whole, the series as days.
+            (&march, true, "months 2026-02-01..2026-03-01, days 2026-03-01..2026-04-01"),
+            // A range cutting a month reads that month's days.
+            (&range, true, "days 2026-09-15..2026-10-01, months 2026-10-01..2026-11-01"),
+        ];
+        for (buckets, with_years, want) in cases {
+            assert_eq!(show(&sources(buckets, open, with_years).unwrap()), want);
+        }
     }
 }
