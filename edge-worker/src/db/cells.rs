@@ -45,9 +45,9 @@ impl Need {
         }
     }
 
-    /// Families grouped by the set of dimensions read for them, as SQL id lists: one
-    /// statement per group reads exactly the pairs, with one seek per pair.
-    fn groups(&self, only: Option<&[Family]>) -> Vec<(String, String)> {
+    /// Families grouped by the set of dimensions read for them (family ids, dimensions as an
+    /// SQL id list): one statement per group reads exactly the pairs, with one seek per pair.
+    fn groups(&self, only: Option<&[Family]>) -> Vec<(Vec<u8>, String)> {
         let mut by_dims: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
         let mut families: Vec<Family> = self.pairs.iter().map(|(f, _)| *f).collect();
         families.sort_unstable();
@@ -70,7 +70,7 @@ impl Need {
         }
         by_dims
             .into_iter()
-            .map(|(dims, fams)| (id_list(fams), id_list(dims)))
+            .map(|(dims, fams)| (fams, id_list(dims)))
             .collect()
     }
 
@@ -136,9 +136,8 @@ enum Sums {
     SketchTotals,
 }
 
-/// The SQL of one part of a read: the counters of `table` as one text value. `families` is
-/// an SQL id list.
-fn part(table: &str, date: &str, families: &str, dims: &str, cond: &str, sums: Sums) -> String {
+/// The SQL of one part of a read: the counters of `families` in `table` as one text value.
+fn part(table: &str, date: &str, families: &[u8], dims: &str, cond: &str, sums: Sums) -> String {
     let lines = |fams: &str, sums: &str| {
         format!(
             "(SELECT group_concat(g, char(10)) FROM (SELECT family || ',' || dim || ',' || \
@@ -150,16 +149,15 @@ fn part(table: &str, date: &str, families: &str, dims: &str, cond: &str, sums: S
     };
     let each = "group_concat(sum)";
     if sums == Sums::Each {
-        return lines(families, each);
+        return lines(&id_list(families.iter().copied()), each);
     }
     let (sketches, others): (Vec<u8>, Vec<u8>) = families
-        .split(',')
-        .filter_map(|id| id.trim().parse::<u8>().ok())
-        .partition(|id| Family::from_id(*id).is_some_and(Family::is_sketch));
+        .iter()
+        .partition(|id| Family::from_id(**id).is_some_and(Family::is_sketch));
     let total = "'=' || sum(CASE WHEN n > 0 THEN sum ELSE 0 END)";
     match (sketches.is_empty(), others.is_empty()) {
-        (true, _) => lines(families, each),
-        (false, true) => lines(families, total),
+        (true, _) => lines(&id_list(others), each),
+        (false, true) => lines(&id_list(sketches), total),
         (false, false) => format!(
             "(coalesce({}, '') || char(10) || coalesce({}, ''))",
             lines(&id_list(others), each),
@@ -526,17 +524,18 @@ pub async fn span(
     compare: bool,
     need: &Need,
 ) -> ApiResult<(Span, ReadStats)> {
+    let buckets = kpi_core::report::buckets(period, compare);
+    let Some(first) = buckets.first() else {
+        return Ok((Span::default(), ReadStats::default()));
+    };
+    let open_from = month_start(today)?;
+    let windows = match need.trailing.is_empty() {
+        true => Vec::new(),
+        false => kpi_core::report::windows(period, compare, today.add_days(1)?),
+    };
+    let groups = need.groups(None);
     let mut earlier = ReadStats::default();
     for years in [true, false] {
-        let buckets = kpi_core::report::buckets(period, compare);
-        let Some(first) = buckets.first() else {
-            return Ok((Span::default(), ReadStats::default()));
-        };
-        let open_from = month_start(today)?;
-        let windows = match need.trailing.is_empty() {
-            true => Vec::new(),
-            false => kpi_core::report::windows(period, compare, today.add_days(1)?),
-        };
         let mut q = Query::new(tenant);
         let mut dest = Vec::new();
         // Months and years read from snapshots, and by whom: the buckets (`None`) or a
@@ -545,7 +544,7 @@ pub async fn span(
         let mut years_read: Vec<(CivilDate, CivilDate, Option<usize>)> = Vec::new();
         let mut read = |q: &mut Query,
                         within: &[Period],
-                        groups: &[(String, String)],
+                        groups: &[(Vec<u8>, String)],
                         window: Option<usize>,
                         to: &dyn Fn(Grain) -> Dest|
          -> ApiResult<()> {
@@ -574,11 +573,11 @@ pub async fn span(
             }
             Ok(())
         };
-        read(&mut q, &buckets, &need.groups(None), None, &|grain| {
-            Dest::Buckets { grain }
+        read(&mut q, &buckets, &groups, None, &|grain| Dest::Buckets {
+            grain,
         })?;
         let trailing = [(
-            id_list(need.trailing.iter().map(|f| f.id())),
+            need.trailing.iter().map(|f| f.id()).collect::<Vec<u8>>(),
             "0".to_string(),
         )];
         for (index, w) in windows.iter().enumerate() {
@@ -647,28 +646,25 @@ pub async fn span(
         // One pair of bound dates per month (D1 binds at most 100 parameters a statement).
         // Only for the readers that took the month from its snapshot: the buckets read the days
         // of the months they cut, and a trailing year reads only its own families.
-        let mut months: Vec<(&str, Vec<Family>)> = Vec::new();
-        for (family, month) in &stats.stale {
-            let Ok(first) = CivilDate::parse(&format!("{month}-01")) else {
-                continue;
-            };
-            let by_window = need.trailing.contains(family)
-                && (0..windows.len()).any(|i| from_snapshot(first, Some(i)));
-            if !from_snapshot(first, None) && !by_window {
-                continue;
-            }
-            match months.iter_mut().find(|(m, _)| *m == month.as_str()) {
-                Some((_, fams)) => fams.push(*family),
-                None => months.push((month.as_str(), vec![*family])),
-            }
-        }
+        let reread: Vec<(Family, String)> = stats
+            .stale
+            .iter()
+            .filter(|(family, month)| {
+                CivilDate::parse(&format!("{month}-01")).is_ok_and(|first| {
+                    from_snapshot(first, None)
+                        || (need.trailing.contains(family)
+                            && (0..windows.len()).any(|i| from_snapshot(first, Some(i))))
+                })
+            })
+            .cloned()
+            .collect();
+        let months = by_period(&reread);
         for chunk in months.chunks(40) {
             let mut q = Query::new(tenant);
             let mut parts = Vec::new();
             for (month, families) in chunk {
-                let from = CivilDate::parse(&format!("{month}-01"))?;
-                let to = Period::containing(PeriodKind::Month, from)?.to;
-                let (from, to) = (q.bind(&from.to_string()), q.bind(&to.to_string()));
+                let (from, to) = month_days(month)?;
+                let (from, to) = (q.bind(&from), q.bind(&to));
                 for (fams, dims) in need.groups(Some(families)) {
                     let cond = format!("AND day >= {from} AND day < {to}");
                     let sql = part("cells", "day", &fams, &dims, &cond, Sums::SketchTotals);
@@ -745,16 +741,28 @@ fn marks_part(
     )))
 }
 
-/// Groups (family, period) marks by period: each period with its families as an id list.
-fn by_period(marks: &[(Family, String)]) -> Vec<(&str, String)> {
-    let mut out: Vec<(&str, Vec<u8>)> = Vec::new();
+/// Groups (family, period) marks by period: each period with its families.
+fn by_period(marks: &[(Family, String)]) -> Vec<(&str, Vec<Family>)> {
+    let mut out: Vec<(&str, Vec<Family>)> = Vec::new();
     for (family, at) in marks {
         match out.iter_mut().find(|(m, _)| *m == at.as_str()) {
-            Some((_, fams)) => fams.push(family.id()),
-            None => out.push((at.as_str(), vec![family.id()])),
+            Some((_, fams)) => fams.push(*family),
+            None => out.push((at.as_str(), vec![*family])),
         }
     }
-    out.into_iter().map(|(at, f)| (at, id_list(f))).collect()
+    out
+}
+
+/// A month's days, `[first, next month's first)`, for `YYYY-MM`.
+fn month_days(month: &str) -> ApiResult<(String, String)> {
+    let first = CivilDate::parse(&format!("{month}-01"))?;
+    let next = Period::containing(PeriodKind::Month, first)?.to;
+    Ok((first.to_string(), next.to_string()))
+}
+
+/// A year's months, `[YYYY-01, YYYY-13)`, for `YYYY`.
+fn year_months(year: &str) -> ApiResult<(String, String)> {
+    Ok((format!("{year}-01"), format!("{year}-13")))
 }
 
 /// Rebuilds the snapshots a read found stale, in one transaction: each stale month from its
@@ -762,10 +770,12 @@ fn by_period(marks: &[(Family, String)]) -> Vec<(&str, String)> {
 /// rebuild (a write after it marks it again); a year's only when none of its months is
 /// still marked, so a year summed from a stale month is never used.
 pub async fn rebuild(db: &D1Database, tenant: &str, stats: &ReadStats) -> ApiResult<()> {
-    // Per level: the snapshot table and its date column, the table it sums and that
-    // table's date column, the marks, and what must hold to clear a mark.
+    // Per level: the snapshot's span in its source's dates, the snapshot table and its date
+    // column, the table it sums and that table's date column, the marks, and what must hold
+    // to clear a mark.
     let levels = [
         (
+            month_days as fn(&str) -> ApiResult<(String, String)>,
             "cells_month",
             "month",
             "cells",
@@ -775,6 +785,7 @@ pub async fn rebuild(db: &D1Database, tenant: &str, stats: &ReadStats) -> ApiRes
             "",
         ),
         (
+            year_months,
             "cells_year",
             "year",
             "cells_month",
@@ -786,17 +797,10 @@ pub async fn rebuild(db: &D1Database, tenant: &str, stats: &ReadStats) -> ApiRes
         ),
     ];
     let mut stmts = Vec::new();
-    for (table, col, source, source_col, marks, stale, guard) in levels {
-        for (at, fams) in by_period(stale) {
-            // The snapshot's span in the source's dates: a month's days, a year's months.
-            let (from, to) = match col {
-                "month" => {
-                    let first = CivilDate::parse(&format!("{at}-01"))?;
-                    let next = Period::containing(PeriodKind::Month, first)?.to;
-                    (first.to_string(), next.to_string())
-                }
-                _ => (format!("{at}-01"), format!("{at}-13")),
-            };
+    for (span_of, table, col, source, source_col, marks, stale, guard) in levels {
+        for (at, families) in by_period(stale) {
+            let fams = id_list(families.iter().map(|f| f.id()));
+            let (from, to) = span_of(at)?;
             let args: [&dyn Arg; 4] = [&tenant, &at, &from, &to];
             let clear = format!(
                 "DELETE FROM {table} WHERE tenant_id = ?1 AND {col} = ?2 AND family IN ({fams})"
