@@ -99,20 +99,15 @@ pub fn stmt(db: &D1Database, sql: &str, args: &[&dyn Arg]) -> ApiResult<D1Prepar
     Ok(db.prepare(sql).bind(&values)?)
 }
 
-/// `db.batch(stmts)`, again after 10, 20 and 40 ms while the database answers that it is
-/// busy: a batch is one transaction, so a busy answer stored none of it and a retry cannot
-/// count twice. A write is not lost to a moment of contention (seen under workerd's local
-/// D1 when an alert's delivery writes the outbox beside it; once, busy twice in a row).
+/// `db.batch(stmts)`, once more when the database answered that it was busy: a batch is one
+/// transaction, so a busy answer stored none of it and the second try cannot count twice.
+/// An answer is not lost to a moment of contention (seen under workerd's local D1 when an
+/// alert's delivery writes the outbox beside it).
 pub async fn batch(db: &D1Database, stmts: Vec<D1PreparedStatement>) -> ApiResult<Vec<D1Result>> {
-    for wait_ms in [10, 20, 40] {
-        match db.batch(stmts.clone()).await {
-            Err(e) if e.to_string().contains("SQLITE_BUSY") => {
-                worker::Delay::from(std::time::Duration::from_millis(wait_ms)).await;
-            }
-            r => return Ok(r?),
-        }
+    match db.batch(stmts.clone()).await {
+        Err(e) if e.to_string().contains("SQLITE_BUSY") => Ok(db.batch(stmts).await?),
+        r => Ok(r?),
     }
-    Ok(db.batch(stmts).await?)
 }
 
 /// Rows a batch wrote, every statement and its triggers together (D1's `rows_written`).
