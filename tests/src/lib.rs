@@ -515,6 +515,14 @@ pub fn webhook_signature(secret: &str, d: &Delivery) -> String {
     format!("v1,{}", b64.encode(mac.finalize().into_bytes()))
 }
 
+/// One test at a time, for the tests of a file where one writes the local D1 file with
+/// [`sql`] while the worker runs: that write locks the file, and a concurrent write of another
+/// test then fails with SQLITE_BUSY. Every test of such a file holds the guard throughout.
+pub fn d1_file_turn() -> std::sync::MutexGuard<'static, ()> {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Runs `script` with Debian's `sqlite3` on the worker's local D1 file (the state directory
 /// `cargo xtask test` passes as `KPI_TEST_STATE`) while the worker runs: D1 keeps its SQLite
 /// file in WAL mode, so both see each other's writes. For what no route can show or do — the

@@ -7,16 +7,9 @@ fn far_future() -> i64 {
     4_000_000_000
 }
 
-/// One test of this file at a time: one of them writes the local D1 file with sqlite3 while
-/// the worker runs, which makes a concurrent write of another test fail with SQLITE_BUSY.
-fn turn() -> std::sync::MutexGuard<'static, ()> {
-    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 #[test]
 fn forged_and_altered_tokens_are_401() {
-    let _turn = turn();
+    let _turn = d1_file_turn();
     let t = new_tenant("forge");
     let link = t.mint(json!({}));
     let tok = link["token"].as_str().unwrap();
@@ -56,7 +49,7 @@ fn forged_and_altered_tokens_are_401() {
 
 #[test]
 fn a_token_moved_to_another_tenant_is_401() {
-    let _turn = turn();
+    let _turn = d1_file_turn();
     let a = new_tenant("tenant-a");
     let b = new_tenant("tenant-b");
     let tok = a.mint(json!({}))["token"].as_str().unwrap().to_string();
@@ -74,7 +67,7 @@ fn a_token_moved_to_another_tenant_is_401() {
 
 #[test]
 fn expired_links_are_410_and_record_nothing() {
-    let _turn = turn();
+    let _turn = d1_file_turn();
     let t = new_tenant("expired");
     let claims = json!({"v":1,"t":t.id,"k":"nps","s":10,"l":"old-link","c":"email","g":"en","e":1_000_000_000});
     let tok = sign_token(&claims);
@@ -106,7 +99,7 @@ fn expired_links_are_410_and_record_nothing() {
 
 #[test]
 fn keys_in_the_wrong_place_are_refused() {
-    let _turn = turn();
+    let _turn = d1_file_turn();
     let t = new_tenant("keys");
     let body = json!({"survey": "nps"});
     let r = post_json("/v1/survey-links", None, &body);
@@ -159,7 +152,7 @@ fn keys_in_the_wrong_place_are_refused() {
 
 #[test]
 fn admin_route_needs_the_admin_token_and_validates() {
-    let _turn = turn();
+    let _turn = d1_file_turn();
     let body = json!({"id": unique_id("adm"), "name": "X"});
     assert_eq!(post_json("/admin/tenants", None, &body).status, 401);
     assert_eq!(
@@ -189,7 +182,7 @@ fn admin_route_needs_the_admin_token_and_validates() {
 
 #[test]
 fn malformed_bodies_methods_and_routes() {
-    let _turn = turn();
+    let _turn = d1_file_turn();
     let t = new_tenant("malformed");
     let auth = format!("Bearer {}", t.secret_key);
     let r = request(
@@ -243,7 +236,7 @@ fn malformed_bodies_methods_and_routes() {
 
 #[test]
 fn secret_keys_are_refused_in_the_query_string() {
-    let _turn = turn();
+    let _turn = d1_file_turn();
     let t = new_tenant("query-key");
     for path in [
         format!("/v1/settings?key={}", t.secret_key),
@@ -270,7 +263,7 @@ fn secret_keys_are_refused_in_the_query_string() {
 
 #[test]
 fn settings_names_follow_the_rules_of_creation() {
-    let _turn = turn();
+    let _turn = d1_file_turn();
     let t = new_tenant("name-rules");
     for bad in [
         json!("Spa\u{17}\nX"),
@@ -299,7 +292,7 @@ fn settings_names_follow_the_rules_of_creation() {
 
 #[test]
 fn a_score_sent_as_a_string_is_refused_as_the_document_says() {
-    let _turn = turn();
+    let _turn = d1_file_turn();
     let t = new_tenant("string-score");
     let link = t.mint(json!({}));
     for score in [json!("9"), json!(9.5), json!(true), json!(null)] {
@@ -321,7 +314,7 @@ fn a_score_sent_as_a_string_is_refused_as_the_document_says() {
 
 #[test]
 fn a_storage_failure_is_a_500_that_says_nothing_about_storage() {
-    let _turn = turn();
+    let _turn = d1_file_turn();
     let t = new_tenant("storage-error");
     let link = t.mint(json!({}));
     let tok = link["token"].as_str().unwrap();

@@ -1,6 +1,7 @@
 //! Webhooks: a detractor or a bottom-box CSAT answer reaches the tenant's URL, signed the
 //! Standard Webhooks way, after the answer is stored; a slow or failing receiver never fails
-//! or delays the submission, and failed deliveries are retried until they land.
+//! or delays the submission, and failed deliveries are retried until they land. One test
+//! at a time ([`d1_file_turn`]): one of them writes the local D1 file with sqlite3.
 use serde_json::{json, Value};
 use tests::*;
 
@@ -41,6 +42,7 @@ fn settled(t: &Tenant) -> Value {
 
 #[test]
 fn a_detractor_reaches_the_webhook_signed_while_the_submission_does_not_wait() {
+    let _turn = d1_file_turn();
     let t = new_tenant("hook");
     // The receiver holds its first request open until released.
     let rx = Receiver::start(vec![], true);
@@ -98,6 +100,7 @@ fn a_detractor_reaches_the_webhook_signed_while_the_submission_does_not_wait() {
 
 #[test]
 fn bottom_box_csat_raises_a_low_csat_alert_and_a_signature_checks_against_a_rotated_secret() {
+    let _turn = d1_file_turn();
     let t = new_tenant("hook-csat");
     let rx = Receiver::start(vec![], false);
     let old = set_webhook(&t, &rx.url);
@@ -139,6 +142,7 @@ fn bottom_box_csat_raises_a_low_csat_alert_and_a_signature_checks_against_a_rota
 
 #[test]
 fn a_failing_receiver_never_fails_the_submission_and_the_message_is_retried_until_it_lands() {
+    let _turn = d1_file_turn();
     let t = new_tenant("hook-retry");
     // Three quick attempts fail, then the cron's retry succeeds.
     let rx = Receiver::start(vec![500, 503, 500], false);
@@ -165,6 +169,7 @@ fn a_failing_receiver_never_fails_the_submission_and_the_message_is_retried_unti
 
 #[test]
 fn an_unreachable_webhook_leaves_answers_stored_and_counts_them_pending() {
+    let _turn = d1_file_turn();
     let t = new_tenant("hook-down");
     // A port nobody listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -193,6 +198,7 @@ fn an_unreachable_webhook_leaves_answers_stored_and_counts_them_pending() {
 
 #[test]
 fn webhook_urls_are_parsed_and_refused_where_they_would_reach_us_or_a_private_network() {
+    let _turn = d1_file_turn();
     let t = new_tenant("hook-url");
     let own = format!("{}/v1/responses", base());
     for bad in [
@@ -243,6 +249,7 @@ fn webhook_urls_are_parsed_and_refused_where_they_would_reach_us_or_a_private_ne
 
 #[test]
 fn a_bad_stored_url_is_a_recorded_failed_attempt_and_the_cron_delivers_the_others() {
+    let _turn = d1_file_turn();
     let marker = unique_id("hookmarker");
     let bad = new_tenant("hook-bad");
     let good = new_tenant("hook-good");
