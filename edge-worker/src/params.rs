@@ -70,17 +70,22 @@ pub fn kpis(metrics: &str) -> ApiResult<Vec<&'static Kpi>> {
 }
 
 /// What storage reads for `defs`, broken down by `segment`: each KPI's declared families in
-/// the totals and in the segment, its declared breakdowns, its stocks.
-pub fn need_of(defs: &[&Kpi], segment: Option<Dim>) -> Need {
+/// the totals and in the segment, its declared breakdowns, its stocks; with `fallback`, also
+/// what its formula reads for days folded before its exact counts ([`kpi::Fallback`]).
+pub fn need_of(defs: &[&Kpi], segment: Option<Dim>, fallback: bool) -> Need {
     let mut need = Need::default();
     for d in defs {
-        for f in kpi::families(d) {
-            need.add(f, Dim::All);
+        let fb = d.fallback.filter(|_| fallback);
+        let families = d.reads.iter().chain(d.stocks);
+        let fb_families = fb.iter().flat_map(|f| f.reads);
+        for f in families.chain(fb_families) {
+            need.add(*f, Dim::All);
             if let Some(s) = segment {
-                need.add(f, s);
+                need.add(*f, s);
             }
         }
-        for (f, dim) in d.breakdowns {
+        let fb_breakdowns = fb.iter().flat_map(|f| f.breakdowns);
+        for (f, dim) in d.breakdowns.iter().chain(fb_breakdowns) {
             need.add(*f, *dim);
         }
         for f in d.stocks {
@@ -114,8 +119,20 @@ pub async fn reports(
     let mut opts = *opts;
     tenant.kpi_settings.apply(&mut opts);
     let opts = &opts;
-    let need = need_of(defs, opts.segment);
-    let (span, stats) = cells::span(db, &tenant.id, today, period, compare, &need).await?;
+    let need = need_of(defs, opts.segment, false);
+    let (mut span, mut stats) = cells::span(db, &tenant.id, today, period, compare, &need).await?;
+    if defs
+        .iter()
+        .filter_map(|d| d.fallback)
+        .any(|f| f.needed(span.read()))
+    {
+        // Days folded before a formula's exact counts: read again with what it falls back
+        // to. A tenant whose every day has them never pays this second read.
+        let need = need_of(defs, opts.segment, true);
+        let (again, more) = cells::span(db, &tenant.id, today, period, compare, &need).await?;
+        span = again;
+        stats.absorb(more);
+    }
     let kpis = report::reports(&span, period, compare, defs, opts, &tenant.targets);
     Ok((kpis, stats))
 }

@@ -409,6 +409,13 @@ pub struct Span {
     pub windows: Vec<Bucket>,
 }
 
+impl Span {
+    /// The counters of every bucket and window, in that order (not `closing`).
+    pub fn read(&self) -> impl Iterator<Item = &Cells> {
+        self.buckets.iter().chain(&self.windows).map(|b| &b.cells)
+    }
+}
+
 /// One series point, assembled.
 struct Point<'a> {
     /// First day, as the series shows it.

@@ -724,3 +724,28 @@ pub fn logged_answers(route: &str, status: u16) -> usize {
         .filter(|v| v["event"] == "request" && v["route"] == route && v["status"] == status)
         .count()
 }
+
+/// What kpi-core makes of day rollups (`GET /v1/rollups`) for the comma-separated `metrics`
+/// over `period`, with the previous period, broken down by `segment`: written as the offline
+/// module writes it (kpi-core's JSON writer), so it equals the `kpis` `GET /v1/kpis` answers.
+pub fn offline_kpis(
+    data: &kpi_core::days::DayRollups,
+    metrics: &str,
+    period: kpi_core::period::Period,
+    segment: Option<&str>,
+) -> Value {
+    use kpi_core::kpi::{self, Lang, ReportOptions};
+    let defs: Vec<_> = metrics
+        .split(',')
+        .map(|id| kpi::find(id).unwrap())
+        .collect();
+    let opts = ReportOptions {
+        lang: Lang::En,
+        period: Some(period),
+        segment: segment.and_then(kpi_core::rollup::Dim::parse),
+        ..Default::default()
+    };
+    let mut o = kpi_core::json::Out::new();
+    kpi_core::report::write_reports(&mut o, &data.reports(period, true, &defs, &opts));
+    serde_json::from_str(&o.finish()).unwrap()
+}

@@ -5,7 +5,6 @@
 //! is checked against kpi-core run on the tenant's day rollups (`GET /v1/rollups`), the
 //! offline widget's path, which never reads a snapshot or a balance.
 use kpi_core::days::DayRollups;
-use kpi_core::kpi::{self, Lang, ReportOptions};
 use kpi_core::period::{CivilDate, Period, PeriodKind};
 use serde_json::{json, Value};
 use tests::*;
@@ -74,24 +73,6 @@ fn rollups(t: &Tenant, from: &str, today: &str) -> DayRollups {
     serde_json::from_str(&r.text).expect("kpi-core reads its own format")
 }
 
-/// What kpi-core makes of `data` for `period`, with the previous period.
-fn offline(data: &DayRollups, period: Period, segment: Option<&str>) -> Value {
-    let defs: Vec<_> = METRICS
-        .split(',')
-        .map(|id| kpi::find(id).unwrap())
-        .collect();
-    let opts = ReportOptions {
-        lang: Lang::En,
-        period: Some(period),
-        segment: segment.and_then(kpi_core::rollup::Dim::parse),
-        ..Default::default()
-    };
-    // Written as the offline module writes it: kpi-core's JSON writer.
-    let mut o = kpi_core::json::Out::new();
-    kpi_core::report::write_reports(&mut o, &data.reports(period, true, &defs, &opts));
-    serde_json::from_str(&o.finish()).unwrap()
-}
-
 /// `GET /v1/kpis` for `period` against kpi-core on the day rollups, by channel and not.
 fn agree(t: &Tenant, data: &DayRollups, kind: &str, at: &str, what: &str) {
     let k = PeriodKind::parse(kind).unwrap();
@@ -102,7 +83,7 @@ fn agree(t: &Tenant, data: &DayRollups, kind: &str, at: &str, what: &str) {
             "metrics={METRICS}&period={kind}&at={at}&compare=previous&lang=en{seg}"
         ));
         assert_eq!(
-            offline(data, period, segment),
+            offline_kpis(data, METRICS, period, segment),
             api["kpis"],
             "{what}: {kind} {at} {seg}"
         );

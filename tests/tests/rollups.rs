@@ -2,7 +2,7 @@
 //! `mount(el, { data })`. Read back with kpi-core (as the offline module does in the browser)
 //! they give exactly the KPIs `GET /v1/kpis` answers, stocks included.
 use kpi_core::days::DayRollups;
-use kpi_core::kpi::{self, Lang, ReportOptions};
+use kpi_core::kpi::{self, ReportOptions};
 use kpi_core::period::{CivilDate, Period, PeriodKind};
 use serde_json::{json, Value};
 use tests::*;
@@ -54,21 +54,12 @@ fn seeded() -> (Tenant, String) {
 
 fn offline(data: &DayRollups, kind: PeriodKind, today: &str, segment: Option<&str>) -> Value {
     let day = CivilDate::parse(today).unwrap();
-    let period = Period::containing(kind, day).unwrap();
-    let defs: Vec<_> = METRICS
-        .split(',')
-        .map(|id| kpi::find(id).unwrap())
-        .collect();
-    let opts = ReportOptions {
-        lang: Lang::En,
-        period: Some(period),
-        segment: segment.and_then(kpi_core::rollup::Dim::parse),
-        ..Default::default()
-    };
-    // Written as the offline module writes it: kpi-core's JSON writer.
-    let mut o = kpi_core::json::Out::new();
-    kpi_core::report::write_reports(&mut o, &data.reports(period, true, &defs, &opts));
-    serde_json::from_str(&o.finish()).unwrap()
+    offline_kpis(
+        data,
+        METRICS,
+        Period::containing(kind, day).unwrap(),
+        segment,
+    )
 }
 
 #[test]

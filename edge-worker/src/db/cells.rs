@@ -92,6 +92,24 @@ pub struct ReadStats {
     pub stale_years: Vec<(Family, String)>,
 }
 
+impl ReadStats {
+    /// Adds the figures of a second read: its rows, and the closed months and years it
+    /// found stale that this one had not.
+    pub fn absorb(&mut self, other: ReadStats) {
+        self.rows_read += other.rows_read;
+        for (mine, theirs) in [
+            (&mut self.stale, other.stale),
+            (&mut self.stale_years, other.stale_years),
+        ] {
+            for s in theirs {
+                if !mine.contains(&s) {
+                    mine.push(s);
+                }
+            }
+        }
+    }
+}
+
 /// One counter as a read returns it: family, dim, day (or month, or nothing for a balance),
 /// key, n, sum, segment.
 #[derive(Clone)]

@@ -48,12 +48,12 @@ async fn get(mut c: Call, p: Principal) -> ApiResult<Response> {
     };
     // Every dimension of what the KPIs read: the page may ask the widget for any segment.
     let mut need = Need::default();
-    for (f, _) in params::need_of(&defs, None).pairs {
+    for (f, _) in params::need_of(&defs, None, true).pairs {
         for dim in Dim::ALL {
             need.add(f, dim);
         }
     }
-    need.stocks = params::need_of(&defs, None).stocks;
+    need.stocks = params::need_of(&defs, None, true).stocks;
     let db = crate::db::open(env)?;
     let (days, opening, stats) = cells::days(&db, &p.tenant.id, span.from, span.to, &need).await?;
     let mut resp = http::json(

@@ -120,6 +120,7 @@ pub const COST_PER_LEAD: Kpi = Kpi {
         inputs: "events spend (purpose acquisition) and lead.created",
         when_missing: "null without leads",
     },
+    fallback: None,
     trailing_year: false,
     formula: cost_per_lead,
 };
@@ -144,6 +145,7 @@ pub const COST_PER_ACQUISITION: Kpi = Kpi {
         inputs: "events spend (purpose acquisition) and customer.won",
         when_missing: "null without customers won",
     },
+    fallback: None,
     trailing_year: false,
     formula: cost_per_acquisition,
 };
@@ -168,6 +170,7 @@ pub const ROI: Kpi = Kpi {
         inputs: "events spend and order.placed with a campaign",
         when_missing: "null without spend",
     },
+    fallback: None,
     trailing_year: false,
     formula: roi,
 };
@@ -192,6 +195,7 @@ pub const VISIT_TO_LEAD: Kpi = Kpi {
         inputs: "events web.visit and lead.created",
         when_missing: "null without visits",
     },
+    fallback: None,
     trailing_year: false,
     formula: visit_to_lead,
 };
@@ -216,6 +220,7 @@ pub const LANDING_CONVERSION: Kpi = Kpi {
         inputs: "events web.visit (landing) and web.conversion",
         when_missing: "null without landing-page visits",
     },
+    fallback: None,
     trailing_year: false,
     formula: landing_conversion,
 };
@@ -240,6 +245,7 @@ pub const CTR: Kpi = Kpi {
         inputs: "events ad.impression and ad.click",
         when_missing: "null without impressions",
     },
+    fallback: None,
     trailing_year: false,
     formula: ctr,
 };
@@ -264,6 +270,7 @@ pub const COST_PER_CLICK: Kpi = Kpi {
         inputs: "events spend and ad.click",
         when_missing: "null without clicks",
     },
+    fallback: None,
     trailing_year: false,
     formula: cost_per_click,
 };
@@ -288,6 +295,7 @@ pub const BOUNCE_RATE: Kpi = Kpi {
         inputs: "events web.session: pages",
         when_missing: "null without sessions",
     },
+    fallback: None,
     trailing_year: false,
     formula: bounce_rate,
 };
@@ -312,6 +320,7 @@ pub const ENGAGEMENT_RATE: Kpi = Kpi {
         inputs: "events social.reach and social.interaction",
         when_missing: "null without reach",
     },
+    fallback: None,
     trailing_year: false,
     formula: engagement_rate,
 };
@@ -336,6 +345,7 @@ pub const EMAIL_OPEN_RATE: Kpi = Kpi {
         inputs: "events email.delivered and email.opened",
         when_missing: "null without delivered e-mails",
     },
+    fallback: None,
     trailing_year: false,
     formula: email_open_rate,
 };
@@ -360,6 +370,7 @@ pub const EMAIL_CLICK_RATE: Kpi = Kpi {
         inputs: "events email.delivered and email.clicked",
         when_missing: "null without delivered e-mails",
     },
+    fallback: None,
     trailing_year: false,
     formula: email_click_rate,
 };
@@ -384,6 +395,7 @@ pub const UNSUBSCRIBE_RATE: Kpi = Kpi {
         inputs: "events email.delivered and email.unsubscribed",
         when_missing: "null without delivered e-mails",
     },
+    fallback: None,
     trailing_year: false,
     formula: unsubscribe_rate,
 };
@@ -408,6 +420,7 @@ pub const TOTAL_LEADS: Kpi = Kpi {
         inputs: "events lead.created",
         when_missing: "null without leads",
     },
+    fallback: None,
     trailing_year: false,
     formula: total_leads,
 };

@@ -33,7 +33,7 @@ pub use view::View;
 
 pub use crate::target::{Scaling, Status, StatusReason, Target, TargetPeriod};
 
-use crate::rollup::{Dim, Family};
+use crate::rollup::{Cells, Dim, Family, SegId, Slot};
 
 /// One KPI of the catalog: everything about it, in one place.
 #[derive(Debug, Clone, Copy)]
@@ -68,9 +68,10 @@ pub struct Kpi {
     pub reads: &'static [Family],
     /// Families read as stocks: summed over every day up to a span's end.
     pub stocks: &'static [Family],
-    /// Breakdowns the formula reads whatever `segment=` asks (service level by channel,
-    /// stage names).
+    /// Breakdowns the formula reads whatever `segment=` asks (stage names).
     pub breakdowns: &'static [(Family, Dim)],
+    /// What the formula reads only for days folded before an exact count existed.
+    pub fallback: Option<Fallback>,
     /// What it needs from the CRM, and what it returns without it.
     pub needs: Needs,
     /// True when the formula sees the period's trailing year ([`Period::trailing_year`])
@@ -82,6 +83,38 @@ pub struct Kpi {
     pub trailing_year: bool,
     /// The value over one view.
     pub formula: fn(&View) -> Measure,
+}
+
+/// Counters a formula reads only for days folded before an exact count of its own existed
+/// (service level: the first-response sketches by channel, for days without the
+/// within-target counts). A storage layer reads them only when [`Fallback::needed`] finds
+/// such days in what it read; [`families`] lists them, so a layer that reads everything
+/// needs no second look.
+#[derive(Debug, Clone, Copy)]
+pub struct Fallback {
+    /// The family holding the exact counts.
+    pub family: Family,
+    /// The exact counts' keys: each fact folded since they exist adds `n = 1` to each, as
+    /// it adds `n = 1` to `of`.
+    pub exact: &'static [i64],
+    /// The key every fact adds `n = 1` to.
+    pub of: i64,
+    /// Read in the totals and the asked segment, like [`Kpi::reads`].
+    pub reads: &'static [Family],
+    /// Read whatever `segment=` asks, like [`Kpi::breakdowns`].
+    pub breakdowns: &'static [(Family, Dim)],
+}
+
+impl Fallback {
+    /// True when some of `cells` (a span's buckets and windows) count, in the totals, fewer
+    /// exact facts than facts: days folded before the exact counts are among them.
+    pub fn needed<'a>(&self, cells: impl IntoIterator<Item = &'a Cells>) -> bool {
+        let slot = Slot::new(self.family, Dim::All, SegId::NONE);
+        cells.into_iter().any(|c| {
+            let of = c.get(slot, self.of).n;
+            self.exact.iter().any(|k| c.get(slot, *k).n < of)
+        })
+    }
 }
 
 /// What a KPI needs from the tenant's CRM (events and their fields, ticket fields, survey
@@ -158,7 +191,12 @@ pub fn families(def: &Kpi) -> impl Iterator<Item = Family> + '_ {
         .reads
         .iter()
         .chain(def.stocks)
-        .chain(def.breakdowns.iter().map(|(f, _)| f));
+        .chain(def.breakdowns.iter().map(|(f, _)| f))
+        .chain(
+            def.fallback
+                .iter()
+                .flat_map(|fb| fb.reads.iter().chain(fb.breakdowns.iter().map(|(f, _)| f))),
+        );
     all.clone()
         .enumerate()
         .filter(move |(i, f)| !all.clone().take(*i).any(|g| g == *f))

@@ -162,6 +162,7 @@ pub const CONVERSION_RATE: Kpi = Kpi {
         inputs: "events lead.created and customer.won",
         when_missing: "null without leads",
     },
+    fallback: None,
     trailing_year: false,
     formula: conversion_rate,
 };
@@ -186,6 +187,7 @@ pub const TRANSACTION_CONVERSION: Kpi = Kpi {
         inputs: "events crm.activity and order.placed",
         when_missing: "null without activities",
     },
+    fallback: None,
     trailing_year: false,
     formula: transaction_conversion,
 };
@@ -210,6 +212,7 @@ pub const STAGE_CONVERSION: Kpi = Kpi {
         inputs: "events deal.stage: stage (stage_position outside the default pipeline)",
         when_missing: "null without deals at the first stage",
     },
+    fallback: None,
     trailing_year: false,
     formula: stage_conversion,
 };
@@ -234,6 +237,7 @@ pub const SALES_CYCLE_LENGTH: Kpi = Kpi {
         inputs: "events deal.won: first_touch_at",
         when_missing: "null without won deals that carry first_touch_at",
     },
+    fallback: None,
     trailing_year: false,
     formula: sales_cycle_length,
 };
@@ -258,6 +262,7 @@ pub const LEAD_RESPONSE_TIME: Kpi = Kpi {
         inputs: "events lead.created: first_contact_at",
         when_missing: "null without leads that carry first_contact_at",
     },
+    fallback: None,
     trailing_year: false,
     formula: lead_response_time,
 };
@@ -282,6 +287,7 @@ pub const PIPELINE_VALUE: Kpi = Kpi {
         inputs: "events deal.stage / deal.won / deal.lost: amount, previous_amount (a stock: every deal, or an opening balance)",
         when_missing: "null without deals",
     },
+    fallback: None,
     trailing_year: false,
     formula: pipeline_value,
 };
@@ -306,6 +312,7 @@ pub const AVERAGE_ORDER_VALUE: Kpi = Kpi {
         inputs: "events order.placed: amount",
         when_missing: "null without orders",
     },
+    fallback: None,
     trailing_year: false,
     formula: average_order_value,
 };
@@ -330,6 +337,7 @@ pub const REVENUE_PER_REP: Kpi = Kpi {
         inputs: "events order.placed: amount; crm.activity or crm.user_active (the reps)",
         when_missing: "null without active reps",
     },
+    fallback: None,
     trailing_year: false,
     formula: revenue_per_rep,
 };
@@ -354,6 +362,7 @@ pub const SALES_GROWTH: Kpi = Kpi {
         inputs: "events order.placed: amount, this period and the previous one; setting revenue_target for progress",
         when_missing: "null without revenue in the previous period",
     },
+    fallback: None,
     trailing_year: false,
     formula: sales_growth,
 };
@@ -378,6 +387,7 @@ pub const CANCELLATION_RATE: Kpi = Kpi {
         inputs: "events order.cancelled (order, amount) and order.placed",
         when_missing: "null without orders",
     },
+    fallback: None,
     trailing_year: false,
     formula: cancellation_rate,
 };
@@ -402,6 +412,7 @@ pub const APPOINTMENT_ACCEPTANCE: Kpi = Kpi {
         inputs: "events appointment.proposed and appointment.accepted",
         when_missing: "null without proposed appointments",
     },
+    fallback: None,
     trailing_year: false,
     formula: appointment_acceptance,
 };

@@ -6,7 +6,7 @@ use super::measure::{
 };
 use super::meta::{Direction, Group, Indicator, Unit};
 use super::view::View;
-use super::{Kpi, Needs};
+use super::{Fallback, Kpi, Needs};
 use crate::fact::Channel;
 use crate::rollup::Family::{
     self, FirstResponse, FirstResponseBiz, Orders, Resolution, ResolutionBiz, SupportSpend,
@@ -172,6 +172,7 @@ pub const FIRST_RESPONSE_TIME: Kpi = Kpi {
         inputs: "tickets: opened_at, first_response_at (business time: setting business_hours)",
         when_missing: "null without answered tickets",
     },
+    fallback: None,
     trailing_year: false,
     formula: first_response_time,
 };
@@ -196,6 +197,7 @@ pub const RESOLUTION_TIME: Kpi = Kpi {
         inputs: "tickets: opened_at, resolved_at",
         when_missing: "null without resolved tickets",
     },
+    fallback: None,
     trailing_year: false,
     formula: resolution_time,
 };
@@ -213,17 +215,25 @@ pub const SERVICE_LEVEL: Kpi = Kpi {
     group: Group::Service,
     indicator: Indicator::Leading,
     segments: &[Dim::Channel, Dim::Agent],
-    reads: &[Tickets, FirstResponse, FirstResponseBiz],
+    reads: &[Tickets],
     stocks: &[],
-    breakdowns: &[
-        (FirstResponse, Dim::Channel),
-        (FirstResponseBiz, Dim::Channel),
-    ],
+    breakdowns: &[],
     needs: Needs {
         inputs:
             "tickets: opened_at, first_response_at, channel; setting service_targets per channel",
         when_missing: "null without tickets; a ticket never answered counts as late",
     },
+    // The sketches `sketched_within` estimates from, for days without the exact counts.
+    fallback: Some(Fallback {
+        family: Tickets,
+        exact: &[key::TICKET_SLA, key::TICKET_SLA_BIZ],
+        of: key::TICKET_OPENED,
+        reads: &[FirstResponse, FirstResponseBiz],
+        breakdowns: &[
+            (FirstResponse, Dim::Channel),
+            (FirstResponseBiz, Dim::Channel),
+        ],
+    }),
     trailing_year: false,
     formula: service_level,
 };
@@ -248,6 +258,7 @@ pub const FCR: Kpi = Kpi {
         inputs: "tickets: resolved_at, contacts",
         when_missing: "null with reason contacts_not_sent when resolved tickets never carry contacts (tickets without it are not counted); null without resolved tickets",
     },
+    fallback: None,
     trailing_year: false,
     formula: fcr,
 };
@@ -273,6 +284,7 @@ pub const BACKLOG: Kpi = Kpi {
             "tickets: opened_at, resolved_at (a stock: needs every ticket, or an opening balance)",
         when_missing: "null without tickets up to the period end",
     },
+    fallback: None,
     trailing_year: false,
     formula: backlog,
 };
@@ -297,6 +309,7 @@ pub const TICKET_VOLUME: Kpi = Kpi {
         inputs: "tickets: opened_at (complaints: tag complaint)",
         when_missing: "null without tickets",
     },
+    fallback: None,
     trailing_year: false,
     formula: ticket_volume,
 };
@@ -321,6 +334,7 @@ pub const TRANSFER_RATE: Kpi = Kpi {
         inputs: "tickets: transferred",
         when_missing: "null with reason transferred_not_sent when tickets never carry the flag (tickets without it are not counted); null without tickets",
     },
+    fallback: None,
     trailing_year: false,
     formula: transfer_rate,
 };
@@ -345,6 +359,7 @@ pub const ABANDONMENT_RATE: Kpi = Kpi {
         inputs: "tickets: abandoned",
         when_missing: "null with reason abandoned_not_sent when tickets never carry the flag (tickets without it are not counted); null without tickets",
     },
+    fallback: None,
     trailing_year: false,
     formula: abandonment_rate,
 };
@@ -369,6 +384,7 @@ pub const SUPPORT_COST_RATIO: Kpi = Kpi {
         inputs: "events spend (purpose support) and order.placed amount",
         when_missing: "null without revenue in the period",
     },
+    fallback: None,
     trailing_year: false,
     formula: support_cost_ratio,
 };

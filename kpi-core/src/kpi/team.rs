@@ -52,6 +52,7 @@ pub const CRM_ADOPTION_RATE: Kpi = Kpi {
         when_missing:
             "null with reason licensed_users_not_set without the setting; null without active users",
     },
+    fallback: None,
     trailing_year: false,
     formula: crm_adoption_rate,
 };
@@ -76,6 +77,7 @@ pub const ACTIVITIES_PER_REP: Kpi = Kpi {
         inputs: "events crm.activity: user, kind",
         when_missing: "null without activities",
     },
+    fallback: None,
     trailing_year: false,
     formula: activities_per_rep,
 };

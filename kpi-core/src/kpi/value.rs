@@ -265,6 +265,7 @@ pub const ARPU: Kpi = Kpi {
         when_missing:
             "null without orders; without previous_order_at every order counts as a new customer",
     },
+    fallback: None,
     trailing_year: false,
     formula: arpu,
 };
@@ -289,6 +290,7 @@ pub const MRR: Kpi = Kpi {
         inputs: "events subscription.changed: mrr, previous_mrr (a stock)",
         when_missing: "null without subscriptions",
     },
+    fallback: None,
     trailing_year: false,
     formula: mrr,
 };
@@ -313,6 +315,7 @@ pub const EXPANSION_MRR: Kpi = Kpi {
         inputs: "events subscription.changed: mrr above previous_mrr",
         when_missing: "null without subscription changes",
     },
+    fallback: None,
     trailing_year: false,
     formula: expansion_mrr,
 };
@@ -337,6 +340,7 @@ pub const CLV: Kpi = Kpi {
         inputs: "events order.placed (amount, customer or previous_order_at) over the trailing year; customer.won / customer.lost or setting customer_lifespan_years",
         when_missing: "null without orders in the trailing year, or without a lifespan (neither the setting nor lost customers)",
     },
+    fallback: None,
     trailing_year: true,
     formula: clv,
 };
@@ -361,6 +365,7 @@ pub const CUSTOMER_NET_VALUE: Kpi = Kpi {
         inputs: "events order.placed (first orders), spend and customer.won",
         when_missing: "null without customers won",
     },
+    fallback: None,
     trailing_year: false,
     formula: customer_net_value,
 };
@@ -385,6 +390,7 @@ pub const RETENTION_RATE: Kpi = Kpi {
         inputs: "events customer.won / customer.lost and an opening balance of customers (a stock)",
         when_missing: "null without customers at the period start",
     },
+    fallback: None,
     trailing_year: false,
     formula: retention_rate,
 };
@@ -409,6 +415,7 @@ pub const CHURN_RATE: Kpi = Kpi {
         inputs: "events customer.lost and an opening balance of customers (a stock)",
         when_missing: "null without customers at the period start",
     },
+    fallback: None,
     trailing_year: false,
     formula: churn_rate,
 };
@@ -434,6 +441,7 @@ pub const REPEAT_PURCHASE_RATE: Kpi = Kpi {
         when_missing:
             "null without orders; without previous_order_at every order counts as a first order",
     },
+    fallback: None,
     trailing_year: false,
     formula: repeat_purchase_rate,
 };
@@ -458,6 +466,7 @@ pub const RENEWAL_RATE: Kpi = Kpi {
         inputs: "events renewal.due and renewal.done",
         when_missing: "null without renewals due",
     },
+    fallback: None,
     trailing_year: false,
     formula: renewal_rate,
 };
@@ -482,6 +491,7 @@ pub const UPSELL_RATE: Kpi = Kpi {
         inputs: "events order.placed: upsell, customer (the API finds the previous upsell order) or previous_upsell_at; customers at the period start (a stock)",
         when_missing: "null without customers at the period start; an upsell order without customer or previous_upsell_at counts as a customer of its own",
     },
+    fallback: None,
     trailing_year: false,
     formula: upsell_rate,
 };
@@ -506,6 +516,7 @@ pub const RETENTION_COST: Kpi = Kpi {
         inputs: "events spend (purpose retention); customers and MRR (stocks)",
         when_missing: "null without customers at the period end",
     },
+    fallback: None,
     trailing_year: false,
     formula: retention_cost,
 };
@@ -538,6 +549,7 @@ pub const HEALTH_SCORE: Kpi = Kpi {
         when_missing:
             "null when none of its parts has a value; a part without a value does not count",
     },
+    fallback: None,
     trailing_year: false,
     formula: health_score,
 };

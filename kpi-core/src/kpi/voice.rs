@@ -183,6 +183,7 @@ pub const NPS: Kpi = Kpi {
         inputs: "NPS survey answers (0–10)",
         when_missing: "null without answers; flagged insufficient_sample under the minimum sample",
     },
+    fallback: None,
     trailing_year: false,
     formula: nps,
 };
@@ -207,6 +208,7 @@ pub const CSAT: Kpi = Kpi {
         inputs: "CSAT survey answers (5- or 10-point scale); setting csat_positive_5/10",
         when_missing: "null without answers",
     },
+    fallback: None,
     trailing_year: false,
     formula: csat,
 };
@@ -231,6 +233,7 @@ pub const CSAT_MEAN: Kpi = Kpi {
         inputs: "CSAT survey answers",
         when_missing: "null without answers",
     },
+    fallback: None,
     trailing_year: false,
     formula: csat_mean,
 };
@@ -255,6 +258,7 @@ pub const CES: Kpi = Kpi {
         inputs: "CES survey answers (1–7)",
         when_missing: "null without answers",
     },
+    fallback: None,
     trailing_year: false,
     formula: ces,
 };
@@ -279,6 +283,7 @@ pub const SURVEY_RESPONSE_RATE: Kpi = Kpi {
         inputs: "survey links minted; survey answers",
         when_missing: "null when no link was issued in the period",
     },
+    fallback: None,
     trailing_year: false,
     formula: survey_response_rate,
 };
@@ -303,6 +308,7 @@ pub const FEEDBACK_BALANCE: Kpi = Kpi {
         inputs: "NPS or CSAT survey answers",
         when_missing: "null without a negative answer (nothing to divide by)",
     },
+    fallback: None,
     trailing_year: false,
     formula: feedback_balance,
 };
@@ -327,6 +333,7 @@ pub const COMMENTS: Kpi = Kpi {
         inputs: "survey answers with a comment",
         when_missing: "null without answers",
     },
+    fallback: None,
     trailing_year: false,
     formula: comments,
 };
