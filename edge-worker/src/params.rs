@@ -75,17 +75,18 @@ pub fn kpis(metrics: &str) -> ApiResult<Vec<&'static Kpi>> {
 pub fn need_of(defs: &[&Kpi], segment: Option<Dim>, fallback: bool) -> Need {
     let mut need = Need::default();
     for d in defs {
-        let fb = d.fallback.filter(|_| fallback);
-        let families = d.reads.iter().chain(d.stocks);
-        let fb_families = fb.iter().flat_map(|f| f.reads);
-        for f in families.chain(fb_families) {
-            need.add(*f, Dim::All);
+        for f in kpi::families_with(d, fallback) {
+            need.add(f, Dim::All);
             if let Some(s) = segment {
-                need.add(*f, s);
+                need.add(f, s);
             }
         }
-        let fb_breakdowns = fb.iter().flat_map(|f| f.breakdowns);
-        for (f, dim) in d.breakdowns.iter().chain(fb_breakdowns) {
+        let fb = d.fallback.filter(|_| fallback);
+        for (f, dim) in d
+            .breakdowns
+            .iter()
+            .chain(fb.iter().flat_map(|f| f.breakdowns))
+        {
             need.add(*f, *dim);
         }
         for f in d.stocks {

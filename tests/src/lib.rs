@@ -749,3 +749,11 @@ pub fn offline_kpis(
     kpi_core::report::write_reports(&mut o, &data.reports(period, true, &defs, &opts));
     serde_json::from_str(&o.finish()).unwrap()
 }
+
+/// The wall clock in Unix milliseconds, as the worker reads it.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

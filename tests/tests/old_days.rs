@@ -12,13 +12,6 @@ use tests::*;
 
 const METRICS: &str = "service_level";
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
 /// `GET /v1/kpis` against kpi-core on the tenant's day rollups, in the totals and by each
 /// segment service level accepts; the value in the totals.
 fn agree(t: &Tenant, today: &str, what: &str) -> f64 {

@@ -12,13 +12,6 @@ use tests::*;
 const METRICS: &str = "nps,csat,backlog,first_response_time,churn_rate,mrr,average_order_value,clv";
 const DAY: i64 = 86_400_000;
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
 fn iso(ms: i64) -> String {
     kpi_core::period::format_rfc3339(ms)
 }

@@ -13,13 +13,6 @@ fn iso(ms: i64) -> String {
     kpi_core::period::format_rfc3339(ms)
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
 /// A tenant with answers and tickets now, and one ticket opened 50 days ago still open.
 fn seeded() -> (Tenant, String) {
     let t = new_tenant("rollups");

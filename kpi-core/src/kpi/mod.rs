@@ -184,17 +184,22 @@ pub fn find(id: &str) -> Result<&'static Kpi, UnknownKpi> {
         .ok_or_else(|| UnknownKpi(id.to_string()))
 }
 
-/// The families a KPI reads (flows and stocks), without repeats: what a storage layer loads
-/// for it.
+/// The families a KPI reads (flows, stocks, breakdowns and its fallback's), without repeats:
+/// what a storage layer that reads everything loads for it.
 pub fn families(def: &Kpi) -> impl Iterator<Item = Family> + '_ {
+    families_with(def, true)
+}
+
+/// The families a KPI reads, without repeats; its [`Fallback`]'s only when `fallback`.
+pub fn families_with(def: &Kpi, fallback: bool) -> impl Iterator<Item = Family> + '_ {
+    let fb = def.fallback.filter(|_| fallback);
     let all = def
         .reads
         .iter()
         .chain(def.stocks)
         .chain(def.breakdowns.iter().map(|(f, _)| f))
         .chain(
-            def.fallback
-                .iter()
+            fb.into_iter()
                 .flat_map(|fb| fb.reads.iter().chain(fb.breakdowns.iter().map(|(f, _)| f))),
         );
     all.clone()

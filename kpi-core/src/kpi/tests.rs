@@ -794,13 +794,7 @@ fn every_catalog_kpi_computes_from_rollups() {
             .fallback
             .is_none_or(|f| !f.needed([r.cells(), previous.cells(), to_date.cells()]));
         assert!(exact, "{} needs its fallback on facts folded today", def.id);
-        let fams: Vec<Family> = def
-            .reads
-            .iter()
-            .chain(def.stocks)
-            .chain(def.breakdowns.iter().map(|(f, _)| f))
-            .copied()
-            .collect();
+        let fams: Vec<Family> = families_with(def, false).collect();
         let (rp, pp, tp) = (
             r.restricted(&fams),
             previous.restricted(&fams),
