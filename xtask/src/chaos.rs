@@ -512,6 +512,22 @@ fn derived_diff(db: &Path, tenant: &str, days: &d1::Cells) -> Result<Vec<String>
     };
     let mut out = d1::diff(&d.months, &fresh("cells_month", &d.stale_months)?, 5);
     out.extend(d1::diff(&d.years, &fresh("cells_year", &d.stale_years)?, 5));
+    // The lines reads take (migration 0015): the same cells, in the form reads send them.
+    let fresh_lines = |table: &str, stale: &[(String, String)]| -> Result<d1::Cells> {
+        let mut stored = d1::stored_lines(db, tenant, table)?;
+        stored.retain(|k, _| !stale.iter().any(|(f, m)| *f == k.1 && *m == k.0));
+        Ok(stored)
+    };
+    out.extend(d1::diff(
+        &d1::report_form(&d.months),
+        &fresh_lines("lines_month", &d.stale_months)?,
+        5,
+    ));
+    out.extend(d1::diff(
+        &d1::report_form(&d.years),
+        &fresh_lines("lines_year", &d.stale_years)?,
+        5,
+    ));
     out.extend(d1::diff(
         &d.balances,
         &d1::stored(db, tenant, "balances")?,

@@ -189,6 +189,99 @@ pub fn stored(db: &Path, tenant: &str, table: &str) -> Result<Cells> {
     Ok(cells)
 }
 
+/// The cells of `tenant`'s snapshot lines in `table` (`lines_month`, `lines_year`, migration
+/// 0015), each line `family,dim,period,segment` then keys, `n`s and `sum`s (a sketch's as
+/// `=total`), as [`report_form`] writes cells.
+pub fn stored_lines(db: &Path, tenant: &str, table: &str) -> Result<Cells> {
+    let out = sql(
+        db,
+        &format!(
+            "SELECT replace(replace(line, char(9), char(30)), char(10), '') FROM {table} \
+             WHERE tenant_id = {};",
+            lit(tenant)
+        ),
+    )?;
+    let mut cells = Cells::new();
+    for line in out.lines() {
+        let bad = || format!("malformed line in {table}: {line:?}");
+        let parts: Vec<&str> = line.split('\x1e').collect();
+        let [head, keys, ns, sums] = parts[..] else {
+            return Err(bad());
+        };
+        let mut h = head.splitn(4, ',');
+        let (Some(family), Some(dim), Some(at), Some(segment)) =
+            (h.next(), h.next(), h.next(), h.next())
+        else {
+            return Err(bad());
+        };
+        let (family, dim) = codes(family, dim)?;
+        let (keys, ns): (Vec<&str>, Vec<&str>) =
+            (keys.split(',').collect(), ns.split(',').collect());
+        let total = sums.strip_prefix('=');
+        let sums: Vec<&str> = match total {
+            Some(_) => Vec::new(),
+            None => sums.split(',').collect(),
+        };
+        if keys.len() != ns.len() || (total.is_none() && sums.len() != keys.len()) {
+            return Err(bad());
+        }
+        let mut total = total.map(num).transpose()?;
+        for (i, (k, n)) in keys.iter().zip(&ns).enumerate() {
+            let n = num(n)?;
+            let sum = match (&mut total, sums.get(i)) {
+                (Some(t), _) if n > 0 => std::mem::take(t),
+                (Some(_), _) => 0,
+                (None, Some(s)) => num(s)?,
+                (None, None) => return Err(bad()),
+            };
+            let at = (
+                at.to_string(),
+                family.clone(),
+                dim.clone(),
+                segment.to_string(),
+                num(k)?,
+            );
+            cells.insert(at, (n, sum));
+        }
+    }
+    Ok(report_form(&cells))
+}
+
+/// `cells` as a report's read sends them (`db/cells.rs`): a duration sketch's `sum`s as
+/// their total over the cells with `n > 0`, on the first of them by key; zeros left out.
+pub fn report_form(cells: &Cells) -> Cells {
+    let sketch = |family: &str| Family::parse(family).is_some_and(Family::is_sketch);
+    let mut out = Cells::new();
+    // The first cell with n > 0 of each sketch's (period, family, dim, segment), and its total.
+    let mut firsts: BTreeMap<(String, String, String, String), (i64, i64)> = BTreeMap::new();
+    for ((at, family, dim, seg, key), (n, sum)) in cells {
+        if !sketch(family) {
+            out.insert(
+                (at.clone(), family.clone(), dim.clone(), seg.clone(), *key),
+                (*n, *sum),
+            );
+            continue;
+        }
+        out.insert(
+            (at.clone(), family.clone(), dim.clone(), seg.clone(), *key),
+            (*n, 0),
+        );
+        if *n > 0 {
+            let e = firsts
+                .entry((at.clone(), family.clone(), dim.clone(), seg.clone()))
+                .or_insert((*key, 0));
+            e.1 += sum;
+        }
+    }
+    for ((at, family, dim, seg), (key, total)) in firsts {
+        if let Some(c) = out.get_mut(&(at, family, dim, seg, key)) {
+            c.1 = total;
+        }
+    }
+    out.retain(|_, v| *v != (0, 0));
+    out
+}
+
 /// The stored day counters of `tenant`.
 pub fn stored_cells(db: &Path, tenant: &str) -> Result<Cells> {
     stored(db, tenant, "cells")

@@ -1,12 +1,15 @@
-//! The rollup counters in D1 (migration 0005): day counters (`cells`), closed months summed
-//! (`cells_month`, rebuilt when `months_stale` says a day of them changed), and the stocks'
-//! running balances (`balances`). Triggers on the raw tables keep all three; this module
-//! only reads them, rebuilds stale months and adds counters that have no raw row (links
-//! issued). Owns the SQL of the counters; the arithmetic is kpi-core's.
+//! The rollup counters in D1 (migration 0005): day counters (`cells`), closed months and
+//! years summed (`cells_month`, `cells_year`, rebuilt when `months_stale` or `years_stale`
+//! says a day of them changed) with their cells as the lines a read returns (`lines_month`,
+//! `lines_year`, migration 0015), and the stocks' running balances (`balances`). Triggers on
+//! the raw tables keep the days, the marks and the balances; this module reads them,
+//! rebuilds stale snapshots and adds counters that have no raw row (links issued). Owns the
+//! SQL of the counters; the arithmetic is kpi-core's.
 //!
 //! A report's read is one D1 batch: the families and dimensions its KPIs declare, one seek
-//! per (family, dimension) on the primary key; whole closed months from `cells_month`, other
-//! days from `cells`; stocks from `balances` minus the days after the period. Its cost
+//! per (family, dimension) on the primary key; whole closed years and months from their
+//! lines (one row per segment, built when the snapshot was), other days from `cells`;
+//! stocks from `balances` minus the days after the period. Its cost
 //! depends on the period and the KPIs asked for, not on the tenant's age.
 use std::collections::BTreeMap;
 
@@ -154,34 +157,57 @@ enum Sums {
     SketchTotals,
 }
 
-/// The SQL of one part of a read: the counters of `families` in `table` as one text value.
-fn part(table: &str, date: &str, families: &[u8], dims: &str, cond: &str, sums: Sums) -> String {
-    let lines = |fams: &str, sums: &str| {
-        format!(
-            "(SELECT group_concat(g, char(10)) FROM (SELECT family || ',' || dim || ',' || \
-             {date} || ',' || segment || char(9) || group_concat(key) || char(9) || \
-             group_concat(n) || char(9) || {sums} AS g FROM {table} WHERE tenant_id = ?1 \
-             AND family IN ({fams}) AND dim IN ({dims}) {cond} AND (n != 0 OR sum != 0) \
-             GROUP BY family, dim, {date}, segment))"
-        )
-    };
+/// The SQL text of one line (see [`LINE`]) over a group of cells of one (family, dimension,
+/// `date`, segment), its `sum`s written by `sums`.
+fn line_sql(date: &str, sums: &str) -> String {
+    format!(
+        "family || ',' || dim || ',' || {date} || ',' || segment || char(9) || \
+         group_concat(key) || char(9) || group_concat(n) || char(9) || {sums}"
+    )
+}
+
+/// `families` split by how a line writes their `sum`s, each with that SQL: every cell's
+/// (`Sums::Each`, or a family that is no sketch), or a sketch's total.
+fn by_sums(families: &[u8], sums: Sums) -> Vec<(String, &'static str)> {
     let each = "group_concat(sum)";
     if sums == Sums::Each {
-        return lines(&id_list(families.iter().copied()), each);
+        return vec![(id_list(families.iter().copied()), each)];
     }
     let (sketches, others): (Vec<u8>, Vec<u8>) = families
         .iter()
         .partition(|id| Family::from_id(**id).is_some_and(Family::is_sketch));
     let total = "'=' || sum(CASE WHEN n > 0 THEN sum ELSE 0 END)";
-    match (sketches.is_empty(), others.is_empty()) {
-        (true, _) => lines(&id_list(others), each),
-        (false, true) => lines(&id_list(sketches), total),
-        (false, false) => format!(
-            "(coalesce({}, '') || char(10) || coalesce({}, ''))",
-            lines(&id_list(others), each),
-            lines(&id_list(sketches), total)
-        ),
-    }
+    [(others, each), (sketches, total)]
+        .into_iter()
+        .filter(|(ids, _)| !ids.is_empty())
+        .map(|(ids, sql)| (id_list(ids), sql))
+        .collect()
+}
+
+/// The SQL of one part of a read: the counters of `families` in `table` as one text value.
+fn part(table: &str, date: &str, families: &[u8], dims: &str, cond: &str, sums: Sums) -> String {
+    let lines = by_sums(families, sums)
+        .into_iter()
+        .map(|(fams, sums)| {
+            format!(
+                "coalesce((SELECT group_concat(g, char(10)) FROM (SELECT {} AS g FROM {table} \
+                 WHERE tenant_id = ?1 AND family IN ({fams}) AND dim IN ({dims}) {cond} \
+                 AND (n != 0 OR sum != 0) GROUP BY family, dim, {date}, segment)), '')",
+                line_sql(date, sums)
+            )
+        })
+        .collect::<Vec<_>>();
+    format!("({})", lines.join(" || char(10) || "))
+}
+
+/// The SQL of one part of a read from the stored lines of snapshots (`lines_month`,
+/// `lines_year`, migration 0015).
+fn lines_part(table: &str, families: &[u8], dims: &str, cond: &str) -> String {
+    format!(
+        "(SELECT group_concat(line, char(10)) FROM {table} WHERE tenant_id = ?1 \
+         AND family IN ({}) AND dim IN ({dims}) {cond})",
+        id_list(families.iter().copied())
+    )
 }
 
 /// The byte positions of the first `N` occurrences of `sep` in `b`.
@@ -567,6 +593,7 @@ pub async fn span(
                         to: &dyn Fn(Grain) -> Dest|
          -> ApiResult<()> {
             for s in sources(within, open_from, years)? {
+                // Days from their cells; closed months and years from their stored lines.
                 let (table, col, from, until, grain) = match s {
                     Source::Days(f, t) => {
                         ("cells", "day", f.to_string(), t.to_string(), Grain::Day)
@@ -574,18 +601,21 @@ pub async fn span(
                     Source::Months(f, t) => {
                         months_read.push((f, t, window));
                         let (f, t) = (month_str(f), month_str(t));
-                        ("cells_month", "month", f, t, Grain::Month)
+                        ("lines_month", "month", f, t, Grain::Month)
                     }
                     Source::Years(f, t) => {
                         years_read.push((f, t, window));
                         let (f, t) = (year_str(f), year_str(t));
-                        ("cells_year", "year", f, t, Grain::Year)
+                        ("lines_year", "year", f, t, Grain::Year)
                     }
                 };
                 let (from, until) = (q.bind(&from), q.bind(&until));
                 for (fams, dims) in groups {
                     let cond = format!("AND {col} >= {from} AND {col} < {until}");
-                    let sql = part(table, col, fams, dims, &cond, Sums::SketchTotals);
+                    let sql = match grain {
+                        Grain::Day => part(table, col, fams, dims, &cond, Sums::SketchTotals),
+                        Grain::Month | Grain::Year => lines_part(table, fams, dims, &cond),
+                    };
                     dest.push((q.add(sql), to(grain)));
                 }
             }
@@ -783,61 +813,78 @@ fn year_months(year: &str) -> ApiResult<(String, String)> {
     Ok((format!("{year}-01"), format!("{year}-13")))
 }
 
-/// Rebuilds the snapshots a read found stale, in one transaction: each stale month from its
-/// days, then each stale year from its month snapshots. A month's mark is cleared with its
+/// Rebuilds the snapshots a read found stale, and their lines, in one transaction: each stale
+/// month from its days, then each stale year from its month snapshots. A month's mark is cleared with its
 /// rebuild (a write after it marks it again); a year's only when none of its months is
 /// still marked, so a year summed from a stale month is never used.
 pub async fn rebuild(db: &D1Database, tenant: &str, stats: &ReadStats) -> ApiResult<()> {
-    // Per level: the snapshot's span in its source's dates, the snapshot table and its date
-    // column, the table it sums and that table's date column, the marks, and what must hold
-    // to clear a mark.
     let levels = [
-        (
-            month_days as fn(&str) -> ApiResult<(String, String)>,
-            "cells_month",
-            "month",
-            "cells",
-            "day",
-            "months_stale",
-            &stats.stale,
-            "",
-        ),
-        (
-            year_months,
-            "cells_year",
-            "year",
-            "cells_month",
-            "month",
-            "years_stale",
-            &stats.stale_years,
-            "AND NOT EXISTS (SELECT 1 FROM months_stale m WHERE m.tenant_id = ?1 \
-             AND m.family = years_stale.family AND m.month >= ?3 AND m.month < ?4)",
-        ),
+        Level {
+            span_of: month_days,
+            table: "cells_month",
+            lines: "lines_month",
+            col: "month",
+            source: "cells",
+            source_col: "day",
+            marks: "months_stale",
+            stale: &stats.stale,
+            guard: "",
+        },
+        Level {
+            span_of: year_months,
+            table: "cells_year",
+            lines: "lines_year",
+            col: "year",
+            source: "cells_month",
+            source_col: "month",
+            marks: "years_stale",
+            stale: &stats.stale_years,
+            guard: "AND NOT EXISTS (SELECT 1 FROM months_stale m WHERE m.tenant_id = ?1 \
+                    AND m.family = years_stale.family AND m.month >= ?3 AND m.month < ?4)",
+        },
     ];
     let mut stmts = Vec::new();
-    for (span_of, table, col, source, source_col, marks, stale, guard) in levels {
-        for (at, families) in by_period(stale) {
-            let fams = id_list(families.iter().map(|f| f.id()));
-            let (from, to) = span_of(at)?;
+    for l in levels {
+        let Level {
+            table, lines, col, ..
+        } = l;
+        for (at, families) in by_period(l.stale) {
+            let ids: Vec<u8> = families.iter().map(|f| f.id()).collect();
+            let fams = id_list(ids.iter().copied());
+            let (from, to) = (l.span_of)(at)?;
             let args: [&dyn Arg; 4] = [&tenant, &at, &from, &to];
-            let clear = format!(
-                "DELETE FROM {table} WHERE tenant_id = ?1 AND {col} = ?2 AND family IN ({fams})"
-            );
-            stmts.push(stmt(db, &clear, &args[..2])?);
+            for t in [table, lines] {
+                let clear = format!(
+                    "DELETE FROM {t} WHERE tenant_id = ?1 AND {col} = ?2 AND family IN ({fams})"
+                );
+                stmts.push(stmt(db, &clear, &args[..2])?);
+            }
             let sum = format!(
                 "INSERT INTO {table} (tenant_id, family, dim, {col}, segment, key, n, sum) \
-                 SELECT tenant_id, family, dim, ?2, segment, key, sum(n), sum(sum) FROM {source} \
+                 SELECT tenant_id, family, dim, ?2, segment, key, sum(n), sum(sum) FROM {} \
                  WHERE tenant_id = ?1 AND family IN ({fams}) AND dim IN (0, 1, 2, 3, 4, 5, 6) \
-                 AND {source_col} >= ?3 AND {source_col} < ?4 GROUP BY family, dim, segment, key \
-                 HAVING sum(n) != 0 OR sum(sum) != 0"
+                 AND {1} >= ?3 AND {1} < ?4 GROUP BY family, dim, segment, key \
+                 HAVING sum(n) != 0 OR sum(sum) != 0",
+                l.source, l.source_col
             );
             stmts.push(stmt(db, &sum, &args)?);
+            // The snapshot's lines, as a report's read of its cells would build them.
+            for (fams, sums) in by_sums(&ids, Sums::SketchTotals) {
+                let text = format!(
+                    "INSERT INTO {lines} (tenant_id, family, dim, {col}, segment, line) \
+                     SELECT tenant_id, family, dim, {col}, segment, {} FROM {table} \
+                     WHERE tenant_id = ?1 AND {col} = ?2 AND family IN ({fams}) \
+                     AND (n != 0 OR sum != 0) GROUP BY family, dim, segment",
+                    line_sql(col, sums)
+                );
+                stmts.push(stmt(db, &text, &args[..2])?);
+            }
             let unmark = format!(
-                "DELETE FROM {marks} WHERE tenant_id = ?1 AND {col} = ?2 AND family IN ({fams}) \
-                 {guard}"
+                "DELETE FROM {} WHERE tenant_id = ?1 AND {col} = ?2 AND family IN ({fams}) {}",
+                l.marks, l.guard
             );
             // D1 refuses parameters a statement does not use.
-            let used = if guard.is_empty() { 2 } else { 4 };
+            let used = if l.guard.is_empty() { 2 } else { 4 };
             stmts.push(stmt(db, &unmark, &args[..used])?);
         }
     }
@@ -845,6 +892,23 @@ pub async fn rebuild(db: &D1Database, tenant: &str, stats: &ReadStats) -> ApiRes
         db.batch(stmts).await?;
     }
     Ok(())
+}
+
+/// One level of snapshots [`rebuild`] rebuilds.
+struct Level<'a> {
+    /// The snapshot's span in its source's dates.
+    span_of: fn(&str) -> ApiResult<(String, String)>,
+    /// The snapshot table, its lines (migration 0015) and their period column.
+    table: &'static str,
+    lines: &'static str,
+    col: &'static str,
+    /// The table it sums, and that table's date column.
+    source: &'static str,
+    source_col: &'static str,
+    /// The marks, the stale periods found by the read, and what must hold to clear a mark.
+    marks: &'static str,
+    stale: &'a [(Family, String)],
+    guard: &'static str,
 }
 
 /// The day counters of `need` for days `[from, to)`, one rollup a day, and the stocks before
