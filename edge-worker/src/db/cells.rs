@@ -8,7 +8,9 @@
 //!
 //! A report's read is one D1 batch: the families and dimensions its KPIs declare, one seek
 //! per (family, dimension) on the primary key; whole closed years and months from their
-//! lines (one row per segment, built when the snapshot was), other days from `cells`;
+//! lines (one row per segment, built when the snapshot was; sent again only when the
+//! tenant's snapshot generation moved since this isolate kept them, [`lines_cache`]),
+//! other days from `cells`;
 //! stocks from `balances` minus the days after the period. Its cost
 //! depends on the period and the KPIs asked for, not on the tenant's age.
 use std::collections::BTreeMap;
@@ -19,7 +21,7 @@ use kpi_core::rollup::{Acc, Cell, CellKey, Dim, Family, Rollup, Segments, Slot};
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
-use super::{stmt, Arg};
+use super::{lines_cache, stmt, Arg};
 use crate::error::{ApiError, ApiResult};
 
 /// What a read needs: (family, dimension) pairs, and which families are stocks.
@@ -389,6 +391,13 @@ impl Query {
 
     /// Runs the statement; the texts of its parts and the rows read.
     async fn run(&self, db: &D1Database) -> ApiResult<(Vec<String>, u64)> {
+        let (texts, rows_read) = self.run_opt(db).await?;
+        let texts = texts.into_iter().map(Option::unwrap_or_default).collect();
+        Ok((texts, rows_read))
+    }
+
+    /// [`Query::run`], a null part as `None`.
+    async fn run_opt(&self, db: &D1Database) -> ApiResult<(Vec<Option<String>>, u64)> {
         if self.parts.is_empty() {
             return Ok((Vec::new(), 0));
         }
@@ -403,7 +412,7 @@ impl Query {
             result.results()?.into_iter().next();
         let mut row = row.unwrap_or_default();
         let texts = (0..self.parts.len())
-            .map(|i| row.remove(&format!("c{i}")).flatten().unwrap_or_default())
+            .map(|i| row.remove(&format!("c{i}")).flatten())
             .collect();
         Ok((texts, rows_read))
     }
@@ -657,6 +666,10 @@ pub async fn span(
         // trailing year.
         let mut months_read: Vec<(CivilDate, CivilDate, Option<usize>)> = Vec::new();
         let mut years_read: Vec<(CivilDate, CivilDate, Option<usize>)> = Vec::new();
+        // Lines parts answered from this isolate's copies unless the generation moved
+        // (part, key, the copy), and lines parts read from D1, to keep (part, key).
+        let mut cached: Vec<(usize, lines_cache::Key, String)> = Vec::new();
+        let mut fills: Vec<(usize, lines_cache::Key)> = Vec::new();
         let mut read = |q: &mut Query,
                         within: &[Period],
                         groups: &[(Vec<u8>, String)],
@@ -665,29 +678,60 @@ pub async fn span(
          -> ApiResult<()> {
             for s in sources(within, open_from, years)? {
                 // Days from their cells; closed months and years from their stored lines.
-                let (table, col, from, until, grain) = match s {
-                    Source::Days(f, t) => {
-                        ("cells", "day", f.to_string(), t.to_string(), Grain::Day)
-                    }
+                let (table, col, from, until, grain, periods) = match s {
+                    Source::Days(f, t) => (
+                        "cells",
+                        "day",
+                        f.to_string(),
+                        t.to_string(),
+                        Grain::Day,
+                        Vec::new(),
+                    ),
                     Source::Months(f, t) => {
                         months_read.push((f, t, window));
+                        let periods = period_ids(f, t, PeriodKind::Month)?;
                         let (f, t) = (month_str(f), month_str(t));
-                        ("lines_month", "month", f, t, Grain::Month)
+                        ("lines_month", "month", f, t, Grain::Month, periods)
                     }
                     Source::Years(f, t) => {
                         years_read.push((f, t, window));
+                        let periods = period_ids(f, t, PeriodKind::Year)?;
                         let (f, t) = (year_str(f), year_str(t));
-                        ("lines_year", "year", f, t, Grain::Year)
+                        ("lines_year", "year", f, t, Grain::Year, periods)
                     }
                 };
                 let (from, until) = (q.bind(&from), q.bind(&until));
                 for (fams, dims) in groups {
                     let cond = format!("AND {col} >= {from} AND {col} < {until}");
-                    let sql = match grain {
-                        Grain::Day => part(table, col, fams, dims, &cond, Sums::SketchTotals),
-                        Grain::Month | Grain::Year => lines_part(table, fams, dims, &cond),
+                    if grain == Grain::Day {
+                        let sql = part(table, col, fams, dims, &cond, Sums::SketchTotals);
+                        dest.push((q.add(sql), to(grain)));
+                        continue;
+                    }
+                    let sql = lines_part(table, fams, dims, &cond);
+                    let key = lines_cache::Key {
+                        table,
+                        families: fams.clone(),
+                        dims: dims.split(',').filter_map(|d| d.parse().ok()).collect(),
+                        periods: periods.clone(),
                     };
-                    dest.push((q.add(sql), to(grain)));
+                    let at = match lines_cache::get(tenant, &key) {
+                        // D1 sends the lines only if a rebuild has moved the generation.
+                        Some((gen, copy)) => {
+                            let at = q.add(format!(
+                                "(CASE WHEN {} = {gen} THEN NULL ELSE coalesce({sql}, '') END)",
+                                lines_cache::GEN_SQL
+                            ));
+                            cached.push((at, key, copy));
+                            at
+                        }
+                        None => {
+                            let at = q.add(sql);
+                            fills.push((at, key));
+                            at
+                        }
+                    };
+                    dest.push((at, to(grain)));
                 }
             }
             Ok(())
@@ -720,7 +764,26 @@ pub async fn span(
             month_str,
         );
         let years_stale_at = marks_part(&mut q, need, "years_stale", "year", &years_read, year_str);
-        let (texts, rows_read) = q.run(db).await?;
+        let gen_at = (!cached.is_empty() || !fills.is_empty())
+            .then(|| q.add(format!("(CAST({} AS TEXT))", lines_cache::GEN_SQL)));
+        let (mut texts, rows_read) = q.run_opt(db).await?;
+        let gen = gen_at
+            .and_then(|i| texts.get(i).cloned().flatten())
+            .and_then(|g| g.parse::<i64>().ok())
+            .unwrap_or(0);
+        for (at, key, copy) in cached {
+            match texts.get_mut(at) {
+                // The generation the copy was read at: D1 sent nothing.
+                Some(t @ None) => *t = Some(copy),
+                Some(Some(fresh)) => lines_cache::put(tenant, gen, &key, fresh),
+                None => {}
+            }
+        }
+        for (at, key) in fills {
+            let text = texts.get(at).cloned().flatten().unwrap_or_default();
+            lines_cache::put(tenant, gen, &key, &text);
+        }
+        let texts: Vec<String> = texts.into_iter().map(Option::unwrap_or_default).collect();
         let marks = |at: Option<usize>| -> Vec<(Family, String)> {
             let text = at.and_then(|i| texts.get(i)).map_or("", |t| t.as_str());
             text.split('\n')
@@ -860,6 +923,25 @@ fn marks_part(
     )))
 }
 
+/// The months (or years) `[from, to)` as [`lines_cache::period_id`] writes them.
+fn period_ids(from: CivilDate, to: CivilDate, kind: PeriodKind) -> ApiResult<Vec<u32>> {
+    let mut out = Vec::new();
+    let mut cur = from;
+    while cur < to {
+        let p = Period::containing(kind, cur)?;
+        let name = match kind {
+            PeriodKind::Year => year_str(p.from),
+            _ => month_str(p.from),
+        };
+        out.push(
+            lines_cache::period_id(&name)
+                .ok_or_else(|| ApiError::Internal(format!("period `{name}`")))?,
+        );
+        cur = p.to;
+    }
+    Ok(out)
+}
+
 /// Groups (family, period) marks by period: each period with its families.
 fn by_period(marks: &[(Family, String)]) -> Vec<(&str, Vec<Family>)> {
     let mut out: Vec<(&str, Vec<Family>)> = Vec::new();
@@ -884,8 +966,9 @@ fn year_months(year: &str) -> ApiResult<(String, String)> {
     Ok((format!("{year}-01"), format!("{year}-13")))
 }
 
-/// Rebuilds the snapshots a read found stale, and their lines, in one transaction: each stale
-/// month from its days, then each stale year from its month snapshots. A month's mark is cleared with its
+/// Rebuilds the snapshots a read found stale, and their lines, in one transaction that also
+/// moves the tenant's snapshot generation: each stale month from its days, then each stale
+/// year from its month snapshots. A month's mark is cleared with its
 /// rebuild (a write after it marks it again); a year's only when none of its months is
 /// still marked, so a year summed from a stale month is never used.
 pub async fn rebuild(db: &D1Database, tenant: &str, stats: &ReadStats) -> ApiResult<()> {
@@ -960,6 +1043,14 @@ pub async fn rebuild(db: &D1Database, tenant: &str, stats: &ReadStats) -> ApiRes
         }
     }
     if !stmts.is_empty() {
+        // A new generation: copies of lines read before it are no longer used
+        // (`lines_cache`).
+        stmts.push(stmt(
+            db,
+            "INSERT INTO snapshot_gens (tenant_id, gen) VALUES (?1, 1) \
+             ON CONFLICT (tenant_id) DO UPDATE SET gen = gen + 1",
+            &[&tenant],
+        )?);
         db.batch(stmts).await?;
     }
     Ok(())

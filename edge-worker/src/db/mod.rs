@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod cells;
 pub mod events;
 pub mod keys;
+pub mod lines_cache;
 pub mod openings;
 pub mod outbox;
 pub mod respondents;
