@@ -202,27 +202,6 @@ fn part(table: &str, date: &str, families: &[u8], dims: &str, cond: &str, sums: 
     format!("({})", lines.join(" || char(10) || "))
 }
 
-/// The SQL of one part of a read of the days `cond` that all fall in one bucket: their
-/// counters summed by SQLite into one record per cell, dated `label` (a bound day of that
-/// bucket). A year's monthly series reads its open month so: ~2.6 times fewer bytes than
-/// a record per day, which the worker would only add up (`bench reads`, year compare).
-fn summed_part(families: &[u8], dims: &str, cond: &str, label: &str) -> String {
-    let lines = by_sums(families, Sums::SketchTotals)
-        .into_iter()
-        .map(|(fams, sums)| {
-            format!(
-                "coalesce((SELECT group_concat(g, char(10)) FROM (SELECT {} AS g FROM \
-                 (SELECT family, dim, segment, key, sum(n) AS n, sum(sum) AS sum FROM cells \
-                 WHERE tenant_id = ?1 AND family IN ({fams}) AND dim IN ({dims}) {cond} \
-                 GROUP BY family, dim, segment, key HAVING sum(n) != 0 OR sum(sum) != 0) \
-                 GROUP BY family, dim, segment)), '')",
-                line_sql(label, sums)
-            )
-        })
-        .collect::<Vec<_>>();
-    format!("({})", lines.join(" || char(10) || "))
-}
-
 /// The SQL of one part of a read from the stored lines of snapshots (`lines_month`,
 /// `lines_year`, migration 0015).
 fn lines_part(table: &str, families: &[u8], dims: &str, cond: &str) -> String {
@@ -725,18 +704,7 @@ pub async fn span(
                 for (fams, dims) in groups {
                     let cond = format!("AND {col} >= {from} AND {col} < {until}");
                     if grain == Grain::Day {
-                        // Days that all land in one bucket need only their sums.
-                        let one_bucket = match s {
-                            Source::Days(f, t) => {
-                                t.days_since_epoch() - f.days_since_epoch() > 1
-                                    && within.iter().any(|b| b.from <= f && t <= b.to)
-                            }
-                            _ => false,
-                        };
-                        let sql = match one_bucket {
-                            true => summed_part(fams, dims, &cond, &from),
-                            false => part(table, col, fams, dims, &cond, Sums::SketchTotals),
-                        };
+                        let sql = part(table, col, fams, dims, &cond, Sums::SketchTotals);
                         dest.push((q.add(sql), to(grain)));
                         continue;
                     }
