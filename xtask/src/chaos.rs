@@ -88,7 +88,7 @@ pub fn main(args: &[String]) -> Result<()> {
          | present as rows | {} ({} distinct links; {} acknowledged missing; {} with another score) |\n\
          | failed, then found written (retry answered 200 \"updated\") | {} |\n\
          | rollups = recomputation from rows | {} ({} counters; {} rows' stored contrib ≠ kpi-core) |\n\
-         | month and year snapshots and stock balances = sums of the day counters | {} |\n\
+         | month and year snapshots, their lines and stock balances = sums of the day counters | {} |\n\
          | links issued counter | {} (minted {}) |\n\
          | load time | {:.0} s, {:.0} acknowledged answers/s including restarts |",
         plan.links,
@@ -199,7 +199,7 @@ pub fn main(args: &[String]) -> Result<()> {
         "| replay: {} ticket and {} event batches of {}, each sent again twice concurrently | {} replies not 200 or storing something new ({} tickets answered \"changed concurrently, send again\") |\n\
          | replay: rollup counters before vs after | {} ({} counters) |\n\
          | replay: ticket and event rows before vs after | {} ({} rows) |\n\
-         | rollups (days, fresh months and years, balances) = recomputation from all rows at the end | {} |",
+         | rollups (days, fresh months and years with their lines, balances) = recomputation from all rows at the end | {} |",
         plan.batches,
         plan.batches,
         plan.per_batch,
@@ -494,7 +494,8 @@ struct LoadCheck {
     wrong_score: usize,
     cells: usize,
     cells_diff: Vec<String>,
-    /// Fresh month and year snapshots and stock balances against the sums of the day counters.
+    /// Fresh month and year snapshots, their lines, and stock balances against the sums of
+    /// the day counters.
     derived_diff: Vec<String>,
     bad_contrib: usize,
     links_issued: i64,
