@@ -535,8 +535,7 @@ pub async fn span(
             .then(|| q.add(format!("(CAST({} AS TEXT))", lines_cache::GEN_SQL)));
         let (mut texts, rows_read) = q.run_opt(db).await?;
         let gen = gen_at
-            .and_then(|i| texts.get(i).cloned().flatten())
-            .and_then(|g| g.parse::<i64>().ok())
+            .and_then(|i| texts.get(i)?.as_deref()?.parse::<i64>().ok())
             .unwrap_or(0);
         for (at, key, copy) in cached {
             match texts.get_mut(at) {
@@ -547,8 +546,8 @@ pub async fn span(
             }
         }
         for (at, key) in fills {
-            let text = texts.get(at).cloned().flatten().unwrap_or_default();
-            lines_cache::put(tenant, gen, &key, &text);
+            let text = texts.get(at).and_then(|t| t.as_deref()).unwrap_or("");
+            lines_cache::put(tenant, gen, &key, text);
         }
         let texts: Vec<String> = texts.into_iter().map(Option::unwrap_or_default).collect();
         let marks = |at: Option<usize>| -> Vec<(Family, String)> {
@@ -690,20 +689,19 @@ fn marks_part(
     )))
 }
 
-/// The months (or years) `[from, to)` as [`lines_cache::period_id`] writes them.
+/// The months (or years) `[from, to)` as [`lines_cache::period_id`] writes them: `YYYYMM`
+/// (`YYYY`).
 fn period_ids(from: CivilDate, to: CivilDate, kind: PeriodKind) -> ApiResult<Vec<u32>> {
     let mut out = Vec::new();
     let mut cur = from;
     while cur < to {
         let p = Period::containing(kind, cur)?;
-        let name = match kind {
-            PeriodKind::Year => year_str(p.from),
-            _ => month_str(p.from),
-        };
-        out.push(
-            lines_cache::period_id(&name)
-                .ok_or_else(|| ApiError::Internal(format!("period `{name}`")))?,
-        );
+        let year = u32::try_from(p.from.year)
+            .map_err(|_| ApiError::Internal(format!("year {}", p.from.year)))?;
+        out.push(match kind {
+            PeriodKind::Year => year,
+            _ => year * 100 + u32::from(p.from.month),
+        });
         cur = p.to;
     }
     Ok(out)
@@ -913,6 +911,15 @@ mod tests {
 
     fn d(s: &str) -> CivilDate {
         CivilDate::parse(s).unwrap()
+    }
+
+    #[test]
+    fn period_ids_name_periods_as_the_kept_lines_do() {
+        let months = period_ids(d("2025-11-01"), d("2026-02-01"), PeriodKind::Month).unwrap();
+        let heads = ["2025-11", "2025-12", "2026-01"].map(lines_cache::period_id);
+        assert_eq!(months, heads.map(Option::unwrap).to_vec());
+        let years = period_ids(d("2024-01-01"), d("2026-01-01"), PeriodKind::Year).unwrap();
+        assert_eq!(years, vec![2024, 2025]);
     }
 
     fn p(kind: PeriodKind, at: &str) -> Period {
