@@ -15,6 +15,7 @@ mod answers;
 mod cpu;
 mod criterion;
 mod doc;
+mod floors;
 mod load;
 mod memory;
 mod profile;
@@ -162,7 +163,9 @@ pub fn main(args: &[String]) -> Result<()> {
 
     // KPI reads: the fixed costs, then tenants with dense histories.
     let worker = if on("reads") {
-        reads::measure(&t, plan, &mut local, worker, &kpi_tenant.sk, &mut rows)?
+        let worker = reads::measure(&t, plan, &mut local, worker, &kpi_tenant.sk, &mut rows)?;
+        rows.extend(floors::measure(&t, plan, &dir, &local, &worker)?);
+        worker
     } else {
         worker
     };
