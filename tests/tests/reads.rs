@@ -1,6 +1,7 @@
 //! KPI reads that cost the same at any tenant age: closed months and years are read from
 //! their snapshots (a month from its days, a year from its months, while a late write has
-//! made them stale), stocks from
+//! made them stale), the open month's days before today from its prefix (from the days
+//! while a late write has unbuilt it), stocks from
 //! running balances, and a tenant's opening balances count in its stocks only. Every figure
 //! is checked against kpi-core run on the tenant's day rollups (`GET /v1/rollups`), the
 //! offline widget's path, which never reads a snapshot or a balance.
@@ -117,14 +118,18 @@ fn closed_months_and_years_read_as_snapshots_equal_their_days_also_after_a_late_
         std::thread::sleep(std::time::Duration::from_millis(1500));
     }
     // A late write into a closed month: an answer imported with its own old date, another
-    // into the closed previous year, and an old ticket resolved now.
+    // into the closed previous year, one into yesterday when it is in this month (a day the
+    // open month's prefix sums), and an old ticket resolved now.
     let late = now - 200 * DAY;
     let into_last_year = (day.days_since_epoch() - last_year.from.days_since_epoch() - 150) * DAY;
-    let r = t.post(
-        "/v1/responses/import",
-        &json!({"responses": [{"id": "late", "survey": "nps", "score": 0, "at": late},
-            {"id": "late-year", "survey": "csat", "score": 5, "at": now - into_last_year}]}),
-    );
+    let mut answers = vec![
+        json!({"id": "late", "survey": "nps", "score": 0, "at": late}),
+        json!({"id": "late-year", "survey": "csat", "score": 5, "at": now - into_last_year}),
+    ];
+    if day.add_days(-1).unwrap().to_string()[..7] == today[..7] {
+        answers.push(json!({"id": "yesterday", "survey": "nps", "score": 1, "at": now - DAY}));
+    }
+    let r = t.post("/v1/responses/import", &json!({ "responses": answers }));
     assert_eq!(r.status, 200, "{}", r.text);
     let r = t.post(
         "/v1/tickets",

@@ -98,9 +98,18 @@ pub struct ReadStats {
     /// Closed years read from months because a month of them changed: (family, `YYYY`),
     /// to rebuild (after their months) once the response is out.
     pub stale_years: Vec<(Family, String)>,
+    /// Families whose open month's days before today were read from their days because
+    /// their prefix up to today (`YYYY-MM-DD`) is not built (migration 0017): to build once
+    /// the response is out.
+    pub prefixes: Vec<(Family, String)>,
 }
 
 impl ReadStats {
+    /// Whether the read found snapshots or prefixes to rebuild.
+    pub fn to_rebuild(&self) -> bool {
+        !self.stale.is_empty() || !self.stale_years.is_empty() || !self.prefixes.is_empty()
+    }
+
     /// Adds the figures of a second read: its rows, and the closed months and years it
     /// found stale that this one had not.
     pub fn absorb(&mut self, other: ReadStats) {
@@ -108,6 +117,7 @@ impl ReadStats {
         for (mine, theirs) in [
             (&mut self.stale, other.stale),
             (&mut self.stale_years, other.stale_years),
+            (&mut self.prefixes, other.prefixes),
         ] {
             for s in theirs {
                 if !mine.contains(&s) {
@@ -194,6 +204,9 @@ enum Source {
     Months(CivilDate, CivilDate),
     /// `cells_year`, the whole years `[from, to)` (first days of years).
     Years(CivilDate, CivilDate),
+    /// The open month's days `[from, upto)` inside one bucket: `lines_prefix` for the
+    /// families whose prefix up to `upto` is built, `cells` for the others.
+    Prefix(CivilDate, CivilDate),
 }
 
 /// What one record's date names: a day, a month (`YYYY-MM`) or a year (`YYYY`).
@@ -217,11 +230,17 @@ fn year_str(d: CivilDate) -> String {
 }
 
 /// Splits buckets (contiguous, in day order) into whole years (when `years`) and whole
-/// months closed before `open_from` that lie inside one bucket (read from their snapshots)
-/// and the other days; adjacent parts of one kind are joined. A month cut by a bucket
-/// boundary (a month's daily series) is read as days, a year cut by one (a year's monthly
-/// series) as months, so each row still lands in its own bucket.
-fn sources(buckets: &[Period], open_from: CivilDate, years: bool) -> ApiResult<Vec<Source>> {
+/// months closed before `open_from` that lie inside one bucket (read from their snapshots),
+/// the open month's days before `prefix` (today) when one bucket holds them all, and the
+/// other days; adjacent parts of one kind are joined. A month cut by a bucket boundary (a
+/// month's daily series) is read as days, a year cut by one (a year's monthly series) as
+/// months, so each row still lands in its own bucket.
+fn sources(
+    buckets: &[Period],
+    open_from: CivilDate,
+    years: bool,
+    prefix: Option<CivilDate>,
+) -> ApiResult<Vec<Source>> {
     let mut out: Vec<Source> = Vec::new();
     let mut push = |s: Source| match (out.last_mut(), s) {
         (Some(Source::Days(_, end)), Source::Days(f, t)) if *end == f => *end = t,
@@ -243,6 +262,9 @@ fn sources(buckets: &[Period], open_from: CivilDate, years: bool) -> ApiResult<V
             if cur == month.from && month.to <= to && month.to <= open_from {
                 push(Source::Months(cur, month.to));
                 cur = month.to;
+            } else if let Some(upto) = prefix.filter(|u| cur == open_from && cur < *u && *u <= to) {
+                push(Source::Prefix(cur, upto));
+                cur = upto;
             } else {
                 let end = if month.to < to { month.to } else { to };
                 push(Source::Days(cur, end));
@@ -425,6 +447,8 @@ pub async fn span(
         false => kpi_core::report::windows(period, compare, today.add_days(1)?),
     };
     let groups = need.groups(None);
+    // The open month's days before today, summed once a day (migration 0017).
+    let prefix = (today > open_from).then_some(today);
     let mut earlier = ReadStats::default();
     for years in [true, false] {
         let mut q = Query::new(tenant);
@@ -437,13 +461,16 @@ pub async fn span(
         // (part, key, the copy), and lines parts read from D1, to keep (part, key).
         let mut cached: Vec<(usize, lines_cache::Key, String)> = Vec::new();
         let mut fills: Vec<(usize, lines_cache::Key)> = Vec::new();
+        // Families whose open month's days before today this read takes from their prefix
+        // when it is built.
+        let mut prefixed: Vec<u8> = Vec::new();
         let mut read = |q: &mut Query,
                         within: &[Period],
                         groups: &[(Vec<u8>, String)],
                         window: Option<usize>,
                         to: &dyn Fn(Grain) -> Dest|
          -> ApiResult<()> {
-            for s in sources(within, open_from, years)? {
+            for s in sources(within, open_from, years, prefix)? {
                 // Days from their cells; closed months and years from their stored lines.
                 let (table, col, from, until, grain, periods) = match s {
                     Source::Days(f, t) => (
@@ -465,6 +492,27 @@ pub async fn span(
                         let periods = period_ids(f, t, PeriodKind::Year)?;
                         let (f, t) = (year_str(f), year_str(t));
                         ("lines_year", "year", f, t, Grain::Year, periods)
+                    }
+                    Source::Prefix(f, upto) => {
+                        // Built families from their lines (dated by the month), the others
+                        // from their days: one statement, whichever a family is.
+                        let (from, upto) = (q.bind(&f.to_string()), q.bind(&upto.to_string()));
+                        let built = format!(
+                            "(SELECT family FROM month_prefixes WHERE tenant_id = ?1 \
+                             AND upto = {upto})"
+                        );
+                        for (fams, dims) in groups {
+                            let cond = format!("AND family IN {built}");
+                            let lines = lines_part("lines_prefix", fams, dims, &cond);
+                            dest.push((q.add(lines), to(Grain::Month)));
+                            let cond = format!(
+                                "AND day >= {from} AND day < {upto} AND family NOT IN {built}"
+                            );
+                            let days = part("cells", "day", fams, dims, &cond, Sums::SketchTotals);
+                            dest.push((q.add(days), to(Grain::Day)));
+                            prefixed.extend(fams.iter().copied());
+                        }
+                        continue;
                     }
                 };
                 let (from, until) = (q.bind(&from), q.bind(&until));
@@ -531,6 +579,13 @@ pub async fn span(
             month_str,
         );
         let years_stale_at = marks_part(&mut q, need, "years_stale", "year", &years_read, year_str);
+        let built_at = (!prefixed.is_empty()).then(|| {
+            let upto = q.bind(&today.to_string());
+            q.add(format!(
+                "(SELECT group_concat(family) FROM month_prefixes WHERE tenant_id = ?1 \
+                 AND upto = {upto})"
+            ))
+        });
         let gen_at = (!cached.is_empty() || !fills.is_empty())
             .then(|| q.add(format!("(CAST({} AS TEXT))", lines_cache::GEN_SQL)));
         let (mut texts, rows_read) = q.run_opt(db).await?;
@@ -550,6 +605,17 @@ pub async fn span(
             lines_cache::put(tenant, gen, &key, text);
         }
         let texts: Vec<String> = texts.into_iter().map(Option::unwrap_or_default).collect();
+        let built: Vec<u8> = built_at
+            .and_then(|i| texts.get(i))
+            .map(|t| t.split(',').filter_map(|f| f.parse().ok()).collect())
+            .unwrap_or_default();
+        prefixed.sort_unstable();
+        prefixed.dedup();
+        let prefixes = prefixed
+            .iter()
+            .filter(|f| !built.contains(f))
+            .filter_map(|f| Some((Family::from_id(*f)?, today.to_string())))
+            .collect();
         let marks = |at: Option<usize>| -> Vec<(Family, String)> {
             let text = at.and_then(|i| texts.get(i)).map_or("", |t| t.as_str());
             text.split('\n')
@@ -571,6 +637,7 @@ pub async fn span(
             rows_read,
             stale: marks(stale_at),
             stale_years,
+            prefixes,
         };
         if years && !stats.stale_years.is_empty() {
             // Read again without year snapshots; that read's stale months are the ones to rebuild.
@@ -733,9 +800,12 @@ fn year_months(year: &str) -> ApiResult<(String, String)> {
 
 /// Rebuilds the snapshots a read found stale, and their lines, in one transaction that also
 /// moves the tenant's snapshot generation: each stale month from its days, then each stale
-/// year from its month snapshots. A month's mark is cleared with its
+/// year from its month snapshots, then the open month's prefixes the read found unbuilt. A
+/// month's mark is cleared with its
 /// rebuild (a write after it marks it again); a year's only when none of its months is
-/// still marked, so a year summed from a stale month is never used.
+/// still marked, so a year summed from a stale month is never used. A prefix is summed
+/// from the cells as they are in this transaction; a later write to one of its days
+/// deletes its `month_prefixes` row (migration 0017).
 pub async fn rebuild(db: &D1Database, tenant: &str, stats: &ReadStats) -> ApiResult<()> {
     let levels = [
         Level {
@@ -806,6 +876,35 @@ pub async fn rebuild(db: &D1Database, tenant: &str, stats: &ReadStats) -> ApiRes
             let used = if l.guard.is_empty() { 2 } else { 4 };
             stmts.push(stmt(db, &unmark, &args[..used])?);
         }
+    }
+    for (upto, families) in by_period(&stats.prefixes) {
+        let ids: Vec<u8> = families.iter().map(|f| f.id()).collect();
+        let fams = id_list(ids.iter().copied());
+        let from = month_start(CivilDate::parse(upto)?)?.to_string();
+        let month = month_str(CivilDate::parse(upto)?);
+        let args: [&dyn Arg; 4] = [&tenant, &month, &from, &upto];
+        for t in ["lines_prefix", "month_prefixes"] {
+            let clear = format!("DELETE FROM {t} WHERE tenant_id = ?1 AND family IN ({fams})");
+            stmts.push(stmt(db, &clear, &args[..1])?);
+        }
+        for (fams, sums) in by_sums(&ids, Sums::SketchTotals) {
+            let text = format!(
+                "INSERT INTO lines_prefix (tenant_id, family, dim, segment, line) \
+                 SELECT ?1, family, dim, segment, {} FROM (SELECT family, dim, segment, key, \
+                 sum(n) AS n, sum(sum) AS sum FROM cells WHERE tenant_id = ?1 \
+                 AND family IN ({fams}) AND dim IN (0, 1, 2, 3, 4, 5, 6) AND day >= ?3 \
+                 AND day < ?4 GROUP BY family, dim, segment, key \
+                 HAVING sum(n) != 0 OR sum(sum) != 0) GROUP BY family, dim, segment",
+                line_sql("?2", sums)
+            );
+            stmts.push(stmt(db, &text, &args)?);
+        }
+        let built: Vec<String> = ids.iter().map(|id| format!("(?1, {id}, ?2)")).collect();
+        let built = format!(
+            "INSERT INTO month_prefixes (tenant_id, family, upto) VALUES {}",
+            built.join(", ")
+        );
+        stmts.push(stmt(db, &built, &[&tenant, &upto])?);
     }
     if !stmts.is_empty() {
         // A new generation: copies of lines read before it are no longer used
@@ -935,6 +1034,7 @@ mod tests {
                 Source::Days(f, t) => item("days", f, t),
                 Source::Months(f, t) => item("months", f, t),
                 Source::Years(f, t) => item("years", f, t),
+                Source::Prefix(f, t) => item("prefix", f, t),
             })
             .collect();
         items.join(", ")
@@ -963,7 +1063,32 @@ mod tests {
             (&range, true, "days 2026-09-15..2026-10-01, months 2026-10-01..2026-11-01"),
         ];
         for (buckets, with_years, want) in cases {
-            assert_eq!(show(&sources(buckets, open, with_years).unwrap()), want);
+            assert_eq!(
+                show(&sources(buckets, open, with_years, None).unwrap()),
+                want
+            );
+        }
+    }
+
+    #[test]
+    fn the_open_months_days_before_today_are_a_prefix_only_inside_one_bucket() {
+        let open = d("2026-11-01");
+        let today = Some(d("2026-11-20"));
+        let year = kpi_core::report::buckets(p(PeriodKind::Year, "2026"), true);
+        let month = kpi_core::report::buckets(p(PeriodKind::Month, "2026-11"), true);
+        let trailing = [Period::range(d("2025-11-21"), d("2026-11-21")).unwrap()];
+        let cases: [(&[Period], Option<CivilDate>, &str); 4] = [
+            // A year's November bucket: its days before today summed, today's and later days.
+            (&year, today, "years 2025-01-01..2026-01-01, months 2026-01-01..2026-11-01, prefix 2026-11-01..2026-11-20, days 2026-11-20..2027-01-01"),
+            // The open month's daily series: every day is its own bucket.
+            (&month, today, "months 2026-10-01..2026-11-01, days 2026-11-01..2026-12-01"),
+            // A trailing year ending tomorrow.
+            (&trailing, today, "days 2025-11-21..2025-12-01, months 2025-12-01..2026-11-01, prefix 2026-11-01..2026-11-20, days 2026-11-20..2026-11-21"),
+            // On the first of the month there is no day before today.
+            (&year, None, "years 2025-01-01..2026-01-01, months 2026-01-01..2026-11-01, days 2026-11-01..2027-01-01"),
+        ];
+        for (buckets, prefix, want) in cases {
+            assert_eq!(show(&sources(buckets, open, true, prefix).unwrap()), want);
         }
     }
 }

@@ -99,7 +99,7 @@ async fn get(mut c: Call, p: Principal) -> ApiResult<Response> {
     let db = db::open(env)?;
     let (kpis, stats) =
         params::reports(&db, &p.tenant, today, period, compare, &defs, &opts).await?;
-    if !stats.stale.is_empty() || !stats.stale_years.is_empty() {
+    if stats.to_rebuild() {
         let (env, tenant, stale) = (env.clone(), p.tenant.id.clone(), stats.clone());
         ctx.wait_until(async move {
             let rebuilt = match db::open(&env) {
