@@ -1,7 +1,8 @@
 //! The rollup counters in D1 (migration 0005): day counters (`cells`), closed months and
 //! years summed (`cells_month`, `cells_year`, rebuilt when `months_stale` or `years_stale`
 //! says a day of them changed) with their cells as the lines a read returns (`lines_month`,
-//! `lines_year`, migration 0015), and the stocks' running balances (`balances`). Triggers on
+//! `lines_year`, migration 0015), the open month's days before today as such lines
+//! (`lines_prefix`, migration 0017), and the stocks' running balances (`balances`). Triggers on
 //! the raw tables keep the days, the marks and the balances; this module reads them,
 //! rebuilds stale snapshots and adds counters that have no raw row (links issued). Owns the
 //! SQL of the counters; the arithmetic is kpi-core's.
@@ -9,10 +10,11 @@
 //! A report's read is one D1 batch: the families and dimensions its KPIs declare, one seek
 //! per (family, dimension) on the primary key; whole closed years and months from their
 //! lines (one row per segment, built when the snapshot was; sent again only when the
-//! tenant's snapshot generation moved since this isolate kept them, [`lines_cache`]),
-//! other days from `cells`;
-//! stocks from `balances` minus the days after the period. Its cost
-//! depends on the period and the KPIs asked for, not on the tenant's age.
+//! tenant's snapshot generation moved since this isolate kept them, [`lines_cache`]);
+//! the open month's days before today, when one bucket holds them, from its prefix's lines
+//! (`lines_prefix`, migration 0017) while `month_prefixes` says it is built up to today;
+//! other days from `cells`; stocks from `balances` minus the days after the period. Its
+//! cost depends on the period and the KPIs asked for, not on the tenant's age.
 use std::collections::BTreeMap;
 
 use kpi_core::period::{CivilDate, Period, PeriodKind};
@@ -25,7 +27,7 @@ use super::{lines_cache, stmt, Arg};
 use crate::error::{ApiError, ApiResult};
 
 mod text;
-use text::{by_sums, each_row, line_sql, lines_part, part, Row, Sums};
+use text::{by_sums, each_row, line_sql, lines_part, part, part_except, Row, Sums};
 
 /// What a read needs: (family, dimension) pairs, and which families are stocks.
 #[derive(Debug, Clone, Default)]
@@ -498,17 +500,17 @@ pub async fn span(
                         // from their days: one statement, whichever a family is.
                         let (from, upto) = (q.bind(&f.to_string()), q.bind(&upto.to_string()));
                         let built = format!(
-                            "(SELECT family FROM month_prefixes WHERE tenant_id = ?1 \
-                             AND upto = {upto})"
+                            "SELECT family FROM month_prefixes WHERE tenant_id = ?1 \
+                             AND upto = {upto}"
                         );
                         for (fams, dims) in groups {
-                            let cond = format!("AND family IN {built}");
+                            let cond = format!("AND family IN ({built})");
                             let lines = lines_part("lines_prefix", fams, dims, &cond);
                             dest.push((q.add(lines), to(Grain::Month)));
-                            let cond = format!(
-                                "AND day >= {from} AND day < {upto} AND family NOT IN {built}"
-                            );
-                            let days = part("cells", "day", fams, dims, &cond, Sums::SketchTotals);
+                            let cond = format!("AND day >= {from} AND day < {upto}");
+                            let sums = Sums::SketchTotals;
+                            let days =
+                                part_except("cells", "day", fams, dims, &cond, sums, Some(&built));
                             dest.push((q.add(days), to(Grain::Day)));
                             prefixed.extend(fams.iter().copied());
                         }

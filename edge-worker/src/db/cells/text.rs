@@ -86,9 +86,32 @@ pub(super) fn part(
     cond: &str,
     sums: Sums,
 ) -> String {
+    part_except(table, date, families, dims, cond, sums, None)
+}
+
+/// [`part`] without the families `except` selects (SQL of one column of family ids). The
+/// families kept are the `IN` list's own subquery, so SQLite seeks only their rows: a
+/// `NOT IN` beside the list would read every row of the families left out, and D1 would
+/// count them.
+pub(super) fn part_except(
+    table: &str,
+    date: &str,
+    families: &[u8],
+    dims: &str,
+    cond: &str,
+    sums: Sums,
+    except: Option<&str>,
+) -> String {
     let lines = by_sums(families, sums)
         .into_iter()
         .map(|(fams, sums)| {
+            let fams = match except {
+                None => fams,
+                Some(except) => format!(
+                    "SELECT column1 FROM (VALUES ({})) EXCEPT {except}",
+                    fams.replace(',', "), (")
+                ),
+            };
             format!(
                 "coalesce((SELECT group_concat(g, char(10)) FROM (SELECT {} AS g FROM {table} \
                  WHERE tenant_id = ?1 AND family IN ({fams}) AND dim IN ({dims}) {cond} \
