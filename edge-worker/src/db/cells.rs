@@ -27,7 +27,7 @@ use super::{lines_cache, stmt, Arg};
 use crate::error::{ApiError, ApiResult};
 
 mod text;
-use text::{by_sums, each_row, line_sql, lines_part, part, part_except, Row, Sums};
+use text::{by_sums, each_row, line_sql, lines_part, part, Row, Sums};
 
 /// What a read needs: (family, dimension) pairs, and which families are stocks.
 #[derive(Debug, Clone, Default)]
@@ -410,6 +410,7 @@ fn stock_parts(
                 Family::TicketOpenUntil.id()
             ),
             Sums::Each,
+            None,
         );
         out.push((q.add(balance), Dest::Balance));
         let day = q.bind(&after.to_string());
@@ -420,6 +421,7 @@ fn stock_parts(
             &dims,
             &format!("AND day >= {day}"),
             Sums::Each,
+            None,
         );
         out.push((q.add(later), Dest::After));
     }
@@ -509,8 +511,7 @@ pub async fn span(
                             dest.push((q.add(lines), to(Grain::Month)));
                             let cond = format!("AND day >= {from} AND day < {upto}");
                             let sums = Sums::SketchTotals;
-                            let days =
-                                part_except("cells", "day", fams, dims, &cond, sums, Some(&built));
+                            let days = part("cells", "day", fams, dims, &cond, sums, Some(&built));
                             dest.push((q.add(days), to(Grain::Day)));
                             prefixed.extend(fams.iter().copied());
                         }
@@ -521,7 +522,7 @@ pub async fn span(
                 for (fams, dims) in groups {
                     let cond = format!("AND {col} >= {from} AND {col} < {until}");
                     if grain == Grain::Day {
-                        let sql = part(table, col, fams, dims, &cond, Sums::SketchTotals);
+                        let sql = part(table, col, fams, dims, &cond, Sums::SketchTotals, None);
                         dest.push((q.add(sql), to(grain)));
                         continue;
                     }
@@ -684,7 +685,15 @@ pub async fn span(
                 let (from, to) = (q.bind(&from), q.bind(&to));
                 for (fams, dims) in need.groups(Some(families)) {
                     let cond = format!("AND day >= {from} AND day < {to}");
-                    let sql = part("cells", "day", &fams, &dims, &cond, Sums::SketchTotals);
+                    let sql = part(
+                        "cells",
+                        "day",
+                        &fams,
+                        &dims,
+                        &cond,
+                        Sums::SketchTotals,
+                        None,
+                    );
                     parts.push(q.add(sql));
                 }
             }
@@ -959,6 +968,7 @@ pub async fn days(
             &dims,
             &format!("AND day >= {f} AND day < {t}"),
             Sums::Each,
+            None,
         );
         dest.push((q.add(sql), Dest::Buckets { grain: Grain::Day }));
     }

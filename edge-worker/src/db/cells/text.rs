@@ -77,23 +77,12 @@ pub(super) fn by_sums(families: &[u8], sums: Sums) -> Vec<(String, &'static str)
         .collect()
 }
 
-/// The SQL of one part of a read: the counters of `families` in `table` as one text value.
-pub(super) fn part(
-    table: &str,
-    date: &str,
-    families: &[u8],
-    dims: &str,
-    cond: &str,
-    sums: Sums,
-) -> String {
-    part_except(table, date, families, dims, cond, sums, None)
-}
-
-/// [`part`] without the families `except` selects (SQL of one column of family ids). The
-/// families kept are the `IN` list's own subquery, so SQLite seeks only their rows: a
+/// The SQL of one part of a read: the counters of `families` in `table` as one text value,
+/// without the families `except` selects (SQL of one column of family ids) if given. The
+/// families kept are then the `IN` list's own subquery, so SQLite seeks only their rows: a
 /// `NOT IN` beside the list would read every row of the families left out, and D1 would
 /// count them.
-pub(super) fn part_except(
+pub(super) fn part(
     table: &str,
     date: &str,
     families: &[u8],
