@@ -466,8 +466,9 @@ pub async fn span(
         let mut cached: Vec<(usize, lines_cache::Key, String)> = Vec::new();
         let mut fills: Vec<(usize, lines_cache::Key)> = Vec::new();
         // Families whose open month's days before today this read takes from their prefix
-        // when it is built.
+        // when it is built, and today's date bound once for every prefix part.
         let mut prefixed: Vec<u8> = Vec::new();
+        let mut upto_at: Option<String> = None;
         let mut read = |q: &mut Query,
                         within: &[Period],
                         groups: &[(Vec<u8>, String)],
@@ -500,11 +501,11 @@ pub async fn span(
                     Source::Prefix(f, upto) => {
                         // Built families from their lines (dated by the month), the others
                         // from their days: one statement, whichever a family is.
-                        let (from, upto) = (q.bind(&f.to_string()), q.bind(&upto.to_string()));
-                        let built = format!(
-                            "SELECT family FROM month_prefixes WHERE tenant_id = ?1 \
-                             AND upto = {upto}"
-                        );
+                        let from = q.bind(&f.to_string());
+                        let upto = upto_at
+                            .get_or_insert_with(|| q.bind(&upto.to_string()))
+                            .clone();
+                        let built = built_sql(&upto);
                         for (fams, dims) in groups {
                             let cond = format!("AND family IN ({built})");
                             let lines = lines_part("lines_prefix", fams, dims, &cond);
@@ -582,11 +583,10 @@ pub async fn span(
             month_str,
         );
         let years_stale_at = marks_part(&mut q, need, "years_stale", "year", &years_read, year_str);
-        let built_at = (!prefixed.is_empty()).then(|| {
-            let upto = q.bind(&today.to_string());
+        let built_at = upto_at.as_deref().map(|upto| {
             q.add(format!(
-                "(SELECT group_concat(family) FROM month_prefixes WHERE tenant_id = ?1 \
-                 AND upto = {upto})"
+                "(SELECT group_concat(family) FROM ({}))",
+                built_sql(upto)
             ))
         });
         let gen_at = (!cached.is_empty() || !fills.is_empty())
@@ -747,6 +747,12 @@ pub async fn span(
     ))
 }
 
+/// The families whose open-month prefix is built up to the date bound at `upto` (migration
+/// 0017), as one column of SQL.
+fn built_sql(upto: &str) -> String {
+    format!("SELECT family FROM month_prefixes WHERE tenant_id = ?1 AND upto = {upto}")
+}
+
 /// The part listing the marks of `table` (`months_stale`, `years_stale`, whose period column
 /// is `col`, written by `fmt`) over the snapshots `read`, as `family,period` lines.
 fn marks_part(
@@ -809,6 +815,9 @@ fn year_months(year: &str) -> ApiResult<(String, String)> {
     Ok((format!("{year}-01"), format!("{year}-13")))
 }
 
+/// Every dimension's id, as an SQL list: what a snapshot or a prefix sums.
+const ALL_DIMS: &str = "0, 1, 2, 3, 4, 5, 6";
+
 /// Rebuilds the snapshots a read found stale, and their lines, in one transaction that also
 /// moves the tenant's snapshot generation: each stale month from its days, then each stale
 /// year from its month snapshots, then the open month's prefixes the read found unbuilt. A
@@ -862,7 +871,7 @@ pub async fn rebuild(db: &D1Database, tenant: &str, stats: &ReadStats) -> ApiRes
             let sum = format!(
                 "INSERT INTO {table} (tenant_id, family, dim, {col}, segment, key, n, sum) \
                  SELECT tenant_id, family, dim, ?2, segment, key, sum(n), sum(sum) FROM {} \
-                 WHERE tenant_id = ?1 AND family IN ({fams}) AND dim IN (0, 1, 2, 3, 4, 5, 6) \
+                 WHERE tenant_id = ?1 AND family IN ({fams}) AND dim IN ({ALL_DIMS}) \
                  AND {1} >= ?3 AND {1} < ?4 GROUP BY family, dim, segment, key \
                  HAVING sum(n) != 0 OR sum(sum) != 0",
                 l.source, l.source_col
@@ -891,8 +900,8 @@ pub async fn rebuild(db: &D1Database, tenant: &str, stats: &ReadStats) -> ApiRes
     for (upto, families) in by_period(&stats.prefixes) {
         let ids: Vec<u8> = families.iter().map(|f| f.id()).collect();
         let fams = id_list(ids.iter().copied());
-        let from = month_start(CivilDate::parse(upto)?)?.to_string();
-        let month = month_str(CivilDate::parse(upto)?);
+        let day = CivilDate::parse(upto)?;
+        let (from, month) = (month_start(day)?.to_string(), month_str(day));
         let args: [&dyn Arg; 4] = [&tenant, &month, &from, &upto];
         for t in ["lines_prefix", "month_prefixes"] {
             let clear = format!("DELETE FROM {t} WHERE tenant_id = ?1 AND family IN ({fams})");
@@ -903,7 +912,7 @@ pub async fn rebuild(db: &D1Database, tenant: &str, stats: &ReadStats) -> ApiRes
                 "INSERT INTO lines_prefix (tenant_id, family, dim, segment, line) \
                  SELECT ?1, family, dim, segment, {} FROM (SELECT family, dim, segment, key, \
                  sum(n) AS n, sum(sum) AS sum FROM cells WHERE tenant_id = ?1 \
-                 AND family IN ({fams}) AND dim IN (0, 1, 2, 3, 4, 5, 6) AND day >= ?3 \
+                 AND family IN ({fams}) AND dim IN ({ALL_DIMS}) AND day >= ?3 \
                  AND day < ?4 GROUP BY family, dim, segment, key \
                  HAVING sum(n) != 0 OR sum(sum) != 0) GROUP BY family, dim, segment",
                 line_sql("?2", sums)
