@@ -209,6 +209,9 @@ enum Source {
     /// The open month's days `[from, upto)` inside one bucket: `lines_prefix` for the
     /// families whose prefix up to `upto` is built, `cells` for the others.
     Prefix(CivilDate, CivilDate),
+    /// Days `[from, to)` of the open month before `upto` (today), as days: `lines_days`
+    /// for the families whose prefix up to `upto` is built, `cells` for the others.
+    PrefixDays(CivilDate, CivilDate, CivilDate),
 }
 
 /// What one record's date names: a day, a month (`YYYY-MM`) or a year (`YYYY`).
@@ -236,7 +239,8 @@ fn year_str(d: CivilDate) -> String {
 /// the open month's days before `prefix` (today) when one bucket holds them all, and the
 /// other days; adjacent parts of one kind are joined. A month cut by a bucket boundary (a
 /// month's daily series) is read as days, a year cut by one (a year's monthly series) as
-/// months, so each row still lands in its own bucket.
+/// months, so each row still lands in its own bucket. Days of the open month before
+/// `prefix` read as days are read from their day lines when built (`PrefixDays`).
 fn sources(
     buckets: &[Period],
     open_from: CivilDate,
@@ -244,10 +248,29 @@ fn sources(
     prefix: Option<CivilDate>,
 ) -> ApiResult<Vec<Source>> {
     let mut out: Vec<Source> = Vec::new();
+    // Days inside [open_from, prefix) as day lines, the others from `cells`.
+    let split = |f: CivilDate, t: CivilDate| -> Vec<Source> {
+        let Some(upto) = prefix.filter(|u| open_from < *u) else {
+            return vec![Source::Days(f, t)];
+        };
+        let (lo, hi) = (f.max(open_from), t.min(upto));
+        if lo >= hi {
+            return vec![Source::Days(f, t)];
+        }
+        [
+            (f < lo).then_some(Source::Days(f, lo)),
+            Some(Source::PrefixDays(lo, hi, upto)),
+            (hi < t).then_some(Source::Days(hi, t)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    };
     let mut push = |s: Source| match (out.last_mut(), s) {
         (Some(Source::Days(_, end)), Source::Days(f, t)) if *end == f => *end = t,
         (Some(Source::Months(_, end)), Source::Months(f, t)) if *end == f => *end = t,
         (Some(Source::Years(_, end)), Source::Years(f, t)) if *end == f => *end = t,
+        (Some(Source::PrefixDays(_, end, _)), Source::PrefixDays(f, t, _)) if *end == f => *end = t,
         _ => out.push(s),
     };
     for b in buckets {
@@ -269,7 +292,9 @@ fn sources(
                 cur = upto;
             } else {
                 let end = if month.to < to { month.to } else { to };
-                push(Source::Days(cur, end));
+                for s in split(cur, end) {
+                    push(s);
+                }
                 cur = end;
             }
         }
@@ -513,6 +538,26 @@ pub async fn span(
                             let cond = format!("AND day >= {from} AND day < {upto}");
                             let sums = Sums::SketchTotals;
                             let days = part("cells", "day", fams, dims, &cond, sums, Some(&built));
+                            dest.push((q.add(days), to(Grain::Day)));
+                            prefixed.extend(fams.iter().copied());
+                        }
+                        continue;
+                    }
+                    Source::PrefixDays(f, t, upto) => {
+                        // Built families from their day lines, the others from their days.
+                        let (from, until) = (q.bind(&f.to_string()), q.bind(&t.to_string()));
+                        let upto = upto_at
+                            .get_or_insert_with(|| q.bind(&upto.to_string()))
+                            .clone();
+                        let built = built_sql(&upto);
+                        let within = format!("AND day >= {from} AND day < {until}");
+                        for (fams, dims) in groups {
+                            let cond = format!("AND family IN ({built}) {within}");
+                            let lines = lines_part("lines_days", fams, dims, &cond);
+                            dest.push((q.add(lines), to(Grain::Day)));
+                            let sums = Sums::SketchTotals;
+                            let days =
+                                part("cells", "day", fams, dims, &within, sums, Some(&built));
                             dest.push((q.add(days), to(Grain::Day)));
                             prefixed.extend(fams.iter().copied());
                         }
@@ -903,9 +948,21 @@ pub async fn rebuild(db: &D1Database, tenant: &str, stats: &ReadStats) -> ApiRes
         let day = CivilDate::parse(upto)?;
         let (from, month) = (month_start(day)?.to_string(), month_str(day));
         let args: [&dyn Arg; 4] = [&tenant, &month, &from, &upto];
-        for t in ["lines_prefix", "month_prefixes"] {
+        for t in ["lines_prefix", "lines_days", "month_prefixes"] {
             let clear = format!("DELETE FROM {t} WHERE tenant_id = ?1 AND family IN ({fams})");
             stmts.push(stmt(db, &clear, &args[..1])?);
+        }
+        // Each day's lines (migration 0018), as a read of that day's cells would build them.
+        for (fams, sums) in by_sums(&ids, Sums::SketchTotals) {
+            let text = format!(
+                "INSERT INTO lines_days (tenant_id, family, dim, day, segment, line) \
+                 SELECT tenant_id, family, dim, day, segment, {} FROM cells \
+                 WHERE tenant_id = ?1 AND family IN ({fams}) AND dim IN ({ALL_DIMS}) \
+                 AND day >= ?2 AND day < ?3 AND (n != 0 OR sum != 0) \
+                 GROUP BY family, dim, day, segment",
+                line_sql("day", sums)
+            );
+            stmts.push(stmt(db, &text, &[&tenant, &from, &upto])?);
         }
         for (fams, sums) in by_sums(&ids, Sums::SketchTotals) {
             let text = format!(
@@ -1056,6 +1113,7 @@ mod tests {
                 Source::Months(f, t) => item("months", f, t),
                 Source::Years(f, t) => item("years", f, t),
                 Source::Prefix(f, t) => item("prefix", f, t),
+                Source::PrefixDays(f, t, upto) => format!("{} to {upto}", item("day lines", f, t)),
             })
             .collect();
         items.join(", ")
@@ -1098,11 +1156,18 @@ mod tests {
         let year = kpi_core::report::buckets(p(PeriodKind::Year, "2026"), true);
         let month = kpi_core::report::buckets(p(PeriodKind::Month, "2026-11"), true);
         let trailing = [Period::range(d("2025-11-21"), d("2026-11-21")).unwrap()];
-        let cases: [(&[Period], Option<CivilDate>, &str); 4] = [
+        let week = kpi_core::report::buckets(p(PeriodKind::Week, "2026-10-29"), true);
+        let cases: [(&[Period], Option<CivilDate>, &str); 6] = [
             // A year's November bucket: its days before today summed, today's and later days.
             (&year, today, "years 2025-01-01..2026-01-01, months 2026-01-01..2026-11-01, prefix 2026-11-01..2026-11-20, days 2026-11-20..2027-01-01"),
-            // The open month's daily series: every day is its own bucket.
-            (&month, today, "months 2026-10-01..2026-11-01, days 2026-11-01..2026-12-01"),
+            // The open month's daily series: every day is its own bucket, those before today
+            // from their day lines.
+            (&month, today, "months 2026-10-01..2026-11-01, day lines 2026-11-01..2026-11-20 to 2026-11-20, days 2026-11-20..2026-12-01"),
+            // A week across the month's start: October's days from cells, November's before
+            // today from their lines.
+            (&week, today, "days 2026-10-19..2026-11-01, day lines 2026-11-01..2026-11-02 to 2026-11-20"),
+            // The same daily series on the first: no day before today.
+            (&month, Some(open), "months 2026-10-01..2026-11-01, days 2026-11-01..2026-12-01"),
             // A trailing year ending tomorrow.
             (&trailing, today, "days 2025-11-21..2025-12-01, months 2025-12-01..2026-11-01, prefix 2026-11-01..2026-11-20, days 2026-11-20..2026-11-21"),
             // On the first of the month there is no day before today.
