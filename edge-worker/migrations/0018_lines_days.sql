@@ -7,7 +7,9 @@
 -- Built with a family's prefix (migration 0017), in the same batch and under the same
 -- `month_prefixes` row: the triggers of 0017 that delete that row on a change to a day
 -- before `upto` make readers take that family's days from `cells` again until the next
--- rebuild, which writes its days again.
+-- rebuild. A rebuild writes the days from the family's last build on while its row still
+-- stands in this month (no day before it changed since: about a day's lines once a day),
+-- and every day of the month otherwise (`db/cells.rs` `rebuild`).
 CREATE TABLE lines_days (
   tenant_id TEXT NOT NULL,
   family INTEGER NOT NULL,

@@ -1,8 +1,9 @@
 //! The rollup counters in D1 (migration 0005): day counters (`cells`), closed months and
 //! years summed (`cells_month`, `cells_year`, rebuilt when `months_stale` or `years_stale`
 //! says a day of them changed) with their cells as the lines a read returns (`lines_month`,
-//! `lines_year`, migration 0015), the open month's days before today as such lines
-//! (`lines_prefix`, migration 0017), and the stocks' running balances (`balances`). Triggers on
+//! `lines_year`, migration 0015), the open month's days before today as such lines, summed
+//! (`lines_prefix`, migration 0017) and day by day (`lines_days`, migration 0018), and the
+//! stocks' running balances (`balances`). Triggers on
 //! the raw tables keep the days, the marks and the balances; this module reads them,
 //! rebuilds stale snapshots and adds counters that have no raw row (links issued). Owns the
 //! SQL of the counters; the arithmetic is kpi-core's.
@@ -12,7 +13,8 @@
 //! lines (one row per segment, built when the snapshot was; sent again only when the
 //! tenant's snapshot generation moved since this isolate kept them, [`lines_cache`]);
 //! the open month's days before today, when one bucket holds them, from its prefix's lines
-//! (`lines_prefix`, migration 0017) while `month_prefixes` says it is built up to today;
+//! (`lines_prefix`, migration 0017) while `month_prefixes` says it is built up to today,
+//! and as days, in a daily series, from their day lines (`lines_days`) under the same row;
 //! other days from `cells`; stocks from `balances` minus the days after the period. Its
 //! cost depends on the period and the KPIs asked for, not on the tenant's age.
 use std::collections::BTreeMap;
@@ -865,12 +867,12 @@ const ALL_DIMS: &str = "0, 1, 2, 3, 4, 5, 6";
 
 /// Rebuilds the snapshots a read found stale, and their lines, in one transaction that also
 /// moves the tenant's snapshot generation: each stale month from its days, then each stale
-/// year from its month snapshots, then the open month's prefixes the read found unbuilt. A
-/// month's mark is cleared with its
-/// rebuild (a write after it marks it again); a year's only when none of its months is
-/// still marked, so a year summed from a stale month is never used. A prefix is summed
-/// from the cells as they are in this transaction; a later write to one of its days
-/// deletes its `month_prefixes` row (migration 0017).
+/// year from its month snapshots, then the open month's prefixes the read found unbuilt,
+/// summed and day by day. A month's mark is cleared with its rebuild (a write after it marks
+/// it again); a year's only when none of its months is still marked, so a year summed from a
+/// stale month is never used. A prefix is summed from the cells as they are in this
+/// transaction; a later write to one of its days deletes its `month_prefixes` row (migration
+/// 0017).
 pub async fn rebuild(db: &D1Database, tenant: &str, stats: &ReadStats) -> ApiResult<()> {
     let levels = [
         Level {
@@ -948,21 +950,37 @@ pub async fn rebuild(db: &D1Database, tenant: &str, stats: &ReadStats) -> ApiRes
         let day = CivilDate::parse(upto)?;
         let (from, month) = (month_start(day)?.to_string(), month_str(day));
         let args: [&dyn Arg; 4] = [&tenant, &month, &from, &upto];
-        for t in ["lines_prefix", "lines_days", "month_prefixes"] {
-            let clear = format!("DELETE FROM {t} WHERE tenant_id = ?1 AND family IN ({fams})");
-            stmts.push(stmt(db, &clear, &args[..1])?);
-        }
-        // Each day's lines (migration 0018), as a read of that day's cells would build them.
+        // Each day's lines (migration 0018), as a read of that day's cells would build them:
+        // from the family's last build on (its `month_prefixes` row still standing in this
+        // month, so no day before it has changed since), else from the month's first day.
+        let kept = |t: &str| {
+            format!(
+                "coalesce((SELECT p.upto FROM month_prefixes p WHERE p.tenant_id = ?1 \
+                 AND p.family = {t}.family AND p.upto >= ?2 AND p.upto <= ?3), ?2)"
+            )
+        };
+        let days: [&dyn Arg; 3] = [&tenant, &from, &upto];
+        let clear = format!(
+            "DELETE FROM lines_days WHERE tenant_id = ?1 AND family IN ({fams}) \
+             AND (day < ?2 OR day >= {})",
+            kept("lines_days")
+        );
+        stmts.push(stmt(db, &clear, &days)?);
         for (fams, sums) in by_sums(&ids, Sums::SketchTotals) {
             let text = format!(
                 "INSERT INTO lines_days (tenant_id, family, dim, day, segment, line) \
                  SELECT tenant_id, family, dim, day, segment, {} FROM cells \
                  WHERE tenant_id = ?1 AND family IN ({fams}) AND dim IN ({ALL_DIMS}) \
-                 AND day >= ?2 AND day < ?3 AND (n != 0 OR sum != 0) \
+                 AND day >= ?2 AND day >= {} AND day < ?3 AND (n != 0 OR sum != 0) \
                  GROUP BY family, dim, day, segment",
-                line_sql("day", sums)
+                line_sql("day", sums),
+                kept("cells")
             );
-            stmts.push(stmt(db, &text, &[&tenant, &from, &upto])?);
+            stmts.push(stmt(db, &text, &days)?);
+        }
+        for t in ["lines_prefix", "month_prefixes"] {
+            let clear = format!("DELETE FROM {t} WHERE tenant_id = ?1 AND family IN ({fams})");
+            stmts.push(stmt(db, &clear, &args[..1])?);
         }
         for (fams, sums) in by_sums(&ids, Sums::SketchTotals) {
             let text = format!(
