@@ -56,6 +56,13 @@ for (let i = 0; i < Number(count); i++) {
 }
 const { result } = await call("Profiler.stop");
 ws.close();
+// KPI_PROFILE_OUT=<dir>: also keep the raw profile, for Chrome's DevTools or a script.
+if (process.env.KPI_PROFILE_OUT) {
+  const fs = await import("node:fs");
+  const name = paths.join(" ").replace(/[^A-Za-z0-9]+/g, "_").slice(0, 80);
+  fs.mkdirSync(process.env.KPI_PROFILE_OUT, { recursive: true });
+  fs.writeFileSync(`${process.env.KPI_PROFILE_OUT}/${name}.cpuprofile`, JSON.stringify(result.profile));
+}
 const { nodes, samples, timeDeltas } = result.profile;
 const byId = new Map(nodes.map((n) => [n.id, n]));
 const self = new Map();
