@@ -525,38 +525,31 @@ pub async fn span(
                         let (f, t) = (year_str(f), year_str(t));
                         ("lines_year", "year", f, t, Grain::Year, periods)
                     }
-                    Source::Prefix(f, upto) => {
-                        // Built families from their lines (dated by the month), the others
-                        // from their days: one statement, whichever a family is.
+                    Source::Prefix(f, upto) | Source::PrefixDays(f, _, upto) => {
+                        // Built families from their stored lines (the sum dated by the month,
+                        // or each day's), the others from their days: one statement, whichever
+                        // a family is.
+                        let (table, grain, t) = match s {
+                            Source::PrefixDays(_, t, _) => ("lines_days", Grain::Day, t),
+                            _ => ("lines_prefix", Grain::Month, upto),
+                        };
+                        let upto = upto_at
+                            .get_or_insert_with(|| q.bind(&upto.to_string()))
+                            .clone();
                         let from = q.bind(&f.to_string());
-                        let upto = upto_at
-                            .get_or_insert_with(|| q.bind(&upto.to_string()))
-                            .clone();
-                        let built = built_sql(&upto);
-                        for (fams, dims) in groups {
-                            let cond = format!("AND family IN ({built})");
-                            let lines = lines_part("lines_prefix", fams, dims, &cond);
-                            dest.push((q.add(lines), to(Grain::Month)));
-                            let cond = format!("AND day >= {from} AND day < {upto}");
-                            let sums = Sums::SketchTotals;
-                            let days = part("cells", "day", fams, dims, &cond, sums, Some(&built));
-                            dest.push((q.add(days), to(Grain::Day)));
-                            prefixed.extend(fams.iter().copied());
-                        }
-                        continue;
-                    }
-                    Source::PrefixDays(f, t, upto) => {
-                        // Built families from their day lines, the others from their days.
-                        let (from, until) = (q.bind(&f.to_string()), q.bind(&t.to_string()));
-                        let upto = upto_at
-                            .get_or_insert_with(|| q.bind(&upto.to_string()))
-                            .clone();
-                        let built = built_sql(&upto);
+                        let until = match t == prefix.unwrap_or(t) {
+                            true => upto.clone(),
+                            false => q.bind(&t.to_string()),
+                        };
                         let within = format!("AND day >= {from} AND day < {until}");
+                        let built = built_sql(&upto);
+                        let dated = match grain {
+                            Grain::Day => within.as_str(),
+                            _ => "",
+                        };
                         for (fams, dims) in groups {
-                            let cond = format!("AND family IN ({built}) {within}");
-                            let lines = lines_part("lines_days", fams, dims, &cond);
-                            dest.push((q.add(lines), to(Grain::Day)));
+                            let cond = format!("AND family IN ({built}) {dated}");
+                            dest.push((q.add(lines_part(table, fams, dims, &cond)), to(grain)));
                             let sums = Sums::SketchTotals;
                             let days =
                                 part("cells", "day", fams, dims, &within, sums, Some(&built));
