@@ -425,21 +425,30 @@ fn stock_parts(
     after: CivilDate,
 ) -> Vec<(usize, Dest)> {
     let mut out = Vec::new();
+    let open_until = Family::TicketOpenUntil.id();
     for (stocks, dims) in need.groups(Some(&need.stocks)) {
         let key = q.bind(&from.days_since_epoch());
-        let balance = part(
-            "balances",
-            "''",
-            &stocks,
-            &dims,
-            &format!(
-                "AND (family != {} OR key >= {key})",
-                Family::TicketOpenUntil.id()
-            ),
-            Sums::Each,
-            None,
-        );
-        out.push((q.add(balance), Dest::Balance));
+        // Backlog keys only from `from` on, each dimension on its own: in the total the
+        // segment is one (''), so the primary key (…, dim, segment, key) seeks the first key
+        // instead of reading every day a ticket was resolved since the tenant began.
+        let (open, others): (Vec<u8>, Vec<u8>) = stocks.iter().partition(|f| **f == open_until);
+        let (total, split): (Vec<&str>, Vec<&str>) = dims
+            .split(',')
+            .partition(|d| *d == Dim::All.id().to_string());
+        let mut balances = vec![(others, dims.clone(), String::new())];
+        balances.push((
+            open.clone(),
+            total.join(","),
+            format!("AND segment = '' AND key >= {key}"),
+        ));
+        balances.push((open, split.join(","), format!("AND key >= {key}")));
+        for (fams, dims, cond) in balances {
+            if fams.is_empty() || dims.is_empty() {
+                continue;
+            }
+            let balance = part("balances", "''", &fams, &dims, &cond, Sums::Each, None);
+            out.push((q.add(balance), Dest::Balance));
+        }
         let day = q.bind(&after.to_string());
         let later = part(
             "cells",
