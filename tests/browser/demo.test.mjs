@@ -51,11 +51,12 @@ async function sameAsApi(page, sel) {
     }
     if (segmented) {
       // The leaderboard: the best ten, each with its own figure.
-      assert.equal(s.rows.length, Math.min(10, Object.keys(k.segments).length), `${what}: rows`);
+      // No segment yet (the first hours of a month) is no `segments` in the API's answer.
+      assert.equal(s.rows.length, Math.min(10, Object.keys(k.segments ?? {}).length), `${what}: rows`);
       for (const row of s.rows) assert.equal(row.value, k.segments[row.name]?.value ?? null, `${what}: ${row.name}`);
     } else if (BY_CHANNEL.includes(k.id)) {
       const bc = channels.kpis.find((c) => c.id === k.id);
-      assert.deepEqual(s.rows.map((r) => r.value), Object.values(bc.segments).map((c) => c.value ?? null), `${what}: by channel`);
+      assert.deepEqual(s.rows.map((r) => r.value), Object.values(bc.segments ?? {}).map((c) => c.value ?? null), `${what}: by channel`);
     }
   }
   return { query, shown, answer };
