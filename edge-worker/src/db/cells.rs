@@ -534,19 +534,19 @@ pub async fn span(
                         let (f, t) = (year_str(f), year_str(t));
                         ("lines_year", "year", f, t, Grain::Year, periods)
                     }
-                    Source::Prefix(f, upto) | Source::PrefixDays(f, _, upto) => {
+                    Source::Prefix(f, today) | Source::PrefixDays(f, _, today) => {
                         // Built families from their stored lines (the sum dated by the month,
                         // or each day's), the others from their days: one statement, whichever
                         // a family is.
                         let (table, grain, t) = match s {
                             Source::PrefixDays(_, t, _) => ("lines_days", Grain::Day, t),
-                            _ => ("lines_prefix", Grain::Month, upto),
+                            _ => ("lines_prefix", Grain::Month, today),
                         };
                         let upto = upto_at
-                            .get_or_insert_with(|| q.bind(&upto.to_string()))
+                            .get_or_insert_with(|| q.bind(&today.to_string()))
                             .clone();
                         let from = q.bind(&f.to_string());
-                        let until = match t == prefix.unwrap_or(t) {
+                        let until = match t == today {
                             true => upto.clone(),
                             false => q.bind(&t.to_string()),
                         };
