@@ -7,6 +7,26 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
 
+/// Appends the decimal digits of `v` (the numbers of a report, without `core::fmt`'s
+/// machinery on the hot path of every response).
+fn push_int(s: &mut String, v: i128) {
+    if v < 0 {
+        s.push('-');
+    }
+    let mut digits = [0u8; 40];
+    let mut at = digits.len();
+    let mut u = v.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (u % 10) as u8;
+        u /= 10;
+        if u == 0 {
+            break;
+        }
+    }
+    s.push_str(core::str::from_utf8(&digits[at..]).unwrap_or("0"));
+}
+
 /// Appends JSON text.
 #[derive(Debug, Default)]
 pub struct Out {
@@ -63,21 +83,31 @@ impl Out {
         self.comma = false;
     }
 
+    /// Writes `v` quoted: runs of bytes that need no escape are copied whole (every byte of a
+    /// multi-byte character is ≥ 0x80, so a run never cuts one).
     fn string_body(&mut self, v: &str) {
         self.s.push('"');
-        for c in v.chars() {
-            match c {
-                '"' => self.s.push_str("\\\""),
-                '\\' => self.s.push_str("\\\\"),
-                '\n' => self.s.push_str("\\n"),
-                '\r' => self.s.push_str("\\r"),
-                '\t' => self.s.push_str("\\t"),
-                c if (c as u32) < 0x20 => {
-                    let _ = write!(self.s, "\\u{:04x}", c as u32);
+        let mut run = 0;
+        for (i, b) in v.bytes().enumerate() {
+            let escape = match b {
+                b'"' => "\\\"",
+                b'\\' => "\\\\",
+                b'\n' => "\\n",
+                b'\r' => "\\r",
+                b'\t' => "\\t",
+                b if b < 0x20 => "",
+                _ => continue,
+            };
+            self.s.push_str(v.get(run..i).unwrap_or(""));
+            run = i + 1;
+            match escape {
+                "" => {
+                    let _ = write!(self.s, "\\u{:04x}", b);
                 }
-                c => self.s.push(c),
+                e => self.s.push_str(e),
             }
         }
+        self.s.push_str(v.get(run..).unwrap_or(""));
         self.s.push('"');
     }
 
@@ -100,7 +130,7 @@ impl Out {
         // Past 2^53 every float is whole; past 9e15 a whole one is written as such too.
         let scaled = libm::round(v * 1e9);
         if libm::fabs(v) >= 9.0e15 || libm::fabs(scaled) >= 9.0e24 {
-            let _ = write!(self.s, "{}", libm::round(v) as i128);
+            push_int(&mut self.s, libm::round(v) as i128);
             return;
         }
         let n = scaled as i128;
@@ -108,7 +138,7 @@ impl Out {
         if n < 0 && int == 0 {
             self.s.push('-');
         }
-        let _ = write!(self.s, "{int}");
+        push_int(&mut self.s, int);
         if frac != 0 {
             let mut digits = [b'0'; 9];
             let mut f = frac;
@@ -127,7 +157,7 @@ impl Out {
     /// Writes an integer.
     pub fn int(&mut self, v: u64) {
         self.sep();
-        let _ = write!(self.s, "{v}");
+        push_int(&mut self.s, i128::from(v));
     }
 
     /// Writes a boolean.
@@ -475,7 +505,31 @@ mod tests {
             o.num(x);
         }
         assert_eq!(o.finish(), "0.3,-12.25,3,-7,123456.789,0");
+        let mut o = Out::new();
+        for x in [0.0, -0.5, -1e16, 9.0e15, 1e30] {
+            o.num(x);
+        }
+        for i in [0, 7, u64::MAX] {
+            o.int(i);
+        }
+        let want = "0,-0.5,-10000000000000000,9000000000000000,1000000000000000019884624838656,\
+                    0,7,18446744073709551615";
+        assert_eq!(o.finish(), want);
         assert!(v["x"].is_null());
         assert_eq!(v["a"], serde_json::json!([1, false, null]));
+        // Escapes at the ends, side by side and between multi-byte characters: the same text
+        // as serde_json writes.
+        for s in [
+            "",
+            "\"Tết\"",
+            "\n\r\t\u{1f}\\",
+            "ả\u{0}ở 😀",
+            "plain ASCII",
+            "\u{7f}é",
+        ] {
+            let mut o = Out::new();
+            o.str(s);
+            assert_eq!(o.finish(), serde_json::to_string(s).unwrap(), "{s:?}");
+        }
     }
 }
