@@ -167,7 +167,8 @@ pub async fn resolve(env: &Env, key: &str) -> ApiResult<Principal> {
     // Settings and targets writes delete it ([`invalidate`]), so a change applies at once;
     // so does revoking or rotating the key ([`forget_key`]).
     let cache_key = cache_key(&digest);
-    if let Ok(Some(cached)) = kv.get(&cache_key).json::<Principal>().await {
+    let text = kv.get(&cache_key).text().await.ok().flatten();
+    if let Some(cached) = text.and_then(|t| serde_json::from_str::<Principal>(&t).ok()) {
         if cached.kind == kind && !cached.key_id.is_empty() {
             MEMO.with(|m| m.borrow_mut().put(&digest, cached.clone()));
             return fresh(cached);
@@ -191,10 +192,8 @@ pub async fn resolve(env: &Env, key: &str) -> ApiResult<Principal> {
         expires_at: row.expires_at,
         tenant,
     };
-    if let Ok(put) = kv.put(
-        &cache_key,
-        serde_json::to_string(&principal).unwrap_or_default(),
-    ) {
+    let text = serde_json::to_string(&principal).unwrap_or_default();
+    if let Ok(put) = kv.put_bytes(&cache_key, text.as_bytes()) {
         // A failed cache write only costs the next request a D1 read.
         let _ = put.expiration_ttl(KEY_CACHE_TTL_S).execute().await;
     }

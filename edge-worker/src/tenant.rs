@@ -177,7 +177,8 @@ pub async fn config(env: &Env, id: &str) -> ApiResult<TenantConfig> {
     }
     let kv = env.kv("KV")?;
     let cache_key = format!("tenant:{id}");
-    if let Ok(Some(c)) = kv.get(&cache_key).json::<TenantConfig>().await {
+    let text = kv.get(&cache_key).text().await.ok().flatten();
+    if let Some(c) = text.and_then(|t| serde_json::from_str::<TenantConfig>(&t).ok()) {
         MEMO.with(|m| m.borrow_mut().put(id, c.clone()));
         return Ok(c);
     }
@@ -204,7 +205,8 @@ pub async fn config(env: &Env, id: &str) -> ApiResult<TenantConfig> {
         hours_since: row.hours_since,
         alerts: row.alerts.and_then(|a| serde_json::from_str(&a).ok()),
     };
-    if let Ok(put) = kv.put(&cache_key, serde_json::to_string(&cfg).unwrap_or_default()) {
+    let text = serde_json::to_string(&cfg).unwrap_or_default();
+    if let Ok(put) = kv.put_bytes(&cache_key, text.as_bytes()) {
         let _ = put.expiration_ttl(CONFIG_TTL_S).execute().await;
     }
     MEMO.with(|m| m.borrow_mut().put(id, cfg.clone()));

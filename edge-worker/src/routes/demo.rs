@@ -108,8 +108,9 @@ async fn register(c: Call) -> ApiResult<Response> {
             "`story.incident` must be a month, YYYY-MM".into(),
         ));
     }
+    let text = serde_json::to_string(&cfg).unwrap_or_default();
     env.kv("KV")?
-        .put("demo", serde_json::to_string(&cfg).unwrap_or_default())?
+        .put_bytes("demo", text.as_bytes())?
         .execute()
         .await?;
     http::json(200, &serde_json::json!({"ok": true}))
@@ -225,16 +226,12 @@ async fn page(env: &Env) -> ApiResult<Response> {
     if !enabled(env) {
         return Err(ApiError::NotFound("The demo page is disabled."));
     }
-    let cfg: DemoConfig = env
-        .kv("KV")?
-        .get("demo")
-        .json()
-        .await
-        .ok()
-        .flatten()
-        .ok_or(ApiError::NotFound(
-            "No demo tenant is registered: run `cargo xtask run`.",
-        ))?;
+    let text = env.kv("KV")?.get("demo").text().await.ok().flatten();
+    let cfg: DemoConfig =
+        text.and_then(|t| serde_json::from_str(&t).ok())
+            .ok_or(ApiError::NotFound(
+                "No demo tenant is registered: run `cargo xtask run`.",
+            ))?;
     let key = html_escape(&cfg.publishable_key);
     let tenant = html_escape(&cfg.tenant);
     let mut tabs = String::new();
