@@ -29,7 +29,7 @@ use super::{lines_cache, stmt, Arg};
 use crate::error::{ApiError, ApiResult};
 
 mod text;
-use text::{by_sums, each_row, line_sql, lines_part, part, Row, Sums};
+use text::{by_sums, each_line, each_row, line_sql, lines_part, part, LineRef, Row, Sums};
 
 /// What a read needs: (family, dimension) pairs, and which families are stocks.
 #[derive(Debug, Clone, Default)]
@@ -380,9 +380,10 @@ impl Builder {
         (from.as_str() <= day && day < to.as_str()).then(|| i - 1)
     }
 
-    fn add(&mut self, into: &Dest, r: Row, stale: &[(Family, String)]) {
-        let cell = Cell { n: r.n, sum: r.sum };
-        let Some(slot) = self.slot(r.family, r.dim, r.segment) else {
+    /// Adds one line's cells where `into` says: its slot, its bucket and whether its month
+    /// is stale are found once for the line, not for each cell.
+    fn add_line(&mut self, into: &Dest, l: &LineRef, stale: &[(Family, String)]) {
+        let Some(slot) = self.slot(l.family, l.dim, l.segment) else {
             return;
         };
         // Stale months are read again from their days; a year is read only when fresh.
@@ -391,27 +392,52 @@ impl Builder {
                 && !stale.is_empty()
                 && stale
                     .iter()
-                    .any(|(f, m)| f.id() == r.family && m.as_str() == r.date)
+                    .any(|(f, m)| f.id() == l.family && m.as_str() == l.date)
         };
-        match into {
+        let cells = l.cells.iter().map(|&[key, n, sum]| (key, Cell { n, sum }));
+        let acc = match into {
             Dest::Buckets { grain } => {
                 if is_stale(*grain) {
                     return;
                 }
-                if let Some(b) = self.bucket_of_date(r.date, *grain) {
-                    self.buckets[b].add(slot, r.key, cell);
+                match self.bucket_of_date(l.date, *grain) {
+                    Some(b) => &mut self.buckets[b],
+                    None => return,
                 }
             }
             Dest::Window { index, grain } => {
-                if !is_stale(*grain) {
-                    if let Some(w) = self.windows.get_mut(*index) {
-                        w.add(slot, r.key, cell);
-                    }
+                if is_stale(*grain) {
+                    return;
+                }
+                match self.windows.get_mut(*index) {
+                    Some(w) => w,
+                    None => return,
                 }
             }
-            Dest::After => self.closing.add(slot, r.key, cell.negate()),
-            Dest::Balance => self.closing.add(slot, r.key, cell),
+            Dest::After => {
+                for (key, cell) in cells {
+                    self.closing.add(slot, key, cell.negate());
+                }
+                return;
+            }
+            Dest::Balance => &mut self.closing,
+        };
+        for (key, cell) in cells {
+            acc.add(slot, key, cell);
         }
+    }
+
+    /// Adds one cell, as [`Builder::add_line`] does a line's.
+    fn add(&mut self, into: &Dest, r: Row, stale: &[(Family, String)]) {
+        let cells = [[r.key, r.n, r.sum]];
+        let line = LineRef {
+            family: r.family,
+            dim: r.dim,
+            date: r.date,
+            segment: r.segment,
+            cells: &cells,
+        };
+        self.add_line(into, &line, stale);
     }
 }
 
@@ -499,7 +525,7 @@ pub async fn span(
         let mut years_read: Vec<(CivilDate, CivilDate, Option<usize>)> = Vec::new();
         // Lines parts answered from this isolate's copies unless the generation moved
         // (part, key, the copy), and lines parts read from D1, to keep (part, key).
-        let mut cached: Vec<(usize, lines_cache::Key, String)> = Vec::new();
+        let mut cached: Vec<(usize, lines_cache::Key, Vec<lines_cache::Kept>)> = Vec::new();
         let mut fills: Vec<(usize, lines_cache::Key)> = Vec::new();
         // Families whose open month's days before today this read takes from their prefix
         // when it is built, and today's date bound once for every prefix part.
@@ -640,21 +666,29 @@ pub async fn span(
         });
         let gen_at = (!cached.is_empty() || !fills.is_empty())
             .then(|| q.add(format!("(CAST({} AS TEXT))", lines_cache::GEN_SQL)));
-        let (mut texts, rows_read) = q.run_opt(db).await?;
+        let (texts, rows_read) = q.run_opt(db).await?;
         let gen = gen_at
             .and_then(|i| texts.get(i)?.as_deref()?.parse::<i64>().ok())
             .unwrap_or(0);
+        // Parts answered by this isolate's kept lines, already parsed.
+        let mut kept: Vec<Option<Vec<lines_cache::Kept>>> = vec![None; texts.len()];
+        let keep = |at: usize, key: &lines_cache::Key| -> ApiResult<()> {
+            let mut lines = Vec::new();
+            let text = texts.get(at).and_then(|t| t.as_deref()).unwrap_or("");
+            each_line(text, |l| lines.push(l.to_owned()))?;
+            lines_cache::put(tenant, gen, key, lines);
+            Ok(())
+        };
         for (at, key, copy) in cached {
-            match texts.get_mut(at) {
+            match texts.get(at) {
                 // The generation the copy was read at: D1 sent nothing.
-                Some(t @ None) => *t = Some(copy),
-                Some(Some(fresh)) => lines_cache::put(tenant, gen, &key, fresh),
+                Some(None) => kept[at] = Some(copy),
+                Some(Some(_)) => keep(at, &key)?,
                 None => {}
             }
         }
         for (at, key) in fills {
-            let text = texts.get(at).and_then(|t| t.as_deref()).unwrap_or("");
-            lines_cache::put(tenant, gen, &key, text);
+            keep(at, &key)?;
         }
         let texts: Vec<String> = texts.into_iter().map(Option::unwrap_or_default).collect();
         let built: Vec<u8> = built_at
@@ -707,7 +741,14 @@ pub async fn span(
             windows.len(),
         );
         for (i, d) in &dest {
-            each_row(&texts[*i], |row| b.add(d, row, &stats.stale))?;
+            match kept.get(*i).and_then(Option::as_ref) {
+                Some(parts) => {
+                    for line in parts.iter().flat_map(|p| p.iter()) {
+                        b.add_line(d, &line.as_ref(), &stats.stale);
+                    }
+                }
+                None => each_line(&texts[*i], |l| b.add_line(d, l, &stats.stale))?,
+            }
         }
         // Stale months: their days instead, read now; the months are rebuilt after the reply.
         // One pair of bound dates per month (D1 binds at most 100 parameters a statement).

@@ -7,7 +7,8 @@
 //! since is read from its days like any stale month: the marks come with every read.
 //! Bounded: past [`CAP_BYTES`] of lines, the cache starts afresh.
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
 /// Bytes of lines kept, over every tenant.
 const CAP_BYTES: usize = 8 << 20;
@@ -51,11 +52,40 @@ pub fn period_id(s: &str) -> Option<u32> {
     Some(v)
 }
 
+/// One kept line: a (family, dimension, period, segment) of a snapshot with its cells as
+/// `[key, n, sum]`, parsed once when it was read, so a read again neither copies nor parses
+/// its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub family: u8,
+    pub dim: u8,
+    pub date: Box<str>,
+    pub segment: Box<str>,
+    pub cells: Box<[[i64; 3]]>,
+}
+
+impl Line {
+    /// What keeping it costs, roughly.
+    fn bytes(&self) -> usize {
+        40 + self.date.len() + self.segment.len() + 24 * self.cells.len()
+    }
+}
+
+/// The lines of one (table, family, dimension, period): shared by every read that uses them.
+pub type Kept = Rc<[Line]>;
+
+/// One (table, family, dimension, period) as one ordered number: no string hashed per
+/// lookup (a year read of every KPI looks up thousands).
+fn slot(table: &str, family: u8, dim: u8, period: u32) -> u64 {
+    let year = u64::from(table == "lines_year");
+    year << 56 | u64::from(family) << 48 | u64::from(dim) << 40 | u64::from(period)
+}
+
 #[derive(Default)]
 struct TenantLines {
     gen: i64,
     bytes: usize,
-    lines: HashMap<(&'static str, u8, u8, u32), String>,
+    lines: BTreeMap<u64, Kept>,
 }
 
 #[derive(Default)]
@@ -70,25 +100,38 @@ thread_local! {
 
 /// The kept lines of every (family, dimension, period) of `key` and the generation they
 /// were read at; `None` unless every one is kept.
-pub fn get(tenant: &str, key: &Key) -> Option<(i64, String)> {
+pub fn get(tenant: &str, key: &Key) -> Option<(i64, Vec<Kept>)> {
     CACHE.with(|c| {
         let c = c.borrow();
         let t = c.tenants.get(tenant)?;
-        let mut text = String::new();
-        for k in key.each() {
-            text.push_str(t.lines.get(&k)?);
-        }
-        Some((t.gen, text))
+        let kept = key
+            .each()
+            .map(|(table, f, d, p)| t.lines.get(&slot(table, f, d, p)).cloned())
+            .collect::<Option<Vec<Kept>>>()?;
+        Some((t.gen, kept))
     })
 }
 
-/// Keeps `text`, what a read of `key` returned at generation `gen`: each line under its
+/// Keeps `lines`, what a read of `key` returned at generation `gen`: each line under its
 /// (family, dimension, period), and every other one of `key` as read empty. A generation
 /// other than the kept one drops the tenant's copies first.
-pub fn put(tenant: &str, gen: i64, key: &Key, text: &str) {
+pub fn put(tenant: &str, gen: i64, key: &Key, lines: Vec<Line>) {
+    let size: usize = lines.iter().map(Line::bytes).sum();
+    let mut grouped: BTreeMap<u64, Vec<Line>> = key
+        .each()
+        .map(|(table, f, d, p)| (slot(table, f, d, p), Vec::new()))
+        .collect();
+    for line in lines {
+        let Some(p) = period_id(&line.date) else {
+            continue;
+        };
+        if let Some(kept) = grouped.get_mut(&slot(key.table, line.family, line.dim, p)) {
+            kept.push(line);
+        }
+    }
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
-        if c.bytes + text.len() > CAP_BYTES {
+        if c.bytes + size > CAP_BYTES {
             *c = Cache::default();
         }
         let Cache { tenants, bytes } = &mut *c;
@@ -100,26 +143,15 @@ pub fn put(tenant: &str, gen: i64, key: &Key, text: &str) {
                 ..TenantLines::default()
             };
         }
-        for k in key.each() {
-            if let Some(old) = t.lines.insert(k, String::new()) {
-                t.bytes -= old.len();
-                *bytes -= old.len();
+        for (k, new) in grouped {
+            let add: usize = new.iter().map(Line::bytes).sum();
+            if let Some(old) = t.lines.insert(k, new.into()) {
+                let old: usize = old.iter().map(Line::bytes).sum();
+                t.bytes -= old;
+                *bytes -= old;
             }
-        }
-        for line in text.split('\n').filter(|l| !l.is_empty()) {
-            let mut head = line.splitn(4, ',');
-            let (Some(f), Some(d), Some(p)) = (head.next(), head.next(), head.next()) else {
-                continue;
-            };
-            let (Ok(f), Ok(d), Some(p)) = (f.parse(), d.parse(), period_id(p)) else {
-                continue;
-            };
-            if let Some(kept) = t.lines.get_mut(&(key.table, f, d, p)) {
-                kept.push_str(line);
-                kept.push('\n');
-                t.bytes += line.len() + 1;
-                *bytes += line.len() + 1;
-            }
+            t.bytes += add;
+            *bytes += add;
         }
     })
 }
@@ -137,6 +169,20 @@ mod tests {
         }
     }
 
+    fn line(family: u8, dim: u8, date: &str, segment: &str, cells: &[[i64; 3]]) -> Line {
+        Line {
+            family,
+            dim,
+            date: date.into(),
+            segment: segment.into(),
+            cells: cells.into(),
+        }
+    }
+
+    fn lines(kept: &[Kept]) -> Vec<Line> {
+        kept.iter().flat_map(|k| k.iter().cloned()).collect()
+    }
+
     #[test]
     fn lines_are_kept_per_period_and_used_only_when_all_are_there() {
         assert_eq!(period_id("2026-10"), Some(202610));
@@ -144,18 +190,32 @@ mod tests {
         assert_eq!(period_id("20x6"), None);
         let tenant = "lines-cache-test";
         assert!(get(tenant, &key(&[202609])).is_none());
-        let text = "0,0,2026-09,\t9,10\t3,1\t0,0\n7,1,2026-10,chat\t4\t2\t=900\n";
-        put(tenant, 3, &key(&[202609, 202610]), text);
+        let sept = line(0, 0, "2026-09", "", &[[9, 3, 0], [10, 1, 0]]);
+        let oct = line(7, 1, "2026-10", "chat", &[[4, 2, 900]]);
+        // A line of a family, dimension or table not asked for is not kept.
+        let stray = line(5, 0, "2026-09", "", &[[1, 1, 1]]);
+        put(
+            tenant,
+            3,
+            &key(&[202609, 202610]),
+            vec![sept.clone(), oct.clone(), stray],
+        );
         // Every (family, dim, period) asked for is kept, the empty ones too.
         let (gen, got) = get(tenant, &key(&[202609])).unwrap();
-        assert_eq!((gen, got.as_str()), (3, "0,0,2026-09,\t9,10\t3,1\t0,0\n"));
+        assert_eq!((gen, lines(&got)), (3, vec![sept.clone()]));
         let (_, both) = get(tenant, &key(&[202609, 202610])).unwrap();
-        assert_eq!(both.len(), text.len());
+        assert_eq!(lines(&both), vec![sept.clone(), oct]);
+        let years = Key {
+            table: "lines_year",
+            ..key(&[202609])
+        };
+        assert!(get(tenant, &years).is_none());
         // A period never read is not there, so the read asks D1.
         assert!(get(tenant, &key(&[202608, 202609])).is_none());
         // Another generation drops what was read at the old one.
-        put(tenant, 4, &key(&[202608]), "");
+        put(tenant, 4, &key(&[202608]), Vec::new());
         assert!(get(tenant, &key(&[202609])).is_none());
-        assert_eq!(get(tenant, &key(&[202608])).unwrap(), (4, String::new()));
+        let (gen, empty) = get(tenant, &key(&[202608])).unwrap();
+        assert_eq!((gen, lines(&empty)), (4, Vec::new()));
     }
 }

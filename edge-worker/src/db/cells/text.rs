@@ -4,6 +4,7 @@
 use kpi_core::rollup::Family;
 
 use super::id_list;
+use crate::db::lines_cache::Line;
 use crate::error::{ApiError, ApiResult};
 
 /// One counter as a read returns it: family, dim, day (or month, or nothing for a balance),
@@ -204,10 +205,46 @@ impl<'a> Ints<'a> {
     }
 }
 
-/// Calls `each` with every cell of one part's text; a line's `=total` goes to its first cell
-/// with `n > 0`, the others' `sum` is 0.
-pub(super) fn each_row(text: &str, mut each: impl FnMut(Row)) -> ApiResult<()> {
+/// One line of a part's text as parsed: its head, and its cells as `[key, n, sum]` in the
+/// order the text lists them (a sketch's `=total` on its first cell with `n > 0`).
+pub(super) struct LineRef<'a> {
+    pub family: u8,
+    pub dim: u8,
+    pub date: &'a str,
+    pub segment: &'a str,
+    pub cells: &'a [[i64; 3]],
+}
+
+impl LineRef<'_> {
+    /// The line as an isolate keeps it.
+    pub fn to_owned(&self) -> Line {
+        Line {
+            family: self.family,
+            dim: self.dim,
+            date: self.date.into(),
+            segment: self.segment.into(),
+            cells: self.cells.into(),
+        }
+    }
+}
+
+impl Line {
+    /// The kept line, as the parser gives it.
+    pub(super) fn as_ref(&self) -> LineRef<'_> {
+        LineRef {
+            family: self.family,
+            dim: self.dim,
+            date: &self.date,
+            segment: &self.segment,
+            cells: &self.cells,
+        }
+    }
+}
+
+/// Calls `each` with every line of one part's text, parsed.
+pub(super) fn each_line(text: &str, mut each: impl FnMut(&LineRef)) -> ApiResult<()> {
     let bad = |_| ApiError::Internal("reading counters: malformed record".into());
+    let mut cells: Vec<[i64; 3]> = Vec::new();
     let mut start = 0;
     while start < text.len() {
         // Separators are ASCII, so every cut below is a character boundary.
@@ -237,6 +274,7 @@ pub(super) fn each_row(text: &str, mut each: impl FnMut(Row)) -> ApiResult<()> {
             sums.done = true;
         }
         let (mut keys, mut ns) = (Ints::new(&bytes[h + 1..k]), Ints::new(&bytes[k + 1..n]));
+        cells.clear();
         while let Some(key) = keys.next().map_err(bad)? {
             let n = ns.next().map_err(bad)?.ok_or(()).map_err(bad)?;
             let sum = match &mut total {
@@ -244,21 +282,38 @@ pub(super) fn each_row(text: &str, mut each: impl FnMut(Row)) -> ApiResult<()> {
                 Some(_) => 0,
                 None => sums.next().map_err(bad)?.ok_or(()).map_err(bad)?,
             };
-            each(Row {
-                family,
-                dim,
-                date,
-                key,
-                n,
-                sum,
-                segment,
-            });
+            cells.push([key, n, sum]);
         }
         if ns.next().map_err(bad)?.is_some() || sums.next().map_err(bad)?.is_some() {
             return Err(bad(()));
         }
+        each(&LineRef {
+            family,
+            dim,
+            date,
+            segment,
+            cells: &cells,
+        });
     }
     Ok(())
+}
+
+/// Calls `each` with every cell of one part's text; a line's `=total` goes to its first cell
+/// with `n > 0`, the others' `sum` is 0.
+pub(super) fn each_row(text: &str, mut each: impl FnMut(Row)) -> ApiResult<()> {
+    each_line(text, |l| {
+        for &[key, n, sum] in l.cells {
+            each(Row {
+                family: l.family,
+                dim: l.dim,
+                date: l.date,
+                key,
+                n,
+                sum,
+                segment: l.segment,
+            });
+        }
+    })
 }
 
 #[cfg(test)]
