@@ -177,23 +177,37 @@ impl Query {
         Ok((texts, rows_read))
     }
 
-    /// [`Query::run`], a null part as `None`.
+    /// [`Query::run`], a null part as `None`. D1's result is read from its JS object: the
+    /// one row's `cI` texts and `meta.rows_read`, where workers-rs's `results()` and `meta()`
+    /// would build a map of every column and the whole meta through serde_wasm_bindgen.
     async fn run_opt(&self, db: &D1Database) -> ApiResult<(Vec<Option<String>>, u64)> {
         if self.parts.is_empty() {
             return Ok((Vec::new(), 0));
         }
-        let result = self.statement(db)?.all().await?;
-        let rows_read = result
-            .meta()
-            .ok()
-            .flatten()
-            .and_then(|m| m.rows_read)
-            .unwrap_or(0) as u64;
-        let row: Option<std::collections::HashMap<String, Option<String>>> =
-            result.results()?.into_iter().next();
-        let mut row = row.unwrap_or_default();
+        let promise = self
+            .statement(db)?
+            .inner()
+            .all()
+            .map_err(worker::Error::from)?;
+        let result = js_sys::futures::JsFuture::from(promise)
+            .await
+            .map_err(worker::Error::from)?;
+        let get = |o: &JsValue, k: &str| {
+            js_sys::Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED)
+        };
+        let rows_read = get(&get(&result, "meta"), "rows_read")
+            .as_f64()
+            .unwrap_or(0.0) as u64;
+        let results = get(&result, "results");
+        let row = match results.is_object() {
+            true => js_sys::Reflect::get_u32(&results, 0).unwrap_or(JsValue::UNDEFINED),
+            false => JsValue::UNDEFINED,
+        };
         let texts = (0..self.parts.len())
-            .map(|i| row.remove(&format!("c{i}")).flatten())
+            .map(|i| match row.is_object() {
+                true => get(&row, &format!("c{i}")).as_string(),
+                false => None,
+            })
             .collect();
         Ok((texts, rows_read))
     }
