@@ -686,23 +686,25 @@ pub async fn span(
             .unwrap_or(0);
         // Parts answered by this isolate's kept lines, already parsed.
         let mut kept: Vec<Option<Vec<lines_cache::Kept>>> = vec![None; texts.len()];
-        let keep = |at: usize, key: &lines_cache::Key| -> ApiResult<()> {
+        // Lines D1 sent are parsed once, kept, and used as kept.
+        let keep = |at: usize, key: &lines_cache::Key| -> ApiResult<Vec<lines_cache::Kept>> {
             let mut lines = Vec::new();
             let text = texts.get(at).and_then(|t| t.as_deref()).unwrap_or("");
             each_line(text, |l| lines.push(l.to_owned()))?;
-            lines_cache::put(tenant, gen, key, lines);
-            Ok(())
+            Ok(lines_cache::put(tenant, gen, key, lines))
         };
         for (at, key, copy) in cached {
             match texts.get(at) {
                 // The generation the copy was read at: D1 sent nothing.
                 Some(None) => kept[at] = Some(copy),
-                Some(Some(_)) => keep(at, &key)?,
+                Some(Some(_)) => kept[at] = Some(keep(at, &key)?),
                 None => {}
             }
         }
         for (at, key) in fills {
-            keep(at, &key)?;
+            if let Some(k) = kept.get_mut(at) {
+                *k = Some(keep(at, &key)?);
+            }
         }
         let texts: Vec<String> = texts.into_iter().map(Option::unwrap_or_default).collect();
         let built: Vec<u8> = built_at

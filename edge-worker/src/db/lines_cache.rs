@@ -114,8 +114,9 @@ pub fn get(tenant: &str, key: &Key) -> Option<(i64, Vec<Kept>)> {
 
 /// Keeps `lines`, what a read of `key` returned at generation `gen`: each line under its
 /// (family, dimension, period), and every other one of `key` as read empty. A generation
-/// other than the kept one drops the tenant's copies first.
-pub fn put(tenant: &str, gen: i64, key: &Key, lines: Vec<Line>) {
+/// other than the kept one drops the tenant's copies first. Returns what [`get`] will give
+/// for `key`, so the read that fetched them uses them as they are kept.
+pub fn put(tenant: &str, gen: i64, key: &Key, lines: Vec<Line>) -> Vec<Kept> {
     let size: usize = lines.iter().map(Line::bytes).sum();
     let mut grouped: BTreeMap<u64, Vec<Line>> = key
         .each()
@@ -143,9 +144,12 @@ pub fn put(tenant: &str, gen: i64, key: &Key, lines: Vec<Line>) {
                 ..TenantLines::default()
             };
         }
+        let mut out = Vec::with_capacity(grouped.len());
         for (k, new) in grouped {
             let add: usize = new.iter().map(Line::bytes).sum();
-            if let Some(old) = t.lines.insert(k, new.into()) {
+            let new: Kept = new.into();
+            out.push(new.clone());
+            if let Some(old) = t.lines.insert(k, new) {
                 let old: usize = old.iter().map(Line::bytes).sum();
                 t.bytes -= old;
                 *bytes -= old;
@@ -153,6 +157,7 @@ pub fn put(tenant: &str, gen: i64, key: &Key, lines: Vec<Line>) {
             t.bytes += add;
             *bytes += add;
         }
+        out
     })
 }
 
@@ -194,12 +199,9 @@ mod tests {
         let oct = line(7, 1, "2026-10", "chat", &[[4, 2, 900]]);
         // A line of a family, dimension or table not asked for is not kept.
         let stray = line(5, 0, "2026-09", "", &[[1, 1, 1]]);
-        put(
-            tenant,
-            3,
-            &key(&[202609, 202610]),
-            vec![sept.clone(), oct.clone(), stray],
-        );
+        let both = key(&[202609, 202610]);
+        let stored = put(tenant, 3, &both, vec![sept.clone(), oct.clone(), stray]);
+        assert_eq!(lines(&stored), vec![sept.clone(), oct.clone()]);
         // Every (family, dim, period) asked for is kept, the empty ones too.
         let (gen, got) = get(tenant, &key(&[202609])).unwrap();
         assert_eq!((gen, lines(&got)), (3, vec![sept.clone()]));
