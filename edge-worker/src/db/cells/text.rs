@@ -87,11 +87,12 @@ pub(super) fn part(
     table: &str,
     date: &str,
     families: &[u8],
-    dims: &str,
+    dims: &[u8],
     cond: &str,
     sums: Sums,
     except: Option<&str>,
 ) -> String {
+    let dims = id_list(dims.iter().copied());
     let lines = by_sums(families, sums)
         .into_iter()
         .map(|(fams, sums)| {
@@ -115,7 +116,8 @@ pub(super) fn part(
 
 /// The SQL of one part of a read from the stored lines of snapshots (`lines_month`,
 /// `lines_year`, migration 0015).
-pub(super) fn lines_part(table: &str, families: &[u8], dims: &str, cond: &str) -> String {
+pub(super) fn lines_part(table: &str, families: &[u8], dims: &[u8], cond: &str) -> String {
+    let dims = id_list(dims.iter().copied());
     format!(
         "(SELECT group_concat(line, char(10)) FROM {table} WHERE tenant_id = ?1 \
          AND family IN ({}) AND dim IN ({dims}) {cond})",
