@@ -167,8 +167,7 @@ pub async fn resolve(env: &Env, key: &str) -> ApiResult<Principal> {
     // Settings and targets writes delete it ([`invalidate`]), so a change applies at once;
     // so does revoking or rotating the key ([`forget_key`]).
     let cache_key = cache_key(&digest);
-    let text = kv.get(&cache_key).text().await.ok().flatten();
-    if let Some(cached) = text.and_then(|t| serde_json::from_str::<Principal>(&t).ok()) {
+    if let Some(cached) = crate::kv::get::<Principal>(&kv, &cache_key).await {
         if cached.kind == kind && !cached.key_id.is_empty() {
             MEMO.with(|m| m.borrow_mut().put(&digest, cached.clone()));
             return fresh(cached);
@@ -192,11 +191,8 @@ pub async fn resolve(env: &Env, key: &str) -> ApiResult<Principal> {
         expires_at: row.expires_at,
         tenant,
     };
-    let text = serde_json::to_string(&principal).unwrap_or_default();
-    if let Ok(put) = kv.put_bytes(&cache_key, text.as_bytes()) {
-        // A failed cache write only costs the next request a D1 read.
-        let _ = put.expiration_ttl(KEY_CACHE_TTL_S).execute().await;
-    }
+    // A failed cache write only costs the next request a D1 read.
+    let _ = crate::kv::put(&kv, &cache_key, &principal, Some(KEY_CACHE_TTL_S)).await;
     MEMO.with(|m| m.borrow_mut().put(&digest, principal.clone()));
     Ok(principal)
 }

@@ -17,6 +17,7 @@ mod events;
 pub mod fuzzing;
 mod http;
 mod kpi_settings;
+mod kv;
 mod limits;
 mod log;
 mod memo;

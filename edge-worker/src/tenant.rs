@@ -177,8 +177,7 @@ pub async fn config(env: &Env, id: &str) -> ApiResult<TenantConfig> {
     }
     let kv = env.kv("KV")?;
     let cache_key = format!("tenant:{id}");
-    let text = kv.get(&cache_key).text().await.ok().flatten();
-    if let Some(c) = text.and_then(|t| serde_json::from_str::<TenantConfig>(&t).ok()) {
+    if let Some(c) = crate::kv::get::<TenantConfig>(&kv, &cache_key).await {
         MEMO.with(|m| m.borrow_mut().put(id, c.clone()));
         return Ok(c);
     }
@@ -205,10 +204,7 @@ pub async fn config(env: &Env, id: &str) -> ApiResult<TenantConfig> {
         hours_since: row.hours_since,
         alerts: row.alerts.and_then(|a| serde_json::from_str(&a).ok()),
     };
-    let text = serde_json::to_string(&cfg).unwrap_or_default();
-    if let Ok(put) = kv.put_bytes(&cache_key, text.as_bytes()) {
-        let _ = put.expiration_ttl(CONFIG_TTL_S).execute().await;
-    }
+    let _ = crate::kv::put(&kv, &cache_key, &cfg, Some(CONFIG_TTL_S)).await;
     MEMO.with(|m| m.borrow_mut().put(id, cfg.clone()));
     Ok(cfg)
 }

@@ -89,22 +89,20 @@ impl Out {
         self.s.push('"');
         let mut run = 0;
         for (i, b) in v.bytes().enumerate() {
-            let escape = match b {
-                b'"' => "\\\"",
-                b'\\' => "\\\\",
-                b'\n' => "\\n",
-                b'\r' => "\\r",
-                b'\t' => "\\t",
-                b if b < 0x20 => "",
-                _ => continue,
-            };
+            if !(b == b'"' || b == b'\\' || b < 0x20) {
+                continue;
+            }
             self.s.push_str(v.get(run..i).unwrap_or(""));
             run = i + 1;
-            match escape {
-                "" => {
+            match b {
+                b'"' => self.s.push_str("\\\""),
+                b'\\' => self.s.push_str("\\\\"),
+                b'\n' => self.s.push_str("\\n"),
+                b'\r' => self.s.push_str("\\r"),
+                b'\t' => self.s.push_str("\\t"),
+                _ => {
                     let _ = write!(self.s, "\\u{:04x}", b);
                 }
-                e => self.s.push_str(e),
             }
         }
         self.s.push_str(v.get(run..).unwrap_or(""));

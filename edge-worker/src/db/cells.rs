@@ -31,7 +31,7 @@ use crate::error::{ApiError, ApiResult};
 mod rebuild;
 mod text;
 pub use rebuild::rebuild;
-use text::{each_line, each_row, lines_part, part, LineRef, Row, Sums};
+use text::{each_line, each_row, lines_part, part, LineRef, Sums};
 
 /// What a read needs: (family, dimension) pairs, and which families are stocks.
 #[derive(Debug, Clone, Default)]
@@ -62,7 +62,7 @@ impl Need {
     /// Families grouped by the set of dimensions read for them (family ids, dimension ids in
     /// order): one statement per group reads exactly the pairs, with one seek per pair.
     fn groups(&self, only: Option<&[Family]>) -> Vec<(Vec<u8>, Vec<u8>)> {
-        let mut by_dims: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        let mut groups: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
         let mut families: Vec<Family> = self.pairs.iter().map(|(f, _)| *f).collect();
         families.sort_unstable();
         families.dedup();
@@ -77,15 +77,12 @@ impl Need {
                 .map(|(_, d)| d.id())
                 .collect();
             dims.sort_unstable();
-            match by_dims.iter_mut().find(|(d, _)| *d == dims) {
-                Some((_, fams)) => fams.push(f.id()),
-                None => by_dims.push((dims, vec![f.id()])),
+            match groups.iter_mut().find(|(_, d)| *d == dims) {
+                Some((fams, _)) => fams.push(f.id()),
+                None => groups.push((vec![f.id()], dims)),
             }
         }
-        by_dims
-            .into_iter()
-            .map(|(dims, fams)| (fams, dims))
-            .collect()
+        groups
     }
 
     fn families_sql(&self) -> String {
@@ -205,12 +202,12 @@ impl Query {
             true => js_sys::Reflect::get_u32(&results, 0).unwrap_or(JsValue::UNDEFINED),
             false => JsValue::UNDEFINED,
         };
-        let texts = (0..self.parts.len())
-            .map(|i| match row.is_object() {
-                true => get(&row, &format!("c{i}")).as_string(),
-                false => None,
-            })
-            .collect();
+        let texts = match row.is_object() {
+            true => (0..self.parts.len())
+                .map(|i| get(&row, &format!("c{i}")).as_string())
+                .collect(),
+            false => vec![None; self.parts.len()],
+        };
         Ok((texts, rows_read))
     }
 }
@@ -442,19 +439,6 @@ impl Builder {
             acc.add(slot, key, cell);
         }
     }
-
-    /// Adds one cell, as [`Builder::add_line`] does a line's.
-    fn add(&mut self, into: &Dest, r: Row, stale: &[(Family, String)]) {
-        let cells = [[r.key, r.n, r.sum]];
-        let line = LineRef {
-            family: r.family,
-            dim: r.dim,
-            date: r.date,
-            segment: r.segment,
-            cells: &cells,
-        };
-        self.add_line(into, &line, stale);
-    }
 }
 
 /// The parts of a read of the stocks: their balances (backlog keys, resolution days, from
@@ -475,13 +459,15 @@ fn stock_parts(
         // instead of reading every day a ticket was resolved since the tenant began.
         let (open, others): (Vec<u8>, Vec<u8>) = stocks.iter().partition(|f| **f == open_until);
         let (total, split): (Vec<u8>, Vec<u8>) = dims.iter().partition(|d| **d == Dim::All.id());
-        let mut balances = vec![(others, dims.clone(), String::new())];
-        balances.push((
-            open.clone(),
-            total,
-            format!("AND segment = '' AND key >= {key}"),
-        ));
-        balances.push((open, split, format!("AND key >= {key}")));
+        let balances = [
+            (others, dims.clone(), String::new()),
+            (
+                open.clone(),
+                total,
+                format!("AND segment = '' AND key >= {key}"),
+            ),
+            (open, split, format!("AND key >= {key}")),
+        ];
         for (fams, dims, cond) in balances {
             if fams.is_empty() || dims.is_empty() {
                 continue;
@@ -806,20 +792,20 @@ pub async fn span(
             let (texts, rows) = q.run(db).await?;
             stats.rows_read += rows;
             for i in parts {
-                each_row(&texts[i], |row| {
-                    let Ok(day) = CivilDate::parse(row.date) else {
+                each_line(&texts[i], |l| {
+                    let Ok(day) = CivilDate::parse(l.date) else {
                         return;
                     };
-                    let trailing = row.dim == 0
-                        && Family::from_id(row.family).is_some_and(|f| need.trailing.contains(&f));
+                    let trailing = l.dim == 0
+                        && Family::from_id(l.family).is_some_and(|f| need.trailing.contains(&f));
                     for index in 0..windows.len() {
                         if trailing && from_snapshot(day, Some(index)) {
                             let grain = Grain::Day;
-                            b.add(&Dest::Window { index, grain }, row.clone(), &[]);
+                            b.add_line(&Dest::Window { index, grain }, l, &[]);
                         }
                     }
                     if from_snapshot(day, None) {
-                        b.add(&Dest::Buckets { grain: Grain::Day }, row, &[])
+                        b.add_line(&Dest::Buckets { grain: Grain::Day }, l, &[])
                     }
                 })?;
             }

@@ -117,7 +117,6 @@ pub fn get(tenant: &str, key: &Key) -> Option<(i64, Vec<Kept>)> {
 /// other than the kept one drops the tenant's copies first. Returns what [`get`] will give
 /// for `key`, so the read that fetched them uses them as they are kept.
 pub fn put(tenant: &str, gen: i64, key: &Key, lines: Vec<Line>) -> Vec<Kept> {
-    let size: usize = lines.iter().map(Line::bytes).sum();
     let mut grouped: BTreeMap<u64, Vec<Line>> = key
         .each()
         .map(|(table, f, d, p)| (slot(table, f, d, p), Vec::new()))
@@ -130,6 +129,14 @@ pub fn put(tenant: &str, gen: i64, key: &Key, lines: Vec<Line>) -> Vec<Kept> {
             kept.push(line);
         }
     }
+    let grouped: Vec<(u64, Kept, usize)> = grouped
+        .into_iter()
+        .map(|(k, lines)| {
+            let size = lines.iter().map(Line::bytes).sum();
+            (k, lines.into(), size)
+        })
+        .collect();
+    let size: usize = grouped.iter().map(|(_, _, b)| b).sum();
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
         if c.bytes + size > CAP_BYTES {
@@ -145,9 +152,7 @@ pub fn put(tenant: &str, gen: i64, key: &Key, lines: Vec<Line>) -> Vec<Kept> {
             };
         }
         let mut out = Vec::with_capacity(grouped.len());
-        for (k, new) in grouped {
-            let add: usize = new.iter().map(Line::bytes).sum();
-            let new: Kept = new.into();
+        for (k, new, add) in grouped {
             out.push(new.clone());
             if let Some(old) = t.lines.insert(k, new) {
                 let old: usize = old.iter().map(Line::bytes).sum();

@@ -108,11 +108,7 @@ async fn register(c: Call) -> ApiResult<Response> {
             "`story.incident` must be a month, YYYY-MM".into(),
         ));
     }
-    let text = serde_json::to_string(&cfg).unwrap_or_default();
-    env.kv("KV")?
-        .put_bytes("demo", text.as_bytes())?
-        .execute()
-        .await?;
+    crate::kv::put(&env.kv("KV")?, "demo", &cfg, None).await?;
     http::json(200, &serde_json::json!({"ok": true}))
 }
 
@@ -226,9 +222,9 @@ async fn page(env: &Env) -> ApiResult<Response> {
     if !enabled(env) {
         return Err(ApiError::NotFound("The demo page is disabled."));
     }
-    let text = env.kv("KV")?.get("demo").text().await.ok().flatten();
     let cfg: DemoConfig =
-        text.and_then(|t| serde_json::from_str(&t).ok())
+        crate::kv::get(&env.kv("KV")?, "demo")
+            .await
             .ok_or(ApiError::NotFound(
                 "No demo tenant is registered: run `cargo xtask run`.",
             ))?;

@@ -9,7 +9,6 @@ use crate::error::{ApiError, ApiResult};
 
 /// One counter as a read returns it: family, dim, day (or month, or nothing for a balance),
 /// key, n, sum, segment.
-#[derive(Clone)]
 pub(super) struct Row<'a> {
     pub family: u8,
     pub dim: u8,
