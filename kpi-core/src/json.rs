@@ -339,20 +339,70 @@ impl Reader<'_> {
         }
     }
 
-    fn number(&mut self) -> Result<f64, JsonError> {
+    /// The digits at the cursor (`0`–`9`), each handed to `f`; how many there were.
+    fn digits(&mut self, mut f: impl FnMut(u8)) -> usize {
         let start = self.at;
-        while self.at < self.b.len()
-            && matches!(
-                self.b[self.at],
-                b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'
-            )
-        {
+        while let Some(d @ b'0'..=b'9') = self.b.get(self.at) {
+            f(d - b'0');
             self.at += 1;
         }
-        core::str::from_utf8(&self.b[start..self.at])
-            .ok()
-            .and_then(|s| s.parse::<f64>().ok())
-            .ok_or(JsonError("bad number"))
+        self.at - start
+    }
+
+    /// A number in JSON's grammar, as the nearest `f64` (see [`decimal_to_f64`]).
+    fn number(&mut self) -> Result<f64, JsonError> {
+        const BAD: JsonError = JsonError("bad number");
+        let neg = self.b.get(self.at) == Some(&b'-');
+        self.at += usize::from(neg);
+        // The significant digits, trailing zeros held apart (`zeros`) so that `100…0`
+        // stays `1` times a power of ten: `m · 10^(zeros + exp)`.
+        let (mut m, mut zeros, mut exp, mut overflow) = (0u64, 0i32, 0i32, false);
+        let mut digit = |d: u8, zeros: &mut i32| {
+            if d == 0 {
+                *zeros += 1;
+                return;
+            }
+            let scaled = (0..=*zeros).try_fold(m, |m, _| m.checked_mul(10));
+            match scaled.and_then(|m| m.checked_add(u64::from(d))) {
+                Some(v) => m = v,
+                None => overflow = true,
+            }
+            *zeros = 0;
+        };
+        let leading_zero = self.b.get(self.at) == Some(&b'0');
+        let int_digits = self.digits(|d| digit(d, &mut zeros));
+        if int_digits == 0 || (leading_zero && int_digits > 1) {
+            return Err(BAD);
+        }
+        if self.b.get(self.at) == Some(&b'.') {
+            self.at += 1;
+            let frac = self.digits(|d| digit(d, &mut zeros));
+            if frac == 0 {
+                return Err(BAD);
+            }
+            exp -= i32::try_from(frac).map_err(|_| BAD)?;
+        }
+        if matches!(self.b.get(self.at), Some(b'e' | b'E')) {
+            self.at += 1;
+            let sign = match self.b.get(self.at) {
+                Some(b'-') => -1,
+                Some(b'+') => 1,
+                _ => 0,
+            };
+            self.at += usize::from(sign != 0);
+            let mut e = 0i32;
+            let n = self.digits(|d| e = e.saturating_mul(10).saturating_add(i32::from(d)));
+            if n == 0 {
+                return Err(BAD);
+            }
+            exp = exp.saturating_add(if sign < 0 { -e } else { e });
+        }
+        if overflow {
+            return Err(JsonError("a number has too many significant digits"));
+        }
+        let v = decimal_to_f64(m, exp.saturating_add(zeros))
+            .ok_or(JsonError("a number is out of range (about 1e-37 to 1e46)"))?;
+        Ok(if neg { -v } else { v })
     }
 
     fn value(&mut self, depth: usize) -> Result<Value, JsonError> {
@@ -416,6 +466,47 @@ impl Reader<'_> {
     }
 }
 
+/// `m · 10^e` rounded to the nearest `f64` (ties to even), exactly as `str::parse` would,
+/// without `core`'s float parser: its tables alone are a sixth of the offline widget module
+/// (gzip). Covers every value whose shortest form (at most 17 significant digits) lies between
+/// 1e-37 and 1e46 in magnitude, and more; `None` when `e < -54` or `m · 5^e` passes 2^128.
+///
+/// `10^e = 5^e · 2^e`, and a power of two scales a float exactly. So a non-negative power
+/// multiplies by `5^e` in `u128`, whose conversion rounds once. A negative one divides
+/// `m · 2^s` by `5^k` bit by bit until the quotient has 64 bits: 11 more than `f64` keeps,
+/// so the remainder folded into its last bit (sticky) rounds the conversion as the exact
+/// quotient would.
+pub fn decimal_to_f64(m: u64, e: i32) -> Option<f64> {
+    let pow2 = |p: i32| f64::from_bits(((1023 + p) as u64) << 52);
+    if m == 0 {
+        return Some(0.0);
+    }
+    if e >= 0 {
+        let p = 5u128.checked_pow(u32::try_from(e).ok()?)?;
+        // e ≤ 55 here (5^56 passes 2^128): 2^e is a normal float.
+        return Some(u128::from(m).checked_mul(p)? as f64 * pow2(e));
+    }
+    let k = e.unsigned_abs();
+    // d < 2^127, so the remainder's 2r + 1 fits in u128.
+    let d = 5u128.checked_pow(k).filter(|d| *d < 1 << 127)?;
+    let (mut q, mut r, mut s) = (0u128, 0u128, 0i32);
+    let mut step = |bit: u64, q: &mut u128| {
+        r = 2 * r + u128::from(bit);
+        *q = 2 * *q + u128::from(r >= d);
+        r -= if r >= d { d } else { 0 };
+    };
+    for i in (0..64).rev() {
+        step((m >> i) & 1, &mut q);
+    }
+    while q < 1 << 63 {
+        step(0, &mut q);
+        s += 1;
+    }
+    let sticky = u128::from(r != 0);
+    // s + k < 64 + 54 · log2(10): 2^-(s + k) is a normal float, and so is the result.
+    Some((q | sticky) as f64 * pow2(-(s + k as i32)))
+}
+
 /// Reads one JSON document.
 pub fn parse(text: &str) -> Result<Value, JsonError> {
     let mut r = Reader {
@@ -466,6 +557,94 @@ mod tests {
         }
         let deep = "[".repeat(100);
         assert!(parse(&deep).is_err());
+    }
+
+    /// The number reader against `str::parse` (core's correctly rounded parser): the same
+    /// bits for every form a writer gives (`Display`, `{:e}`, serde_json's shortest form), for
+    /// halfway cases, and an error, not a wrong value, outside its range.
+    #[test]
+    fn numbers_read_exactly_as_str_parse() {
+        let num = |t: &str| match parse(t) {
+            Ok(Value::Num(v)) => Ok(v),
+            other => Err(alloc::format!("{t}: {other:?}")),
+        };
+        let same = |t: &str| {
+            let want: f64 = t.parse().unwrap();
+            assert_eq!(num(t).map(f64::to_bits), Ok(want.to_bits()), "{t}");
+        };
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut checked = 0;
+        while checked < 100_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = f64::from_bits(x);
+            if !(v.is_finite() && (1e-37..1e46).contains(&v.abs())) {
+                continue;
+            }
+            for t in [
+                alloc::format!("{v}"),
+                alloc::format!("{v:e}"),
+                serde_json::to_string(&v).unwrap(),
+            ] {
+                same(&t);
+            }
+            // Fewer digits than the shortest form: a decimal between two floats.
+            same(&alloc::format!("{v:.6e}"));
+            checked += 1;
+        }
+        for t in [
+            "0",
+            "-0",
+            "0.0",
+            "1",
+            "-1",
+            "0.1",
+            "0.30000000000000004",
+            "56.2",
+            "-0.05",
+            "1e20",
+            "1E+2",
+            "3e-7",
+            "1e-38",
+            "9.999999999999999e-38",
+            "1e-54",
+            "1e55",
+            "9007199254740993",
+            "9007199254740995",
+            "4503599627370496.5",
+            "4503599627370497.5",
+            "1.2345678901234567e-25",
+            "0.000000000000000000001",
+            "123456789012345678e-20",
+            "100000000000000000000000000000",
+            "2.9802322387695312e-8",
+            "0e999999999999",
+            "1.0000000000000000000000000000",
+            "18446744073709551615",
+        ] {
+            same(t);
+        }
+        for bad in [
+            "1e-55",
+            "1e56",
+            "1.7976931348623157e308",
+            "5e-324",
+            "18446744073709551616",
+            "123456789012345678901",
+            "340282366920938463463374607431768211455",
+            "01",
+            "-",
+            "1.",
+            ".5",
+            "1e",
+            "1e+",
+            "+1",
+            "- 1",
+            "0x1",
+        ] {
+            assert!(num(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

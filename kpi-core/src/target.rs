@@ -267,7 +267,18 @@ fn at_least_as_good(a: f64, b: f64, direction: Direction) -> bool {
     }
 }
 
+/// The magnitudes a target's bounds may take besides 0: far beyond any KPI's values either
+/// way, and within what every reader of the rollups reads back to the same bits (the offline
+/// widget's [`crate::json::decimal_to_f64`]).
+pub const BOUND_MAGNITUDE: core::ops::RangeInclusive<f64> = 1e-30..=1e30;
+
 impl Target {
+    /// True when `min` and `goal` are finite and 0 or within [`BOUND_MAGNITUDE`].
+    pub fn bounds_valid(&self) -> bool {
+        let ok = |v: f64| v == 0.0 || BOUND_MAGNITUDE.contains(&v.abs());
+        ok(self.min) && ok(self.goal)
+    }
+
     /// A target meant for any period.
     pub const fn new(min: f64, goal: f64) -> Target {
         Target {
@@ -407,6 +418,34 @@ pub fn health_score(items: impl IntoIterator<Item = (Option<f64>, f64)>) -> Opti
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every bound the API accepts is read back to the same bits by the offline widget's
+    /// reader from the text the worker writes (serde_json's shortest form), at the edges of
+    /// the range and with all 17 digits; bounds past the range are refused.
+    #[test]
+    fn valid_bounds_read_back_exactly_from_the_worker_s_text() {
+        let lo = *BOUND_MAGNITUDE.start();
+        let hi = *BOUND_MAGNITUDE.end();
+        let mut edges = alloc::vec![0.0, -0.0, lo, hi, -lo, -hi, 0.1 + 0.2, 1.0 / 3.0];
+        for v in [lo, hi, 1.0, 12_345.678_9] {
+            edges.push(f64::from_bits(v.to_bits() + 1));
+            edges.push(f64::from_bits(v.to_bits() - 1));
+        }
+        for v in edges {
+            let t = Target::new(v, -v);
+            if !t.bounds_valid() {
+                assert!(v.abs() < lo || v.abs() > hi, "{v:e} refused");
+                continue;
+            }
+            let text = serde_json::to_string(&v).unwrap();
+            let read = crate::json::parse(&text).ok().and_then(|j| j.as_f64());
+            assert_eq!(read.map(f64::to_bits), Some(v.to_bits()), "{text}");
+        }
+        for v in [f64::NAN, f64::INFINITY, 1e31, 1e-31, f64::MIN_POSITIVE] {
+            assert!(!Target::new(v, 1.0).bounds_valid(), "{v:e}");
+            assert!(!Target::new(1.0, v).bounds_valid(), "{v:e}");
+        }
+    }
 
     #[test]
     fn achievement_is_direction_aware_and_capped() {

@@ -48,14 +48,17 @@ struct TargetsBody {
     targets: BTreeMap<String, TargetIn>,
 }
 
-/// Checks every id against the catalog and every bound for finiteness.
+/// Checks every id against the catalog and every bound against
+/// [`BOUND_MAGNITUDE`](kpi_core::target::BOUND_MAGNITUDE).
 fn validate(body: TargetsBody) -> ApiResult<BTreeMap<String, Target>> {
     let mut out = BTreeMap::new();
     for (id, t) in body.targets {
         kpi::find(&id).map_err(|e| ApiError::Invalid(e.to_string()))?;
-        if !t.min.is_finite() || !t.goal.is_finite() {
+        if !Target::new(t.min, t.goal).bounds_valid() {
+            // The range of BOUND_MAGNITUDE, written out (no float formatting in the worker).
             return Err(ApiError::Invalid(format!(
-                "targets.{id}: `min` and `goal` must be finite numbers"
+                "targets.{id}: `min` and `goal` must be finite numbers, 0 or between 1e-30 and \
+                 1e30 in magnitude"
             )));
         }
         let period = match t.period.as_deref() {
@@ -96,6 +99,7 @@ fn get(p: Principal) -> ApiResult<Response> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kpi_core::target::BOUND_MAGNITUDE;
 
     fn body(v: serde_json::Value) -> TargetsBody {
         serde_json::from_value(v).expect("well-formed")
@@ -109,6 +113,22 @@ mod tests {
             json!({"targets": {"no_such_kpi": {"min": 0, "goal": 1}}}),
         ));
         assert!(matches!(bad, Err(ApiError::Invalid(_))));
+        // What the offline widget could not read back exactly is refused, with the range
+        // BOUND_MAGNITUDE holds.
+        assert_eq!(BOUND_MAGNITUDE, 1e-30..=1e30);
+        for (min, goal) in [(1e-31, 1.0), (0.0, 2e30), (0.0, -1e31)] {
+            let bad = validate(body(
+                json!({"targets": {"nps": {"min": min, "goal": goal}}}),
+            ));
+            assert!(
+                matches!(&bad, Err(ApiError::Invalid(m)) if m.contains("between 1e-30 and 1e30")),
+                "{min} {goal}"
+            );
+        }
+        let edge = validate(body(
+            json!({"targets": {"nps": {"min": -1e30, "goal": 1e-30}}}),
+        ));
+        assert!(edge.is_ok());
     }
 
     #[test]
