@@ -120,12 +120,34 @@ impl Fallback {
 /// What a KPI needs from the tenant's CRM (events and their fields, ticket fields, survey
 /// answers, settings) and what it returns when they are missing: served by
 /// `GET /v1/kpis/catalog` and listed in README's "What each KPI needs from your CRM".
+///
+/// The texts are kept only with the `catalog` feature (the worker's): a build without it
+/// (the widget's offline module, which reports but serves no catalog) carries none of them,
+/// since [`Needs::new`] drops them at compile time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Needs {
     /// The inputs, as the API names them.
+    #[cfg(feature = "catalog")]
     pub inputs: &'static str,
     /// What the KPI returns when they are missing.
+    #[cfg(feature = "catalog")]
     pub when_missing: &'static str,
+}
+
+impl Needs {
+    /// What a KPI needs (`inputs`) and returns without it (`when_missing`).
+    pub const fn new(inputs: &'static str, when_missing: &'static str) -> Needs {
+        #[cfg(feature = "catalog")]
+        return Needs {
+            inputs,
+            when_missing,
+        };
+        #[cfg(not(feature = "catalog"))]
+        {
+            let _ = (inputs, when_missing);
+            Needs {}
+        }
+    }
 }
 
 impl PartialEq for Kpi {

@@ -158,10 +158,7 @@ pub const CONVERSION_RATE: Kpi = Kpi {
     reads: &[Leads, Customers],
     stocks: &[],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "events lead.created and customer.won",
-        when_missing: "null without leads",
-    },
+    needs: Needs::new("events lead.created and customer.won", "null without leads"),
     fallback: None,
     trailing_year: false,
     formula: conversion_rate,
@@ -183,10 +180,10 @@ pub const TRANSACTION_CONVERSION: Kpi = Kpi {
     reads: &[Activities, Orders],
     stocks: &[],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "events crm.activity and order.placed",
-        when_missing: "null without activities",
-    },
+    needs: Needs::new(
+        "events crm.activity and order.placed",
+        "null without activities",
+    ),
     fallback: None,
     trailing_year: false,
     formula: transaction_conversion,
@@ -208,10 +205,10 @@ pub const STAGE_CONVERSION: Kpi = Kpi {
     reads: &[StageReached],
     stocks: &[],
     breakdowns: &[(StageReached, Dim::Stage)],
-    needs: Needs {
-        inputs: "events deal.stage: stage (stage_position outside the default pipeline)",
-        when_missing: "null without deals at the first stage",
-    },
+    needs: Needs::new(
+        "events deal.stage: stage (stage_position outside the default pipeline)",
+        "null without deals at the first stage",
+    ),
     fallback: None,
     trailing_year: false,
     formula: stage_conversion,
@@ -233,10 +230,10 @@ pub const SALES_CYCLE_LENGTH: Kpi = Kpi {
     reads: &[SalesCycle],
     stocks: &[],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "events deal.won: first_touch_at",
-        when_missing: "null without won deals that carry first_touch_at",
-    },
+    needs: Needs::new(
+        "events deal.won: first_touch_at",
+        "null without won deals that carry first_touch_at",
+    ),
     fallback: None,
     trailing_year: false,
     formula: sales_cycle_length,
@@ -258,10 +255,10 @@ pub const LEAD_RESPONSE_TIME: Kpi = Kpi {
     reads: &[LeadResponse],
     stocks: &[],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "events lead.created: first_contact_at",
-        when_missing: "null without leads that carry first_contact_at",
-    },
+    needs: Needs::new(
+        "events lead.created: first_contact_at",
+        "null without leads that carry first_contact_at",
+    ),
     fallback: None,
     trailing_year: false,
     formula: lead_response_time,
@@ -283,10 +280,10 @@ pub const PIPELINE_VALUE: Kpi = Kpi {
     reads: &[Pipeline],
     stocks: &[Pipeline],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "events deal.stage / deal.won / deal.lost: amount, previous_amount (a stock: every deal, or an opening balance)",
-        when_missing: "null without deals",
-    },
+    needs: Needs::new(
+        "events deal.stage / deal.won / deal.lost: amount, previous_amount (a stock: every deal, or an opening balance)",
+        "null without deals",
+    ),
     fallback: None,
     trailing_year: false,
     formula: pipeline_value,
@@ -308,10 +305,7 @@ pub const AVERAGE_ORDER_VALUE: Kpi = Kpi {
     reads: &[Orders],
     stocks: &[],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "events order.placed: amount",
-        when_missing: "null without orders",
-    },
+    needs: Needs::new("events order.placed: amount", "null without orders"),
     fallback: None,
     trailing_year: false,
     formula: average_order_value,
@@ -333,10 +327,10 @@ pub const REVENUE_PER_REP: Kpi = Kpi {
     reads: &[Orders, ActiveUsers],
     stocks: &[],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "events order.placed: amount; crm.activity or crm.user_active (the reps)",
-        when_missing: "null without active reps",
-    },
+    needs: Needs::new(
+        "events order.placed: amount; crm.activity or crm.user_active (the reps)",
+        "null without active reps",
+    ),
     fallback: None,
     trailing_year: false,
     formula: revenue_per_rep,
@@ -358,10 +352,10 @@ pub const SALES_GROWTH: Kpi = Kpi {
     reads: &[Orders],
     stocks: &[],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "events order.placed: amount, this period and the previous one; setting revenue_target for progress",
-        when_missing: "null without revenue in the previous period",
-    },
+    needs: Needs::new(
+        "events order.placed: amount, this period and the previous one; setting revenue_target for progress",
+        "null without revenue in the previous period",
+    ),
     fallback: None,
     trailing_year: false,
     formula: sales_growth,
@@ -383,10 +377,10 @@ pub const CANCELLATION_RATE: Kpi = Kpi {
     reads: &[Cancellations, Orders],
     stocks: &[],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "events order.cancelled (order, amount) and order.placed",
-        when_missing: "null without orders",
-    },
+    needs: Needs::new(
+        "events order.cancelled (order, amount) and order.placed",
+        "null without orders",
+    ),
     fallback: None,
     trailing_year: false,
     formula: cancellation_rate,
@@ -408,10 +402,10 @@ pub const APPOINTMENT_ACCEPTANCE: Kpi = Kpi {
     reads: &[Appointments],
     stocks: &[],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "events appointment.proposed and appointment.accepted",
-        when_missing: "null without proposed appointments",
-    },
+    needs: Needs::new(
+        "events appointment.proposed and appointment.accepted",
+        "null without proposed appointments",
+    ),
     fallback: None,
     trailing_year: false,
     formula: appointment_acceptance,

@@ -168,10 +168,10 @@ pub const FIRST_RESPONSE_TIME: Kpi = Kpi {
     reads: &[FirstResponse, FirstResponseBiz],
     stocks: &[],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "tickets: opened_at, first_response_at (business time: setting business_hours)",
-        when_missing: "null without answered tickets",
-    },
+    needs: Needs::new(
+        "tickets: opened_at, first_response_at (business time: setting business_hours)",
+        "null without answered tickets",
+    ),
     fallback: None,
     trailing_year: false,
     formula: first_response_time,
@@ -193,10 +193,10 @@ pub const RESOLUTION_TIME: Kpi = Kpi {
     reads: &[Resolution, ResolutionBiz],
     stocks: &[],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "tickets: opened_at, resolved_at",
-        when_missing: "null without resolved tickets",
-    },
+    needs: Needs::new(
+        "tickets: opened_at, resolved_at",
+        "null without resolved tickets",
+    ),
     fallback: None,
     trailing_year: false,
     formula: resolution_time,
@@ -218,11 +218,10 @@ pub const SERVICE_LEVEL: Kpi = Kpi {
     reads: &[Tickets],
     stocks: &[],
     breakdowns: &[],
-    needs: Needs {
-        inputs:
-            "tickets: opened_at, first_response_at, channel; setting service_targets per channel",
-        when_missing: "null without tickets; a ticket never answered counts as late",
-    },
+    needs: Needs::new(
+        "tickets: opened_at, first_response_at, channel; setting service_targets per channel",
+        "null without tickets; a ticket never answered counts as late",
+    ),
     // The sketches `sketched_within` estimates from, for days without the exact counts.
     fallback: Some(Fallback {
         family: Tickets,
@@ -254,10 +253,10 @@ pub const FCR: Kpi = Kpi {
     reads: &[Tickets],
     stocks: &[],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "tickets: resolved_at, contacts",
-        when_missing: "null with reason contacts_not_sent when resolved tickets never carry contacts (tickets without it are not counted); null without resolved tickets",
-    },
+    needs: Needs::new(
+        "tickets: resolved_at, contacts",
+        "null with reason contacts_not_sent when resolved tickets never carry contacts (tickets without it are not counted); null without resolved tickets",
+    ),
     fallback: None,
     trailing_year: false,
     formula: fcr,
@@ -279,11 +278,10 @@ pub const BACKLOG: Kpi = Kpi {
     reads: &[TicketOpenUntil],
     stocks: &[TicketOpenUntil],
     breakdowns: &[],
-    needs: Needs {
-        inputs:
-            "tickets: opened_at, resolved_at (a stock: needs every ticket, or an opening balance)",
-        when_missing: "null without tickets up to the period end",
-    },
+    needs: Needs::new(
+        "tickets: opened_at, resolved_at (a stock: needs every ticket, or an opening balance)",
+        "null without tickets up to the period end",
+    ),
     fallback: None,
     trailing_year: false,
     formula: backlog,
@@ -305,10 +303,10 @@ pub const TICKET_VOLUME: Kpi = Kpi {
     reads: &[Tickets],
     stocks: &[],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "tickets: opened_at (complaints: tag complaint)",
-        when_missing: "null without tickets",
-    },
+    needs: Needs::new(
+        "tickets: opened_at (complaints: tag complaint)",
+        "null without tickets",
+    ),
     fallback: None,
     trailing_year: false,
     formula: ticket_volume,
@@ -330,10 +328,10 @@ pub const TRANSFER_RATE: Kpi = Kpi {
     reads: &[Tickets],
     stocks: &[],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "tickets: transferred",
-        when_missing: "null with reason transferred_not_sent when tickets never carry the flag (tickets without it are not counted); null without tickets",
-    },
+    needs: Needs::new(
+        "tickets: transferred",
+        "null with reason transferred_not_sent when tickets never carry the flag (tickets without it are not counted); null without tickets",
+    ),
     fallback: None,
     trailing_year: false,
     formula: transfer_rate,
@@ -355,10 +353,10 @@ pub const ABANDONMENT_RATE: Kpi = Kpi {
     reads: &[Tickets],
     stocks: &[],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "tickets: abandoned",
-        when_missing: "null with reason abandoned_not_sent when tickets never carry the flag (tickets without it are not counted); null without tickets",
-    },
+    needs: Needs::new(
+        "tickets: abandoned",
+        "null with reason abandoned_not_sent when tickets never carry the flag (tickets without it are not counted); null without tickets",
+    ),
     fallback: None,
     trailing_year: false,
     formula: abandonment_rate,
@@ -380,10 +378,10 @@ pub const SUPPORT_COST_RATIO: Kpi = Kpi {
     reads: &[SupportSpend, Orders],
     stocks: &[],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "events spend (purpose support) and order.placed amount",
-        when_missing: "null without revenue in the period",
-    },
+    needs: Needs::new(
+        "events spend (purpose support) and order.placed amount",
+        "null without revenue in the period",
+    ),
     fallback: None,
     trailing_year: false,
     formula: support_cost_ratio,

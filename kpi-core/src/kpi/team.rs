@@ -47,11 +47,10 @@ pub const CRM_ADOPTION_RATE: Kpi = Kpi {
     reads: &[ActiveUsers],
     stocks: &[],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "events crm.user_active or crm.activity: user; setting licensed_users",
-        when_missing:
-            "null with reason licensed_users_not_set without the setting; null without active users",
-    },
+    needs: Needs::new(
+        "events crm.user_active or crm.activity: user; setting licensed_users",
+        "null with reason licensed_users_not_set without the setting; null without active users",
+    ),
     fallback: None,
     trailing_year: false,
     formula: crm_adoption_rate,
@@ -73,10 +72,7 @@ pub const ACTIVITIES_PER_REP: Kpi = Kpi {
     reads: &[Activities, ActiveUsers],
     stocks: &[],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "events crm.activity: user, kind",
-        when_missing: "null without activities",
-    },
+    needs: Needs::new("events crm.activity: user, kind", "null without activities"),
     fallback: None,
     trailing_year: false,
     formula: activities_per_rep,

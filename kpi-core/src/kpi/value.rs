@@ -260,11 +260,10 @@ pub const ARPU: Kpi = Kpi {
     reads: &[Orders, RepeatOrders],
     stocks: &[],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "events order.placed: amount, customer, previous_order_at",
-        when_missing:
-            "null without orders; without previous_order_at every order counts as a new customer",
-    },
+    needs: Needs::new(
+        "events order.placed: amount, customer, previous_order_at",
+        "null without orders; without previous_order_at every order counts as a new customer",
+    ),
     fallback: None,
     trailing_year: false,
     formula: arpu,
@@ -286,10 +285,10 @@ pub const MRR: Kpi = Kpi {
     reads: &[Mrr],
     stocks: &[Mrr],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "events subscription.changed: mrr, previous_mrr (a stock)",
-        when_missing: "null without subscriptions",
-    },
+    needs: Needs::new(
+        "events subscription.changed: mrr, previous_mrr (a stock)",
+        "null without subscriptions",
+    ),
     fallback: None,
     trailing_year: false,
     formula: mrr,
@@ -311,10 +310,10 @@ pub const EXPANSION_MRR: Kpi = Kpi {
     reads: &[ExpansionMrr],
     stocks: &[],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "events subscription.changed: mrr above previous_mrr",
-        when_missing: "null without subscription changes",
-    },
+    needs: Needs::new(
+        "events subscription.changed: mrr above previous_mrr",
+        "null without subscription changes",
+    ),
     fallback: None,
     trailing_year: false,
     formula: expansion_mrr,
@@ -336,10 +335,10 @@ pub const CLV: Kpi = Kpi {
     reads: &[Orders, OrderRecency, Customers],
     stocks: &[Customers],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "events order.placed (amount, customer or previous_order_at) over the trailing year; customer.won / customer.lost or setting customer_lifespan_years",
-        when_missing: "null without orders in the trailing year, or without a lifespan (neither the setting nor lost customers)",
-    },
+    needs: Needs::new(
+        "events order.placed (amount, customer or previous_order_at) over the trailing year; customer.won / customer.lost or setting customer_lifespan_years",
+        "null without orders in the trailing year, or without a lifespan (neither the setting nor lost customers)",
+    ),
     fallback: None,
     trailing_year: true,
     formula: clv,
@@ -361,10 +360,10 @@ pub const CUSTOMER_NET_VALUE: Kpi = Kpi {
     reads: &[FirstOrders, Spend, Customers],
     stocks: &[],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "events order.placed (first orders), spend and customer.won",
-        when_missing: "null without customers won",
-    },
+    needs: Needs::new(
+        "events order.placed (first orders), spend and customer.won",
+        "null without customers won",
+    ),
     fallback: None,
     trailing_year: false,
     formula: customer_net_value,
@@ -386,10 +385,10 @@ pub const RETENTION_RATE: Kpi = Kpi {
     reads: &[Customers],
     stocks: &[Customers],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "events customer.won / customer.lost and an opening balance of customers (a stock)",
-        when_missing: "null without customers at the period start",
-    },
+    needs: Needs::new(
+        "events customer.won / customer.lost and an opening balance of customers (a stock)",
+        "null without customers at the period start",
+    ),
     fallback: None,
     trailing_year: false,
     formula: retention_rate,
@@ -411,10 +410,10 @@ pub const CHURN_RATE: Kpi = Kpi {
     reads: &[Customers],
     stocks: &[Customers],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "events customer.lost and an opening balance of customers (a stock)",
-        when_missing: "null without customers at the period start",
-    },
+    needs: Needs::new(
+        "events customer.lost and an opening balance of customers (a stock)",
+        "null without customers at the period start",
+    ),
     fallback: None,
     trailing_year: false,
     formula: churn_rate,
@@ -436,11 +435,10 @@ pub const REPEAT_PURCHASE_RATE: Kpi = Kpi {
     reads: &[RepeatOrders],
     stocks: &[],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "events order.placed: previous_order_at, second_previous_order_at",
-        when_missing:
-            "null without orders; without previous_order_at every order counts as a first order",
-    },
+    needs: Needs::new(
+        "events order.placed: previous_order_at, second_previous_order_at",
+        "null without orders; without previous_order_at every order counts as a first order",
+    ),
     fallback: None,
     trailing_year: false,
     formula: repeat_purchase_rate,
@@ -462,10 +460,10 @@ pub const RENEWAL_RATE: Kpi = Kpi {
     reads: &[Renewals],
     stocks: &[],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "events renewal.due and renewal.done",
-        when_missing: "null without renewals due",
-    },
+    needs: Needs::new(
+        "events renewal.due and renewal.done",
+        "null without renewals due",
+    ),
     fallback: None,
     trailing_year: false,
     formula: renewal_rate,
@@ -487,10 +485,10 @@ pub const UPSELL_RATE: Kpi = Kpi {
     reads: &[Upsell, Customers],
     stocks: &[Customers],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "events order.placed: upsell, customer (the API finds the previous upsell order) or previous_upsell_at; customers at the period start (a stock)",
-        when_missing: "null without customers at the period start; an upsell order without customer or previous_upsell_at counts as a customer of its own",
-    },
+    needs: Needs::new(
+        "events order.placed: upsell, customer (the API finds the previous upsell order) or previous_upsell_at; customers at the period start (a stock)",
+        "null without customers at the period start; an upsell order without customer or previous_upsell_at counts as a customer of its own",
+    ),
     fallback: None,
     trailing_year: false,
     formula: upsell_rate,
@@ -512,10 +510,10 @@ pub const RETENTION_COST: Kpi = Kpi {
     reads: &[RetentionSpend, Customers, Mrr],
     stocks: &[Customers, Mrr],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "events spend (purpose retention); customers and MRR (stocks)",
-        when_missing: "null without customers at the period end",
-    },
+    needs: Needs::new(
+        "events spend (purpose retention); customers and MRR (stocks)",
+        "null without customers at the period end",
+    ),
     fallback: None,
     trailing_year: false,
     formula: retention_cost,
@@ -544,11 +542,10 @@ pub const HEALTH_SCORE: Kpi = Kpi {
     ],
     stocks: &[Customers],
     breakdowns: &[],
-    needs: Needs {
-        inputs: "what nps, csat, churn_rate and first_response_time need",
-        when_missing:
-            "null when none of its parts has a value; a part without a value does not count",
-    },
+    needs: Needs::new(
+        "what nps, csat, churn_rate and first_response_time need",
+        "null when none of its parts has a value; a part without a value does not count",
+    ),
     fallback: None,
     trailing_year: false,
     formula: health_score,
