@@ -101,9 +101,11 @@ impl CivilDate {
         if b.len() != 10 || !s.is_ascii() || b[4] != b'-' || b[7] != b'-' {
             return Err(FactError::InvalidDate);
         }
-        let year = parse_digits(&s[0..4])? as i32;
-        let month = parse_digits(&s[5..7])? as u8;
-        let day = parse_digits(&s[8..10])? as u8;
+        // `get`, not indexing: no panic path (and its formatting) in the wasm builds.
+        let part = |r: core::ops::Range<usize>| s.get(r).ok_or(FactError::InvalidDate);
+        let year = parse_digits(part(0..4)?)? as i32;
+        let month = parse_digits(part(5..7)?)? as u8;
+        let day = parse_digits(part(8..10)?)? as u8;
         CivilDate::new(year, month, day)
     }
 
