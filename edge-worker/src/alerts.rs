@@ -87,7 +87,7 @@ async fn check(env: &Env, t: &TenantConfig, alerts: &Alerts) -> ApiResult<Vec<Me
                     m.outbox_statement(&db, Some((&r.id, b)))?,
                     db::alerts::set(&db, &t.id, &r.id, status, Some(b))?,
                 ];
-                let results = db.batch(stmts).await?;
+                let results = db::batch(&db, stmts).await?;
                 if db::changes(&results, 0) > 0 {
                     out.push(m);
                 }

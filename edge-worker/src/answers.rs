@@ -193,7 +193,7 @@ pub async fn store_answer(
         }
         None => (db::batch(&db, vec![upsert]).await?, None),
     };
-    let answers = responses::answers_of(&results)?;
+    let answers = responses::answers_of(&results);
     if answers.is_none() && a.open.is_some() {
         return Err(ApiError::LinkFull);
     }

@@ -14,7 +14,7 @@ pub mod tenants;
 pub mod tickets;
 
 use wasm_bindgen::{JsCast, JsValue};
-use worker::{D1Database, D1PreparedStatement, D1Result, Env};
+use worker::{D1Database, D1PreparedStatement, Env};
 
 use crate::error::{ApiError, ApiResult};
 
@@ -28,15 +28,36 @@ pub fn open(env: &Env) -> ApiResult<D1Database> {
     Ok(v.unchecked_into())
 }
 
+/// One statement's result in a batch, read from its JS object: workers-rs's `D1Result`
+/// would walk the whole `meta` (and every row) through serde_wasm_bindgen for the one or two
+/// numbers a route reads.
+pub struct Done(JsValue);
+
+impl Done {
+    fn get(o: &JsValue, k: &str) -> JsValue {
+        js_sys::Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED)
+    }
+
+    /// A number of the result's `meta` (0 when D1 gave none).
+    fn meta(&self, k: &str) -> f64 {
+        Done::get(&Done::get(&self.0, "meta"), k)
+            .as_f64()
+            .unwrap_or(0.0)
+    }
+
+    /// Column `col` of the statement's first row, when it is a number.
+    pub fn first_number(&self, col: &str) -> Option<f64> {
+        let rows = Done::get(&self.0, "results");
+        let row = js_sys::Reflect::get_u32(&rows, 0).ok()?;
+        Done::get(&row, col).as_f64()
+    }
+}
+
 /// Rows statement `at` of a batch changed (0 when it is missing or D1 gave no metadata).
 /// D1 counts the rows the statement's triggers wrote too: use it as "changed something or
 /// not", and `RETURNING` to count a table's rows.
-pub fn changes(results: &[D1Result], at: usize) -> usize {
-    results
-        .get(at)
-        .and_then(|r| r.meta().ok().flatten())
-        .and_then(|m| m.changes)
-        .unwrap_or(0)
+pub fn changes(results: &[Done], at: usize) -> usize {
+    results.get(at).map_or(0, |r| r.meta("changes") as usize)
 }
 
 /// A value a statement binds to one of its `?n`: text, a number (D1 numbers are doubles;
@@ -104,19 +125,28 @@ pub fn stmt(db: &D1Database, sql: &str, args: &[&dyn Arg]) -> ApiResult<D1Prepar
 /// transaction, so a busy answer stored none of it and the second try cannot count twice.
 /// An answer is not lost to a moment of contention (seen under workerd's local D1 when an
 /// alert's delivery writes the outbox beside it).
-pub async fn batch(db: &D1Database, stmts: Vec<D1PreparedStatement>) -> ApiResult<Vec<D1Result>> {
-    match db.batch(stmts.clone()).await {
-        Err(e) if e.to_string().contains("SQLITE_BUSY") => Ok(db.batch(stmts).await?),
+pub async fn batch(db: &D1Database, stmts: Vec<D1PreparedStatement>) -> ApiResult<Vec<Done>> {
+    let run = |stmts: &[D1PreparedStatement]| {
+        let list: js_sys::Array = stmts.iter().map(|s| JsValue::from(s.inner())).collect();
+        let sys: &worker::worker_sys::D1Database = db.as_ref().unchecked_ref();
+        let promise = sys.batch(list);
+        async move {
+            let results = js_sys::futures::JsFuture::from(promise.map_err(worker::Error::from)?)
+                .await
+                .map_err(worker::Error::from)?;
+            let results: js_sys::Array = results.dyn_into().map_err(worker::Error::from)?;
+            Ok::<_, worker::Error>(results.iter().map(Done).collect::<Vec<_>>())
+        }
+    };
+    match run(&stmts).await {
+        Err(e) if e.to_string().contains("SQLITE_BUSY") => Ok(run(&stmts).await?),
         r => Ok(r?),
     }
 }
 
 /// Rows a batch wrote, every statement and its triggers together (D1's `rows_written`).
-pub fn rows_written(results: &[D1Result]) -> u64 {
-    results
-        .iter()
-        .filter_map(|r| r.meta().ok().flatten().and_then(|m| m.rows_written))
-        .sum::<usize>() as u64
+pub fn rows_written(results: &[Done]) -> u64 {
+    results.iter().map(|r| r.meta("rows_written") as u64).sum()
 }
 
 /// A `SELECT count(*) AS n` row.

@@ -115,8 +115,9 @@ pub async fn erase(
     hash: &str,
     now: i64,
 ) -> ApiResult<usize> {
-    let results = db
-        .batch(vec![
+    let results = super::batch(
+        db,
+        vec![
             // `respondent = ?2`: rows written before references existed, or by an older
             // version of the worker still running during a deploy, hold the id itself.
             stmt(
@@ -145,7 +146,8 @@ pub async fn erase(
                  DO UPDATE SET erasures = erasures + 1, erased_at = excluded.erased_at",
                 &[&tenant, &hash, &now],
             )?,
-        ])
-        .await?;
+        ],
+    )
+    .await?;
     Ok(super::changes(&results, 0))
 }

@@ -3,7 +3,7 @@
 //! cells by the row's net change; migration 0013's keep `open_links`, the responses each
 //! open link has, which caps them.
 use serde::Deserialize;
-use worker::{D1Database, D1PreparedStatement, D1Result};
+use worker::{D1Database, D1PreparedStatement};
 
 use super::{start, stmt, Filter, Key};
 use crate::error::ApiResult;
@@ -149,16 +149,8 @@ pub async fn score_of(db: &D1Database, tenant: &str, link_id: &str) -> ApiResult
 }
 
 /// The `answers` count an [`upsert`] (first in its batch) returned: 1 for a first answer.
-pub fn answers_of(results: &[D1Result]) -> ApiResult<Option<f64>> {
-    #[derive(Deserialize)]
-    struct Answers {
-        answers: f64,
-    }
-    Ok(results
-        .first()
-        .map(|r| r.results::<Answers>())
-        .transpose()?
-        .and_then(|v| v.first().map(|a| a.answers)))
+pub fn answers_of(results: &[super::Done]) -> Option<f64> {
+    results.first().and_then(|r| r.first_number("answers"))
 }
 
 /// A stored response as a page reads it, the respondent's CRM id in place of its reference.

@@ -183,7 +183,7 @@ async fn recover(c: Call) -> ApiResult<Response> {
         KeyKind::Secret,
         &created_at,
     )?);
-    let results = db.batch(stmts).await?;
+    let results = db::batch(&db, stmts).await?;
     let revoked = if body.revoke_others {
         db::changes(&results, 0)
     } else {

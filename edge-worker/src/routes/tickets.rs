@@ -115,7 +115,7 @@ async fn store_tickets(
                 stmts.push(s);
                 meta.push((i, t, existed));
             }
-            let results = db.batch(stmts).await?;
+            let results = db::batch(db, stmts).await?;
             for (at, (i, t, existed)) in meta.into_iter().enumerate() {
                 let changes = db::changes(&results, at);
                 if changes > 0 {
