@@ -22,6 +22,7 @@ use worker::D1Database;
 
 use crate::db;
 use crate::error::{ApiError, ApiResult};
+use crate::http;
 
 /// An event ready to insert: the row's fields as one JSON object.
 pub fn row(
@@ -36,7 +37,7 @@ pub fn row(
         "type": raw.kind,
         "at": ev.at_ms,
         "day": ev.day.to_string(),
-        "body": kept(raw).to_string(),
+        "body": kept(raw),
         "contrib": kpi_core::rollup::contrib_json(&ev.contributions()),
         "customer_key": customer_key,
         "derived": i64::from(derived),
@@ -47,7 +48,7 @@ pub fn row(
 /// kpi-core checks on every event (channel, campaign, source, agent), and the fields
 /// `Event::from_wire` reads for its type. Unknown fields were never parsed; known fields
 /// its type does not read (a `customer` or `user` sent along) are dropped here.
-pub fn kept(raw: &RawEvent) -> Value {
+pub fn kept(raw: &RawEvent) -> String {
     let r = raw.clone();
     let mut k = RawEvent {
         id: r.id,
@@ -111,19 +112,16 @@ pub fn kept(raw: &RawEvent) -> Value {
         }
         _ => {}
     }
-    match serde_json::to_value(&k) {
-        Ok(Value::Object(mut m)) => {
-            m.retain(|_, v| !v.is_null());
-            Value::Object(m)
-        }
-        _ => json!({"id": raw.id, "type": raw.kind}),
-    }
+    // `RawEvent` writes no member for an absent field.
+    serde_json::to_string(&k).unwrap_or_default()
 }
 
-/// Parses one event and checks its id; its type's fields are [`Event::from_wire`]'s.
-pub fn parse(v: &Value) -> ApiResult<(String, RawEvent)> {
-    let raw: RawEvent = serde_json::from_value(v.clone())
-        .map_err(|e| ApiError::Invalid(format!("invalid event: {e}")))?;
+/// Parses one event (its JSON text, one item of [`parse_body`]) and checks its id; its
+/// type's fields are [`Event::from_wire`]'s. Events are decoded from text only, here and
+/// from D1 in [`revise_history`]: one decoder of `RawEvent` in the worker.
+pub fn parse(item: &str) -> ApiResult<(String, RawEvent)> {
+    let raw: RawEvent =
+        serde_json::from_str(item).map_err(|e| ApiError::Invalid(format!("invalid event: {e}")))?;
     let id = raw
         .id
         .as_deref()
@@ -135,15 +133,17 @@ pub fn parse(v: &Value) -> ApiResult<(String, RawEvent)> {
 /// Validates one event: its id and its type's fields (the fuzz targets' and tests' path;
 /// the route parses first, fills an order's history, then validates).
 #[cfg(any(test, feature = "fuzzing"))]
-pub fn validate(v: &Value, tz: TimeZone) -> ApiResult<(String, RawEvent, Event)> {
-    let (id, raw) = parse(v)?;
+pub fn validate(item: &str, tz: TimeZone) -> ApiResult<(String, RawEvent, Event)> {
+    let (id, raw) = parse(item)?;
     let ev = Event::from_wire(&raw, tz)?;
     Ok((id, raw, ev))
 }
 
-/// The events of a body: a JSON array (or `{"events": [...]}`), or NDJSON, one per line.
-/// A line of NDJSON that is not JSON is that event's error, not the request's.
-pub fn parse_body(bytes: &[u8], ndjson: bool) -> ApiResult<Vec<ApiResult<Value>>> {
+/// The events of a body, each as its own JSON text: a JSON array (or `{"events": [...]}`),
+/// or NDJSON, one per line. A line of NDJSON that is not JSON is that event's error, not the
+/// request's. The body is checked as JSON once and split, with no `Value` tree: each event
+/// is decoded once, from its text, by [`parse`].
+pub fn parse_body(bytes: &[u8], ndjson: bool) -> ApiResult<Vec<ApiResult<&str>>> {
     if ndjson {
         let text = std::str::from_utf8(bytes)
             .map_err(|_| ApiError::Malformed("the body is not UTF-8".into()))?;
@@ -151,26 +151,18 @@ pub fn parse_body(bytes: &[u8], ndjson: bool) -> ApiResult<Vec<ApiResult<Value>>
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())
-            .map(|l| {
-                serde_json::from_str(l)
-                    .map_err(|e| ApiError::Malformed(format!("invalid JSON: {e}")))
-            })
+            .map(|l| http::checked_json(l.as_bytes()))
             .collect());
     }
-    let body: Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::Malformed(format!("invalid JSON: {e}")))?;
-    match body {
-        Value::Array(a) => Ok(a.into_iter().map(Ok).collect()),
-        Value::Object(mut o) => match o.remove("events") {
-            Some(Value::Array(a)) => Ok(a.into_iter().map(Ok).collect()),
-            _ => Err(ApiError::Malformed(
-                "send a JSON array of events, or NDJSON".into(),
-            )),
-        },
-        _ => Err(ApiError::Malformed(
-            "send a JSON array of events, or NDJSON".into(),
-        )),
-    }
+    let body = http::checked_json(bytes)?;
+    let list = match body.starts_with('{') {
+        true => http::json_member(body, "events"),
+        false => Some(body),
+    };
+    let items = list
+        .and_then(http::json_items)
+        .ok_or_else(|| ApiError::Malformed("send a JSON array of events, or NDJSON".into()))?;
+    Ok(items.into_iter().map(Ok).collect())
 }
 
 /// An order of a named customer in a request.
@@ -320,7 +312,7 @@ fn revision(
         return Ok(None);
     };
     let contrib = kpi_core::rollup::contrib_json(&ev.contributions());
-    let body = kept(&raw).to_string();
+    let body = kept(&raw);
     Ok(Some(db::events::revise(
         db, tenant, &r.id, &r.contrib, &body, &contrib,
     )?))
@@ -333,7 +325,7 @@ mod tests {
 
     /// Every type of event kpi-core knows, each carrying every field `RawEvent` knows (with
     /// values that suit all types at once) plus a few a CRM might send along.
-    fn kitchen_sinks() -> Vec<Value> {
+    fn kitchen_sinks() -> Vec<String> {
         kpi_core::event::EVENT_TYPES
             .iter()
             .map(|t| {
@@ -350,6 +342,7 @@ mod tests {
                     "landing": true, "upsell": true, "purpose": "retention",
                     "previous_upsell_at": "2026-10-05T09:00:00+07:00",
                     "email": "lan@example.com", "phone": "0909 123 456", "note": {"x": 1}})
+                .to_string()
             })
             .collect()
     }
@@ -363,6 +356,7 @@ mod tests {
             // Validating what is kept gives the very same contributions.
             let (id2, _, ev2) =
                 validate(&body, tz).unwrap_or_else(|e| panic!("{body}: {}", e.detail()));
+            let body: Value = serde_json::from_str(&body).expect("JSON");
             assert_eq!(id, id2);
             assert_eq!(
                 kpi_core::rollup::contrib_json(&ev.contributions()),
@@ -379,9 +373,9 @@ mod tests {
     fn fields_a_type_does_not_read_are_dropped() {
         let v = json!({"id": "l1", "type": "lead.created", "at": 1_790_000_000_000i64,
                        "source": "zalo", "user": "leak@example.com", "mrr": 5, "stage": "x"});
-        let (_, raw, _) = validate(&v, TimeZone::DEFAULT).expect("valid");
+        let (_, raw, _) = validate(&v.to_string(), TimeZone::DEFAULT).expect("valid");
         assert_eq!(
-            kept(&raw),
+            serde_json::from_str::<Value>(&kept(&raw)).expect("JSON"),
             json!({"id": "l1", "type": "lead.created", "at": 1_790_000_000_000i64, "source": "zalo"})
         );
     }

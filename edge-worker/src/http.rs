@@ -69,6 +69,110 @@ pub async fn body_bytes(req: &mut Request, limit: usize) -> ApiResult<Vec<u8>> {
     Ok(out)
 }
 
+/// A JSON body checked once, with no tree built, and kept as text (trimmed): the batch
+/// routes split it into items ([`json_items`], [`json_member`]), each decoded once, from
+/// its text, by the same deserializer as the rest of the worker.
+pub fn checked_json(bytes: &[u8]) -> ApiResult<&str> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| ApiError::Malformed("the body is not UTF-8".into()))?;
+    serde_json::from_str::<serde::de::IgnoredAny>(text)
+        .map_err(|e| ApiError::Malformed(format!("invalid JSON: {e}")))?;
+    Ok(text.trim_matches(JSON_WS))
+}
+
+const JSON_WS: &[char] = &[' ', '\t', '\n', '\r'];
+
+/// The top-level values of `inner`, the inside of a checked JSON array or object without its
+/// brackets: split at the commas outside strings and nested brackets, each trimmed.
+fn split_top(inner: &str) -> Vec<&str> {
+    let (mut depth, mut in_str, mut escaped, mut start) = (0usize, false, false, 0);
+    let mut out = Vec::new();
+    for (i, c) in inner.bytes().enumerate() {
+        if in_str {
+            match c {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            b'"' => in_str = true,
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b',' if depth == 0 => {
+                out.push(
+                    inner
+                        .get(start..i)
+                        .unwrap_or_default()
+                        .trim_matches(JSON_WS),
+                );
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    let last = inner.get(start..).unwrap_or_default().trim_matches(JSON_WS);
+    if !last.is_empty() || !out.is_empty() {
+        out.push(last);
+    }
+    out
+}
+
+/// The inside of checked JSON text that is `open`…`close`.
+fn inside(text: &str, open: char, close: char) -> Option<&str> {
+    text.strip_prefix(open)?.strip_suffix(close)
+}
+
+/// The items of checked JSON text that is an array, each as its own text; `None` when it is
+/// not an array.
+pub fn json_items(text: &str) -> Option<Vec<&str>> {
+    inside(text, '[', ']').map(split_top)
+}
+
+/// The text of member `name` of checked JSON text that is an object (the last one, as a
+/// parser into a map keeps); `None` when it is absent or `text` is not an object.
+pub fn json_member<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+    let mut found = None;
+    for m in split_top(inside(text, '{', '}')?) {
+        // `"key": value`: the key's closing quote is the first `"` not escaped.
+        let mut escaped = false;
+        let end = m.bytes().enumerate().skip(1).find_map(|(i, c)| match c {
+            _ if escaped => {
+                escaped = false;
+                None
+            }
+            b'\\' => {
+                escaped = true;
+                None
+            }
+            b'"' => Some(i),
+            _ => None,
+        })?;
+        let (key, rest) = (m.get(..=end)?, m.get(end + 1..)?);
+        let same = match key.contains('\\') {
+            false => key.get(1..end) == Some(name),
+            true => serde_json::from_str::<String>(key).is_ok_and(|k| k == name),
+        };
+        if same {
+            found = rest.trim_start_matches(JSON_WS).strip_prefix(':');
+        }
+    }
+    found.map(|v| v.trim_matches(JSON_WS))
+}
+
+/// The `id` of a batch item that was not valid, when it has a string one (to name it among
+/// the rejected).
+pub fn item_id(item: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct IdOf {
+        #[serde(default)]
+        id: Option<String>,
+    }
+    serde_json::from_str::<IdOf>(item).ok().and_then(|i| i.id)
+}
+
 /// Reads a JSON body of at most `limit` bytes into `T`.
 pub async fn json_body<T: DeserializeOwned>(req: &mut Request, limit: usize) -> ApiResult<T> {
     if media_type(req) != "application/json" {
@@ -216,5 +320,41 @@ mod tests {
         assert_eq!(percent_decode("%zz"), None);
         assert_eq!(percent_decode("%4"), None);
         assert_eq!(percent_decode("%FF"), None);
+    }
+
+    /// The body splitter gives exactly the items and members a parser into `Value` gives:
+    /// strings holding commas, brackets, quotes and escapes, nesting, whitespace, Unicode,
+    /// an escaped key and a key written twice (the last wins, as in a map).
+    #[test]
+    fn split_json_reads_as_a_parser_does() {
+        use serde_json::Value;
+        let docs = [
+            "[]",
+            " [ ] ",
+            "[1]",
+            r#"[{"id":"a,b","x":[1,[2,{"y":"]}"}]]},  "s\"t,\\" ,null,true, -1.5e3 ,"Tết, ]"]"#,
+            "\n\t[ {\"a\" : 1 } ,\r\n{ } ]\n",
+            r#"{"events": [{"id": "e1"}, {"id": "e2", "n": {"events": 3}}], "x": "events"}"#,
+            r#"{"events": 1, "events": [2, 3]}"#,
+            r#"{"\u0065vents": ["escaped key"]}"#,
+            r#"{"tickets": null}"#,
+            r#"{"id": "t1", "tickets_x": []}"#,
+            r#""events""#,
+        ];
+        for doc in docs {
+            let text = checked_json(doc.as_bytes()).expect(doc);
+            let value: Value = serde_json::from_str(doc).expect(doc);
+            let parsed = |t: &str| serde_json::from_str::<Value>(t).expect(t);
+            let items = json_items(text).map(|v| v.into_iter().map(parsed).collect::<Vec<_>>());
+            assert_eq!(items.as_ref(), value.as_array(), "{doc}");
+            for name in ["events", "tickets", "id", "x"] {
+                let member = json_member(text, name).map(parsed);
+                assert_eq!(member.as_ref(), value.get(name), "{doc} {name}");
+            }
+        }
+        for bad in ["[1,]", "{\"a\" 1}", "[1] 2", "\"\\x\"", ""] {
+            assert!(checked_json(bad.as_bytes()).is_err(), "{bad}");
+        }
+        assert!(checked_json(&[b'[', 0xff, b']']).is_err());
     }
 }

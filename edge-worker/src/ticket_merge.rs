@@ -7,10 +7,10 @@ use kpi_core::fact::{check_text, WireInstant};
 use kpi_core::period::TimeZone;
 use kpi_core::{FactError, RawTicket, Ticket};
 use serde::{Deserialize, Deserializer};
-use serde_json::Value;
 
 use crate::db::tickets::{Fields as Merged, TicketRow};
 use crate::error::{ApiError, ApiResult};
+use crate::http;
 
 /// Tickets per request.
 pub const MAX_TICKETS: usize = 1000;
@@ -128,38 +128,38 @@ impl Merged {
     }
 }
 
-/// Parses one ticket of a request, checking its id.
-pub fn parse_item(v: Value) -> ApiResult<TicketIn> {
-    let t: TicketIn =
-        serde_json::from_value(v).map_err(|e| ApiError::Invalid(format!("invalid ticket: {e}")))?;
+/// Parses one ticket of a request (its JSON text, an item of [`parse_body`]), checking its
+/// id.
+pub fn parse_item(item: &str) -> ApiResult<TicketIn> {
+    let t: TicketIn = serde_json::from_str(item)
+        .map_err(|e| ApiError::Invalid(format!("invalid ticket: {e}")))?;
     check_text("id", &t.id)?;
     Ok(t)
 }
 
-/// The tickets of a body: one ticket object (`false`), or `{"tickets": [...]}` (`true`) of at
-/// most [`MAX_TICKETS`].
-pub(crate) fn parse_body(bytes: &[u8]) -> ApiResult<(bool, Vec<Value>)> {
-    let body: Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::Malformed(format!("invalid JSON: {e}")))?;
-    let batch = body.get("tickets").is_some();
-    let values: Vec<Value> = match body {
-        Value::Object(mut o) if batch => match o.remove("tickets") {
-            Some(Value::Array(a)) => a,
-            _ => return Err(ApiError::Malformed("`tickets` must be an array".into())),
-        },
-        v @ Value::Object(_) => vec![v],
-        _ => {
-            return Err(ApiError::Malformed(
-                "send one ticket object or {\"tickets\": [...]}".into(),
-            ))
-        }
+/// The tickets of a body, each as its own JSON text: one ticket object (`false`), or
+/// `{"tickets": [...]}` (`true`) of at most [`MAX_TICKETS`].
+pub(crate) fn parse_body(bytes: &[u8]) -> ApiResult<(bool, Vec<&str>)> {
+    let body = http::checked_json(bytes)?;
+    if !body.starts_with('{') {
+        return Err(ApiError::Malformed(
+            "send one ticket object or {\"tickets\": [...]}".into(),
+        ));
+    }
+    let (batch, items) = match http::json_member(body, "tickets") {
+        Some(list) => (
+            true,
+            http::json_items(list)
+                .ok_or_else(|| ApiError::Malformed("`tickets` must be an array".into()))?,
+        ),
+        None => (false, vec![body]),
     };
-    if values.len() > MAX_TICKETS {
+    if items.len() > MAX_TICKETS {
         return Err(ApiError::Invalid(format!(
             "send at most {MAX_TICKETS} tickets a request"
         )));
     }
-    Ok((batch, values))
+    Ok((batch, items))
 }
 
 /// The pure path of one `POST /v1/tickets` body, as `routes::tickets` runs it,

@@ -57,13 +57,14 @@ async fn ingest(c: Call, p: Principal) -> ApiResult<Response> {
     let tenant = p.tenant.id.as_str();
     let mut parsed = Vec::with_capacity(items.len());
     for item in items {
-        let id = item
-            .as_ref()
-            .ok()
-            .and_then(|v| v.get("id"))
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        parsed.push((id, item.and_then(|v| events::parse(&v))));
+        let (id, event) = match item {
+            Ok(text) => match events::parse(text) {
+                Ok((eid, raw)) => (raw.id.clone(), Ok((eid, raw))),
+                Err(e) => (http::item_id(text), Err(e)),
+            },
+            Err(e) => (None, Err(e)),
+        };
+        parsed.push((id, event));
     }
     // Orders of a named customer: the customer's key, and the previous orders the CRM did
     // not send.

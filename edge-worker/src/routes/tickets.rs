@@ -8,7 +8,7 @@
 //! read, merged and written again. Rollups thus always equal the sum of the rows' `contrib`.
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{json, Value};
+use serde_json::json;
 use worker::{D1Database, D1PreparedStatement, Method, Response};
 
 use crate::auth::Principal;
@@ -158,11 +158,14 @@ async fn ingest(c: Call, p: Principal) -> ApiResult<Response> {
     let mut items = Vec::with_capacity(values.len());
     let mut outcomes = BTreeMap::new();
     for (i, v) in values.into_iter().enumerate() {
-        ids.push(v.get("id").and_then(Value::as_str).map(str::to_string));
         match parse_item(v) {
-            Ok(t) => items.push((i, t)),
+            Ok(t) => {
+                ids.push(Some(t.id.clone()));
+                items.push((i, t));
+            }
             Err(e) if !batch => return Err(e),
             Err(e) => {
+                ids.push(http::item_id(v));
                 outcomes.insert(i, Outcome::Rejected(e));
             }
         }

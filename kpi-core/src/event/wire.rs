@@ -8,73 +8,102 @@ use serde::{Deserialize, Serialize};
 use crate::fact::WireInstant;
 
 /// An event as `POST /v1/events` receives it: `type`, `at` and the fields of its type.
+/// Written back (the worker's stored body), an absent field has no member.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RawEvent {
     /// Unique per tenant (idempotency key; not used by the domain).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Event type, e.g. `order.placed`.
     #[serde(rename = "type")]
     pub kind: String,
     /// When it happened.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub at: Option<WireInstant>,
     /// Aggregated count (default 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
     /// Lead source.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// Marketing campaign.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub campaign: Option<String>,
     /// Channel name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
     /// Deal id.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub deal: Option<String>,
     /// Pipeline stage.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stage: Option<String>,
     /// `deal.stage`: the stage's position in the tenant's pipeline (needed outside
     /// [`super::DEFAULT_STAGES`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stage_position: Option<i64>,
     /// `order.cancelled`: the id of the order it cancels. `deal.stage` still accepts its
     /// stage position here, as before `stage_position` existed.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub order: Option<OrderField>,
     /// The stage the deal was at before.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_stage: Option<String>,
     /// Amount in minor units.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// The deal's amount as last counted in the open pipeline (minor units).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_amount: Option<i64>,
     /// ISO 4217 currency of the amounts (default VND).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Customer id.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer: Option<String>,
     /// The customer's monthly recurring revenue after the change (minor units).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mrr: Option<i64>,
     /// The customer's MRR before the change (default 0: a new subscription).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_mrr: Option<i64>,
     /// Pages viewed in a session.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pages: Option<i64>,
     /// CRM user.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     /// Activity kind: `call`, `email` or `meeting`.
-    #[serde(rename = "kind")]
+    #[serde(skip_serializing_if = "Option::is_none", rename = "kind")]
     pub activity: Option<String>,
     /// Agent or sales rep.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent: Option<String>,
     /// Lead: first contact by the business.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_contact_at: Option<WireInstant>,
     /// Won deal: first touch.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_touch_at: Option<WireInstant>,
     /// Order: the customer's previous order.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_order_at: Option<WireInstant>,
     /// Order: the customer's order before the previous one.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub second_previous_order_at: Option<WireInstant>,
     /// Visit: the page is a landing page.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub landing: Option<bool>,
     /// Order: an existing customer buying an additional product.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub upsell: Option<bool>,
     /// Upsell order: the customer's previous upsell order (found by the API among stored
     /// orders when the CRM names the customer and not its previous order).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_upsell_at: Option<WireInstant>,
     /// Spend: `acquisition` (default), `retention` or `support`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub purpose: Option<String>,
 }
 
