@@ -256,13 +256,71 @@ impl SurveyResponse {
 }
 
 /// An instant as the API accepts it: RFC 3339 text with any offset, or Unix milliseconds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum WireInstant {
     /// Unix milliseconds.
     Millis(i64),
     /// RFC 3339 text.
     Text(String),
+}
+
+impl<'de> Deserialize<'de> for WireInstant {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        int_or_text(
+            d,
+            "integer milliseconds or RFC 3339 text",
+            WireInstant::Millis,
+            WireInstant::Text,
+        )
+    }
+}
+
+/// Reads a JSON integer (`int`) or string (`text`), anything else an error naming
+/// `expecting`: what `#[serde(untagged)]` does for a two-variant enum, without buffering the
+/// value into serde's `Content` first (most of the code of every type holding one, and of
+/// the worker's).
+pub fn int_or_text<'de, D, T>(
+    d: D,
+    expecting: &'static str,
+    int: fn(i64) -> T,
+    text: fn(String) -> T,
+) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::{Error, Unexpected, Visitor};
+    struct V<T> {
+        expecting: &'static str,
+        int: fn(i64) -> T,
+        text: fn(String) -> T,
+    }
+    impl<T> Visitor<'_> for V<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            f.write_str(self.expecting)
+        }
+        fn visit_i64<E: Error>(self, v: i64) -> Result<T, E> {
+            Ok((self.int)(v))
+        }
+        fn visit_u64<E: Error>(self, v: u64) -> Result<T, E> {
+            match i64::try_from(v) {
+                Ok(v) => Ok((self.int)(v)),
+                Err(_) => Err(E::invalid_value(Unexpected::Unsigned(v), &self)),
+            }
+        }
+        fn visit_str<E: Error>(self, v: &str) -> Result<T, E> {
+            Ok((self.text)(v.to_string()))
+        }
+        fn visit_string<E: Error>(self, v: String) -> Result<T, E> {
+            Ok((self.text)(v))
+        }
+    }
+    d.deserialize_any(V {
+        expecting,
+        int,
+        text,
+    })
 }
 
 impl WireInstant {
@@ -394,6 +452,57 @@ pub fn links_issued(kind: SurveyKind, channel: Channel, count: i64) -> Vec<(Cell
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An instant or an order reads as `#[serde(untagged)]` read it: an integer (`i64`,
+    /// whatever its JSON sign) or a string; anything else, and integers past `i64`, refused;
+    /// `null` in an optional field is absence. Written back, each is the bare value.
+    #[test]
+    fn int_or_text_reads_as_untagged_did() {
+        use crate::event::{OrderField, RawEvent};
+        let instant = |t: &str| serde_json::from_str::<WireInstant>(t).ok();
+        assert_eq!(
+            instant("1790000000000"),
+            Some(WireInstant::Millis(1_790_000_000_000))
+        );
+        assert_eq!(instant("-5"), Some(WireInstant::Millis(-5)));
+        assert_eq!(
+            instant(&i64::MAX.to_string()),
+            Some(WireInstant::Millis(i64::MAX))
+        );
+        assert_eq!(
+            instant("\"2026-11-20T09:00:00+07:00\""),
+            Some(WireInstant::Text("2026-11-20T09:00:00+07:00".into()))
+        );
+        assert_eq!(
+            instant("\"a\\\"b\""),
+            Some(WireInstant::Text("a\"b".into()))
+        );
+        for bad in [
+            "1.5",
+            "true",
+            "null",
+            "18446744073709551615",
+            "{}",
+            "[1]",
+            "1e3",
+        ] {
+            assert_eq!(instant(bad), None, "{bad}");
+        }
+        let order = |t: &str| serde_json::from_str::<OrderField>(t).ok();
+        assert_eq!(order("1042"), Some(OrderField::Number(1042)));
+        assert_eq!(order("\"O-1\""), Some(OrderField::Text("O-1".into())));
+        assert_eq!(order("2.5"), None);
+        let raw: RawEvent = serde_json::from_str(
+            r#"{"type": "x", "at": null, "order": 7, "previous_order_at": 5}"#,
+        )
+        .unwrap();
+        assert_eq!(raw.at, None);
+        assert_eq!(raw.order, Some(OrderField::Number(7)));
+        assert_eq!(
+            serde_json::to_string(&raw).unwrap(),
+            r#"{"type":"x","order":7,"previous_order_at":5}"#
+        );
+    }
 
     /// Issue 15: 10 links e-mailed and 4 answered is 40 %, however many walk-in customers
     /// answer an open link beside them; their answers count in NPS and are shown apart.

@@ -109,13 +109,24 @@ pub struct RawEvent {
 
 /// The `order` member: text (or a number) naming an order, or, on `deal.stage`, the
 /// number that was its stage position.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum OrderField {
     /// A number: an order id such as `1042`, or a stage position on `deal.stage`.
     Number(i64),
     /// An order id such as `O-1042`.
     Text(String),
+}
+
+impl<'de> Deserialize<'de> for OrderField {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::fact::int_or_text(
+            d,
+            "an order id (text or integer) or a stage position",
+            OrderField::Number,
+            OrderField::Text,
+        )
+    }
 }
 
 /// Declares [`EventType`] and its table of wire names in one place.
