@@ -185,7 +185,11 @@ pub async fn json_body<T: DeserializeOwned>(req: &mut Request, limit: usize) -> 
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(ApiError::Malformed("the body must be a JSON object".into()));
     }
-    serde_json::from_slice(&bytes).map_err(|e| ApiError::Malformed(format!("invalid JSON: {e}")))
+    // From text, not bytes: every JSON the worker decodes (bodies, KV, D1, tokens) goes
+    // through serde_json's one text reader, one copy of each type's decoder in the wasm.
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| ApiError::Malformed("the body is not UTF-8".into()))?;
+    serde_json::from_str(text).map_err(|e| ApiError::Malformed(format!("invalid JSON: {e}")))
 }
 
 /// A JSON response with `status`, serialised straight to text.

@@ -118,7 +118,8 @@ fn encode_cursor(k: &Key) -> String {
 
 fn decode_cursor(s: &str) -> ApiResult<Key> {
     b64url_decode(s)
-        .and_then(|b| serde_json::from_slice::<Key>(&b).ok())
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|b| serde_json::from_str::<Key>(&b).ok())
         .ok_or_else(|| ApiError::Malformed("`cursor` is not one this API returned".into()))
 }
 

@@ -118,7 +118,10 @@ pub fn verify(master: &[u8], token: &str, now_s: i64) -> ApiResult<LinkClaims> {
     let bytes = b64url_decode(payload).ok_or(ApiError::BadToken)?;
     let sig = b64url_decode(sig).ok_or(ApiError::BadToken)?;
     // The tenant named inside picks the key; a payload naming another tenant fails the MAC.
-    let claims: LinkClaims = serde_json::from_slice(&bytes).map_err(|_| ApiError::BadToken)?;
+    let claims: LinkClaims = std::str::from_utf8(&bytes)
+        .ok()
+        .and_then(|t| serde_json::from_str(t).ok())
+        .ok_or(ApiError::BadToken)?;
     let mut mac = tenant_mac(master, &claims.tenant)?;
     mac.update(payload.as_bytes());
     mac.verify_slice(&sig).map_err(|_| ApiError::BadToken)?;
