@@ -113,7 +113,8 @@ pub fn kept(raw: &RawEvent) -> String {
         _ => {}
     }
     // `RawEvent` writes no member for an absent field.
-    serde_json::to_string(&k).unwrap_or_default()
+    serde_json::to_string(&k)
+        .unwrap_or_else(|_| json!({"id": raw.id, "type": raw.kind}).to_string())
 }
 
 /// Parses one event (its JSON text, one item of [`parse_body`]) and checks its id; its
@@ -145,16 +146,14 @@ pub fn validate(item: &str, tz: TimeZone) -> ApiResult<(String, RawEvent, Event)
 /// is decoded once, from its text, by [`parse`].
 pub fn parse_body(bytes: &[u8], ndjson: bool) -> ApiResult<Vec<ApiResult<&str>>> {
     if ndjson {
-        let text = std::str::from_utf8(bytes)
-            .map_err(|_| ApiError::Malformed("the body is not UTF-8".into()))?;
-        return Ok(text
+        return Ok(http::utf8(bytes)?
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())
-            .map(|l| http::checked_json(l.as_bytes()))
+            .map(http::checked_json)
             .collect());
     }
-    let body = http::checked_json(bytes)?;
+    let body = http::checked_json(http::utf8(bytes)?)?;
     let list = match body.starts_with('{') {
         true => http::json_member(body, "events"),
         false => Some(body),

@@ -69,12 +69,16 @@ pub async fn body_bytes(req: &mut Request, limit: usize) -> ApiResult<Vec<u8>> {
     Ok(out)
 }
 
+/// A body as text: every JSON the worker decodes is read from text (bodies, KV, D1,
+/// tokens), through serde_json's one text reader: one copy of each type's decoder.
+pub fn utf8(bytes: &[u8]) -> ApiResult<&str> {
+    std::str::from_utf8(bytes).map_err(|_| ApiError::Malformed("the body is not UTF-8".into()))
+}
+
 /// A JSON body checked once, with no tree built, and kept as text (trimmed): the batch
 /// routes split it into items ([`json_items`], [`json_member`]), each decoded once, from
 /// its text, by the same deserializer as the rest of the worker.
-pub fn checked_json(bytes: &[u8]) -> ApiResult<&str> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| ApiError::Malformed("the body is not UTF-8".into()))?;
+pub fn checked_json(text: &str) -> ApiResult<&str> {
     serde_json::from_str::<serde::de::IgnoredAny>(text)
         .map_err(|e| ApiError::Malformed(format!("invalid JSON: {e}")))?;
     Ok(text.trim_matches(JSON_WS))
@@ -185,11 +189,8 @@ pub async fn json_body<T: DeserializeOwned>(req: &mut Request, limit: usize) -> 
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(ApiError::Malformed("the body must be a JSON object".into()));
     }
-    // From text, not bytes: every JSON the worker decodes (bodies, KV, D1, tokens) goes
-    // through serde_json's one text reader, one copy of each type's decoder in the wasm.
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|_| ApiError::Malformed("the body is not UTF-8".into()))?;
-    serde_json::from_str(text).map_err(|e| ApiError::Malformed(format!("invalid JSON: {e}")))
+    serde_json::from_str(utf8(&bytes)?)
+        .map_err(|e| ApiError::Malformed(format!("invalid JSON: {e}")))
 }
 
 /// A JSON response with `status`, serialised straight to text.
@@ -346,7 +347,7 @@ mod tests {
             r#""events""#,
         ];
         for doc in docs {
-            let text = checked_json(doc.as_bytes()).expect(doc);
+            let text = checked_json(doc).expect(doc);
             let value: Value = serde_json::from_str(doc).expect(doc);
             let parsed = |t: &str| serde_json::from_str::<Value>(t).expect(t);
             let items = json_items(text).map(|v| v.into_iter().map(parsed).collect::<Vec<_>>());
@@ -357,8 +358,8 @@ mod tests {
             }
         }
         for bad in ["[1,]", "{\"a\" 1}", "[1] 2", "\"\\x\"", ""] {
-            assert!(checked_json(bad.as_bytes()).is_err(), "{bad}");
+            assert!(checked_json(bad).is_err(), "{bad}");
         }
-        assert!(checked_json(&[b'[', 0xff, b']']).is_err());
+        assert!(utf8(&[b'[', 0xff, b']']).is_err());
     }
 }

@@ -140,7 +140,7 @@ pub fn parse_item(item: &str) -> ApiResult<TicketIn> {
 /// The tickets of a body, each as its own JSON text: one ticket object (`false`), or
 /// `{"tickets": [...]}` (`true`) of at most [`MAX_TICKETS`].
 pub(crate) fn parse_body(bytes: &[u8]) -> ApiResult<(bool, Vec<&str>)> {
-    let body = http::checked_json(bytes)?;
+    let body = http::checked_json(http::utf8(bytes)?)?;
     if !body.starts_with('{') {
         return Err(ApiError::Malformed(
             "send one ticket object or {\"tickets\": [...]}".into(),
