@@ -131,17 +131,30 @@ pub async fn batch(db: &D1Database, stmts: Vec<D1PreparedStatement>) -> ApiResul
         let sys: &worker::worker_sys::D1Database = db.as_ref().unchecked_ref();
         let promise = sys.batch(list);
         async move {
-            let results = js_sys::futures::JsFuture::from(promise.map_err(worker::Error::from)?)
-                .await
-                .map_err(worker::Error::from)?;
-            let results: js_sys::Array = results.dyn_into().map_err(worker::Error::from)?;
-            Ok::<_, worker::Error>(results.iter().map(Done).collect::<Vec<_>>())
+            let results = js_sys::futures::JsFuture::from(promise?).await?;
+            let results: js_sys::Array = results.dyn_into()?;
+            Ok::<_, JsValue>(results.iter().map(Done).collect::<Vec<_>>())
         }
     };
     match run(&stmts).await {
-        Err(e) if e.to_string().contains("SQLITE_BUSY") => Ok(run(&stmts).await?),
-        r => Ok(r?),
+        Err(e) if error_text(&e).contains("SQLITE_BUSY") => {
+            Ok(run(&stmts).await.map_err(worker::Error::from)?)
+        }
+        r => Ok(r.map_err(worker::Error::from)?),
     }
+}
+
+/// The message of a JS error and of its cause: D1 may put SQLite's code in either.
+fn error_text(e: &JsValue) -> String {
+    let Some(err) = e.dyn_ref::<js_sys::Error>() else {
+        return e.as_string().unwrap_or_default();
+    };
+    let cause = err
+        .cause()
+        .dyn_ref::<js_sys::Error>()
+        .map(|c| String::from(c.message()))
+        .unwrap_or_default();
+    format!("{} {cause}", String::from(err.message()))
 }
 
 /// Rows a batch wrote, every statement and its triggers together (D1's `rows_written`).
