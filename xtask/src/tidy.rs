@@ -301,9 +301,47 @@ fn check_event(v: &serde_json::Value) -> Result<kpi_core::Event, String> {
     kpi_core::Event::from_wire(&raw, kpi_core::period::TimeZone::DEFAULT).map_err(|e| e.to_string())
 }
 
-/// Every wire field of `RawEvent`, as the API names it.
+/// Every wire field of `RawEvent`, as the API names it: an event with every field present,
+/// written out with no `..`, so that a field added to `RawEvent` fails to compile here until
+/// it is listed (`RawEvent` writes no member for an absent field).
 fn wire_fields() -> BTreeSet<String> {
-    match serde_json::to_value(kpi_core::RawEvent::default()) {
+    use kpi_core::event::OrderField;
+    use kpi_core::fact::WireInstant;
+    let text = || Some(String::new());
+    let at = || Some(WireInstant::Millis(0));
+    let every = kpi_core::RawEvent {
+        id: text(),
+        kind: String::new(),
+        at: at(),
+        count: Some(0),
+        source: text(),
+        campaign: text(),
+        channel: text(),
+        deal: text(),
+        stage: text(),
+        stage_position: Some(0),
+        order: Some(OrderField::Number(0)),
+        previous_stage: text(),
+        amount: Some(0),
+        previous_amount: Some(0),
+        currency: text(),
+        customer: text(),
+        mrr: Some(0),
+        previous_mrr: Some(0),
+        pages: Some(0),
+        user: text(),
+        activity: text(),
+        agent: text(),
+        first_contact_at: at(),
+        first_touch_at: at(),
+        previous_order_at: at(),
+        second_previous_order_at: at(),
+        landing: Some(false),
+        upsell: Some(false),
+        previous_upsell_at: at(),
+        purpose: text(),
+    };
+    match serde_json::to_value(every) {
         Ok(serde_json::Value::Object(m)) => m.keys().cloned().collect(),
         other => panic!("RawEvent is not an object: {other:?}"),
     }
