@@ -86,23 +86,32 @@ pub fn checked_json(text: &str) -> ApiResult<&str> {
 
 const JSON_WS: &[char] = &[' ', '\t', '\n', '\r'];
 
+/// The index of the quote closing the JSON string that `s` opens with.
+fn string_end(s: &[u8]) -> Option<usize> {
+    let mut escaped = false;
+    s.iter().enumerate().skip(1).find_map(|(i, &c)| match c {
+        _ if escaped => {
+            escaped = false;
+            None
+        }
+        b'\\' => {
+            escaped = true;
+            None
+        }
+        b'"' => Some(i),
+        _ => None,
+    })
+}
+
 /// The top-level values of `inner`, the inside of a checked JSON array or object without its
 /// brackets: split at the commas outside strings and nested brackets, each trimmed.
 fn split_top(inner: &str) -> Vec<&str> {
-    let (mut depth, mut in_str, mut escaped, mut start) = (0usize, false, false, 0);
+    let b = inner.as_bytes();
+    let (mut depth, mut start, mut i) = (0usize, 0, 0);
     let mut out = Vec::new();
-    for (i, c) in inner.bytes().enumerate() {
-        if in_str {
-            match c {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_str = false,
-                _ => {}
-            }
-            continue;
-        }
+    while let Some(&c) = b.get(i) {
         match c {
-            b'"' => in_str = true,
+            b'"' => i += string_end(b.get(i..).unwrap_or_default()).unwrap_or(b.len()),
             b'[' | b'{' => depth += 1,
             b']' | b'}' => depth = depth.saturating_sub(1),
             b',' if depth == 0 => {
@@ -116,6 +125,7 @@ fn split_top(inner: &str) -> Vec<&str> {
             }
             _ => {}
         }
+        i += 1;
     }
     let last = inner.get(start..).unwrap_or_default().trim_matches(JSON_WS);
     if !last.is_empty() || !out.is_empty() {
@@ -140,20 +150,8 @@ pub fn json_items(text: &str) -> Option<Vec<&str>> {
 pub fn json_member<'a>(text: &'a str, name: &str) -> Option<&'a str> {
     let mut found = None;
     for m in split_top(inside(text, '{', '}')?) {
-        // `"key": value`: the key's closing quote is the first `"` not escaped.
-        let mut escaped = false;
-        let end = m.bytes().enumerate().skip(1).find_map(|(i, c)| match c {
-            _ if escaped => {
-                escaped = false;
-                None
-            }
-            b'\\' => {
-                escaped = true;
-                None
-            }
-            b'"' => Some(i),
-            _ => None,
-        })?;
+        // `"key": value`.
+        let end = string_end(m.as_bytes())?;
         let (key, rest) = (m.get(..=end)?, m.get(end + 1..)?);
         let same = match key.contains('\\') {
             false => key.get(1..end) == Some(name),

@@ -280,7 +280,7 @@ impl<'de> Deserialize<'de> for WireInstant {
 /// `expecting`: what `#[serde(untagged)]` does for a two-variant enum, without buffering the
 /// value into serde's `Content` first (most of the code of every type holding one, and of
 /// the worker's).
-pub fn int_or_text<'de, D, T>(
+pub(crate) fn int_or_text<'de, D, T>(
     d: D,
     expecting: &'static str,
     int: fn(i64) -> T,

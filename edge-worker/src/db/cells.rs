@@ -176,9 +176,10 @@ impl Query {
         Ok((texts, rows_read))
     }
 
-    /// [`Query::run`], a null part as `None`. D1's result is read from its JS object: the
-    /// one row's `cI` texts and `meta.rows_read`, where workers-rs's `results()` and `meta()`
-    /// would build a map of every column and the whole meta through serde_wasm_bindgen.
+    /// [`Query::run`], a null part as `None`. D1's result is read from its JS object
+    /// ([`super::Done`]): the one row's `cI` texts and `meta.rows_read`, where workers-rs's
+    /// `results()` and `meta()` would build a map of every column and the whole meta through
+    /// serde_wasm_bindgen.
     async fn run_opt(&self, db: &D1Database) -> ApiResult<(Vec<Option<String>>, u64)> {
         if self.parts.is_empty() {
             return Ok((Vec::new(), 0));
@@ -188,25 +189,17 @@ impl Query {
             .inner()
             .all()
             .map_err(worker::Error::from)?;
-        let result = js_sys::futures::JsFuture::from(promise)
-            .await
-            .map_err(worker::Error::from)?;
-        let get = |o: &JsValue, k: &str| {
-            js_sys::Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED)
-        };
-        let rows_read = get(&get(&result, "meta"), "rows_read")
-            .as_f64()
-            .unwrap_or(0.0) as u64;
-        let results = get(&result, "results");
-        let row = match results.is_object() {
-            true => js_sys::Reflect::get_u32(&results, 0).unwrap_or(JsValue::UNDEFINED),
-            false => JsValue::UNDEFINED,
-        };
-        let texts = match row.is_object() {
-            true => (0..self.parts.len())
-                .map(|i| get(&row, &format!("c{i}")).as_string())
+        let result = super::Done(
+            js_sys::futures::JsFuture::from(promise)
+                .await
+                .map_err(worker::Error::from)?,
+        );
+        let rows_read = result.meta("rows_read") as u64;
+        let texts = match result.first_row() {
+            Some(row) => (0..self.parts.len())
+                .map(|i| super::Done::field(&row, &format!("c{i}")).as_string())
                 .collect(),
-            false => vec![None; self.parts.len()],
+            None => vec![None; self.parts.len()],
         };
         Ok((texts, rows_read))
     }

@@ -34,22 +34,28 @@ pub fn open(env: &Env) -> ApiResult<D1Database> {
 pub struct Done(JsValue);
 
 impl Done {
-    fn get(o: &JsValue, k: &str) -> JsValue {
+    /// Member `k` of a JS object (undefined when it has none).
+    fn field(o: &JsValue, k: &str) -> JsValue {
         js_sys::Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED)
     }
 
     /// A number of the result's `meta` (0 when D1 gave none).
     fn meta(&self, k: &str) -> f64 {
-        Done::get(&Done::get(&self.0, "meta"), k)
+        Done::field(&Done::field(&self.0, "meta"), k)
             .as_f64()
             .unwrap_or(0.0)
     }
 
+    /// The statement's first row, when it returned one.
+    fn first_row(&self) -> Option<JsValue> {
+        js_sys::Reflect::get_u32(&Done::field(&self.0, "results"), 0)
+            .ok()
+            .filter(JsValue::is_object)
+    }
+
     /// Column `col` of the statement's first row, when it is a number.
     pub fn first_number(&self, col: &str) -> Option<f64> {
-        let rows = Done::get(&self.0, "results");
-        let row = js_sys::Reflect::get_u32(&rows, 0).ok()?;
-        Done::get(&row, col).as_f64()
+        Done::field(&self.first_row()?, col).as_f64()
     }
 }
 
