@@ -23,6 +23,8 @@ pub struct Local {
     log: PathBuf,
     /// How many times the worker was started.
     pub starts: u32,
+    /// Environment of the worker's processes beyond the tools' own (the bench's clock).
+    pub env: Vec<(String, String)>,
 }
 
 /// A tenant's id and keys.
@@ -55,6 +57,7 @@ impl Local {
             port: free_port()?,
             log: dir.join("worker.log"),
             starts: 0,
+            env: Vec::new(),
         })
     }
 
@@ -78,8 +81,10 @@ impl Local {
     fn start_with(&mut self, t: &Tools, inspector: Option<u16>, verbose: bool) -> Result<Worker> {
         self.starts += 1;
         let log = self.log.with_extension(format!("{}.log", self.starts));
+        let mut cmd = t.wrangler();
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         server::start_with(
-            t,
+            cmd,
             self.port,
             &self.persist,
             &[

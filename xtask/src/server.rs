@@ -61,14 +61,14 @@ pub fn start(
     vars: &[(&str, &str)],
     log: Option<&Path>,
 ) -> Result<Worker> {
-    start_with(t, port, persist, vars, log, None, log.is_some())
+    start_with(t.wrangler(), port, persist, vars, log, None, log.is_some())
 }
 
-/// [`start`], with workerd's DevTools inspector on `inspector` (CPU profiles); `verbose`
+/// [`start`] of `cmd` (`Tools::wrangler`, perhaps with more environment), with workerd's DevTools inspector on `inspector` (CPU profiles); `verbose`
 /// sends the worker's own console lines to `log` too (wrangler's `--log-level log`; relaying
 /// them costs workerd CPU per request, so CPU figures are taken without).
 pub fn start_with(
-    t: &Tools,
+    cmd: Command,
     port: u16,
     persist: &Path,
     vars: &[(&str, &str)],
@@ -79,7 +79,6 @@ pub fn start_with(
     sh::step(&format!(
         "starting the worker under workerd on 127.0.0.1:{port}"
     ));
-    let cmd = t.wrangler();
     spawn(cmd, port, persist, vars, log, inspector, verbose)
 }
 

@@ -12,6 +12,7 @@ use crate::sh::{self, root, Result};
 use crate::{build, tools};
 
 mod answers;
+mod clock;
 mod cpu;
 mod criterion;
 mod doc;

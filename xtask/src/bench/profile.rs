@@ -83,6 +83,9 @@ pub fn measure(
 ) -> Result<Vec<Row>> {
     let port = crate::local::free_port()?;
     drop(worker);
+    // The reads' dearest day, as in `bench reads`.
+    let clock = super::clock::Clock::dearest(&dir.join("clock"))?;
+    local.env = clock.env();
     let worker = local.start_inspected(t, Some(port))?;
     let keys = super::reads::tenant(&worker.url, &local.admin, "profiled")?;
     let n = plan.cpu_requests.max(5) as usize;
@@ -114,7 +117,7 @@ pub fn measure(
     let kinds = if answers_only {
         Vec::new()
     } else {
-        super::reads::seed(&super::keys_url(&worker), &keys.sk, 1, super::now_ms()?)?;
+        super::reads::seed(&super::keys_url(&worker), &keys.sk, 1, clock.now_ms()?)?;
         super::reads::kinds(&all.join(","))
     };
     for (name, path) in kinds {

@@ -299,8 +299,11 @@ pub fn measure(
     rows: &mut Vec<super::Row>,
 ) -> Result<Worker> {
     // Rows read come from the request lines: a worker that logs every request (the answers
-    // section may have left a quiet one running).
+    // section may have left a quiet one running). It runs on the dearest day's clock, and so
+    // do the workers after it.
     drop(worker);
+    let clock = super::clock::Clock::dearest(&local.persist.with_file_name("clock"))?;
+    local.env = clock.env();
     let worker = local.start(t)?;
     let url = worker.url.clone();
     let fixed = vec![
@@ -321,7 +324,7 @@ pub fn measure(
     for &years in plan.dense_years {
         let keys = tenant(&url, &local.admin, &format!("dense-{years}y"))?;
         let t0 = Instant::now();
-        let s = seed(&url, &keys.sk, years, super::now_ms()?)?;
+        let s = seed(&url, &keys.sk, years, clock.now_ms()?)?;
         eprintln!(
             "    seeded {} answers, {} tickets, {} events in {:.0} s",
             s.answers,
@@ -332,8 +335,10 @@ pub fn measure(
         let kinds = kinds(&all.join(","));
         let read = rows_read(&worker, &local.last_log(), &keys.sk, &kinds)?;
         let what = format!(
-            "{} year(s) of history: {} answers, {} tickets, {} events",
-            s.years, s.answers, s.tickets, s.events
+            "{} year(s) of history: {} answers, {} tickets, {} events, ending at noon of {} \
+             in Asia/Ho_Chi_Minh, the day the worker's clock shows (a month's last day: \
+             the dearest read)",
+            s.years, s.answers, s.tickets, s.events, clock.day
         );
         measured.push((keys.sk.clone(), what, kinds, read));
     }
