@@ -234,7 +234,7 @@ impl SurveyResponse {
             n: 1,
             sum: self.has_comment as i64,
         };
-        let channel = sink.segment(self.channel.as_str());
+        let channel = sink.channel(self.channel);
         sink.put(family, Dim::All, SegId::NONE, self.score as i64, cell);
         sink.put(family, Dim::Channel, channel, self.score as i64, cell);
         if self.open {
@@ -384,10 +384,29 @@ impl<'s, S: Sink> Contributions<'s, S> {
             len: 0,
         };
         for (dim, name) in segments.iter().take(MAX_SEGMENTS) {
-            c.segments[c.len] = (*dim, c.sink.segment(name));
-            c.len += 1;
+            let seg = c.sink.segment(name);
+            c.push(*dim, seg);
         }
         c
+    }
+
+    /// [`Contributions::new`] for a fact of `channel` carrying `segments` besides.
+    pub fn of_channel(sink: &'s mut S, channel: Channel, segments: &[(Dim, &str)]) -> Self {
+        let seg = sink.channel(channel);
+        let mut c = Contributions::new(sink, &[]);
+        c.push(Dim::Channel, seg);
+        for (dim, name) in segments.iter().take(MAX_SEGMENTS - 1) {
+            let seg = c.sink.segment(name);
+            c.push(*dim, seg);
+        }
+        c
+    }
+
+    fn push(&mut self, dim: Dim, seg: SegId) {
+        if let Some(s) = self.segments.get_mut(self.len) {
+            *s = (dim, seg);
+            self.len += 1;
+        }
     }
 
     fn segs(&self) -> [(Dim, SegId); MAX_SEGMENTS] {

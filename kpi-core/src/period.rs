@@ -58,6 +58,9 @@ fn days_in_month(year: i32, month: u8) -> u8 {
     }
 }
 
+/// 9999-12-31 in days since 1970-01-01: the last day a [`CivilDate`] holds.
+const MAX_DAY_NUMBER: i64 = 2_932_896;
+
 impl CivilDate {
     /// A validated date; years outside 1970..=9999 are rejected.
     pub fn new(year: i32, month: u8, day: u8) -> Result<Self, FactError> {
@@ -78,7 +81,7 @@ impl CivilDate {
     /// The date `days` days after 1970-01-01.
     pub fn from_days_since_epoch(days: i64) -> Result<Self, FactError> {
         // 1970-01-01 ..= 9999-12-31; also keeps the arithmetic below far from overflow.
-        if !(0..=2_932_896).contains(&days) {
+        if !(0..=MAX_DAY_NUMBER).contains(&days) {
             return Err(FactError::InvalidDate);
         }
         let (y, m, d) = civil_from_days(days);
@@ -111,10 +114,20 @@ impl CivilDate {
 
     /// The calendar day containing the instant `unix_ms` in zone `tz`.
     pub fn of_instant(unix_ms: i64, tz: TimeZone) -> Result<Self, FactError> {
-        let local_ms = unix_ms
+        Self::from_days_since_epoch(Self::day_number_of_instant(unix_ms, tz)?)
+    }
+
+    /// [`CivilDate::of_instant`]'s days since 1970-01-01, without the calendar: what a
+    /// counter keyed by day needs.
+    pub fn day_number_of_instant(unix_ms: i64, tz: TimeZone) -> Result<i64, FactError> {
+        let days = unix_ms
             .checked_add(tz.offset_minutes as i64 * 60_000)
-            .ok_or(FactError::InvalidDate)?;
-        Self::from_days_since_epoch(local_ms.div_euclid(86_400_000))
+            .ok_or(FactError::InvalidDate)?
+            .div_euclid(86_400_000);
+        match (0..=MAX_DAY_NUMBER).contains(&days) {
+            true => Ok(days),
+            false => Err(FactError::InvalidDate),
+        }
     }
 
     /// Monday 0 … Sunday 6.
@@ -565,6 +578,33 @@ mod tests {
             assert_eq!(d.days_since_epoch(), days);
             assert_eq!(CivilDate::parse(&alloc::format!("{d}")).unwrap(), d);
         }
+    }
+
+    #[test]
+    fn day_number_of_an_instant_is_its_civil_day() {
+        let last = 2_932_897 * 86_400_000_i64;
+        for tz in [TimeZone::DEFAULT, TimeZone::from_name("UTC").unwrap()] {
+            let edges = [
+                -25_200_001,
+                -25_200_000,
+                -1,
+                0,
+                last - 25_200_001,
+                last - 1,
+                last,
+            ];
+            let steps = (-86_400_000..last + 86_400_000).step_by(86_399_999 * 37);
+            for ms in edges.into_iter().chain(steps) {
+                assert_eq!(
+                    CivilDate::day_number_of_instant(ms, tz),
+                    CivilDate::of_instant(ms, tz).map(CivilDate::days_since_epoch),
+                    "{ms} in {}",
+                    tz.name
+                );
+            }
+        }
+        assert!(CivilDate::day_number_of_instant(-1, TimeZone::from_name("UTC").unwrap()).is_err());
+        assert!(CivilDate::day_number_of_instant(i64::MAX, TimeZone::DEFAULT).is_err());
     }
 
     #[test]

@@ -114,7 +114,7 @@ impl Ticket {
             return Err(FactError::ResolvedBeforeOpening);
         }
         let resolved_day = resolved_ms
-            .map(|r| CivilDate::of_instant(r, tz).map(CivilDate::days_since_epoch))
+            .map(|r| CivilDate::day_number_of_instant(r, tz))
             .transpose()?;
         Ok(Ticket {
             channel,
@@ -219,10 +219,9 @@ impl Ticket {
     /// What this ticket adds to the rollup of the day it opened, in the totals, by channel
     /// and by agent.
     pub fn contribute<S: Sink>(&self, sink: &mut S) {
-        let channel = self.channel.as_str();
         let mut c = match &self.agent {
-            Some(a) => Contributions::new(sink, &[(Dim::Channel, channel), (Dim::Agent, a)]),
-            None => Contributions::new(sink, &[(Dim::Channel, channel)]),
+            Some(a) => Contributions::of_channel(sink, self.channel, &[(Dim::Agent, a)]),
+            None => Contributions::of_channel(sink, self.channel, &[]),
         };
         let one = Cell { n: 1, sum: 0 };
         c.add(

@@ -13,6 +13,8 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
+use crate::Channel;
+
 pub mod cells;
 mod family;
 pub mod segments;
@@ -58,6 +60,11 @@ impl CellKey {
 pub trait Sink {
     /// The id the following [`Sink::put`] calls use for segment `name`.
     fn segment(&mut self, name: &str) -> SegId;
+    /// [`Sink::segment`] of a channel's name: every answer and ticket names one, so a sink
+    /// may keep their ids rather than look the name up each time.
+    fn channel(&mut self, channel: Channel) -> SegId {
+        self.segment(channel.as_str())
+    }
     /// Adds `cell` at `key` of `family` in segment `seg` of `dim` (`SegId::NONE` for `All`).
     fn put(&mut self, family: Family, dim: Dim, seg: SegId, key: i64, cell: Cell);
 }
@@ -224,6 +231,8 @@ impl Sink for Rollup {
 pub struct Builder {
     segs: Segments,
     acc: Acc,
+    /// Each channel's segment id + 1 once interned (0: not yet).
+    channels: [u32; Channel::ALL.len()],
 }
 
 impl Builder {
@@ -244,6 +253,20 @@ impl Builder {
 impl Sink for Builder {
     fn segment(&mut self, name: &str) -> SegId {
         self.segs.intern(name)
+    }
+
+    fn channel(&mut self, channel: Channel) -> SegId {
+        let i = channel as usize;
+        match self.channels.get(i) {
+            Some(&id) if id > 0 => SegId(id - 1),
+            _ => {
+                let id = self.segs.intern(channel.as_str());
+                if let Some(c) = self.channels.get_mut(i) {
+                    *c = id.0 + 1;
+                }
+                id
+            }
+        }
     }
 
     #[inline]

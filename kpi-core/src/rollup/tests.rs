@@ -302,3 +302,40 @@ fn recency_keys_name_the_previous_month_within_twelve() {
         );
     }
 }
+
+#[test]
+fn a_builder_folds_facts_as_their_contributions_say() {
+    // Answers and tickets of every channel in a mixed order, tickets with agents (one named
+    // like a channel): the builder, which keeps each channel's segment id, holds what the
+    // facts' contributions hold, looked up by name.
+    let mut b = Builder::new();
+    let mut by_name = Rollup::new();
+    let mut x: u64 = 0x9e37_79b9;
+    for i in 0..600 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let ch = Channel::ALL[(x % 7) as usize];
+        if i % 3 == 0 {
+            let opened = 1_790_000_000_000 + (x % 1_000_000_000) as i64;
+            let agent = ["lan", "email", "minh"][(x >> 8) as usize % 3];
+            let t = Ticket::new(
+                ch,
+                opened,
+                Some(opened + (x >> 20) as i64 % 7_200_000),
+                Some(opened + (x >> 24) as i64 % 259_200_000),
+                TimeZone::DEFAULT,
+            )
+            .and_then(|t| t.with_agent(Some(agent)))
+            .unwrap();
+            t.contribute(&mut b);
+            by_name.extend(t.contributions());
+        } else {
+            let r = SurveyResponse::new(SurveyKind::Nps, (x >> 16) as i64 % 11, ch, i % 7 == 0)
+                .unwrap();
+            r.contribute(&mut b);
+            by_name.extend(r.contributions());
+        }
+    }
+    assert_eq!(b.finish().canonical(), by_name.canonical());
+}
