@@ -253,8 +253,8 @@ pub fn cpu(
     w: &Worker,
     sk: &str,
     kinds: &[(String, String)],
-    rounds: u32,
-    n: u32,
+    (rounds, n): (u32, u32),
+    tag: &str,
 ) -> Result<(Vec<f64>, f64)> {
     let pids = cpu::workerd_pids(w.pid());
     if pids.is_empty() {
@@ -278,7 +278,57 @@ pub fn cpu(
         }
     }
     let floor = cpu::median(&mut floors);
+    if let Ok(dir) = std::env::var("KPI_PERF_OUT") {
+        perf(w, &pids, sk, kinds, tag, Path::new(&dir))?;
+    }
     Ok((above.iter_mut().map(|a| cpu::median(a)).collect(), floor))
+}
+
+/// `KPI_PERF_OUT=<dir>`: a `perf record` of the workerd processes over 200 more requests of
+/// `/healthz` and of each kind, `<dir>/<tag>-<i>.perf.data` (`0` the floor, then the kinds in
+/// order): where the CPU goes outside the isolate too, since local D1 (its object, its SQLite)
+/// runs in these processes.
+fn perf(
+    w: &Worker,
+    pids: &[u32],
+    sk: &str,
+    kinds: &[(String, String)],
+    tag: &str,
+    dir: &Path,
+) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    let pid_list: Vec<String> = pids.iter().map(u32::to_string).collect();
+    let floor = ("/healthz".to_string(), "/healthz".to_string());
+    for (i, (_, path)) in std::iter::once(&floor).chain(kinds).enumerate() {
+        let out = dir.join(format!("{tag}-{i}.perf.data"));
+        let _ = std::fs::remove_file(&out);
+        let mut perf = std::process::Command::new("perf")
+            .args([
+                "record",
+                "-q",
+                "-F",
+                "4999",
+                "-p",
+                &pid_list.join(","),
+                "-o",
+            ])
+            .arg(&out)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| format!("starting perf: {e}"))?;
+        // perf attaches before the first request.
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let key = (i > 0).then_some(sk);
+        cpu::per_request(pids, &format!("{}{path}", w.url), key, 200)?;
+        // SIGINT: perf writes its file and exits.
+        let _ = std::process::Command::new("kill")
+            .args(["-INT", &perf.id().to_string()])
+            .status();
+        let _ = perf.wait();
+        eprintln!("    perf of {path}: {}", out.display());
+    }
+    Ok(())
 }
 
 /// Creates a tenant for a seeded history.
@@ -345,7 +395,12 @@ pub fn measure(
     drop(worker);
     let worker = local.start_quiet(t)?;
     for (sk, what, kinds, rows_read) in measured {
-        let (above, floor) = cpu(&worker, &sk, &kinds, plan.cpu_rounds, plan.cpu_requests)?;
+        let tag = match what.split(' ').next() {
+            Some(years) if !what.is_empty() => format!("{years}y"),
+            _ => "fixed".to_string(),
+        };
+        let plan_n = (plan.cpu_rounds, plan.cpu_requests);
+        let (above, floor) = cpu(&worker, &sk, &kinds, plan_n, &tag)?;
         for (((name, _), ms), (read, kept)) in kinds.iter().zip(above).zip(rows_read) {
             let label = if what.is_empty() {
                 name.clone()
