@@ -1,7 +1,8 @@
-/* An LD_PRELOAD shim for `cargo xtask bench`: moves the wall clock of workerd by
- * KPI_CLOCK_SHIFT_S seconds, so KPI reads can be measured on a chosen day (a month's last
- * day, the dearest) whatever today is. It is preloaded into wrangler and everything wrangler
- * starts (its build command too), so it moves nothing in a process not named `workerd`.
+/* An LD_PRELOAD shim for `cargo xtask bench` and `test` (`xtask/src/clock.rs`): moves the
+ * wall clock of workerd by KPI_CLOCK_SHIFT_S seconds, so KPI reads are measured and tested on
+ * a chosen day (a month's last day, the dearest; a month's middle) whatever today is. It is preloaded into wrangler and everything wrangler
+ * starts (its build command too), so it moves nothing in a process not named `workerd`
+ * (or listed in KPI_CLOCK_SHIFT_PROCS).
  * Monotonic clocks are untouched. The real clock_gettime is found on first use; a call made while it is being
  * found (dlsym may allocate, and an allocator may ask the time) goes to the system call. */
 #define _GNU_SOURCE
@@ -20,11 +21,23 @@ static __thread int resolving;
 static long long shift_s;
 static int parsed;
 
+/* Whether a process of this name is moved: `workerd`, or one whose name starts with an item
+ * of KPI_CLOCK_SHIFT_PROCS (comma-separated; e.g. a test binary that must agree with it). */
+static int moved(const char *name) {
+    if (strcmp(name, "workerd") == 0) return 1;
+    const char *list = getenv("KPI_CLOCK_SHIFT_PROCS");
+    while (list && *list) {
+        const char *end = strchr(list, ',');
+        size_t len = end ? (size_t)(end - list) : strlen(list);
+        if (len > 0 && strncmp(name, list, len) == 0) return 1;
+        list = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
 static long long shift(void) {
     if (!__atomic_load_n(&parsed, __ATOMIC_ACQUIRE)) {
-        const char *s = strcmp(program_invocation_short_name, "workerd") == 0
-                            ? getenv("KPI_CLOCK_SHIFT_S")
-                            : NULL;
+        const char *s = moved(program_invocation_short_name) ? getenv("KPI_CLOCK_SHIFT_S") : NULL;
         long long v = 0;
         int neg = 0;
         if (s && *s == '-') {

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 mod bench;
 mod build;
 mod chaos;
+mod clock;
 mod d1;
 mod demo;
 mod fuzz;

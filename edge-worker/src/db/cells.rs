@@ -523,6 +523,9 @@ pub async fn span(
         // Families whose open month's days before today this read takes from their prefix
         // when it is built, and today's date bound once for every prefix part.
         let mut prefixed: Vec<u8> = Vec::new();
+        // The parts of built prefixes' lines: a kept copy of one holds the families built when
+        // it was read, and is used for those still built now.
+        let mut prefix_parts: Vec<usize> = Vec::new();
         let mut upto_at: Option<String> = None;
         let mut read = |q: &mut Query,
                         within: &[Period],
@@ -575,9 +578,23 @@ pub async fn span(
                             Grain::Day => within.as_str(),
                             _ => "",
                         };
+                        // The lines a read of this part gets, by (family, dimension, date).
+                        let periods = match grain {
+                            Grain::Day => period_ids(f, t, PeriodKind::Day)?,
+                            _ => period_ids(f, t, PeriodKind::Month)?,
+                        };
                         for (fams, dims) in groups {
                             let cond = format!("AND family IN ({built}) {dated}");
-                            dest.push((q.add(lines_part(table, fams, dims, &cond)), to(grain)));
+                            let sql = lines_part(table, fams, dims, &cond);
+                            let key = lines_cache::Key {
+                                table,
+                                families: fams.clone(),
+                                dims: dims.clone(),
+                                periods: periods.clone(),
+                            };
+                            let at = kept_or_read(q, tenant, sql, key, &mut cached, &mut fills);
+                            prefix_parts.push(at);
+                            dest.push((at, to(grain)));
                             let sums = Sums::SketchTotals;
                             let days =
                                 part("cells", "day", fams, dims, &within, sums, Some(&built));
@@ -602,22 +619,7 @@ pub async fn span(
                         dims: dims.clone(),
                         periods: periods.clone(),
                     };
-                    let at = match lines_cache::get(tenant, &key) {
-                        // D1 sends the lines only if a rebuild has moved the generation.
-                        Some((gen, copy)) => {
-                            let at = q.add(format!(
-                                "(CASE WHEN {} = {gen} THEN NULL ELSE coalesce({sql}, '') END)",
-                                lines_cache::GEN_SQL
-                            ));
-                            cached.push((at, key, copy));
-                            at
-                        }
-                        None => {
-                            let at = q.add(sql);
-                            fills.push((at, key));
-                            at
-                        }
-                    };
+                    let at = kept_or_read(q, tenant, sql, key, &mut cached, &mut fills);
                     dest.push((at, to(grain)));
                 }
             }
@@ -738,7 +740,12 @@ pub async fn span(
         for (i, d) in &dest {
             match kept.get(*i).and_then(Option::as_ref) {
                 Some(parts) => {
-                    for line in parts.iter().flat_map(|p| p.iter()) {
+                    // A prefix unbuilt since (a change to one of its days) is read from its
+                    // days; its kept lines no longer count.
+                    let counts = |l: &lines_cache::Line| {
+                        !prefix_parts.contains(i) || built.contains(&l.family)
+                    };
+                    for line in parts.iter().flat_map(|p| p.iter()).filter(|l| counts(l)) {
                         b.add_line(d, &line.as_ref(), &stats.stale);
                     }
                 }
@@ -858,8 +865,36 @@ fn marks_part(
     )))
 }
 
-/// The months (or years) `[from, to)` as [`lines_cache::period_id`] writes them: `YYYYMM`
-/// (`YYYY`).
+/// A part of lines `sql` would read (`key`): from this isolate's copy when it keeps one,
+/// with D1 sending them only if a rebuild has moved the generation since (`cached`), else
+/// from D1, to keep (`fills`). Returns the part's index.
+fn kept_or_read(
+    q: &mut Query,
+    tenant: &str,
+    sql: String,
+    key: lines_cache::Key,
+    cached: &mut Vec<(usize, lines_cache::Key, Vec<lines_cache::Kept>)>,
+    fills: &mut Vec<(usize, lines_cache::Key)>,
+) -> usize {
+    match lines_cache::get(tenant, &key) {
+        Some((gen, copy)) => {
+            let at = q.add(format!(
+                "(CASE WHEN {} = {gen} THEN NULL ELSE coalesce({sql}, '') END)",
+                lines_cache::GEN_SQL
+            ));
+            cached.push((at, key, copy));
+            at
+        }
+        None => {
+            let at = q.add(sql);
+            fills.push((at, key));
+            at
+        }
+    }
+}
+
+/// The days, months or years `[from, to)` as [`lines_cache::period_id`] writes them:
+/// `YYYYMMDD`, `YYYYMM`, `YYYY`.
 fn period_ids(from: CivilDate, to: CivilDate, kind: PeriodKind) -> ApiResult<Vec<u32>> {
     let mut out = Vec::new();
     let mut cur = from;
@@ -869,6 +904,7 @@ fn period_ids(from: CivilDate, to: CivilDate, kind: PeriodKind) -> ApiResult<Vec
             .map_err(|_| ApiError::Internal(format!("year {}", p.from.year)))?;
         out.push(match kind {
             PeriodKind::Year => year,
+            PeriodKind::Day => (year * 100 + u32::from(p.from.month)) * 100 + u32::from(p.from.day),
             _ => year * 100 + u32::from(p.from.month),
         });
         cur = p.to;

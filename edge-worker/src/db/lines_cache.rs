@@ -1,10 +1,14 @@
-//! Closed months' and years' lines (`lines_month`, `lines_year`, migration 0015) kept in this
-//! isolate's memory once read, so that a dashboard read again asks D1 only for its open
-//! days. A kept copy is used only while the tenant's snapshot generation (`snapshot_gens`,
-//! migration 0016) is the one it was read at: every batch that rebuilds a snapshot moves it
-//! (`cells::rebuild`), and a read's own statement compares it before skipping the lines
-//! (`cells::span`), so a copy is never used after its snapshot changed. A month marked stale
-//! since is read from its days like any stale month: the marks come with every read.
+//! Closed months' and years' lines (`lines_month`, `lines_year`, migration 0015) and the open
+//! month's before today (`lines_prefix`, `lines_days`, migrations 0017 and 0018) kept in this
+//! isolate's memory once read, so that a dashboard read again asks D1 only for today and
+//! the marks. A kept copy is used only while the tenant's snapshot generation
+//! (`snapshot_gens`, migration 0016) is the one it was read at: every batch that rebuilds a
+//! snapshot or a prefix moves it (`cells::rebuild`), and a read's own statement compares it
+//! before skipping the lines (`cells::span`), so a copy is never used after its snapshot
+//! changed. A month marked stale since is read from its days like any stale month: the
+//! marks come with every read. A prefix unbuilt since (a change to one of its days deletes
+//! its `month_prefixes` row without a rebuild) is read from its days, and the read drops
+//! that family's kept lines: which families are built comes with every read too.
 //! Bounded: past [`CAP_BYTES`] of lines, the cache starts afresh.
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -17,10 +21,11 @@ const CAP_BYTES: usize = 8 << 20;
 pub const GEN_SQL: &str = "(SELECT coalesce(max(gen), 0) FROM snapshot_gens WHERE tenant_id = ?1)";
 
 /// What one part of a read asks for: the lines of `families` × `dims` × `periods` in
-/// `table`. A period is its digits: `202610` for `2026-10`, `2026` for `2026`.
+/// `table`. A period is its digits: `20261005` for `2026-10-05`, `202610` for `2026-10`, `2026`
+/// for `2026`.
 #[derive(Debug, Clone)]
 pub struct Key {
-    /// `lines_month` or `lines_year`.
+    /// `lines_month`, `lines_year`, `lines_prefix` or `lines_days`.
     pub table: &'static str,
     /// Family ids.
     pub families: Vec<u8>,
@@ -77,8 +82,14 @@ pub type Kept = Rc<[Line]>;
 /// One (table, family, dimension, period) as one ordered number: no string hashed per
 /// lookup (a year read of every KPI looks up thousands).
 fn slot(table: &str, family: u8, dim: u8, period: u32) -> u64 {
-    let year = u64::from(table == "lines_year");
-    year << 56 | u64::from(family) << 48 | u64::from(dim) << 40 | u64::from(period)
+    // A prefix is dated by its month like the month's snapshot, so tables count apart.
+    let table = match table {
+        "lines_year" => 1,
+        "lines_prefix" => 2,
+        "lines_days" => 3,
+        _ => 0,
+    };
+    table << 56 | u64::from(family) << 48 | u64::from(dim) << 40 | u64::from(period)
 }
 
 #[derive(Default)]

@@ -12,7 +12,6 @@ use crate::sh::{self, root, Result};
 use crate::{build, tools};
 
 mod answers;
-mod clock;
 mod cpu;
 mod criterion;
 mod doc;
@@ -221,14 +220,6 @@ pub fn main(args: &[String]) -> Result<()> {
         out.display()
     );
     Ok(())
-}
-
-/// Milliseconds since the Unix epoch.
-fn now_ms() -> Result<i64> {
-    Ok(std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_err(|e| e.to_string())?
-        .as_millis() as i64)
 }
 
 fn keys_url(w: &crate::server::Worker) -> String {

@@ -84,8 +84,8 @@ pub fn measure(
     let port = crate::local::free_port()?;
     drop(worker);
     // The reads' dearest day, as in `bench reads`.
-    let clock = super::clock::Clock::dearest(&dir.join("clock"))?;
-    local.env = clock.env();
+    let clock = crate::clock::Clock::dearest(&dir.join("clock"))?;
+    local.env = clock.env(&[]);
     let worker = local.start_inspected(t, Some(port))?;
     let keys = super::reads::tenant(&worker.url, &local.admin, "profiled")?;
     let n = plan.cpu_requests.max(5) as usize;

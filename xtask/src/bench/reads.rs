@@ -352,8 +352,8 @@ pub fn measure(
     // section may have left a quiet one running). It runs on the dearest day's clock, and so
     // do the workers after it.
     drop(worker);
-    let clock = super::clock::Clock::dearest(&local.persist.with_file_name("clock"))?;
-    local.env = clock.env();
+    let clock = crate::clock::Clock::dearest(&local.persist.with_file_name("clock"))?;
+    local.env = clock.env(&[]);
     let worker = local.start(t)?;
     let url = worker.url.clone();
     let fixed = vec![
