@@ -585,14 +585,8 @@ pub async fn span(
                         };
                         for (fams, dims) in groups {
                             let cond = format!("AND family IN ({built}) {dated}");
-                            let sql = lines_part(table, fams, dims, &cond);
-                            let key = lines_cache::Key {
-                                table,
-                                families: fams.clone(),
-                                dims: dims.clone(),
-                                periods: periods.clone(),
-                            };
-                            let at = kept_or_read(q, tenant, sql, key, &mut cached, &mut fills);
+                            let key = lines_cache::Key::new(table, fams, dims, &periods);
+                            let at = kept_or_read(q, tenant, key, &cond, &mut cached, &mut fills);
                             prefix_parts.push(at);
                             dest.push((at, to(grain)));
                             let sums = Sums::SketchTotals;
@@ -612,14 +606,8 @@ pub async fn span(
                         dest.push((q.add(sql), to(grain)));
                         continue;
                     }
-                    let sql = lines_part(table, fams, dims, &cond);
-                    let key = lines_cache::Key {
-                        table,
-                        families: fams.clone(),
-                        dims: dims.clone(),
-                        periods: periods.clone(),
-                    };
-                    let at = kept_or_read(q, tenant, sql, key, &mut cached, &mut fills);
+                    let key = lines_cache::Key::new(table, fams, dims, &periods);
+                    let at = kept_or_read(q, tenant, key, &cond, &mut cached, &mut fills);
                     dest.push((at, to(grain)));
                 }
             }
@@ -865,17 +853,18 @@ fn marks_part(
     )))
 }
 
-/// A part of lines `sql` would read (`key`): from this isolate's copy when it keeps one,
-/// with D1 sending them only if a rebuild has moved the generation since (`cached`), else
-/// from D1, to keep (`fills`). Returns the part's index.
+/// A part of stored lines (`key`, under `cond`): from this isolate's copy when it keeps
+/// one, with D1 sending them only if a rebuild has moved the generation since (`cached`),
+/// else from D1, to keep (`fills`). Returns the part's index.
 fn kept_or_read(
     q: &mut Query,
     tenant: &str,
-    sql: String,
     key: lines_cache::Key,
+    cond: &str,
     cached: &mut Vec<(usize, lines_cache::Key, Vec<lines_cache::Kept>)>,
     fills: &mut Vec<(usize, lines_cache::Key)>,
 ) -> usize {
+    let sql = lines_part(key.table, &key.families, &key.dims, cond);
     match lines_cache::get(tenant, &key) {
         Some((gen, copy)) => {
             let at = q.add(format!(

@@ -36,6 +36,16 @@ pub struct Key {
 }
 
 impl Key {
+    /// The lines of `families` × `dims` × `periods` in `table`.
+    pub fn new(table: &'static str, families: &[u8], dims: &[u8], periods: &[u32]) -> Key {
+        Key {
+            table,
+            families: families.to_vec(),
+            dims: dims.to_vec(),
+            periods: periods.to_vec(),
+        }
+    }
+
     fn each(&self) -> impl Iterator<Item = (&'static str, u8, u8, u32)> + '_ {
         self.families.iter().flat_map(move |f| {
             self.dims
