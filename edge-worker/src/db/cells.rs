@@ -14,7 +14,9 @@
 //! tenant's snapshot generation moved since this isolate kept them, [`lines_cache`]);
 //! the open month's days before today, when one bucket holds them, from its prefix's lines
 //! (`lines_prefix`, migration 0017) while `month_prefixes` says it is built up to today,
-//! and as days, in a daily series, from their day lines (`lines_days`) under the same row;
+//! and as days, in a daily series, from their day lines (`lines_days`) under the same row
+//! (both kept by the isolate like the closed months' lines, and used for the families still
+//! built);
 //! other days from `cells`; stocks from `balances` minus the days after the period. Its
 //! cost depends on the period and the KPIs asked for, not on the tenant's age.
 use std::collections::BTreeMap;
