@@ -29,19 +29,11 @@ pub struct Clock {
     pub day: CivilDate,
 }
 
-/// Milliseconds since the Unix epoch.
-fn real_now_ms() -> Result<i64> {
-    Ok(std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_err(|e| e.to_string())?
-        .as_millis() as i64)
-}
-
 impl Clock {
     /// Noon of day `day_of_month` of the previous month (its last day when it has fewer),
     /// in the tenants' zone, with the shim built in `dir`.
     pub fn previous_month(dir: &Path, day_of_month: u8) -> Result<Clock> {
-        let real = real_now_ms()?;
+        let real = crate::demo::now_ms();
         let tz = TimeZone::DEFAULT;
         let today = CivilDate::of_instant(real, tz).map_err(|e| e.to_string())?;
         let last = today
@@ -77,8 +69,8 @@ impl Clock {
     }
 
     /// Milliseconds since the Unix epoch on this clock.
-    pub fn now_ms(&self) -> Result<i64> {
-        Ok(real_now_ms()? + self.shift_s * 1000)
+    pub fn now_ms(&self) -> i64 {
+        crate::demo::now_ms() + self.shift_s * 1000
     }
 
     /// The environment that puts workerd, and the processes whose names start with one of

@@ -79,6 +79,25 @@ pub fn test(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// What the end-to-end tests read of the worker under test: its URL, its admin token, link
+/// and webhook secrets, the local D1 (read and written with sqlite3 by a few tests) and the
+/// worker's log.
+fn tests_env<'a>(
+    url: &'a str,
+    [admin, signing, hooks]: [&'a str; 3],
+    state: &'a str,
+    log: &'a str,
+) -> [(&'static str, &'a str); 6] {
+    [
+        ("KPI_TEST_URL", url),
+        ("KPI_ADMIN_TOKEN", admin),
+        ("KPI_LINK_SECRET", signing),
+        ("KPI_WEBHOOK_SECRET", hooks),
+        ("KPI_TEST_STATE", state),
+        ("KPI_WORKER_LOG", log),
+    ]
+}
+
 /// `tests/tests/reads.rs` against a fresh worker whose clock, and the tests', show noon of the
 /// 20th of the previous month (`crate::clock`).
 fn mid_month_reads(t: &tools::Tools, admin: &str, signing: &str, hooks: &str) -> Result<()> {
@@ -115,12 +134,12 @@ fn mid_month_reads(t: &tools::Tools, admin: &str, signing: &str, hooks: &str) ->
         Command::new("cargo")
             .args(["test", "--package", "tests", "--test", "reads"])
             .envs(env.iter().map(|(k, v)| (k, v)))
-            .env("KPI_TEST_URL", &worker.url)
-            .env("KPI_ADMIN_TOKEN", admin)
-            .env("KPI_LINK_SECRET", signing)
-            .env("KPI_WEBHOOK_SECRET", hooks)
-            .env("KPI_TEST_STATE", &state)
-            .env("KPI_WORKER_LOG", &log_path),
+            .envs(tests_env(
+                &worker.url,
+                [admin, signing, hooks],
+                &state,
+                &log_path,
+            )),
     );
     drop(worker);
     result
@@ -179,15 +198,8 @@ fn e2e(t: &tools::Tools, filter: Option<&str>, browser: bool) -> Result<()> {
     }
     let state = persist.to_string_lossy().into_owned();
     let log_path = log.to_string_lossy().into_owned();
-    let env = [
-        ("KPI_TEST_URL", worker.url.as_str()),
-        ("KPI_ADMIN_TOKEN", admin.as_str()),
-        ("KPI_LINK_SECRET", signing.as_str()),
-        ("KPI_WEBHOOK_SECRET", hooks.as_str()),
-        // The local D1 (read and written with sqlite3 by a few tests) and the worker's log.
-        ("KPI_TEST_STATE", state.as_str()),
-        ("KPI_WORKER_LOG", log_path.as_str()),
-    ];
+    let secrets = [admin.as_str(), signing.as_str(), hooks.as_str()];
+    let env = tests_env(&worker.url, secrets, &state, &log_path);
     let mut cargo = Command::new("cargo");
     cargo.args(["test", "--no-fail-fast", "--package", "tests", "--"]);
     if let Some(f) = filter {
