@@ -107,6 +107,74 @@ pub fn start_peer(
     spawn(cmd, port, persist, vars, log, None, false)
 }
 
+/// The worker's own `wrangler.toml` without its `[assets]` (the widget's files) and its
+/// `[build]` (the worker is built already), paths made absolute so it runs from any
+/// directory. Under `wrangler dev` a worker with assets is reached through the asset router,
+/// a worker of its own in the same workerd processes; on Cloudflare that hop is not the
+/// worker's CPU. The bench runs this copy beside the real one to show what the hop costs.
+pub fn bare_config(toml: &str, worker_dir: &Path) -> String {
+    let mut out = String::new();
+    let mut skip = false;
+    for line in toml.lines() {
+        let t = line.trim_start();
+        if t.starts_with('[') {
+            skip = t.starts_with("[assets]") || t.starts_with("[build]");
+        }
+        let path_of = |key: &str| {
+            t.strip_prefix(key)
+                .and_then(|r| r.trim_start().strip_prefix('='))
+                .map(|v| v.trim().trim_matches('"').to_string())
+        };
+        if skip {
+            continue;
+        }
+        match path_of("main").or_else(|| path_of("migrations_dir")) {
+            Some(rel) => {
+                let key = t.split('=').next().unwrap_or("").trim();
+                let abs = worker_dir.join(rel);
+                out.push_str(&format!("{key} = {:?}\n", abs.display().to_string()));
+            }
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// Starts the worker from [`bare_config`] (written to `dir/wrangler.toml`) on its own
+/// migrated state in `persist`.
+pub fn start_bare(
+    t: &Tools,
+    port: u16,
+    dir: &Path,
+    persist: &Path,
+    vars: &[(&str, &str)],
+    log: Option<&Path>,
+) -> Result<Worker> {
+    let worker_dir = crate::sh::root().join("edge-worker");
+    let toml = std::fs::read_to_string(worker_dir.join("wrangler.toml"))
+        .map_err(|e| format!("reading edge-worker/wrangler.toml: {e}"))?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    std::fs::write(dir.join("wrangler.toml"), bare_config(&toml, &worker_dir))
+        .map_err(|e| format!("writing {}: {e}", dir.display()))?;
+    sh::run(
+        "applying D1 migrations (local, the worker without its assets)",
+        t.wrangler()
+            .current_dir(dir)
+            .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+            .arg(persist)
+            .stdin(Stdio::null()),
+    )?;
+    sh::step(&format!(
+        "starting the worker without its assets (no asset router) on 127.0.0.1:{port}"
+    ));
+    let mut cmd = t.wrangler();
+    cmd.current_dir(dir);
+    spawn(cmd, port, persist, vars, log, None, false)
+}
+
 /// `wrangler dev` of `cmd`'s directory on `port`, waiting until `/healthz` answers.
 fn spawn(
     mut cmd: Command,
@@ -205,5 +273,32 @@ impl Worker {
             .wait()
             .map_err(|e| format!("waiting for wrangler: {e}"))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bare_config_drops_assets_and_build_and_anchors_paths() {
+        let toml = std::fs::read_to_string(crate::sh::root().join("edge-worker/wrangler.toml"))
+            .unwrap_or_default();
+        assert!(toml.contains("[assets]") && toml.contains("[build]"));
+        let bare = bare_config(&toml, Path::new("/w/edge-worker"));
+        assert!(!bare.contains("[assets]") && !bare.contains("run_worker_first"));
+        assert!(!bare.contains("[build]") && !bare.contains("build-worker"));
+        assert!(bare.contains("main = \"/w/edge-worker/build/index.js\"\n"));
+        assert!(bare.contains("migrations_dir = \"/w/edge-worker/migrations\"\n"));
+        // Everything else stays: the bindings, the limits, the variables.
+        for kept in [
+            "[[d1_databases]]",
+            "[[kv_namespaces]]",
+            "[[ratelimits]]",
+            "[vars]",
+        ] {
+            assert!(bare.contains(kept), "{kept}");
+        }
+        assert!(bare.contains("keep_names = false"));
     }
 }

@@ -2,7 +2,9 @@
 //! both under `wrangler dev`, driven by the same wrk script with distinct pre-minted links
 //! (the peer verifies the product's tokens), alternated product, peer, product, peer at each
 //! concurrency; then the workerd CPU per answer above each one's `/healthz` floor and the D1
-//! rows each writes per answer.
+//! rows each writes per answer. A third worker runs in the same rounds: the product from a
+//! copy of its configuration without `[assets]` (`server::start_bare`), which shows what
+//! wrangler dev's asset router, in front of the product and not of the peer, costs.
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
@@ -137,6 +139,24 @@ pub fn measure(
             .unwrap_or(Value::Null);
         peer_written.push(v["response"]["rows_written"].as_u64().unwrap_or(0));
     }
+    // The product once more, without its `[assets]`: under `wrangler dev` the widget's files
+    // put the asset router in front of every request, a hop Cloudflare does not bill to the
+    // worker. Its own state, tenant and links.
+    let _ = std::fs::remove_dir_all(dir.join("bare-state"));
+    let bare = server::start_bare(
+        t,
+        local::free_port()?,
+        &dir.join("bare"),
+        &dir.join("bare-state"),
+        &[
+            ("ADMIN_TOKEN", &local.admin),
+            ("LINK_SIGNING_SECRET", local.signing()),
+            ("RATE_LIMIT", "off"),
+            ("REQUEST_LOG", "errors"),
+        ],
+        Some(&dir.join("bare.log")),
+    )?;
+    let bare_tenant = local::tenant(&bare.url, &local.admin, "bench-bare", &bare.url)?;
     let at = |i: usize| written.get(i).map_or("?".into(), |w: &u64| w.to_string());
     rows.push(row(
         "D1 rows written per answer: first answer / re-answer adding a comment / re-answer \
@@ -156,10 +176,19 @@ pub fn measure(
     let levels = [1u32, 16, 64];
     let token_file =
         |c: u32, round: usize, who: usize| dir.join(format!("tokens-c{c}-{round}-{who}.txt"));
+    // Who: 0 the product, 1 the peer (links minted by the product), 2 the bare product.
+    let minter = |who: usize| {
+        if who == 2 {
+            (bare.url.as_str(), bare_tenant.sk.as_str())
+        } else {
+            (url.as_str(), tenant.sk.as_str())
+        }
+    };
     for c in levels {
         for round in 0..2 {
-            for who in 0..2 {
-                let links = local::mint(&url, &tenant.sk, plan.links_per_level)?;
+            for who in 0..3 {
+                let (at, sk) = minter(who);
+                let links = local::mint(at, sk, plan.links_per_level)?;
                 write_tokens(&token_file(c, round, who), &links)?;
             }
         }
@@ -167,9 +196,9 @@ pub fn measure(
     let mem_before = local::wasm_memory(&url)?;
     let mut mem_after = Vec::new();
     for c in levels {
-        let mut runs: [Vec<Run>; 2] = [Vec::new(), Vec::new()];
+        let mut runs: [Vec<Run>; 3] = Default::default();
         for round in 0..2 {
-            for (who, w) in [(0usize, &product), (1, &peer)] {
+            for (who, w) in [(0usize, &product), (1, &peer), (2, &bare)] {
                 let file = token_file(c, round, who);
                 runs[who].push(run(wrk, script, &w.url, c, plan.load_seconds, &file)?);
             }
@@ -193,10 +222,23 @@ pub fn measure(
             format!("POST /v1/responses, distinct links, c={c}: product ÷ JavaScript peer"),
             format!("{:.2}", sum(0) / sum(1)),
             format!(
-                "alternated product, peer, product, peer, {} s each: product {}; peer {}",
+                "alternated product, peer, product without its assets, and again, {} s each: \
+                 product {}; peer {}",
                 plan.load_seconds,
                 fmt(&runs[0]),
                 fmt(&runs[1])
+            ),
+        ));
+        rows.push(row(
+            format!(
+                "POST /v1/responses, distinct links, c={c}: the product without its assets \
+                 (no asset router) ÷ JavaScript peer"
+            ),
+            format!("{:.2}", sum(2) / sum(1)),
+            format!(
+                "the same worker and build from a copy of wrangler.toml without `[assets]`, in \
+                 the rounds of the row above: {}",
+                fmt(&runs[2])
             ),
         ));
         mem_after.push(local::wasm_memory(&url)?);
@@ -217,25 +259,42 @@ pub fn measure(
 
     // CPU per answer above each worker's floor, alternated.
     let n = plan.cpu_requests as usize;
-    let (pp, qp) = (
+    let (pp, qp, bp) = (
         cpu::workerd_pids(product.pid()),
         cpu::workerd_pids(peer.pid()),
+        cpu::workerd_pids(bare.pid()),
     );
     let warm = local::mint(&url, &tenant.sk, 40)?;
     answer_each(&pp, &url, &warm[..20])?;
     answer_each(&qp, &peer.url, &warm[20..])?;
-    let (mut above, mut floors) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
+    answer_each(
+        &bp,
+        &bare.url,
+        &local::mint(&bare.url, &bare_tenant.sk, 20)?,
+    )?;
+    let (mut above, mut floors): ([Vec<f64>; 3], [Vec<f64>; 3]) = Default::default();
     for _ in 0..plan.cpu_rounds {
-        for (who, pids, w) in [(0usize, &pp, &product), (1, &qp, &peer)] {
+        for (who, pids, w) in [(0usize, &pp, &product), (1, &qp, &peer), (2, &bp, &bare)] {
             let floor = cpu::per_request(pids, &format!("{}/healthz", w.url), None, n as u32)?;
-            let links = local::mint(&url, &tenant.sk, n)?;
+            let (at, sk) = minter(who);
+            let links = local::mint(at, sk, n)?;
             let (ms, _) = answer_each(pids, &w.url, &links)?;
             above[who].push(ms - floor);
             floors[who].push(floor);
         }
     }
+    // The asset router's hop: the product's floor above the bare product's, round by round.
+    let mut hop: Vec<f64> = floors[0]
+        .iter()
+        .zip(&floors[2])
+        .map(|(a, b)| a - b)
+        .collect();
     let mut notes = String::new();
-    for (who, name) in [(0usize, "the product"), (1, "the JavaScript peer")] {
+    for (who, name) in [
+        (0usize, "the product"),
+        (1, "the JavaScript peer"),
+        (2, "the product without its assets"),
+    ] {
         let _ = write!(
             notes,
             "{}{name}: +{:.2} ms over a floor of {:.2} ms",
@@ -252,6 +311,19 @@ pub fn measure(
             plan.cpu_rounds
         ),
     ));
+    rows.push(row(
+        "the asset router under wrangler dev: the product's /healthz with its assets above \
+         the same worker without",
+        format!("{:+.2} ms CPU", cpu::median(&mut hop)),
+        format!(
+            "median of {} rounds × {n} sequential requests, alternated with the rows above. \
+             With `[assets]`, wrangler dev puts its asset router, a worker of its own, in front \
+             of every request, in the same workerd processes; the product's floor carries it, \
+             the peer's does not. On Cloudflare that hop is not the worker's CPU",
+            plan.cpu_rounds
+        ),
+    ));
+    drop(bare);
     drop(peer);
     Ok((rows, product))
 }

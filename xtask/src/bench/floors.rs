@@ -71,13 +71,15 @@ pub fn measure(
             ),
         ),
         row(
-            "the product's /healthz above the peer's (the wasm entry)",
+            "the product's /healthz above the peer's (the wasm entry and the asset router)",
             format!("+{:.2} ms CPU", cpu::median(&mut entry)),
             format!(
                 "the product's floor {product_floor:.2} ms, the peer's {peer_floor:.2} ms \
-                 ({how}): what every request of the Rust worker pays over a JavaScript one \
-                 (workers-rs converting the request, env and context, the wasm-bindgen future \
-                 and the response)"
+                 ({how}): what every request of the product pays here over the JavaScript \
+                 peer's: wrangler dev's asset router in front of a worker with `[assets]` (the \
+                 answers section measures it alone: the row \"the asset router under wrangler \
+                 dev\"), and the wasm entry (workers-rs converting the request, env and \
+                 context, the wasm-bindgen future and the response)"
             ),
         ),
     ])
