@@ -103,10 +103,10 @@ impl KpiSettings {
     /// its target in milliseconds.
     pub fn targets_ms_json(&self) -> String {
         let t = self.service_targets();
-        let by_channel: serde_json::Map<String, serde_json::Value> = Channel::ALL
-            .iter()
-            .map(|c| (c.as_str().to_string(), (u64::from(t.of(*c)) * 1000).into()))
-            .collect();
+        let mut by_channel = serde_json::Map::new();
+        for c in Channel::ALL {
+            by_channel.insert(c.as_str().into(), (u64::from(t.of(c)) * 1000).into());
+        }
         serde_json::Value::Object(by_channel).to_string()
     }
 

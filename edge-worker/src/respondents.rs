@@ -72,7 +72,9 @@ pub async fn references(
     distinct.dedup();
     let entries = entries(env, db, tenant, &distinct).await?;
     record(db, tenant, &entries).await?;
-    Ok(entries.into_iter().map(|e| (e.id, e.reference)).collect())
+    Ok(crate::db::keyed(
+        entries.into_iter().map(|e| (e.id, e.reference)),
+    ))
 }
 
 /// The reference of the respondent a link signed before references existed names in clear.

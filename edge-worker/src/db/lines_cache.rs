@@ -138,10 +138,10 @@ pub fn get(tenant: &str, key: &Key) -> Option<(i64, Vec<Kept>)> {
 /// other than the kept one drops the tenant's copies first. Returns what [`get`] will give
 /// for `key`, so the read that fetched them uses them as they are kept.
 pub fn put(tenant: &str, gen: i64, key: &Key, lines: Vec<Line>) -> Vec<Kept> {
-    let mut grouped: BTreeMap<u64, Vec<Line>> = key
-        .each()
-        .map(|(table, f, d, p)| (slot(table, f, d, p), Vec::new()))
-        .collect();
+    let mut grouped: BTreeMap<u64, Vec<Line>> = super::keyed(
+        key.each()
+            .map(|(table, f, d, p)| (slot(table, f, d, p), Vec::new())),
+    );
     for line in lines {
         let Some(p) = period_id(&line.date) else {
             continue;

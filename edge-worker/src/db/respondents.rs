@@ -30,10 +30,9 @@ pub async fn erasures(
     .all()
     .await?
     .results()?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.hash, r.erasures as i64))
-        .collect())
+    Ok(crate::db::keyed(
+        rows.into_iter().map(|r| (r.hash, r.erasures as i64)),
+    ))
 }
 
 /// One mapping to record: reference, CRM id, the id's keyed hash and the erasure count the

@@ -188,7 +188,9 @@ pub async fn read(
     .all()
     .await?
     .results()?;
-    Ok(rows.into_iter().map(|r| (r.id.clone(), r)).collect())
+    Ok(crate::db::keyed(
+        rows.into_iter().map(|r| (r.id.clone(), r)),
+    ))
 }
 
 /// Rows in `(day, id)` order after `after`, within the filter, at most `limit`.

@@ -182,9 +182,12 @@ async fn mint(c: Call, p: Principal) -> ApiResult<Response> {
         };
         let tok = token::sign(&master, &claims)?;
         let url = format!("{base}/s/{tok}");
-        let score_urls: serde_json::Map<String, Value> = (min..=max)
-            .map(|s| (s.to_string(), Value::from(format!("{url}?score={s}"))))
-            .collect();
+        // Inserted one by one: `collect` into a map sorts the pairs first, a sort the
+        // worker would carry for this one type.
+        let mut score_urls = serde_json::Map::new();
+        for s in min..=max {
+            score_urls.insert(s.to_string(), Value::from(format!("{url}?score={s}")));
+        }
         let mut link = json!({"url": url, "token": tok, "link_id": claims.link,
             "expires_at": format_rfc3339(exp * 1000), "score_urls": score_urls,
             "qr_url": format!("{base}/v1/survey-links/qr.svg?token={tok}")});

@@ -133,7 +133,7 @@ async fn store_tickets(
             }
         }
         retry.extend(later);
-        retry.sort_by_key(|(i, _)| *i);
+        retry.sort_unstable_by_key(|(i, _)| *i);
         pending = retry;
     }
     for (i, _) in pending {
