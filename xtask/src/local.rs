@@ -100,6 +100,28 @@ impl Local {
         )
     }
 
+    /// The same worker from a copy of its configuration without `[assets]`
+    /// ([`server::start_bare`]), on its own fresh state under `dir`, with this deployment's
+    /// secrets: what the product costs without wrangler dev's asset router in front.
+    pub fn start_bare(&self, t: &Tools, dir: &Path) -> Result<Worker> {
+        let state = dir.join("bare-state");
+        let _ = std::fs::remove_dir_all(&state);
+        server::start_bare(
+            t,
+            free_port()?,
+            &dir.join("bare"),
+            &state,
+            &[
+                ("ADMIN_TOKEN", &self.admin),
+                ("LINK_SIGNING_SECRET", &self.signing),
+                ("WEBHOOK_SIGNING_SECRET", &self.hooks),
+                ("RATE_LIMIT", "off"),
+                ("REQUEST_LOG", "errors"),
+            ],
+            Some(&dir.join("bare.log")),
+        )
+    }
+
     /// The link-signing secret the worker runs with.
     pub fn signing(&self) -> &str {
         &self.signing

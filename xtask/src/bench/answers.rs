@@ -142,20 +142,7 @@ pub fn measure(
     // The product once more, without its `[assets]`: under `wrangler dev` the widget's files
     // put the asset router in front of every request, a hop Cloudflare does not bill to the
     // worker. Its own state, tenant and links.
-    let _ = std::fs::remove_dir_all(dir.join("bare-state"));
-    let bare = server::start_bare(
-        t,
-        local::free_port()?,
-        &dir.join("bare"),
-        &dir.join("bare-state"),
-        &[
-            ("ADMIN_TOKEN", &local.admin),
-            ("LINK_SIGNING_SECRET", local.signing()),
-            ("RATE_LIMIT", "off"),
-            ("REQUEST_LOG", "errors"),
-        ],
-        Some(&dir.join("bare.log")),
-    )?;
+    let bare = local.start_bare(t, dir)?;
     let bare_tenant = local::tenant(&bare.url, &local.admin, "bench-bare", &bare.url)?;
     let at = |i: usize| written.get(i).map_or("?".into(), |w: &u64| w.to_string());
     rows.push(row(
@@ -283,12 +270,6 @@ pub fn measure(
             floors[who].push(floor);
         }
     }
-    // The asset router's hop: the product's floor above the bare product's, round by round.
-    let mut hop: Vec<f64> = floors[0]
-        .iter()
-        .zip(&floors[2])
-        .map(|(a, b)| a - b)
-        .collect();
     let mut notes = String::new();
     for (who, name) in [
         (0usize, "the product"),
@@ -308,18 +289,6 @@ pub fn measure(
         format!("+{:.2} ms", cpu::median(&mut above[0].clone())),
         format!(
             "median of {} rounds × {n} sequential answers to distinct links; {notes}",
-            plan.cpu_rounds
-        ),
-    ));
-    rows.push(row(
-        "the asset router under wrangler dev: the product's /healthz with its assets above \
-         the same worker without",
-        format!("{:+.2} ms CPU", cpu::median(&mut hop)),
-        format!(
-            "median of {} rounds × {n} sequential requests, alternated with the rows above. \
-             With `[assets]`, wrangler dev puts its asset router, a worker of its own, in front \
-             of every request, in the same workerd processes; the product's floor carries it, \
-             the peer's does not. On Cloudflare that hop is not the worker's CPU",
             plan.cpu_rounds
         ),
     ));

@@ -1,8 +1,9 @@
 //! What any worker pays under `wrangler dev --local` before its own work, measured beside the
 //! product in the same run: the plain JavaScript peer's `/healthz`, and its `GET /probe/d1`,
 //! one D1 `SELECT 1` (local D1 runs inside the same workerd processes, so its SQLite and its
-//! result's trip between isolates count in their CPU). Against these, the product's
-//! `/healthz` shows what the wasm entry costs, and its reads' figures what is theirs.
+//! result's trip between isolates count in their CPU); and the product's `/healthz` with and
+//! without its `[assets]` (`Local::start_bare`), which splits the product's floor above the
+//! peer's into wrangler dev's asset router and the wasm entry.
 use std::path::Path;
 
 use super::{cpu, row, Plan, Row};
@@ -11,8 +12,12 @@ use crate::server::{self, Worker};
 use crate::sh::Result;
 use crate::tools::Tools;
 
-/// Rounds alternating the product's `/healthz`, the peer's `/healthz` and the peer's one D1
-/// read; the medians as rows.
+/// Requests per round: the floors differ by tenths of a millisecond, and `/proc` counts CPU
+/// in 10 ms ticks.
+const PER_ROUND: u32 = 4;
+
+/// Rounds alternating the product's `/healthz`, the same worker's without its assets, the
+/// peer's `/healthz` and the peer's one D1 read; the medians as rows.
 pub fn measure(
     t: &Tools,
     plan: &Plan,
@@ -28,36 +33,42 @@ pub fn measure(
         &[("LINK_SIGNING_SECRET", local.signing())],
         Some(&dir.join("peer-floor.log")),
     )?;
+    let bare = local.start_bare(t, &dir.join("floors"))?;
     let ours = cpu::workerd_pids(product.pid());
+    let bares = cpu::workerd_pids(bare.pid());
     let theirs = cpu::workerd_pids(peer.pid());
-    if ours.is_empty() || theirs.is_empty() {
+    if ours.is_empty() || bares.is_empty() || theirs.is_empty() {
         return Err("no workerd process found below wrangler".into());
     }
     let urls = [
         (&ours, format!("{}/healthz", product.url)),
+        (&bares, format!("{}/healthz", bare.url)),
         (&theirs, format!("{}/healthz", peer.url)),
         (&theirs, format!("{}/probe/d1", peer.url)),
     ];
     for (pids, url) in &urls {
         cpu::per_request(pids, url, None, 20)?;
     }
-    let mut ms: [Vec<f64>; 3] = Default::default();
+    let n = plan.cpu_requests * PER_ROUND;
+    let mut ms: [Vec<f64>; 4] = Default::default();
     for _ in 0..plan.cpu_rounds {
         for (i, (pids, url)) in urls.iter().enumerate() {
-            ms[i].push(cpu::per_request(pids, url, None, plan.cpu_requests)?);
+            ms[i].push(cpu::per_request(pids, url, None, n)?);
         }
     }
-    let mut d1: Vec<f64> = ms[2].iter().zip(&ms[1]).map(|(d, f)| d - f).collect();
-    let mut entry: Vec<f64> = ms[0].iter().zip(&ms[1]).map(|(o, f)| o - f).collect();
-    let [mut product_floor, mut peer_floor, _] = ms;
-    let (product_floor, peer_floor) = (
+    let less =
+        |a: usize, b: usize| -> Vec<f64> { ms[a].iter().zip(&ms[b]).map(|(x, y)| x - y).collect() };
+    let (mut d1, mut router, mut entry) = (less(3, 2), less(0, 1), less(1, 2));
+    let [mut product_floor, mut bare_floor, mut peer_floor, _] = ms;
+    let (product_floor, bare_floor, peer_floor) = (
         cpu::median(&mut product_floor),
+        cpu::median(&mut bare_floor),
         cpu::median(&mut peer_floor),
     );
     let how = format!(
-        "median of {} rounds × {} sequential requests, alternated with the other rows of \
-         this pair",
-        plan.cpu_rounds, plan.cpu_requests
+        "median of {} rounds × {n} sequential requests, alternated with the other rows of \
+         this group",
+        plan.cpu_rounds
     );
     Ok(vec![
         row(
@@ -71,15 +82,25 @@ pub fn measure(
             ),
         ),
         row(
-            "the product's /healthz above the peer's (the wasm entry and the asset router)",
-            format!("+{:.2} ms CPU", cpu::median(&mut entry)),
+            "wrangler dev's asset router: the product's /healthz above the same worker's \
+             without `[assets]`",
+            format!("{:+.2} ms CPU", cpu::median(&mut router)),
             format!(
-                "the product's floor {product_floor:.2} ms, the peer's {peer_floor:.2} ms \
-                 ({how}): what every request of the product pays here over the JavaScript \
-                 peer's: wrangler dev's asset router in front of a worker with `[assets]` (the \
-                 answers section measures it alone: the row \"the asset router under wrangler \
-                 dev\"), and the wasm entry (workers-rs converting the request, env and \
-                 context, the wasm-bindgen future and the response)"
+                "the product's floor {product_floor:.2} ms, without its assets \
+                 {bare_floor:.2} ms ({how}). With `[assets]`, wrangler dev reaches the worker \
+                 through its asset router, a worker of its own in the same workerd processes; \
+                 every request of the product pays it here, the peer's do not. On Cloudflare \
+                 that hop is not the worker's CPU"
+            ),
+        ),
+        row(
+            "the wasm entry: the product's /healthz without `[assets]` above the peer's",
+            format!("{:+.2} ms CPU", cpu::median(&mut entry)),
+            format!(
+                "the product without its assets {bare_floor:.2} ms, the peer \
+                 {peer_floor:.2} ms ({how}): what every request of the Rust worker pays over a \
+                 JavaScript one (workers-rs converting the request, env and context, the \
+                 wasm-bindgen future, the route table and the response)"
             ),
         ),
     ])
