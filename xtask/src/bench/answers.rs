@@ -1,9 +1,9 @@
 //! Survey answers under load, side by side with the plain JavaScript peer (`xtask/peer/`):
 //! both under `wrangler dev`, driven by the same wrk script with distinct pre-minted links
-//! (the peer verifies the product's tokens), alternated product, peer, product, peer at each
-//! concurrency; then the workerd CPU per answer above each one's `/healthz` floor and the D1
-//! rows each writes per answer. A third worker runs in the same rounds: the product from a
-//! copy of its configuration without `[assets]` (`server::start_bare`), which shows what
+//! (the peer verifies the product's tokens); then the workerd CPU per answer above each one's
+//! `/healthz` floor and the D1 rows each writes per answer. A third worker runs in the same
+//! rounds, alternated product, peer, third, twice at each concurrency: the product from a
+//! copy of its configuration without `[assets]` (`Local::start_bare`), which shows what
 //! wrangler dev's asset router, in front of the product and not of the peer, costs.
 use std::fmt::Write as _;
 use std::path::Path;
