@@ -43,10 +43,18 @@ impl Drop for Worker {
 
 /// Applies the D1 migrations to the local state in `persist`.
 pub fn migrate(t: &Tools, persist: &Path) -> Result<()> {
+    migrate_in(t, None, persist, "the worker")
+}
+
+/// Applies the D1 migrations of the configuration in `dir` (the worker's when `None`).
+fn migrate_in(t: &Tools, dir: Option<&Path>, persist: &Path, what: &str) -> Result<()> {
+    let mut cmd = t.wrangler();
+    if let Some(d) = dir {
+        cmd.current_dir(d);
+    }
     sh::run(
-        "applying D1 migrations (local)",
-        t.wrangler()
-            .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+        &format!("applying D1 migrations (local, {what})"),
+        cmd.args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
             .arg(persist)
             .stdin(Stdio::null()),
     )
@@ -91,19 +99,26 @@ pub fn start_peer(
     log: Option<&Path>,
 ) -> Result<Worker> {
     let dir = crate::sh::root().join("xtask/peer");
-    sh::run(
-        "applying the JavaScript peer's D1 migrations (local)",
-        t.wrangler()
-            .current_dir(&dir)
-            .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
-            .arg(persist)
-            .stdin(Stdio::null()),
-    )?;
+    start_in(t, &dir, "the JavaScript peer", port, persist, vars, log)
+}
+
+/// `wrangler dev` of the configuration in `dir` (`what` names it in the steps) on its own
+/// state in `persist`, its D1 migrations applied first.
+fn start_in(
+    t: &Tools,
+    dir: &Path,
+    what: &str,
+    port: u16,
+    persist: &Path,
+    vars: &[(&str, &str)],
+    log: Option<&Path>,
+) -> Result<Worker> {
+    migrate_in(t, Some(dir), persist, what)?;
     sh::step(&format!(
-        "starting the JavaScript peer under workerd on 127.0.0.1:{port}"
+        "starting {what} under workerd on 127.0.0.1:{port}"
     ));
     let mut cmd = t.wrangler();
-    cmd.current_dir(&dir);
+    cmd.current_dir(dir);
     spawn(cmd, port, persist, vars, log, None, false)
 }
 
@@ -159,20 +174,8 @@ pub fn start_bare(
     std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     std::fs::write(dir.join("wrangler.toml"), bare_config(&toml, &worker_dir))
         .map_err(|e| format!("writing {}: {e}", dir.display()))?;
-    sh::run(
-        "applying D1 migrations (local, the worker without its assets)",
-        t.wrangler()
-            .current_dir(dir)
-            .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
-            .arg(persist)
-            .stdin(Stdio::null()),
-    )?;
-    sh::step(&format!(
-        "starting the worker without its assets (no asset router) on 127.0.0.1:{port}"
-    ));
-    let mut cmd = t.wrangler();
-    cmd.current_dir(dir);
-    spawn(cmd, port, persist, vars, log, None, false)
+    let what = "the worker without its assets (no asset router)";
+    start_in(t, dir, what, port, persist, vars, log)
 }
 
 /// `wrangler dev` of `cmd`'s directory on `port`, waiting until `/healthz` answers.
