@@ -32,11 +32,40 @@ fn newest_mtime(paths: &[PathBuf]) -> Option<SystemTime> {
     newest
 }
 
-fn up_to_date(output: &Path, inputs: &[PathBuf]) -> bool {
-    let Ok(out) = std::fs::metadata(output).and_then(|m| m.modified()) else {
-        return false;
-    };
-    newest_mtime(inputs).map(|i| i <= out).unwrap_or(false)
+/// When the last good build of one artefact started, kept as the modification time of a
+/// file under `target/build-stamps/`. An input saved while that build ran is newer than its
+/// start, so the next build runs again; the outputs' own times, later than such a save,
+/// would keep what was built from the text before it.
+struct Stamp {
+    path: PathBuf,
+    started: SystemTime,
+}
+
+impl Stamp {
+    /// A build of `name` starting now.
+    fn start(name: &str) -> Stamp {
+        Stamp {
+            path: root().join("target/build-stamps").join(name),
+            started: SystemTime::now(),
+        }
+    }
+
+    /// True when `output` exists and no input changed since the last good build started.
+    fn fresh(&self, output: &Path, inputs: &[PathBuf]) -> bool {
+        let Ok(built) = std::fs::metadata(&self.path).and_then(|m| m.modified()) else {
+            return false;
+        };
+        output.exists() && newest_mtime(inputs).is_some_and(|i| i <= built)
+    }
+
+    /// Records this build as good, as of when it started.
+    fn done(&self) -> Result<()> {
+        let dir = self.path.parent().ok_or("no stamp directory")?;
+        std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        std::fs::File::create(&self.path)
+            .and_then(|f| f.set_modified(self.started))
+            .map_err(|e| format!("writing {}: {e}", self.path.display()))
+    }
 }
 
 fn rust_inputs(krate: &str) -> Vec<PathBuf> {
@@ -63,7 +92,8 @@ pub fn worker(t: &Tools) -> Result<()> {
     let marker = dir.join("build/names-kept");
     let inputs = rust_inputs("edge-worker");
     let by_crate = dir.join("build/size-by-crate.txt");
-    if up_to_date(&out, &inputs) && marker.exists() == keep_names && by_crate.exists() {
+    let stamp = Stamp::start("worker");
+    if stamp.fresh(&out, &inputs) && marker.exists() == keep_names && by_crate.exists() {
         return Ok(());
     }
     let _ = std::fs::remove_file(&marker);
@@ -84,7 +114,7 @@ pub fn worker(t: &Tools) -> Result<()> {
     if keep_names {
         std::fs::write(&marker, "").map_err(|e| e.to_string())?;
         report_size("worker wasm (names kept)", &out);
-        return Ok(());
+        return stamp.done();
     }
     // worker-build keeps the names section (`--debuginfo`): ~180 KB raw, 10 % of the gzip.
     // The panic hook logs message and source location, which stay; the names go. Same
@@ -107,7 +137,7 @@ pub fn worker(t: &Tools) -> Result<()> {
         &mut strip,
     )?;
     report_size("worker wasm", &out);
-    Ok(())
+    stamp.done()
 }
 
 /// The OpenAPI document as a static asset beside the widget's files (`[assets]` in
@@ -216,7 +246,8 @@ pub fn widget(t: &Tools) -> Result<Vec<PathBuf>> {
     let mut inputs = rust_inputs("web-widget");
     inputs.push(r.join("web-widget/loader"));
     inputs.push(r.join("web-widget/offline"));
-    if up_to_date(&out_dir.join("kpi-widget.js"), &inputs) {
+    let stamp = Stamp::start("widget");
+    if stamp.fresh(&out_dir.join("kpi-widget.js"), &inputs) {
         return Ok(Vec::new());
     }
     sh::run(
@@ -356,6 +387,7 @@ pub fn widget(t: &Tools) -> Result<Vec<PathBuf>> {
         off.0 as f64 / 1024.0,
         off.1 as f64 / 1024.0
     );
+    stamp.done()?;
     Ok(files)
 }
 
@@ -396,4 +428,36 @@ fn offline(t: &Tools, target: &Path, bindgen_dir: &Path) -> Result<(Vec<u8>, Str
         .map_err(|e| format!("writing {}: {e}", entry.display()))?;
     let glue = esbuild(t, &entry, true, "offline glue")?;
     Ok((wasm, glue))
+}
+
+#[cfg(test)]
+mod stamp_tests {
+    use super::*;
+
+    #[test]
+    fn an_input_saved_while_a_build_runs_makes_the_next_build_run() {
+        let dir = root().join("target/stamp-test");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (input, output) = (dir.join("input.rs"), dir.join("output.wasm"));
+        std::fs::write(&input, "fn a() {}").unwrap();
+        let pause = || std::thread::sleep(std::time::Duration::from_millis(50));
+        pause();
+        // A build starts, the input is saved again while it runs, the output lands after.
+        let build = Stamp::start("stamp-test");
+        pause();
+        std::fs::write(&input, "fn b() {}").unwrap();
+        pause();
+        std::fs::write(&output, "built from fn a").unwrap();
+        build.done().unwrap();
+        assert!(!Stamp::start("stamp-test").fresh(&output, std::slice::from_ref(&input)));
+        // The next build starts after the save: then nothing is left to do.
+        let again = Stamp::start("stamp-test");
+        again.done().unwrap();
+        assert!(Stamp::start("stamp-test").fresh(&output, std::slice::from_ref(&input)));
+        // Without its output, a build is never fresh.
+        std::fs::remove_file(&output).unwrap();
+        assert!(!Stamp::start("stamp-test").fresh(&output, &[input]));
+        let _ = std::fs::remove_file(root().join("target/build-stamps/stamp-test"));
+    }
 }
