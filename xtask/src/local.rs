@@ -87,17 +87,23 @@ impl Local {
             cmd,
             self.port,
             &self.persist,
-            &[
-                ("ADMIN_TOKEN", &self.admin),
-                ("LINK_SIGNING_SECRET", &self.signing),
-                ("WEBHOOK_SIGNING_SECRET", &self.hooks),
-                ("RATE_LIMIT", "off"),
-                ("REQUEST_LOG", if verbose { "all" } else { "errors" }),
-            ],
+            &self.vars(verbose),
             Some(&log),
             inspector,
             verbose,
         )
+    }
+
+    /// The worker's variables: this deployment's secrets, rate limits off, and a log line
+    /// for every request when `verbose`.
+    fn vars(&self, verbose: bool) -> [(&str, &str); 5] {
+        [
+            ("ADMIN_TOKEN", &self.admin),
+            ("LINK_SIGNING_SECRET", &self.signing),
+            ("WEBHOOK_SIGNING_SECRET", &self.hooks),
+            ("RATE_LIMIT", "off"),
+            ("REQUEST_LOG", if verbose { "all" } else { "errors" }),
+        ]
     }
 
     /// The same worker from a copy of its configuration without `[assets]`
@@ -111,13 +117,7 @@ impl Local {
             free_port()?,
             &dir.join("bare"),
             &state,
-            &[
-                ("ADMIN_TOKEN", &self.admin),
-                ("LINK_SIGNING_SECRET", &self.signing),
-                ("WEBHOOK_SIGNING_SECRET", &self.hooks),
-                ("RATE_LIMIT", "off"),
-                ("REQUEST_LOG", "errors"),
-            ],
+            &self.vars(false),
             Some(&dir.join("bare.log")),
         )
     }

@@ -732,9 +732,8 @@ pub async fn span(
                 Some(parts) => {
                     // A prefix unbuilt since (a change to one of its days) is read from its
                     // days; its kept lines no longer count.
-                    let counts = |l: &lines_cache::Line| {
-                        !prefix_parts.contains(i) || built.contains(&l.family)
-                    };
+                    let prefix = prefix_parts.contains(i);
+                    let counts = |l: &lines_cache::Line| !prefix || built.contains(&l.family);
                     for line in parts.iter().flat_map(|p| p.iter()).filter(|l| counts(l)) {
                         b.add_line(d, &line.as_ref(), &stats.stale);
                     }

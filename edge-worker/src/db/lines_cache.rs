@@ -46,11 +46,24 @@ impl Key {
         }
     }
 
-    fn each(&self) -> impl Iterator<Item = (&'static str, u8, u8, u32)> + '_ {
-        self.families.iter().flat_map(move |f| {
+    /// The table's place in a [`slot`], named once per key rather than per lookup. A prefix
+    /// is dated by its month like the month's snapshot, so tables count apart.
+    fn table_code(&self) -> u64 {
+        match self.table {
+            "lines_year" => 1,
+            "lines_prefix" => 2,
+            "lines_days" => 3,
+            _ => 0,
+        }
+    }
+
+    /// The slot of every (family, dimension, period) of the key.
+    fn slots(&self) -> impl Iterator<Item = u64> + '_ {
+        let table = self.table_code();
+        self.families.iter().flat_map(move |&f| {
             self.dims
                 .iter()
-                .flat_map(move |d| self.periods.iter().map(move |p| (self.table, *f, *d, *p)))
+                .flat_map(move |&d| self.periods.iter().map(move |&p| slot(table, f, d, p)))
         })
     }
 }
@@ -91,14 +104,7 @@ pub type Kept = Rc<[Line]>;
 
 /// One (table, family, dimension, period) as one ordered number: no string hashed per
 /// lookup (a year read of every KPI looks up thousands).
-fn slot(table: &str, family: u8, dim: u8, period: u32) -> u64 {
-    // A prefix is dated by its month like the month's snapshot, so tables count apart.
-    let table = match table {
-        "lines_year" => 1,
-        "lines_prefix" => 2,
-        "lines_days" => 3,
-        _ => 0,
-    };
+fn slot(table: u64, family: u8, dim: u8, period: u32) -> u64 {
     table << 56 | u64::from(family) << 48 | u64::from(dim) << 40 | u64::from(period)
 }
 
@@ -126,8 +132,8 @@ pub fn get(tenant: &str, key: &Key) -> Option<(i64, Vec<Kept>)> {
         let c = c.borrow();
         let t = c.tenants.get(tenant)?;
         let kept = key
-            .each()
-            .map(|(table, f, d, p)| t.lines.get(&slot(table, f, d, p)).cloned())
+            .slots()
+            .map(|s| t.lines.get(&s).cloned())
             .collect::<Option<Vec<Kept>>>()?;
         Some((t.gen, kept))
     })
@@ -138,15 +144,13 @@ pub fn get(tenant: &str, key: &Key) -> Option<(i64, Vec<Kept>)> {
 /// other than the kept one drops the tenant's copies first. Returns what [`get`] will give
 /// for `key`, so the read that fetched them uses them as they are kept.
 pub fn put(tenant: &str, gen: i64, key: &Key, lines: Vec<Line>) -> Vec<Kept> {
-    let mut grouped: BTreeMap<u64, Vec<Line>> = super::keyed(
-        key.each()
-            .map(|(table, f, d, p)| (slot(table, f, d, p), Vec::new())),
-    );
+    let mut grouped: BTreeMap<u64, Vec<Line>> = super::keyed(key.slots().map(|s| (s, Vec::new())));
+    let table = key.table_code();
     for line in lines {
         let Some(p) = period_id(&line.date) else {
             continue;
         };
-        if let Some(kept) = grouped.get_mut(&slot(key.table, line.family, line.dim, p)) {
+        if let Some(kept) = grouped.get_mut(&slot(table, line.family, line.dim, p)) {
             kept.push(line);
         }
     }

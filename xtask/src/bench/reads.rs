@@ -214,9 +214,9 @@ fn last_rows_read(log: &Path) -> Option<u64> {
         })
 }
 
-/// Per tenant: its key, what its history is, the requests, and the D1 rows each read
-/// ([`rows_read`]).
-type Measured = (String, String, Kinds, Vec<(u64, u64)>);
+/// Per tenant: its key, what its history is, the requests, the D1 rows each read
+/// ([`rows_read`]), and the tag of its `KPI_PERF_OUT` files.
+type Measured = (String, String, Kinds, Vec<(u64, u64)>, String);
 
 /// Sends each kind three times (the first read rebuilds the month snapshots the seeding
 /// marked stale) and returns the rows D1 reported as read by the second (which reads the
@@ -367,10 +367,16 @@ pub fn measure(
         ),
     ];
     let all: Vec<&str> = kpi_core::kpi::catalog().map(|d| d.id).collect();
-    // Per tenant: its key, what its history is, the requests and the D1 rows each read.
+    // Per tenant: its key, what its history is, the requests, the D1 rows each read, a tag.
     let mut measured: Vec<Measured> = Vec::new();
     let read = rows_read(&worker, &local.last_log(), kpi_sk, &fixed)?;
-    measured.push((kpi_sk.to_string(), String::new(), fixed, read));
+    measured.push((
+        kpi_sk.to_string(),
+        String::new(),
+        fixed,
+        read,
+        "fixed".into(),
+    ));
     for &years in plan.dense_years {
         let keys = tenant(&url, &local.admin, &format!("dense-{years}y"))?;
         let t0 = Instant::now();
@@ -390,15 +396,11 @@ pub fn measure(
              the dearest read)",
             s.years, s.answers, s.tickets, s.events, clock.day
         );
-        measured.push((keys.sk.clone(), what, kinds, read));
+        measured.push((keys.sk.clone(), what, kinds, read, format!("{years}y")));
     }
     drop(worker);
     let worker = local.start_quiet(t)?;
-    for (sk, what, kinds, rows_read) in measured {
-        let tag = match what.split(' ').next() {
-            Some(years) if !what.is_empty() => format!("{years}y"),
-            _ => "fixed".to_string(),
-        };
+    for (sk, what, kinds, rows_read, tag) in measured {
         let plan_n = (plan.cpu_rounds, plan.cpu_requests);
         let (above, floor) = cpu(&worker, &sk, &kinds, plan_n, &tag)?;
         for (((name, _), ms), (read, kept)) in kinds.iter().zip(above).zip(rows_read) {
