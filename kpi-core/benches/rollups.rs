@@ -1,5 +1,5 @@
 //! Benchmarks: fold ten million responses and tickets into daily rollups, compute the full
-//! KPI set for a month with its previous month and daily series, merge 365 daily rollups.
+//! KPI set for a month with its previous month and daily series and write it as JSON, merge 365 daily rollups.
 //! Run with `cargo bench -p kpi-core`; it prints figures and never fails on a timing.
 // A benchmark: its own fixed inputs, unwrapped.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -38,6 +38,10 @@ fn month_kpis(c: &mut Criterion) {
         "full KPI set for a month with previous and series (31 day buckets)",
         |b| b.iter(|| black_box(support::month_kpis(&span))),
     );
+    let reports = support::month_kpis(&span);
+    c.bench_function("JSON of the full KPI set for a month", |b| {
+        b.iter(|| black_box(support::month_json(&reports)))
+    });
 }
 
 fn merge_year(c: &mut Criterion) {

@@ -25,5 +25,8 @@ const merge10 = time("setup + merge 365 daily rollups x10", () => x.bench_merge_
 console.log(`merge 365 daily rollups: ${((merge10 - setup) / 10).toFixed(1)} ms`);
 const kpis10 = time("setup + full KPI set for a month x10", () => x.bench_month_kpis(10));
 console.log(`full KPI set for a month: ${((kpis10 - setup) / 10).toFixed(1)} ms`);
+const json1 = time("setup + KPI set + its JSON x1", () => x.bench_month_json(1));
+const json101 = time("setup + KPI set + its JSON x101", () => x.bench_month_json(101), 5);
+console.log(`JSON of the full KPI set for a month: ${((json101 - json1) / 100).toFixed(2)} ms`);
 const fold = time("fold 10M responses+tickets into 31 daily rollups", () => x.bench_fold(10_000_000), 1);
 console.log(`fold: ${(fold * 1e6 / 10_000_000).toFixed(0)} ns per fact`);

@@ -7,15 +7,11 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
 
-/// Appends the decimal digits of `v` (the numbers of a report, without `core::fmt`'s
-/// machinery on the hot path of every response).
-fn push_int(s: &mut String, v: i128) {
-    if v < 0 {
-        s.push('-');
-    }
-    let mut digits = [0u8; 40];
+/// Appends the decimal digits of `u`. 64-bit division is one instruction in wasm; 128-bit
+/// division is a library call per digit, which a report's numbers all paid.
+fn push_digits(s: &mut String, mut u: u64) {
+    let mut digits = [0u8; 20];
     let mut at = digits.len();
-    let mut u = v.unsigned_abs();
     loop {
         at -= 1;
         digits[at] = b'0' + (u % 10) as u8;
@@ -25,6 +21,30 @@ fn push_int(s: &mut String, v: i128) {
         }
     }
     s.push_str(core::str::from_utf8(&digits[at..]).unwrap_or("0"));
+}
+
+/// Appends the decimal digits of `v` (the numbers of a report, without `core::fmt`'s
+/// machinery on the hot path of every response).
+fn push_int(s: &mut String, v: i128) {
+    if v < 0 {
+        s.push('-');
+    }
+    let u = v.unsigned_abs();
+    match u64::try_from(u) {
+        Ok(u) => push_digits(s, u),
+        // Past 2^64 (a float past 1.8e19): the digits above the last 19, then those 19.
+        Err(_) => {
+            const E19: u128 = 10_000_000_000_000_000_000;
+            push_digits(s, (u / E19) as u64);
+            let mut low = [b'0'; 19];
+            let mut rest = (u % E19) as u64;
+            for d in low.iter_mut().rev() {
+                *d = b'0' + (rest % 10) as u8;
+                rest /= 10;
+            }
+            s.push_str(core::str::from_utf8(&low).unwrap_or(""));
+        }
+    }
 }
 
 /// Appends JSON text.
@@ -131,12 +151,19 @@ impl Out {
             push_int(&mut self.s, libm::round(v) as i128);
             return;
         }
-        let n = scaled as i128;
-        let (int, frac) = (n / 1_000_000_000, (n % 1_000_000_000).unsigned_abs());
-        if n < 0 && int == 0 {
+        // |scaled| < 9e24, so its whole part in billionths fits 64 bits once divided.
+        let a = libm::fabs(scaled);
+        let (int, frac) = if a < 9.0e18 {
+            let n = a as u64;
+            (n / 1_000_000_000, (n % 1_000_000_000) as u32)
+        } else {
+            let n = a as u128;
+            ((n / 1_000_000_000) as u64, (n % 1_000_000_000) as u32)
+        };
+        if scaled < 0.0 {
             self.s.push('-');
         }
-        push_int(&mut self.s, int);
+        push_digits(&mut self.s, int);
         if frac != 0 {
             let mut digits = [b'0'; 9];
             let mut f = frac;
@@ -146,9 +173,8 @@ impl Out {
             }
             let end = digits.iter().rposition(|d| *d != b'0').map_or(0, |i| i + 1);
             self.s.push('.');
-            for d in &digits[..end] {
-                self.s.push(*d as char);
-            }
+            self.s
+                .push_str(core::str::from_utf8(&digits[..end]).unwrap_or(""));
         }
     }
 
@@ -644,6 +670,42 @@ mod tests {
             "0x1",
         ] {
             assert!(num(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// The writer before it took 64-bit paths: every number in 128 bits.
+    fn num_in_128_bits(v: f64) -> String {
+        let mut s = String::new();
+        if !v.is_finite() {
+            return "null".into();
+        }
+        let scaled = libm::round(v * 1e9);
+        if libm::fabs(v) >= 9.0e15 || libm::fabs(scaled) >= 9.0e24 {
+            let r = libm::round(v) as i128;
+            return alloc::format!("{r}");
+        }
+        let n = scaled as i128;
+        let (int, frac) = (n / 1_000_000_000, (n % 1_000_000_000).unsigned_abs());
+        if n < 0 && int == 0 {
+            s.push('-');
+        }
+        let _ = write!(s, "{int}");
+        if frac != 0 {
+            let f = alloc::format!("{frac:09}");
+            let _ = write!(s, ".{}", f.trim_end_matches('0'));
+        }
+        s
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn numbers_write_as_in_128_bits(bits in proptest::prelude::any::<u64>(),
+                                        small in -1e12f64..1e12, int in proptest::prelude::any::<i64>()) {
+            for v in [f64::from_bits(bits), small, int as f64, small / 1e9, -small * 1e7] {
+                let mut o = Out::new();
+                o.num(v);
+                proptest::prop_assert_eq!(o.finish(), num_in_128_bits(v), "{:e}", v);
+            }
         }
     }
 

@@ -27,6 +27,19 @@ pub extern "C" fn bench_month_kpis(times: u32) -> u32 {
         .sum()
 }
 
+/// Writes every KPI of a month as JSON `times` times (the reports computed once); returns
+/// the bytes written.
+#[no_mangle]
+pub extern "C" fn bench_month_json(times: u32) -> u32 {
+    let days = support::month_of_days(3000);
+    let mut history = Rollup::new();
+    days.iter().for_each(|d| history.merge(d));
+    let reports = support::month_kpis(&support::month_span(&days, &history));
+    (0..times)
+        .map(|_| support::month_json(&reports).len() as u32)
+        .sum()
+}
+
 /// Merges 365 daily rollups `times` times; returns the cells of the result.
 #[no_mangle]
 pub extern "C" fn bench_merge_year(times: u32) -> u32 {

@@ -128,6 +128,13 @@ pub fn month_kpis(span: &Span) -> Vec<KpiReport> {
     report::reports(span, month(), true, &defs, &opts, &BTreeMap::new())
 }
 
+/// The reports as `GET /v1/kpis` writes its `kpis` array.
+pub fn month_json(reports: &[KpiReport]) -> String {
+    let mut o = kpi_core::json::Out::default();
+    report::write_reports(&mut o, reports);
+    o.s
+}
+
 /// 365 daily rollups under one segment table (the month's days, repeated), as a span holds
 /// them.
 pub fn year_of_days(month: &[Rollup]) -> Vec<Cells> {
