@@ -297,19 +297,7 @@ impl Rollup {
     }
 
     fn insert(&mut self, slot: Slot, key: i64, cell: Cell) {
-        let v = &mut self.cells.0;
-        match v.binary_search_by(|e| (e.slot, e.key).cmp(&(slot, key))) {
-            Ok(i) => {
-                let c = v[i].cell.add(cell);
-                if c.is_zero() {
-                    v.remove(i);
-                } else {
-                    v[i].cell = c;
-                }
-            }
-            Err(i) if !cell.is_zero() => v.insert(i, Entry { slot, key, cell }),
-            Err(_) => {}
-        }
+        self.cells.insert(slot, key, cell);
     }
 
     /// Adds `cell` to the counter at `key`; counters that reach zero disappear so that equal
