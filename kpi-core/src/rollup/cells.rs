@@ -112,23 +112,56 @@ impl Cells {
     }
 
     /// Adds `cell` at `(slot, key)` in place (a counter reaching zero goes), keeping the
-    /// runs' index: one counter at a time, for rollups built by hand.
+    /// runs' index: one counter at a time, for rollups built a row at a time (a decoder, a
+    /// day read from storage), which mostly append.
     pub(super) fn insert(&mut self, slot: Slot, key: i64, cell: Cell) {
-        let v = &mut self.entries;
-        match v.binary_search_by(|e| (e.slot, e.key).cmp(&(slot, key))) {
-            Ok(i) => {
-                let c = v[i].cell.add(cell);
-                if c.is_zero() {
-                    v.remove(i);
-                } else {
-                    v[i].cell = c;
+        let found = self.runs.binary_search_by_key(&slot, |r| r.0);
+        let j = match found {
+            Ok(j) | Err(j) => j,
+        };
+        let start = self
+            .runs
+            .get(j)
+            .map_or(self.entries.len(), |r| r.1 as usize);
+        let end = match found {
+            Ok(_) => self
+                .runs
+                .get(j + 1)
+                .map_or(self.entries.len(), |r| r.1 as usize),
+            Err(_) => start,
+        };
+        let run = self.entries.get(start..end).unwrap_or(&[]);
+        // Moves the starts of the runs after the `j`th by one entry.
+        let shift = |runs: &mut [(Slot, u32)], up: bool| {
+            for r in runs {
+                r.1 = if up { r.1 + 1 } else { r.1 - 1 };
+            }
+        };
+        match run.binary_search_by_key(&key, |e| e.key) {
+            Ok(k) => {
+                let at = start + k;
+                let Some(e) = self.entries.get_mut(at) else {
+                    return;
+                };
+                e.cell = e.cell.add(cell);
+                if !e.cell.is_zero() {
                     return;
                 }
+                self.entries.remove(at);
+                shift(self.runs.get_mut(j + 1..).unwrap_or(&mut []), false);
+                if end - start == 1 {
+                    self.runs.remove(j);
+                }
             }
-            Err(i) if !cell.is_zero() => v.insert(i, Entry { slot, key, cell }),
-            Err(_) => return,
+            Err(k) if !cell.is_zero() => {
+                self.entries.insert(start + k, Entry { slot, key, cell });
+                if found.is_err() {
+                    self.runs.insert(j, (slot, start as u32));
+                }
+                shift(self.runs.get_mut(j + 1..).unwrap_or(&mut []), true);
+            }
+            Err(_) => {}
         }
-        *self = Cells::indexed(core::mem::take(&mut self.entries));
     }
 
     /// Every counter in order.
