@@ -8,7 +8,6 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use kpi_core::rollup::Rollup;
 
 mod support;
 
@@ -24,9 +23,7 @@ fn fold(c: &mut Criterion) {
 }
 
 fn month_kpis(c: &mut Criterion) {
-    let days = support::month_of_days(3000);
-    let mut history = Rollup::new();
-    days.iter().for_each(|d| history.merge(d));
+    let (days, history) = support::month_with_history();
     println!(
         "a day holds {} cells; the month {} cells ({} bytes encoded)",
         days[0].len(),

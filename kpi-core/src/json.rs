@@ -23,6 +23,14 @@ fn push_digits(s: &mut String, mut u: u64) {
     s.push_str(core::str::from_utf8(&digits[at..]).unwrap_or("0"));
 }
 
+/// Fills `out` with the last `out.len()` decimal digits of `u`, zero-padded.
+fn fixed_digits(mut u: u64, out: &mut [u8]) {
+    for d in out.iter_mut().rev() {
+        *d = b'0' + (u % 10) as u8;
+        u /= 10;
+    }
+}
+
 /// Appends the decimal digits of `v` (the numbers of a report, without `core::fmt`'s
 /// machinery on the hot path of every response).
 fn push_int(s: &mut String, v: i128) {
@@ -36,12 +44,8 @@ fn push_int(s: &mut String, v: i128) {
         Err(_) => {
             const E19: u128 = 10_000_000_000_000_000_000;
             push_digits(s, (u / E19) as u64);
-            let mut low = [b'0'; 19];
-            let mut rest = (u % E19) as u64;
-            for d in low.iter_mut().rev() {
-                *d = b'0' + (rest % 10) as u8;
-                rest /= 10;
-            }
+            let mut low = [0u8; 19];
+            fixed_digits((u % E19) as u64, &mut low);
             s.push_str(core::str::from_utf8(&low).unwrap_or(""));
         }
     }
@@ -165,12 +169,8 @@ impl Out {
         }
         push_digits(&mut self.s, int);
         if frac != 0 {
-            let mut digits = [b'0'; 9];
-            let mut f = frac;
-            for d in digits.iter_mut().rev() {
-                *d = b'0' + (f % 10) as u8;
-                f /= 10;
-            }
+            let mut digits = [0u8; 9];
+            fixed_digits(u64::from(frac), &mut digits);
             let end = digits.iter().rposition(|d| *d != b'0').map_or(0, |i| i + 1);
             self.s.push('.');
             self.s

@@ -1,8 +1,6 @@
 //! The benchmarks of `benches/rollups.rs` as wasm exports (feature `bench`, off by default),
 //! so that the same work can be timed in a wasm engine: `benches/wasm.mjs` loads the module
 //! and times each export with Node's clock (wasm32-unknown-unknown has none).
-use crate::rollup::Rollup;
-
 // The benchmarks' own fixed inputs (feature `bench` only), unwrapped as in the benches.
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #[path = "../benches/support/mod.rs"]
@@ -18,9 +16,7 @@ pub extern "C" fn bench_fold(n: u32) -> u32 {
 /// Computes every KPI for a month `times` times; returns the number of reports.
 #[no_mangle]
 pub extern "C" fn bench_month_kpis(times: u32) -> u32 {
-    let days = support::month_of_days(3000);
-    let mut history = Rollup::new();
-    days.iter().for_each(|d| history.merge(d));
+    let (days, history) = support::month_with_history();
     let span = support::month_span(&days, &history);
     (0..times)
         .map(|_| support::month_kpis(&span).len() as u32)
@@ -31,9 +27,7 @@ pub extern "C" fn bench_month_kpis(times: u32) -> u32 {
 /// the bytes written.
 #[no_mangle]
 pub extern "C" fn bench_month_json(times: u32) -> u32 {
-    let days = support::month_of_days(3000);
-    let mut history = Rollup::new();
-    days.iter().for_each(|d| history.merge(d));
+    let (days, history) = support::month_with_history();
     let reports = support::month_kpis(&support::month_span(&days, &history));
     (0..times)
         .map(|_| support::month_json(&reports).len() as u32)

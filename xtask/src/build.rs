@@ -466,5 +466,6 @@ mod stamp_tests {
         std::fs::remove_file(&output).unwrap();
         assert!(!Stamp::start("stamp-test").fresh(&output, &[input]));
         let _ = std::fs::remove_file(root().join("target/build-stamps/stamp-test"));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -143,9 +143,11 @@ pub fn bare_config(toml: &str, worker_dir: &Path) -> String {
         if skip {
             continue;
         }
-        match path_of("main").or_else(|| path_of("migrations_dir")) {
-            Some(rel) => {
-                let key = t.split('=').next().unwrap_or("").trim();
+        match ["main", "migrations_dir"]
+            .into_iter()
+            .find_map(|key| Some((key, path_of(key)?)))
+        {
+            Some((key, rel)) => {
                 let abs = worker_dir.join(rel);
                 out.push_str(&format!("{key} = {:?}\n", abs.display().to_string()));
             }

@@ -100,6 +100,14 @@ pub fn fold(n: u64, seed: u64) -> Vec<Rollup> {
     days.into_iter().map(Builder::finish).collect()
 }
 
+/// A month of dense days and their sum, the previous month's stand-in.
+pub fn month_with_history() -> (Vec<Rollup>, Rollup) {
+    let days = month_of_days(3000);
+    let mut history = Rollup::new();
+    days.iter().for_each(|d| history.merge(d));
+    (days, history)
+}
+
 /// The month of the benchmarks.
 pub fn month() -> Period {
     Period::parse_at(PeriodKind::Month, "2026-11").expect("month")

@@ -197,19 +197,31 @@ impl Cells {
 
     /// The counters of one family (every dimension and segment), in slot order.
     pub fn family(&self, family: Family) -> &[Entry] {
-        let id = family.id() as u32;
-        let lo = self.entries.partition_point(|e| e.slot.family_id() < id);
-        let hi = lo + self.entries[lo..].partition_point(|e| e.slot.family_id() == id);
-        &self.entries[lo..hi]
+        let first = (family.id() as u32) << (SEG_BITS + DIM_BITS);
+        self.between(
+            Slot(first),
+            Slot(first | ((1 << (SEG_BITS + DIM_BITS)) - 1)),
+        )
     }
 
     /// The counters of every segment of one family and dimension, in slot order.
     pub fn family_dim(&self, family: Family, dim: Dim) -> &[Entry] {
-        let first = Slot::new(family, dim, SegId::NONE);
-        let last = Slot::new(family, dim, SegId(SEG_MASK));
-        let lo = self.entries.partition_point(|e| e.slot < first);
-        let hi = lo + self.entries[lo..].partition_point(|e| e.slot <= last);
-        &self.entries[lo..hi]
+        self.between(
+            Slot::new(family, dim, SegId::NONE),
+            Slot::new(family, dim, SegId(SEG_MASK)),
+        )
+    }
+
+    /// The counters of the slots `first..=last`, found in the runs' index.
+    fn between(&self, first: Slot, last: Slot) -> &[Entry] {
+        let start = |i: usize| {
+            self.runs
+                .get(i)
+                .map_or(self.entries.len(), |r| r.1 as usize)
+        };
+        let lo = start(self.runs.partition_point(|r| r.0 < first));
+        let hi = start(self.runs.partition_point(|r| r.0 <= last));
+        self.entries.get(lo..hi).unwrap_or(&[])
     }
 
     /// The counter at `(slot, key)` (zero when absent).
