@@ -332,8 +332,11 @@ struct Builder {
     windows: Vec<Acc>,
     /// The last record's slot and bucket: records come ordered by family, dimension and
     /// date, so most repeat them.
+    /// Their strings are reused: a read's lines change slot and date every few lines.
     last_slot: Option<(u8, u8, String, Slot)>,
     last_bucket: Option<(String, Option<usize>)>,
+    /// A month's or year's first day, written here to find its bucket.
+    first_day: String,
 }
 
 impl Builder {
@@ -346,6 +349,7 @@ impl Builder {
             windows: (0..windows).map(|_| Acc::new()).collect(),
             last_slot: None,
             last_bucket: None,
+            first_day: String::new(),
         }
     }
 
@@ -360,7 +364,14 @@ impl Builder {
             Dim::from_id(dim)?,
             self.segs.intern(seg),
         );
-        self.last_slot = Some((family, dim, seg.to_string(), slot));
+        match &mut self.last_slot {
+            Some((f, d, s, last)) => {
+                (*f, *d, *last) = (family, dim, slot);
+                s.clear();
+                s.push_str(seg);
+            }
+            None => self.last_slot = Some((family, dim, seg.to_string(), slot)),
+        }
         Some(slot)
     }
 
@@ -371,12 +382,24 @@ impl Builder {
                 return *b;
             }
         }
-        let b = match grain {
-            Grain::Day => self.bucket_of(date),
-            Grain::Month => self.bucket_of(&format!("{date}-01")),
-            Grain::Year => self.bucket_of(&format!("{date}-01-01")),
-        };
-        self.last_bucket = Some((date.to_string(), b));
+        let mut day = core::mem::take(&mut self.first_day);
+        day.clear();
+        day.push_str(date);
+        day.push_str(match grain {
+            Grain::Day => "",
+            Grain::Month => "-01",
+            Grain::Year => "-01-01",
+        });
+        let b = self.bucket_of(&day);
+        self.first_day = day;
+        match &mut self.last_bucket {
+            Some((d, last)) => {
+                d.clear();
+                d.push_str(date);
+                *last = b;
+            }
+            None => self.last_bucket = Some((date.to_string(), b)),
+        }
         b
     }
 
@@ -423,16 +446,13 @@ impl Builder {
                 }
             }
             Dest::After => {
-                for (key, cell) in cells {
-                    self.closing.add(slot, key, cell.negate());
-                }
+                let negated = cells.map(|(key, cell)| (key, cell.negate()));
+                self.closing.add_keys(slot, negated);
                 return;
             }
             Dest::Balance => &mut self.closing,
         };
-        for (key, cell) in cells {
-            acc.add(slot, key, cell);
-        }
+        acc.add_keys(slot, cells);
     }
 }
 

@@ -197,8 +197,22 @@ impl Cells {
 
     /// The counters of one family (every dimension and segment), in slot order.
     pub fn family(&self, family: Family) -> &[Entry] {
+        let (first, last) = Cells::family_bounds(family);
+        self.between(first, last)
+    }
+
+    /// The runs of one family (every dimension and segment), in slot order.
+    pub fn family_runs(&self, family: Family) -> impl Iterator<Item = (Slot, &[Entry])> + '_ {
+        let (first, last) = Cells::family_bounds(family);
+        let lo = self.runs.partition_point(|r| r.0 < first);
+        let hi = self.runs.partition_point(|r| r.0 <= last);
+        (lo..hi).map(move |i| (self.runs.get(i).map_or(first, |r| r.0), self.run_at(i)))
+    }
+
+    /// The first and the last slot a family can have.
+    fn family_bounds(family: Family) -> (Slot, Slot) {
         let first = (family.id() as u32) << (SEG_BITS + DIM_BITS);
-        self.between(
+        (
             Slot(first),
             Slot(first | ((1 << (SEG_BITS + DIM_BITS)) - 1)),
         )
@@ -360,6 +374,13 @@ impl Run {
     }
 
     fn add(&mut self, key: i64, cell: Cell) {
+        // A key the dense array covers (always a dense key: the array only covers them) is
+        // an index, without touching the sparse vector: in a fold the run's cells are cold,
+        // and reading the sparse vector's last key first costs a cache miss of its own.
+        if let Some(c) = self.dense.get_mut(key.wrapping_sub(self.base) as usize) {
+            *c = c.add(cell);
+            return;
+        }
         let in_order = self.sparse.last().is_none_or(|&(last, _)| key > last);
         if Run::is_dense_key(key) && (!self.dense.is_empty() || !in_order) {
             self.add_dense(key, cell);
@@ -473,6 +494,27 @@ impl Acc {
         self.runs[r].add(key, cell);
     }
 
+    /// Adds the counters of one slot, `(key, cell)` (a stored line's cells): one run lookup
+    /// for all of them, and room made once when the run is still a vector, where cells in
+    /// key order are pushes.
+    pub fn add_keys<I>(&mut self, slot: Slot, cells: I)
+    where
+        I: IntoIterator<Item = (i64, Cell)>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        let cells = cells.into_iter();
+        let r = self.run_of(slot);
+        let Some(run) = self.runs.get_mut(r) else {
+            return;
+        };
+        if run.dense.is_empty() {
+            run.sparse.reserve(cells.len());
+        }
+        for (key, cell) in cells {
+            run.add(key, cell);
+        }
+    }
+
     /// Adds every counter of `cells`: one run lookup per slot, then keys straight into the
     /// run's dense array.
     pub fn add_cells(&mut self, cells: &Cells) {
@@ -495,8 +537,17 @@ impl Acc {
     /// `families` (distinct families: each one's counters are one slice of `cells`).
     pub fn add_families(&mut self, cells: &Cells, families: &[Family], sign: i64) {
         for f in families {
-            for e in cells.family(*f) {
-                self.add(e.slot, e.key, e.cell.times(sign));
+            for (slot, chunk) in cells.family_runs(*f) {
+                let r = self.run_of(slot);
+                let Some(run) = self.runs.get_mut(r) else {
+                    continue;
+                };
+                match sign {
+                    1 => run.add_sorted(chunk),
+                    _ => chunk
+                        .iter()
+                        .for_each(|e| run.add(e.key, e.cell.times(sign))),
+                }
             }
         }
     }
@@ -577,6 +628,10 @@ mod tests {
             (0u8..39, 0u8..7, 0u32..5, prop_oneof![0i64..20, -5i64..0, 4090i64..4100, any::<i64>()], -3i64..4, -3i64..4), 0..300)) {
             let mut want: alloc::collections::BTreeMap<(Slot, i64), Cell> = Default::default();
             let mut acc = Acc::new();
+            // The same counters, a slot's consecutive ones added as one line.
+            let mut lines = Acc::new();
+            let mut line: Vec<(i64, Cell)> = Vec::new();
+            let mut line_slot: Option<Slot> = None;
             for (f, d, s, k, n, sum) in items {
                 let Some(f) = Family::from_id(f) else { continue };
                 let slot = Slot::new(f, Dim::ALL[d as usize], SegId(s));
@@ -584,8 +639,17 @@ mod tests {
                 acc.add(slot, k, c);
                 let e = want.entry((slot, k)).or_default();
                 *e = e.add(c);
+                if line_slot.is_some_and(|l| l != slot) {
+                    lines.add_keys(line_slot.unwrap_or(slot), line.drain(..));
+                }
+                line_slot = Some(slot);
+                line.push((k, c));
+            }
+            if let Some(l) = line_slot {
+                lines.add_keys(l, line.drain(..));
             }
             let got = acc.finish();
+            prop_assert_eq!(&lines.finish(), &got);
             assert_indexed(&got);
             let want: Vec<Entry> = want
                 .into_iter()
@@ -650,6 +714,9 @@ mod tests {
             let restricted = got.restricted(&fams);
             assert_indexed(&restricted);
             prop_assert_eq!(restricted.entries(), &kept[..]);
+            let mut acc = Acc::new();
+            acc.add_families(&got, &fams, 1);
+            prop_assert_eq!(acc.finish(), restricted);
             let mut acc = Acc::new();
             acc.add_families(&got, &fams, -1);
             let negated: Vec<Entry> = kept.iter().map(|e| Entry { cell: e.cell.negate(), ..*e }).collect();
