@@ -544,13 +544,12 @@ impl<'a> Assembled<'a> {
             self.to_date = None;
             return self;
         };
-        let mut later: Option<Cells> = None;
         for i in (0..self.points.len()).rev() {
-            let td = match &later {
+            let later = self.points.get(i + 1);
+            let td = match later.and_then(|l| Some((l.to_date.as_ref()?, &l.cells))) {
                 None => minus(closing, &[], stocks),
-                Some(l) => minus(l, &[&self.points[i + 1].cells], stocks),
+                Some((l, after)) => minus(l, &[after], stocks),
             };
-            later = Some(td.clone());
             self.points[i].to_date = Some(td);
         }
         if self.previous.is_some() {

@@ -131,10 +131,29 @@ pub fn get(tenant: &str, key: &Key) -> Option<(i64, Vec<Kept>)> {
     CACHE.with(|c| {
         let c = c.borrow();
         let t = c.tenants.get(tenant)?;
-        let kept = key
-            .slots()
-            .map(|s| t.lines.get(&s).cloned())
-            .collect::<Option<Vec<Kept>>>()?;
+        // A (family, dimension)'s periods are neighbours in the map: one walk over their
+        // range rather than a search per period (a month read of every KPI asks for
+        // thousands). Periods come in order; out of order, the walk misses and D1 is read.
+        let table = key.table_code();
+        let (lo, hi) = match (key.periods.first(), key.periods.last()) {
+            (Some(lo), Some(hi)) if lo <= hi => (*lo, *hi),
+            (Some(_), Some(_)) => return None,
+            _ => (0, 0),
+        };
+        let mut kept = Vec::with_capacity(key.families.len() * key.dims.len() * key.periods.len());
+        for &f in &key.families {
+            for &d in &key.dims {
+                let mut range = t.lines.range(slot(table, f, d, lo)..=slot(table, f, d, hi));
+                for &p in &key.periods {
+                    let want = slot(table, f, d, p);
+                    let (at, lines) = range.by_ref().find(|(at, _)| **at >= want)?;
+                    if *at != want {
+                        return None;
+                    }
+                    kept.push(lines.clone());
+                }
+            }
+        }
         Some((t.gen, kept))
     })
 }
@@ -249,5 +268,13 @@ mod tests {
         assert!(get(tenant, &key(&[202609])).is_none());
         let (gen, empty) = get(tenant, &key(&[202608])).unwrap();
         assert_eq!((gen, lines(&empty)), (4, Vec::new()));
+        // A period missing between two kept ones is a miss, and so are periods out of order.
+        let nov = line(0, 1, "2026-11", "zalo", &[[3, 1, 0]]);
+        put(tenant, 4, &key(&[202610, 202611]), vec![nov.clone()]);
+        assert!(get(tenant, &key(&[202608, 202609, 202611])).is_none());
+        assert!(get(tenant, &key(&[202611, 202608])).is_none());
+        let (_, kept) = get(tenant, &key(&[202608, 202611])).unwrap();
+        assert_eq!(kept.len(), 2 * 2 * 2);
+        assert_eq!(lines(&kept), vec![nov]);
     }
 }
