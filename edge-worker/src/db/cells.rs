@@ -330,11 +330,13 @@ struct Builder {
     buckets: Vec<Acc>,
     closing: Acc,
     windows: Vec<Acc>,
-    /// The last record's slot and bucket: records come ordered by family, dimension and
-    /// date, so most repeat them.
-    /// Their strings are reused: a read's lines change slot and date every few lines.
-    last_slot: Option<(u8, u8, String, Slot)>,
-    last_bucket: Option<(String, Option<usize>)>,
+    /// The last record's slot (with its segment) and bucket (with its date): records come
+    /// ordered by family, dimension and date, so most repeat them. The strings are
+    /// rewritten in place: a read's lines change slot and date every few lines.
+    last_slot: Option<(u8, u8, Slot)>,
+    last_seg: String,
+    last_bucket: Option<Option<usize>>,
+    last_date: String,
     /// A month's or year's first day, written here to find its bucket.
     first_day: String,
 }
@@ -348,15 +350,17 @@ impl Builder {
             closing: Acc::new(),
             windows: (0..windows).map(|_| Acc::new()).collect(),
             last_slot: None,
+            last_seg: String::new(),
             last_bucket: None,
+            last_date: String::new(),
             first_day: String::new(),
         }
     }
 
     fn slot(&mut self, family: u8, dim: u8, seg: &str) -> Option<Slot> {
-        if let Some((f, d, s, slot)) = &self.last_slot {
-            if *f == family && *d == dim && s == seg {
-                return Some(*slot);
+        if let Some((f, d, slot)) = self.last_slot {
+            if f == family && d == dim && self.last_seg == seg {
+                return Some(slot);
             }
         }
         let slot = Slot::new(
@@ -364,42 +368,30 @@ impl Builder {
             Dim::from_id(dim)?,
             self.segs.intern(seg),
         );
-        match &mut self.last_slot {
-            Some((f, d, s, last)) => {
-                (*f, *d, *last) = (family, dim, slot);
-                s.clear();
-                s.push_str(seg);
-            }
-            None => self.last_slot = Some((family, dim, seg.to_string(), slot)),
-        }
+        self.last_slot = Some((family, dim, slot));
+        self.last_seg.clear();
+        self.last_seg.push_str(seg);
         Some(slot)
     }
 
     /// The bucket of a record's date (a day, or a month or year read from its snapshot).
     fn bucket_of_date(&mut self, date: &str, grain: Grain) -> Option<usize> {
-        if let Some((d, b)) = &self.last_bucket {
-            if d == date {
-                return *b;
+        if let Some(b) = self.last_bucket {
+            if self.last_date == date {
+                return b;
             }
         }
-        let mut day = core::mem::take(&mut self.first_day);
-        day.clear();
-        day.push_str(date);
-        day.push_str(match grain {
+        self.first_day.clear();
+        self.first_day.push_str(date);
+        self.first_day.push_str(match grain {
             Grain::Day => "",
             Grain::Month => "-01",
             Grain::Year => "-01-01",
         });
-        let b = self.bucket_of(&day);
-        self.first_day = day;
-        match &mut self.last_bucket {
-            Some((d, last)) => {
-                d.clear();
-                d.push_str(date);
-                *last = b;
-            }
-            None => self.last_bucket = Some((date.to_string(), b)),
-        }
+        let b = self.bucket_of(&self.first_day);
+        self.last_bucket = Some(b);
+        self.last_date.clear();
+        self.last_date.push_str(date);
         b
     }
 

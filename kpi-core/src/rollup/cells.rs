@@ -181,10 +181,7 @@ impl Cells {
 
     /// Every run: its slot and its counters, in slot order.
     pub fn runs(&self) -> impl Iterator<Item = (Slot, &[Entry])> + '_ {
-        self.runs
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.0, self.run_at(i)))
+        self.runs_in(0..self.runs.len())
     }
 
     /// The counters of one slot, in key order.
@@ -204,9 +201,21 @@ impl Cells {
     /// The runs of one family (every dimension and segment), in slot order.
     pub fn family_runs(&self, family: Family) -> impl Iterator<Item = (Slot, &[Entry])> + '_ {
         let (first, last) = Cells::family_bounds(family);
-        let lo = self.runs.partition_point(|r| r.0 < first);
-        let hi = self.runs.partition_point(|r| r.0 <= last);
-        (lo..hi).map(move |i| (self.runs.get(i).map_or(first, |r| r.0), self.run_at(i)))
+        self.runs_in(self.run_range(first, last))
+    }
+
+    /// The indexes of the runs of the slots `first..=last`.
+    fn run_range(&self, first: Slot, last: Slot) -> core::ops::Range<usize> {
+        self.runs.partition_point(|r| r.0 < first)..self.runs.partition_point(|r| r.0 <= last)
+    }
+
+    /// The runs `range` (indexes into the runs' index): each slot and its counters.
+    fn runs_in(
+        &self,
+        range: core::ops::Range<usize>,
+    ) -> impl Iterator<Item = (Slot, &[Entry])> + '_ {
+        let runs = self.runs.get(range.clone()).unwrap_or(&[]);
+        runs.iter().zip(range).map(|(r, i)| (r.0, self.run_at(i)))
     }
 
     /// The first and the last slot a family can have.
@@ -233,9 +242,10 @@ impl Cells {
                 .get(i)
                 .map_or(self.entries.len(), |r| r.1 as usize)
         };
-        let lo = start(self.runs.partition_point(|r| r.0 < first));
-        let hi = start(self.runs.partition_point(|r| r.0 <= last));
-        self.entries.get(lo..hi).unwrap_or(&[])
+        let runs = self.run_range(first, last);
+        self.entries
+            .get(start(runs.start)..start(runs.end))
+            .unwrap_or(&[])
     }
 
     /// The counter at `(slot, key)` (zero when absent).
@@ -518,10 +528,22 @@ impl Acc {
     /// Adds every counter of `cells`: one run lookup per slot, then keys straight into the
     /// run's dense array.
     pub fn add_cells(&mut self, cells: &Cells) {
-        for (slot, chunk) in cells.runs() {
+        self.add_runs(cells.runs(), 1);
+    }
+
+    /// Adds (`sign` 1) or subtracts (`sign` -1) runs of a [`Cells`]: one run lookup per
+    /// slot, then a sorted add, or each counter negated.
+    fn add_runs<'c>(&mut self, runs: impl Iterator<Item = (Slot, &'c [Entry])>, sign: i64) {
+        for (slot, chunk) in runs {
             let r = self.run_of(slot);
-            if let Some(run) = self.runs.get_mut(r) {
-                run.add_sorted(chunk);
+            let Some(run) = self.runs.get_mut(r) else {
+                continue;
+            };
+            match sign {
+                1 => run.add_sorted(chunk),
+                _ => chunk
+                    .iter()
+                    .for_each(|e| run.add(e.key, e.cell.times(sign))),
             }
         }
     }
@@ -537,18 +559,7 @@ impl Acc {
     /// `families` (distinct families: each one's counters are one slice of `cells`).
     pub fn add_families(&mut self, cells: &Cells, families: &[Family], sign: i64) {
         for f in families {
-            for (slot, chunk) in cells.family_runs(*f) {
-                let r = self.run_of(slot);
-                let Some(run) = self.runs.get_mut(r) else {
-                    continue;
-                };
-                match sign {
-                    1 => run.add_sorted(chunk),
-                    _ => chunk
-                        .iter()
-                        .for_each(|e| run.add(e.key, e.cell.times(sign))),
-                }
-            }
+            self.add_runs(cells.family_runs(*f), sign);
         }
     }
 
