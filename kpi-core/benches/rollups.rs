@@ -1,5 +1,6 @@
 //! Benchmarks: fold ten million responses and tickets into daily rollups, compute the full
-//! KPI set for a month with its previous month and daily series and write it as JSON, merge 365 daily rollups.
+//! KPI set for a month with its previous month and daily series and write it as JSON, merge 365 daily rollups
+//! and read their counters once (what the merge cannot go below).
 //! Run with `cargo bench -p kpi-core`; it prints figures and never fails on a timing.
 // A benchmark: its own fixed inputs, unwrapped.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -47,6 +48,10 @@ fn merge_year(c: &mut Criterion) {
     c.bench_function("merge 365 daily rollups", |b| {
         b.iter(|| black_box(support::merge_year(&year)))
     });
+    c.bench_function(
+        "read every counter of 365 daily rollups once (the merge's memory floor)",
+        |b| b.iter(|| black_box(support::read_year(&year))),
+    );
 }
 
 criterion_group!(benches, merge_year, month_kpis, fold);

@@ -23,6 +23,8 @@ function time(label, f, reps = 3) {
 const setup = time("setup: a month of daily rollups", () => x.bench_setup());
 const merge10 = time("setup + merge 365 daily rollups x10", () => x.bench_merge_year(10));
 console.log(`merge 365 daily rollups: ${((merge10 - setup) / 10).toFixed(1)} ms`);
+const read10 = time("setup + read every counter of 365 daily rollups x10", () => x.bench_read_year(10));
+console.log(`read every counter of 365 daily rollups once (the merge's floor): ${((read10 - setup) / 10).toFixed(1)} ms`);
 const kpis10 = time("setup + full KPI set for a month x10", () => x.bench_month_kpis(10));
 console.log(`full KPI set for a month: ${((kpis10 - setup) / 10).toFixed(1)} ms`);
 const json1 = time("setup + KPI set + its JSON x1", () => x.bench_month_json(1));

@@ -415,20 +415,26 @@ impl Run {
             self.sparse.extend(chunk.iter().map(|e| (e.key, e.cell)));
             return;
         }
-        // Sorted keys: the first and the last dense key bound the chunk's dense range.
-        let dense_keys = chunk
-            .iter()
-            .map(|e| e.key)
-            .filter(|k| Run::is_dense_key(*k));
-        if let (Some(lo), Some(hi)) = (dense_keys.clone().next(), dense_keys.clone().next_back()) {
-            self.cover(lo, hi);
-        }
-        let base = self.base;
-        for e in chunk {
-            match self.dense.get_mut(e.key.wrapping_sub(base) as usize) {
-                Some(c) if Run::is_dense_key(e.key) => *c = c.add(e.cell),
-                _ => self.add(e.key, e.cell),
+        // One pass front to back, as the entries lie in memory: a key the dense array covers
+        // is an index. The first dense key it does not cover makes it cover every dense key
+        // left in the chunk (sorted: the last one bounds them), so the array grows at most
+        // once a chunk; other keys go to the sparse vector.
+        for (i, e) in chunk.iter().enumerate() {
+            if Run::is_dense_key(e.key) {
+                if let Some(c) = self.dense.get_mut(e.key.wrapping_sub(self.base) as usize) {
+                    *c = c.add(e.cell);
+                    continue;
+                }
+                let hi = chunk
+                    .iter()
+                    .skip(i)
+                    .rev()
+                    .map(|e| e.key)
+                    .find(|k| Run::is_dense_key(*k))
+                    .unwrap_or(e.key);
+                self.cover(e.key, hi);
             }
+            self.add(e.key, e.cell);
         }
     }
 }
