@@ -157,6 +157,7 @@ pub fn year_of_days(month: &[Rollup]) -> Vec<Cells> {
 
 /// Reads every counter of the 365 daily buckets once, in memory order, and adds them all
 /// into one: the merge's floor on this machine (it reads the same bytes, and keeps nothing).
+/// The key is folded into the sum so that it is read, as the merge reads it.
 pub fn read_year(year: &[Cells]) -> (i64, i64) {
     year.iter()
         .flat_map(|d| d.entries())

@@ -418,13 +418,13 @@ impl Run {
         // One pass front to back, as the entries lie in memory: a key the dense array covers
         // is an index. The first dense key it does not cover makes it cover every dense key
         // left in the chunk (sorted: the last one bounds them), so the array grows at most
-        // once a chunk; other keys go to the sparse vector.
+        // once a chunk; [`Run::add`] puts the rest (other keys go to the sparse vector).
         for (i, e) in chunk.iter().enumerate() {
+            if let Some(c) = self.dense.get_mut(e.key.wrapping_sub(self.base) as usize) {
+                *c = c.add(e.cell);
+                continue;
+            }
             if Run::is_dense_key(e.key) {
-                if let Some(c) = self.dense.get_mut(e.key.wrapping_sub(self.base) as usize) {
-                    *c = c.add(e.cell);
-                    continue;
-                }
                 let hi = chunk
                     .iter()
                     .skip(i)
