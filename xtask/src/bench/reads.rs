@@ -246,16 +246,11 @@ pub fn rows_read(
     Ok(out)
 }
 
-/// Per kind: the median over `rounds` rounds of (CPU per request − the round's `/healthz`
-/// floor), `n` sequential requests each, alternated; and the median floor. Taken on a worker
-/// without its console lines in the log.
-pub fn cpu(
-    w: &Worker,
-    sk: &str,
-    kinds: &[(String, String)],
-    (rounds, n): (u32, u32),
-    tag: &str,
-) -> Result<(Vec<f64>, f64)> {
+/// Per request (a key and a path): the median over `rounds` rounds of (CPU per request −
+/// the round's `/healthz` floor), `n` sequential requests each, alternated over every tenant's
+/// requests within a round, so that tenants of different ages are compared side by side; and
+/// the median floor. Taken on a worker without its console lines in the log.
+pub fn cpu(w: &Worker, reqs: &[(&str, &str)], (rounds, n): (u32, u32)) -> Result<(Vec<f64>, f64)> {
     let pids = cpu::workerd_pids(w.pid());
     if pids.is_empty() {
         return Err("no workerd process found below wrangler".into());
@@ -263,24 +258,21 @@ pub fn cpu(
     // Warm the isolate first: V8 compiles the hot wasm functions again, optimised, on
     // background threads of the same process, which would otherwise count in the first rounds.
     cpu::per_request(&pids, &format!("{}/healthz", w.url), None, 20)?;
-    for (_, path) in kinds {
+    for (sk, path) in reqs {
         cpu::per_request(&pids, &format!("{}{path}", w.url), Some(sk), 20)?;
     }
     std::thread::sleep(std::time::Duration::from_secs(2));
     let mut floors = Vec::new();
-    let mut above: Vec<Vec<f64>> = vec![Vec::new(); kinds.len()];
+    let mut above: Vec<Vec<f64>> = vec![Vec::new(); reqs.len()];
     for _ in 0..rounds {
         let floor = cpu::per_request(&pids, &format!("{}/healthz", w.url), None, n)?;
         floors.push(floor);
-        for (i, (_, path)) in kinds.iter().enumerate() {
+        for (i, (sk, path)) in reqs.iter().enumerate() {
             let ms = cpu::per_request(&pids, &format!("{}{path}", w.url), Some(sk), n)?;
             above[i].push(ms - floor);
         }
     }
     let floor = cpu::median(&mut floors);
-    if let Ok(dir) = std::env::var("KPI_PERF_OUT") {
-        perf(w, &pids, sk, kinds, tag, Path::new(&dir))?;
-    }
     Ok((above.iter_mut().map(|a| cpu::median(a)).collect(), floor))
 }
 
@@ -288,15 +280,9 @@ pub fn cpu(
 /// `/healthz` and of each kind, `<dir>/<tag>-<i>.perf.data` (`0` the floor, then the kinds in
 /// order): where the CPU goes outside the isolate too, since local D1 (its object, its SQLite)
 /// runs in these processes.
-fn perf(
-    w: &Worker,
-    pids: &[u32],
-    sk: &str,
-    kinds: &[(String, String)],
-    tag: &str,
-    dir: &Path,
-) -> Result<()> {
+fn perf(w: &Worker, sk: &str, kinds: &[(String, String)], tag: &str, dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    let pids = cpu::workerd_pids(w.pid());
     let pid_list: Vec<String> = pids.iter().map(u32::to_string).collect();
     let floor = ("/healthz".to_string(), "/healthz".to_string());
     for (i, (_, path)) in std::iter::once(&floor).chain(kinds).enumerate() {
@@ -320,7 +306,7 @@ fn perf(
         // perf attaches before the first request.
         std::thread::sleep(std::time::Duration::from_millis(500));
         let key = (i > 0).then_some(sk);
-        cpu::per_request(pids, &format!("{}{path}", w.url), key, 200)?;
+        cpu::per_request(&pids, &format!("{}{path}", w.url), key, 200)?;
         // SIGINT: perf writes its file and exits.
         let _ = std::process::Command::new("kill")
             .args(["-INT", &perf.id().to_string()])
@@ -400,10 +386,20 @@ pub fn measure(
     }
     drop(worker);
     let worker = local.start_quiet(t)?;
-    for (sk, what, kinds, rows_read, tag) in measured {
-        let plan_n = (plan.cpu_rounds, plan.cpu_requests);
-        let (above, floor) = cpu(&worker, &sk, &kinds, plan_n, &tag)?;
-        for (((name, _), ms), (read, kept)) in kinds.iter().zip(above).zip(rows_read) {
+    let reqs: Vec<(&str, &str)> = measured
+        .iter()
+        .flat_map(|(sk, _, kinds, _, _)| kinds.iter().map(move |(_, p)| (sk.as_str(), p.as_str())))
+        .collect();
+    let (mut above, floor) = cpu(&worker, &reqs, (plan.cpu_rounds, plan.cpu_requests))?;
+    if let Ok(dir) = std::env::var("KPI_PERF_OUT") {
+        for (sk, _, kinds, _, tag) in &measured {
+            perf(&worker, sk, kinds, tag, Path::new(&dir))?;
+        }
+    }
+    for (_, what, kinds, rows_read, _) in measured {
+        let rest = above.split_off(kinds.len().min(above.len()));
+        let mine = std::mem::replace(&mut above, rest);
+        for (((name, _), ms), (read, kept)) in kinds.iter().zip(mine).zip(rows_read) {
             let label = if what.is_empty() {
                 name.clone()
             } else {
@@ -417,8 +413,9 @@ pub fn measure(
                 format!("+{ms:.2} ms CPU"),
                 format!(
                     "workerd CPU per request above the /healthz floor of {floor:.2} ms \
-                     (median of {} rounds × {} requests); {read} D1 rows read, {kept} once \
-                     this isolate keeps the closed months' lines{}",
+                     (median of {} rounds × {} requests, each round alternating every \
+                     tenant's reads); {read} D1 rows read, {kept} once this isolate keeps \
+                     the closed months' lines{}",
                     plan.cpu_rounds,
                     plan.cpu_requests,
                     if what.is_empty() {
