@@ -10,6 +10,7 @@
 //! minus the points after it, so no report reads history.
 use alloc::borrow::Cow;
 use alloc::collections::BTreeMap;
+use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
@@ -391,8 +392,9 @@ pub struct Bucket {
     pub from: CivilDate,
     /// The day after the last.
     pub to: CivilDate,
-    /// Their counters, with segment ids of the span's table.
-    pub cells: Cells,
+    /// Their counters, with segment ids of the span's table: shared, so that a reader
+    /// keeping buckets it summed before (the worker's closed months) hands them out uncopied.
+    pub cells: Rc<Cells>,
 }
 
 /// What a report reads: buckets covering the period (and the previous period when
@@ -412,7 +414,7 @@ pub struct Span {
 impl Span {
     /// The counters of every bucket and window, in that order (not `closing`).
     pub fn read(&self) -> impl Iterator<Item = &Cells> {
-        self.buckets.iter().chain(&self.windows).map(|b| &b.cells)
+        self.buckets.iter().chain(&self.windows).map(|b| &*b.cells)
     }
 }
 
@@ -446,7 +448,7 @@ fn sum_buckets(buckets: &[Bucket], p: Period) -> Cow<'_, Cells> {
     let hi = buckets.partition_point(|b| b.from < p.to);
     match &buckets[lo..hi] {
         [] => Cow::Owned(Cells::new()),
-        [one] if one.to == p.to => Cow::Borrowed(&one.cells),
+        [one] if one.to == p.to => Cow::Borrowed(&*one.cells),
         many => {
             let mut acc = Acc::new();
             for b in many {
@@ -515,7 +517,7 @@ impl<'a> Assembled<'a> {
             windows: span
                 .windows
                 .iter()
-                .filter_map(|b| Some((Period::range(b.from, b.to).ok()?, Cow::Borrowed(&b.cells))))
+                .filter_map(|b| Some((Period::range(b.from, b.to).ok()?, Cow::Borrowed(&*b.cells))))
                 .collect(),
         }
     }
@@ -815,7 +817,7 @@ impl SpanBuilder {
         to: CivilDate,
         rollups: impl IntoIterator<Item = &'r Rollup>,
     ) -> Self {
-        let cells = self.sum(rollups);
+        let cells = Rc::new(self.sum(rollups));
         self.span.buckets.push(Bucket { from, to, cells });
         self
     }
@@ -827,7 +829,7 @@ impl SpanBuilder {
         to: CivilDate,
         rollups: impl IntoIterator<Item = &'r Rollup>,
     ) -> Self {
-        let cells = self.sum(rollups);
+        let cells = Rc::new(self.sum(rollups));
         self.span.windows.push(Bucket { from, to, cells });
         self
     }

@@ -1,10 +1,10 @@
 //! KPI reads that cost the same at any tenant age: closed months and years are read from
 //! their snapshots (a month from its days, a year from its months, while a late write has
 //! made them stale), the open month's days before today from its prefix (from the days
-//! while a late write has unbuilt it), stocks from
-//! running balances, and a tenant's opening balances count in its stocks only. Every figure
-//! is checked against kpi-core run on the tenant's day rollups (`GET /v1/rollups`), the
-//! offline widget's path, which never reads a snapshot or a balance.
+//! while a late write has unbuilt it), a read again from the closed buckets' sums the
+//! isolate kept, stocks from running balances, and a tenant's opening balances count in its
+//! stocks only. Every figure is checked against kpi-core run on the tenant's day rollups
+//! (`GET /v1/rollups`), the offline widget's path, which never reads a snapshot or a balance.
 use kpi_core::days::DayRollups;
 use kpi_core::period::{CivilDate, Period, PeriodKind};
 use serde_json::{json, Value};
@@ -110,10 +110,14 @@ fn closed_months_and_years_read_as_snapshots_equal_their_days_also_after_a_late_
         ("month", today[..7].to_string()),
     ];
     // The first reads find every month and year stale (just written) and read the days; the
-    // snapshots are rebuilt after the reply; the second reads use them.
+    // snapshots are rebuilt after the reply; the second reads use them, and the same read
+    // again takes the closed buckets' sums this isolate kept from it.
     for round in ["stale months", "snapshots"] {
         for (kind, at) in &checks {
             agree(&t, &data, kind, at, round);
+            if round == "snapshots" {
+                agree(&t, &data, kind, at, "kept sums");
+            }
         }
         std::thread::sleep(std::time::Duration::from_millis(1500));
     }
@@ -140,6 +144,9 @@ fn closed_months_and_years_read_as_snapshots_equal_their_days_also_after_a_late_
     for round in ["after a late write", "rebuilt"] {
         for (kind, at) in &checks {
             agree(&t, &data, kind, at, round);
+            if round == "rebuilt" {
+                agree(&t, &data, kind, at, "kept sums of the rebuilt");
+            }
         }
         std::thread::sleep(std::time::Duration::from_millis(1500));
     }

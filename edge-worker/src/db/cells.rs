@@ -11,7 +11,8 @@
 //! A report's read is one D1 batch: the families and dimensions its KPIs declare, one seek
 //! per (family, dimension) on the primary key; whole closed years and months from their
 //! lines (one row per segment, built when the snapshot was; sent again only when the
-//! tenant's snapshot generation moved since this isolate kept them, [`lines_cache`]);
+//! tenant's snapshot generation moved since this isolate kept them, [`lines_cache`], which
+//! keeps too the closed buckets' sums a read made of them, for a read again of the same);
 //! the open month's days before today, when one bucket holds them, from its prefix's lines
 //! (`lines_prefix`, migration 0017) while `month_prefixes` says it is built up to today,
 //! and as days, in a daily series, from their day lines (`lines_days`) under the same row
@@ -20,10 +21,11 @@
 //! other days from `cells`; stocks from `balances` minus the days after the period. Its
 //! cost depends on the period and the KPIs asked for, not on the tenant's age.
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use kpi_core::period::{CivilDate, Period, PeriodKind};
 use kpi_core::report::{Bucket, Span};
-use kpi_core::rollup::{Acc, Cell, CellKey, Dim, Family, Rollup, Segments, Slot};
+use kpi_core::rollup::{Acc, Cell, CellKey, Cells, Dim, Family, Rollup, Segments, Slot};
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
@@ -230,6 +232,17 @@ enum Grain {
     Day,
     Month,
     Year,
+}
+
+impl Grain {
+    /// As [`lines_cache::KeptBuckets`] records it.
+    fn code(self) -> u8 {
+        match self {
+            Grain::Day => 0,
+            Grain::Month => 1,
+            Grain::Year => 2,
+        }
+    }
 }
 
 fn month_start(d: CivilDate) -> ApiResult<CivilDate> {
@@ -739,7 +752,67 @@ pub async fn span(
                 .collect(),
             windows.len(),
         );
+        // The buckets' parts from kept lines of closed months and years (not a prefix's, whose
+        // counted families each read learns), summed apart: a read again of the same copies
+        // takes their sums as this isolate keeps them (`lines_cache::buckets`), with the
+        // segment table they were interned in, and adds only the rest. Not while a month is
+        // stale: its lines are skipped, and its days read after.
+        let is_kept_sum = |i: usize, d: &Dest| {
+            matches!(d, Dest::Buckets { .. })
+                && !prefix_parts.contains(&i)
+                && kept.get(i).is_some_and(Option::is_some)
+        };
+        let kept_sums: Option<Vec<Rc<Cells>>> = match stats.stale.is_empty() {
+            false => None,
+            true => 'sums: {
+                let parts: Vec<(u8, &[lines_cache::Kept])> = dest
+                    .iter()
+                    .filter(|(i, d)| is_kept_sum(*i, d))
+                    .filter_map(|(i, d)| {
+                        let grain = match d {
+                            Dest::Buckets { grain } => *grain,
+                            _ => return None,
+                        };
+                        Some((grain.code(), kept.get(*i)?.as_deref()?))
+                    })
+                    .collect();
+                if parts.is_empty() {
+                    break 'sums None;
+                }
+                match lines_cache::buckets(tenant, &parts, &b.bounds) {
+                    Some(k) => {
+                        b.segs = k.segs.clone();
+                        Some(k.cells.clone())
+                    }
+                    None => {
+                        for (i, d) in dest.iter().filter(|(i, d)| is_kept_sum(*i, d)) {
+                            let lines = kept.get(*i).and_then(Option::as_ref);
+                            for line in lines.into_iter().flatten().flat_map(|p| p.iter()) {
+                                b.add_line(d, &line.as_ref(), &[]);
+                            }
+                        }
+                        let fresh = b.buckets.iter().map(|_| Acc::new()).collect();
+                        let sums: Vec<Rc<Cells>> = std::mem::replace(&mut b.buckets, fresh)
+                            .into_iter()
+                            .map(|acc| Rc::new(acc.finish()))
+                            .collect();
+                        let parts = parts.iter().map(|(g, p)| (*g, p.to_vec())).collect();
+                        let kept = lines_cache::KeptBuckets {
+                            parts,
+                            bounds: b.bounds.clone(),
+                            segs: b.segs.clone(),
+                            cells: sums.clone(),
+                        };
+                        lines_cache::keep_buckets(tenant, kept);
+                        Some(sums)
+                    }
+                }
+            }
+        };
         for (i, d) in &dest {
+            if kept_sums.is_some() && is_kept_sum(*i, d) {
+                continue;
+            }
             match kept.get(*i).and_then(Option::as_ref) {
                 Some(parts) => {
                     // A prefix unbuilt since (a change to one of its days) is read from its
@@ -816,10 +889,22 @@ pub async fn span(
             buckets: buckets
                 .iter()
                 .zip(b.buckets)
-                .map(|(p, acc)| Bucket {
-                    from: p.from,
-                    to: p.to,
-                    cells: acc.finish(),
+                .enumerate()
+                .map(|(k, (p, mut acc))| {
+                    // A bucket's kept sum as it is, or with the rest of its counters added.
+                    let cells = match kept_sums.as_ref().and_then(|s| s.get(k)) {
+                        Some(sum) if acc.is_empty() => Rc::clone(sum),
+                        Some(sum) => {
+                            acc.add_cells(sum);
+                            Rc::new(acc.finish())
+                        }
+                        None => Rc::new(acc.finish()),
+                    };
+                    Bucket {
+                        from: p.from,
+                        to: p.to,
+                        cells,
+                    }
                 })
                 .collect(),
             closing: b.closing.finish(),
@@ -829,7 +914,7 @@ pub async fn span(
                 .map(|(p, acc)| Bucket {
                     from: p.from,
                     to: p.to,
-                    cells: acc.finish(),
+                    cells: Rc::new(acc.finish()),
                 })
                 .collect(),
         };

@@ -9,13 +9,27 @@
 //! marks come with every read. A prefix unbuilt since (a change to one of its days deletes
 //! its `month_prefixes` row without a rebuild) is read from its days, and the read drops
 //! that family's kept lines: which families are built comes with every read too.
-//! Bounded: past [`CAP_BYTES`] of lines, the cache starts afresh.
+//! Closed buckets summed from kept lines alone are kept too ([`KeptBuckets`]), with the
+//! segment table their ids name: a read made of the very same kept copies (the same `Rc`s,
+//! so the same generation and the same lines) takes them whole, without adding the lines
+//! or finishing the sums again.
+//! Bounded: past [`CAP_BYTES`] of lines, the cache starts afresh; past [`SUMS_CAP_BYTES`]
+//! of sums, the sums do.
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
+use kpi_core::rollup::{Cells, Entry, Segments};
+
 /// Bytes of lines kept, over every tenant.
 const CAP_BYTES: usize = 8 << 20;
+
+/// Bytes of buckets' sums kept, over every tenant.
+const SUMS_CAP_BYTES: usize = 8 << 20;
+
+/// Shapes of read (their kept parts and buckets) whose sums a tenant keeps: the widget's
+/// few presets and periods.
+const BUCKET_SHAPES: usize = 4;
 
 /// The SQL value of tenant `?1`'s snapshot generation (0 before its first rebuild).
 pub const GEN_SQL: &str = "(SELECT coalesce(max(gen), 0) FROM snapshot_gens WHERE tenant_id = ?1)";
@@ -108,17 +122,63 @@ fn slot(table: u64, family: u8, dim: u8, period: u32) -> u64 {
     table << 56 | u64::from(family) << 48 | u64::from(dim) << 40 | u64::from(period)
 }
 
+/// The buckets one read summed from kept lines alone: what it added (each part's kept
+/// copies, in order, and the grain its dates name) into which buckets (first and next
+/// day), the segment table after those lines, and each bucket's sum of them.
+pub struct KeptBuckets {
+    /// Per part: its grain's code and its kept copies.
+    pub parts: Vec<(u8, Vec<Kept>)>,
+    pub bounds: Vec<(String, String)>,
+    pub segs: Segments,
+    pub cells: Vec<Rc<Cells>>,
+}
+
+impl KeptBuckets {
+    /// Whether this is the sum of exactly `parts` into `bounds`: the same copies, by
+    /// pointer (a copy read again, or read at another generation, is another `Rc`).
+    fn is_of(&self, parts: &[(u8, &[Kept])], bounds: &[(String, String)]) -> bool {
+        self.bounds == bounds
+            && self.parts.len() == parts.len()
+            && self
+                .parts
+                .iter()
+                .zip(parts)
+                .all(|((g, mine), (h, theirs))| {
+                    g == h
+                        && mine.len() == theirs.len()
+                        && mine
+                            .iter()
+                            .zip(theirs.iter())
+                            .all(|(a, b)| Rc::ptr_eq(a, b))
+                })
+    }
+
+    /// What keeping it costs, roughly: its counters (the lines it sums are counted apart).
+    fn bytes(&self) -> usize {
+        let entries: usize = self.cells.iter().map(|c| c.entries().len()).sum();
+        entries * std::mem::size_of::<Entry>() + 64 * self.cells.len() + 32 * self.segs.len()
+    }
+}
+
 #[derive(Default)]
 struct TenantLines {
     gen: i64,
+    /// Of its lines.
     bytes: usize,
+    /// Of its buckets' sums.
+    sums_bytes: usize,
     lines: BTreeMap<u64, Kept>,
+    /// The latest shapes first.
+    buckets: Vec<Rc<KeptBuckets>>,
 }
 
 #[derive(Default)]
 struct Cache {
     tenants: HashMap<String, TenantLines>,
+    /// Of every tenant's lines.
     bytes: usize,
+    /// Of every tenant's buckets' sums.
+    sums_bytes: usize,
 }
 
 thread_local! {
@@ -186,10 +246,15 @@ pub fn put(tenant: &str, gen: i64, key: &Key, lines: Vec<Line>) -> Vec<Kept> {
         if c.bytes + size > CAP_BYTES {
             *c = Cache::default();
         }
-        let Cache { tenants, bytes } = &mut *c;
+        let Cache {
+            tenants,
+            bytes,
+            sums_bytes,
+        } = &mut *c;
         let t = tenants.entry(tenant.to_string()).or_default();
         if t.gen != gen {
             *bytes -= t.bytes;
+            *sums_bytes -= t.sums_bytes;
             *t = TenantLines {
                 gen,
                 ..TenantLines::default()
@@ -207,6 +272,58 @@ pub fn put(tenant: &str, gen: i64, key: &Key, lines: Vec<Line>) -> Vec<Kept> {
             *bytes += add;
         }
         out
+    })
+}
+
+/// The buckets summed from exactly `parts` (grain code, kept copies) into `bounds`, if
+/// this isolate keeps them.
+pub fn buckets(
+    tenant: &str,
+    parts: &[(u8, &[Kept])],
+    bounds: &[(String, String)],
+) -> Option<Rc<KeptBuckets>> {
+    CACHE.with(|c| {
+        let c = c.borrow();
+        let t = c.tenants.get(tenant)?;
+        t.buckets.iter().find(|k| k.is_of(parts, bounds)).cloned()
+    })
+}
+
+/// Keeps `kept` for the reads of its shape that follow, in place of the oldest shape
+/// past [`BUCKET_SHAPES`]. Only while the tenant's lines are kept: the buckets hold their
+/// copies, and go with them when the generation moves. Past [`SUMS_CAP_BYTES`], every
+/// tenant's sums go first (never the lines: a sum is made again from them, a line costs D1).
+pub fn keep_buckets(tenant: &str, kept: KeptBuckets) {
+    let size = kept.bytes();
+    if size > SUMS_CAP_BYTES {
+        return;
+    }
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        let Cache {
+            tenants,
+            sums_bytes,
+            ..
+        } = &mut *c;
+        if *sums_bytes + size > SUMS_CAP_BYTES {
+            for t in tenants.values_mut() {
+                t.buckets.clear();
+                t.sums_bytes = 0;
+            }
+            *sums_bytes = 0;
+        }
+        let Some(t) = tenants.get_mut(tenant) else {
+            return;
+        };
+        t.buckets.insert(0, Rc::new(kept));
+        t.sums_bytes += size;
+        *sums_bytes += size;
+        if t.buckets.len() > BUCKET_SHAPES {
+            if let Some(old) = t.buckets.pop() {
+                t.sums_bytes -= old.bytes();
+                *sums_bytes -= old.bytes();
+            }
+        }
     })
 }
 
@@ -276,5 +393,64 @@ mod tests {
         let (_, kept) = get(tenant, &key(&[202608, 202611])).unwrap();
         assert_eq!(kept.len(), 2 * 2 * 2);
         assert_eq!(lines(&kept), vec![nov]);
+    }
+
+    #[test]
+    fn bucket_sums_are_used_only_for_the_very_same_kept_copies_and_go_with_them() {
+        let tenant = "bucket-sums-test";
+        let k = key(&[202609]);
+        let first = put(tenant, 5, &k, vec![line(0, 0, "2026-09", "", &[[9, 3, 0]])]);
+        let bounds = vec![("2026-09-01".to_string(), "2026-10-01".to_string())];
+        let mut segs = Segments::new();
+        segs.intern("zalo");
+        let sums = KeptBuckets {
+            parts: vec![(1, first.clone())],
+            bounds: bounds.clone(),
+            segs,
+            cells: vec![Rc::new(Cells::new())],
+        };
+        keep_buckets(tenant, sums);
+        let got = buckets(tenant, &[(1, &first)], &bounds).unwrap();
+        assert_eq!(got.segs.len(), 2);
+        // Another grain, other buckets, or other parts are other shapes.
+        assert!(buckets(tenant, &[(2, &first)], &bounds).is_none());
+        assert!(buckets(tenant, &[(1, &first)], &[]).is_none());
+        assert!(buckets(tenant, &[(1, &first), (1, &first)], &bounds).is_none());
+        // The same lines read again are other copies: their sums are made again.
+        let again = put(tenant, 5, &k, vec![line(0, 0, "2026-09", "", &[[9, 3, 0]])]);
+        assert_eq!(lines(&again), lines(&first));
+        assert!(buckets(tenant, &[(1, &again)], &bounds).is_none());
+        // Only the latest shapes are kept.
+        let parts = vec![(1, again.clone())];
+        let shape = KeptBuckets {
+            parts,
+            bounds: bounds.clone(),
+            segs: Segments::new(),
+            cells: Vec::new(),
+        };
+        keep_buckets(tenant, shape);
+        assert!(buckets(tenant, &[(1, &again)], &bounds).is_some());
+        for n in 0..BUCKET_SHAPES {
+            let bounds = vec![(format!("2026-0{n}-01"), "2026-10-01".to_string())];
+            let parts = vec![(1, again.clone())];
+            keep_buckets(
+                tenant,
+                KeptBuckets {
+                    parts,
+                    bounds,
+                    segs: Segments::new(),
+                    cells: Vec::new(),
+                },
+            );
+        }
+        assert!(buckets(tenant, &[(1, &again)], &bounds).is_none());
+        let newest = vec![(
+            format!("2026-0{}-01", BUCKET_SHAPES - 1),
+            "2026-10-01".to_string(),
+        )];
+        assert!(buckets(tenant, &[(1, &again)], &newest).is_some());
+        // Another generation drops them with the lines.
+        put(tenant, 6, &key(&[202608]), Vec::new());
+        assert!(buckets(tenant, &[(1, &again)], &newest).is_none());
     }
 }

@@ -152,7 +152,11 @@ pub fn year_of_days(month: &[Rollup]) -> Vec<Cells> {
         let d = first.add_days(i).expect("day");
         b = b.bucket(d, d.add_days(1).expect("day"), &month[i as usize % 31]);
     }
-    b.finish().buckets.into_iter().map(|b| b.cells).collect()
+    b.finish()
+        .buckets
+        .into_iter()
+        .map(|b| std::rc::Rc::unwrap_or_clone(b.cells))
+        .collect()
 }
 
 /// Reads every counter of the 365 daily buckets once, in memory order, and adds them all
