@@ -128,8 +128,11 @@ fn slot(table: u64, family: u8, dim: u8, period: u32) -> u64 {
 pub struct KeptBuckets {
     /// Per part: its grain's code and its kept copies.
     pub parts: Vec<(u8, Vec<Kept>)>,
+    /// Each bucket's first day and the day after its last.
     pub bounds: Vec<(String, String)>,
+    /// The segment table after the kept lines, which the sums' ids name.
     pub segs: Segments,
+    /// Per bucket, the sum of the kept lines in it.
     pub cells: Vec<Rc<Cells>>,
 }
 
@@ -267,6 +270,10 @@ pub fn put(tenant: &str, gen: i64, key: &Key, lines: Vec<Line>) -> Vec<Kept> {
                 let old: usize = old.iter().map(Line::bytes).sum();
                 t.bytes -= old;
                 *bytes -= old;
+                // Sums made of the copy replaced can never be taken again, and would keep it.
+                *sums_bytes -= t.sums_bytes;
+                t.sums_bytes = 0;
+                t.buckets.clear();
             }
             t.bytes += add;
             *bytes += add;
@@ -416,10 +423,12 @@ mod tests {
         assert!(buckets(tenant, &[(2, &first)], &bounds).is_none());
         assert!(buckets(tenant, &[(1, &first)], &[]).is_none());
         assert!(buckets(tenant, &[(1, &first), (1, &first)], &bounds).is_none());
-        // The same lines read again are other copies: their sums are made again.
+        // The same lines read again are other copies: their sums are made again, and the
+        // sums of the copies they replace are dropped.
         let again = put(tenant, 5, &k, vec![line(0, 0, "2026-09", "", &[[9, 3, 0]])]);
         assert_eq!(lines(&again), lines(&first));
         assert!(buckets(tenant, &[(1, &again)], &bounds).is_none());
+        assert!(buckets(tenant, &[(1, &first)], &bounds).is_none());
         // Only the latest shapes are kept.
         let parts = vec![(1, again.clone())];
         let shape = KeptBuckets {
