@@ -757,38 +757,33 @@ pub async fn span(
         // takes their sums as this isolate keeps them (`lines_cache::buckets`), with the
         // segment table they were interned in, and adds only the rest. Not while a month is
         // stale: its lines are skipped, and its days read after.
-        let is_kept_sum = |i: usize, d: &Dest| {
-            matches!(d, Dest::Buckets { .. })
-                && !prefix_parts.contains(&i)
-                && kept.get(i).is_some_and(Option::is_some)
+        let summed: Vec<(usize, Grain, &[lines_cache::Kept])> = match stats.stale.is_empty() {
+            false => Vec::new(),
+            true => dest
+                .iter()
+                .filter_map(|(i, d)| match d {
+                    Dest::Buckets { grain } if !prefix_parts.contains(i) => {
+                        Some((*i, *grain, kept.get(*i)?.as_deref()?))
+                    }
+                    _ => None,
+                })
+                .collect(),
         };
-        let kept_sums: Option<Vec<Rc<Cells>>> = match stats.stale.is_empty() {
-            false => None,
-            true => 'sums: {
-                let parts: Vec<(u8, &[lines_cache::Kept])> = dest
-                    .iter()
-                    .filter(|(i, d)| is_kept_sum(*i, d))
-                    .filter_map(|(i, d)| {
-                        let grain = match d {
-                            Dest::Buckets { grain } => *grain,
-                            _ => return None,
-                        };
-                        Some((grain.code(), kept.get(*i)?.as_deref()?))
-                    })
-                    .collect();
-                if parts.is_empty() {
-                    break 'sums None;
-                }
+        let kept_sums: Option<Vec<Rc<Cells>>> = match summed.is_empty() {
+            true => None,
+            false => {
+                let parts: Vec<(u8, &[lines_cache::Kept])> =
+                    summed.iter().map(|(_, g, p)| (g.code(), *p)).collect();
                 match lines_cache::buckets(tenant, &parts, &b.bounds) {
                     Some(k) => {
                         b.segs = k.segs.clone();
                         Some(k.cells.clone())
                     }
                     None => {
-                        for (i, d) in dest.iter().filter(|(i, d)| is_kept_sum(*i, d)) {
-                            let lines = kept.get(*i).and_then(Option::as_ref);
-                            for line in lines.into_iter().flatten().flat_map(|p| p.iter()) {
-                                b.add_line(d, &line.as_ref(), &[]);
+                        for (_, grain, copies) in &summed {
+                            let d = Dest::Buckets { grain: *grain };
+                            for line in copies.iter().flat_map(|p| p.iter()) {
+                                b.add_line(&d, &line.as_ref(), &[]);
                             }
                         }
                         let fresh = b.buckets.iter().map(|_| Acc::new()).collect();
@@ -810,7 +805,7 @@ pub async fn span(
             }
         };
         for (i, d) in &dest {
-            if kept_sums.is_some() && is_kept_sum(*i, d) {
+            if kept_sums.is_some() && summed.iter().any(|(at, _, _)| at == i) {
                 continue;
             }
             match kept.get(*i).and_then(Option::as_ref) {

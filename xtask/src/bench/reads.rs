@@ -390,16 +390,16 @@ pub fn measure(
         .iter()
         .flat_map(|(sk, _, kinds, _, _)| kinds.iter().map(move |(_, p)| (sk.as_str(), p.as_str())))
         .collect();
-    let (mut above, floor) = cpu(&worker, &reqs, (plan.cpu_rounds, plan.cpu_requests))?;
+    let (above, floor) = cpu(&worker, &reqs, (plan.cpu_rounds, plan.cpu_requests))?;
     if let Ok(dir) = std::env::var("KPI_PERF_OUT") {
         for (sk, _, kinds, _, tag) in &measured {
             perf(&worker, sk, kinds, tag, Path::new(&dir))?;
         }
     }
+    // The figures come in the order of `reqs`: each tenant's kinds in turn.
+    let mut above = above.into_iter();
     for (_, what, kinds, rows_read, _) in measured {
-        let rest = above.split_off(kinds.len().min(above.len()));
-        let mine = std::mem::replace(&mut above, rest);
-        for (((name, _), ms), (read, kept)) in kinds.iter().zip(mine).zip(rows_read) {
+        for (((name, _), ms), (read, kept)) in kinds.iter().zip(above.by_ref()).zip(rows_read) {
             let label = if what.is_empty() {
                 name.clone()
             } else {
