@@ -85,30 +85,54 @@ impl<'a> Sketch<'a> {
 
     /// Mean in ms; `None` when empty.
     pub fn mean(&self) -> Option<f64> {
-        let (n, sum) = self.live().fold((0i64, 0i64), |(n, s), e| {
-            (n.saturating_add(e.cell.n), s.saturating_add(e.cell.sum))
-        });
-        (n > 0).then(|| sum as f64 / n as f64)
+        self.figures([]).mean
     }
 
     /// The nearest-rank quantile in ms, for `permille` in 0..=1000 (500 = median, 900 =
     /// p90), within 0.8 % of the exact nearest-rank value; `None` when empty.
     pub fn quantile(&self, permille: u16) -> Option<f64> {
-        let n = self.count() as u128;
-        if n == 0 {
-            return None;
-        }
-        let rank = ((n * permille.min(1000) as u128).div_ceil(1000)).max(1);
-        let mut seen = 0u128;
-        let mut last = None;
-        for e in self.live() {
-            seen += e.cell.n as u128;
-            last = Some(e.key);
-            if seen >= rank {
-                return Some(representative(e.key));
+        let [q] = self.figures([permille]).quantiles;
+        q
+    }
+
+    /// The count, the mean and the quantiles at `permilles` (each as [`Sketch::quantile`]
+    /// gives it) in two walks over the run, rather than two per quantile and one each for
+    /// the count and the mean: a duration KPI reads all of them at every series point.
+    pub fn figures<const N: usize>(&self, permilles: [u16; N]) -> Figures<N> {
+        let (count, n, sum) = self.live().fold((0u64, 0i64, 0i64), |(c, n, s), e| {
+            (
+                c.saturating_add(e.cell.n as u64),
+                n.saturating_add(e.cell.n),
+                s.saturating_add(e.cell.sum),
+            )
+        });
+        let mut quantiles = [None; N];
+        if count > 0 {
+            let ranks =
+                permilles.map(|p| ((count as u128 * p.min(1000) as u128).div_ceil(1000)).max(1));
+            let mut seen = 0u128;
+            let mut last = None;
+            for e in self.live() {
+                seen += e.cell.n as u128;
+                last = Some(e.key);
+                for (q, rank) in quantiles.iter_mut().zip(&ranks) {
+                    if q.is_none() && seen >= *rank {
+                        *q = Some(representative(e.key));
+                    }
+                }
+                if quantiles.iter().all(Option::is_some) {
+                    break;
+                }
+            }
+            for q in quantiles.iter_mut().filter(|q| q.is_none()) {
+                *q = last.map(representative);
             }
         }
-        last.map(representative)
+        Figures {
+            count,
+            mean: (n > 0).then(|| sum as f64 / n as f64),
+            quantiles,
+        }
     }
 
     /// How many durations are at most `limit_ms`, to the sketch's resolution: a bucket that
@@ -118,6 +142,17 @@ impl<'a> Sketch<'a> {
             .filter(|e| representative(e.key) <= limit_ms as f64)
             .fold(0u64, |a, e| a.saturating_add(e.cell.n as u64))
     }
+}
+
+/// What [`Sketch::figures`] reads in one go.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Figures<const N: usize> {
+    /// Number of durations.
+    pub count: u64,
+    /// Mean in ms; `None` when empty.
+    pub mean: Option<f64>,
+    /// The quantiles asked for, in the order asked; `None` when empty.
+    pub quantiles: [Option<f64>; N],
 }
 
 #[cfg(test)]
@@ -173,6 +208,48 @@ mod tests {
     fn exact(sorted: &[i64], permille: u16) -> i64 {
         let rank = (sorted.len() * permille as usize).div_ceil(1000).max(1);
         sorted[rank - 1]
+    }
+
+    /// The nearest-rank walk of one quantile, written plainly: what [`Sketch::figures`]
+    /// must give for each quantile it reads at once.
+    fn walk(run: &[Entry], permille: u16) -> Option<f64> {
+        let live: Vec<&Entry> = run.iter().filter(|e| e.cell.n > 0).collect();
+        let n: u128 = live.iter().map(|e| e.cell.n as u128).sum();
+        let rank = (n * permille as u128).div_ceil(1000).max(1);
+        let mut seen = 0;
+        for e in &live {
+            seen += e.cell.n as u128;
+            if seen >= rank {
+                return Some(representative(e.key));
+            }
+        }
+        live.last().map(|e| representative(e.key))
+    }
+
+    proptest! {
+        #[test]
+        fn figures_read_at_once_equal_each_read_alone(
+            values in prop::collection::vec(0i64..40 * 86_400_000, 0..300),
+            retracted in prop::collection::vec(0usize..300, 0..5),
+            ps in prop::collection::vec(0u16..=1000, 0..5)) {
+            let r = rollup(&values);
+            let mut run: Vec<Entry> = r.cells().entries().to_vec();
+            // Cells a retraction left at zero or below hold no duration.
+            for i in retracted {
+                if let Some(e) = run.get_mut(i) {
+                    e.cell.n = -e.cell.n;
+                }
+            }
+            let s = Sketch::new(&run);
+            let ps: [u16; 4] = core::array::from_fn(|i| ps.get(i).copied().unwrap_or(500));
+            let f = s.figures(ps);
+            prop_assert_eq!(f.quantiles, ps.map(|p| walk(&run, p)));
+            prop_assert_eq!(f.count, run.iter().filter(|e| e.cell.n > 0).map(|e| e.cell.n as u64).sum::<u64>());
+            let live = run.iter().filter(|e| e.cell.n > 0);
+            let (n, sum) = live.fold((0i64, 0i64), |(n, s), e| (n + e.cell.n, s + e.cell.sum));
+            prop_assert_eq!(f.mean, (n > 0).then(|| sum as f64 / n as f64));
+            prop_assert_eq!(s.quantile(ps[0]), f.quantiles[0]);
+        }
     }
 
     proptest! {

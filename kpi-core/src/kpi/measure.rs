@@ -275,11 +275,13 @@ pub(crate) fn ratio_money(num_minor: i64, den: i64, cur: Currency) -> Measure {
 /// Median, p90 and mean of a duration sketch, in seconds.
 pub(crate) fn duration(s: &Sketch, v: &View) -> Measure {
     let secs = |ms: Option<f64>| ms.and_then(|ms| round(ms / 1000.0, 1));
-    let n = s.count();
+    let f = s.figures([500, 900]);
+    let [median, p90] = f.quantiles;
+    let n = f.count;
     Measure {
-        value: secs(s.quantile(500)),
-        p90: secs(s.quantile(900)),
-        mean: secs(s.mean()),
+        value: secs(median),
+        p90: secs(p90),
+        mean: secs(f.mean),
         n: Some(n),
         insufficient_sample: n < v.opts.min_sample,
         sample: Some(Sample::MeanWithoutVariance),
