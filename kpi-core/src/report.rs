@@ -409,6 +409,62 @@ pub struct Span {
     pub closing: Cells,
     /// One bucket per entry of [`windows`], with the families of the KPIs that read them.
     pub windows: Vec<Bucket>,
+    /// The sum of some of the buckets, when the reader keeps it from an earlier report over
+    /// the same buckets (the worker's closed months of a year): the period's total then adds
+    /// it and the period's other buckets, instead of every bucket. Ignored unless it holds
+    /// the very cells of the buckets it names.
+    pub part_sum: Option<PartSum>,
+}
+
+/// The sum of some buckets of a [`Span`], made once ([`PartSum::of`]) and handed to later
+/// spans whose buckets are the same cells (the same `Rc`s, so the same counters).
+#[derive(Debug, Clone)]
+pub struct PartSum {
+    /// The buckets summed: their index in [`Span::buckets`] and their cells, in index order.
+    parts: Vec<(usize, Rc<Cells>)>,
+    /// Their sum.
+    cells: Rc<Cells>,
+}
+
+impl PartSum {
+    /// The sum of the buckets of `span` at `indexes` (an index past the buckets, or given
+    /// twice, counts once or not at all).
+    pub fn of(span: &Span, indexes: &[usize]) -> PartSum {
+        let mut indexes = indexes.to_vec();
+        indexes.sort_unstable();
+        indexes.dedup();
+        let parts: Vec<(usize, Rc<Cells>)> = indexes
+            .into_iter()
+            .filter_map(|i| Some((i, Rc::clone(&span.buckets.get(i)?.cells))))
+            .collect();
+        let mut acc = Acc::new();
+        for (_, c) in &parts {
+            acc.add_cells(c);
+        }
+        PartSum {
+            parts,
+            cells: Rc::new(acc.finish()),
+        }
+    }
+
+    /// The indexes of the buckets it sums, in order.
+    pub fn indexes(&self) -> impl Iterator<Item = usize> + '_ {
+        self.parts.iter().map(|(i, _)| *i)
+    }
+
+    /// Its counters.
+    pub fn cells(&self) -> &Cells {
+        &self.cells
+    }
+
+    /// Whether it is the sum of those buckets of `span` as they are: the same cells.
+    fn holds(&self, span: &Span) -> bool {
+        self.parts.iter().all(|(i, c)| {
+            span.buckets
+                .get(*i)
+                .is_some_and(|b| Rc::ptr_eq(&b.cells, c))
+        })
+    }
 }
 
 impl Span {
@@ -494,9 +550,30 @@ impl<'a> Assembled<'a> {
                 to_date: None,
             })
             .collect();
+        // The period's total: every bucket whose first day lies in it (so every point's), a
+        // part of them through their kept sum when the span carries one.
+        let in_period = |b: &Bucket| period.from <= b.from && b.from < period.to;
+        let part = span.part_sum.as_ref().filter(|s| {
+            s.holds(span)
+                && s.indexes()
+                    .all(|i| span.buckets.get(i).is_some_and(in_period))
+        });
         let mut acc = Acc::new();
-        for p in &points {
-            acc.add_cells(&p.cells);
+        match part {
+            Some(s) => {
+                acc.add_cells(&s.cells);
+                let mut summed = s.indexes().peekable();
+                for (i, b) in span.buckets.iter().enumerate() {
+                    if summed.next_if_eq(&i).is_none() && in_period(b) {
+                        acc.add_cells(&b.cells);
+                    }
+                }
+            }
+            None => {
+                for p in &points {
+                    acc.add_cells(&p.cells);
+                }
+            }
         }
         let previous = if compare {
             period
@@ -948,4 +1025,109 @@ pub fn report(
         },
         opts,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::days::DayRollups;
+    use crate::kpi::{self, Kpi, ReportOptions};
+    use crate::period::PeriodKind;
+    use crate::rollup::{key, Cell, CellKey, Dim};
+
+    fn nps(promoters: i64, detractors: i64) -> Rollup {
+        let mut r = Rollup::new();
+        r.add(
+            CellKey::total(Family::Nps, 10),
+            Cell {
+                n: promoters,
+                sum: 0,
+            },
+        );
+        r.add(
+            CellKey::total(Family::Nps, 2),
+            Cell {
+                n: detractors,
+                sum: 0,
+            },
+        );
+        r
+    }
+
+    /// A part of a span's buckets summed ahead ([`PartSum`]) gives the very reports
+    /// of summing every bucket; one that does not hold the span's cells, or names a bucket
+    /// outside the period, is not used.
+    #[test]
+    fn a_kept_part_sum_reports_as_every_bucket_summed() {
+        let mut days = BTreeMap::new();
+        for m in 1..=11 {
+            let mut r = nps(m, 11 - m);
+            r.add(
+                CellKey::new(Family::FirstResponse, Dim::Channel, "zalo", 100 + m),
+                Cell {
+                    n: m,
+                    sum: 1000 * m,
+                },
+            );
+            r.add(
+                CellKey::total(Family::Customers, key::CUSTOMER_WON),
+                Cell { n: m % 4, sum: 0 },
+            );
+            days.insert(alloc::format!("2025-{m:02}-05"), nps(m + 1, 1));
+            days.insert(alloc::format!("2026-{m:02}-07"), r);
+        }
+        let data = DayRollups {
+            tz: "Asia/Ho_Chi_Minh".into(),
+            from: "2025-01-01".into(),
+            to: "2026-11-30".into(),
+            days,
+            ..Default::default()
+        };
+        let year =
+            Period::containing(PeriodKind::Year, CivilDate::parse("2026-11-15").unwrap()).unwrap();
+        let defs: Vec<&Kpi> = kpi::catalog().collect();
+        let opts = ReportOptions {
+            segment: Some(Dim::Channel),
+            ..ReportOptions::default()
+        };
+        let mut span = data.span(year, true, &defs);
+        let want = reports(&span, year, true, &defs, &opts, &data.targets);
+        // Buckets: the previous year, then January to December.
+        assert_eq!(span.buckets.len(), 13);
+        let closed: Vec<usize> = (1..11).collect();
+        let part = PartSum::of(&span, &closed);
+        assert!(part.indexes().eq(1..11));
+        span.part_sum = Some(part);
+        assert_eq!(
+            reports(&span, year, true, &defs, &opts, &data.targets),
+            want
+        );
+        let doubled = PartSum::of(&span, &[1, 1, 2]);
+        assert!(doubled.indexes().eq([1, 2]));
+        // Made to be wrong: twice the counters it stands for. In a span read again (the same
+        // counters in other cells, not kept) it is not used.
+        let mut again = data.span(year, true, &defs);
+        let mut wrong = PartSum::of(&span, &closed);
+        let mut acc = Acc::new();
+        acc.add_cells(wrong.cells());
+        acc.add_cells(wrong.cells());
+        wrong.cells = alloc::rc::Rc::new(acc.finish());
+        again.part_sum = Some(wrong.clone());
+        assert_eq!(
+            reports(&again, year, true, &defs, &opts, &data.targets),
+            want
+        );
+        // In the span it was made from, the wrong sum is used: the test above saw it ignored.
+        span.part_sum = Some(wrong);
+        assert_ne!(
+            reports(&span, year, true, &defs, &opts, &data.targets),
+            want
+        );
+        // The previous year's bucket is outside the period: a sum holding it is not used.
+        span.part_sum = Some(PartSum::of(&span, &[0, 1]));
+        assert_eq!(
+            reports(&span, year, true, &defs, &opts, &data.targets),
+            want
+        );
+    }
 }

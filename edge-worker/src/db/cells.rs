@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use kpi_core::period::{CivilDate, Period, PeriodKind};
-use kpi_core::report::{Bucket, Span};
+use kpi_core::report::{Bucket, PartSum, Span};
 use kpi_core::rollup::{Acc, Cell, CellKey, Cells, Dim, Family, Rollup, Segments, Slot};
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
@@ -769,6 +769,9 @@ pub async fn span(
                 })
                 .collect(),
         };
+        // The sums kept before, or made now and kept once the span is built (with the
+        // period's part of them summed, `Span::part_sum`).
+        let (mut matched, mut to_keep) = (None, None);
         let kept_sums: Option<Vec<Rc<Cells>>> = match summed.is_empty() {
             true => None,
             false => {
@@ -777,7 +780,9 @@ pub async fn span(
                 match lines_cache::buckets(tenant, &parts, &b.bounds) {
                     Some(k) => {
                         b.segs = k.segs.clone();
-                        Some(k.cells.clone())
+                        let sums = k.cells.clone();
+                        matched = Some(k);
+                        Some(sums)
                     }
                     None => {
                         for (_, grain, copies) in &summed {
@@ -792,13 +797,13 @@ pub async fn span(
                             .map(|acc| Rc::new(acc.finish()))
                             .collect();
                         let parts = parts.iter().map(|(g, p)| (*g, p.to_vec())).collect();
-                        let kept = lines_cache::KeptBuckets {
+                        to_keep = Some(lines_cache::KeptBuckets {
                             parts,
                             bounds: b.bounds.clone(),
                             segs: b.segs.clone(),
                             cells: sums.clone(),
-                        };
-                        lines_cache::keep_buckets(tenant, kept);
+                            part_sum: None,
+                        });
                         Some(sums)
                     }
                 }
@@ -879,7 +884,8 @@ pub async fn span(
                 })?;
             }
         }
-        let span = Span {
+        let mut whole = Vec::new();
+        let mut span = Span {
             segs: b.segs,
             buckets: buckets
                 .iter()
@@ -888,7 +894,12 @@ pub async fn span(
                 .map(|(k, (p, mut acc))| {
                     // A bucket's kept sum as it is, or with the rest of its counters added.
                     let cells = match kept_sums.as_ref().and_then(|s| s.get(k)) {
-                        Some(sum) if acc.is_empty() => Rc::clone(sum),
+                        Some(sum) if acc.is_empty() => {
+                            if period.from <= p.from && p.from < period.to {
+                                whole.push(k);
+                            }
+                            Rc::clone(sum)
+                        }
                         Some(sum) => {
                             acc.add_cells(sum);
                             Rc::new(acc.finish())
@@ -912,7 +923,25 @@ pub async fn span(
                     cells: Rc::new(acc.finish()),
                 })
                 .collect(),
+            part_sum: None,
         };
+        // The period's buckets that are kept sums as they are (a year's closed months):
+        // their total, kept with them, so that a report adds it and the open month rather
+        // than every month again.
+        if whole.len() > 1 {
+            let kept = matched
+                .as_ref()
+                .and_then(|k| k.part_sum.as_ref())
+                .filter(|s| s.indexes().eq(whole.iter().copied()));
+            span.part_sum = Some(match kept {
+                Some(s) => s.clone(),
+                None => PartSum::of(&span, &whole),
+            });
+        }
+        if let Some(mut kept) = to_keep {
+            kept.part_sum = span.part_sum.clone();
+            lines_cache::keep_buckets(tenant, kept);
+        }
         return Ok((span, stats));
     }
     Err(ApiError::Internal(

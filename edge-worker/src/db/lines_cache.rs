@@ -19,6 +19,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
+use kpi_core::report::PartSum;
 use kpi_core::rollup::{Cells, Entry, Segments};
 
 /// Bytes of lines kept, over every tenant.
@@ -134,6 +135,9 @@ pub struct KeptBuckets {
     pub segs: Segments,
     /// Per bucket, the sum of the kept lines in it.
     pub cells: Vec<Rc<Cells>>,
+    /// The sum of the period's buckets that were these sums alone, when there were two or
+    /// more (`kpi_core::report::Span::part_sum`).
+    pub part_sum: Option<PartSum>,
 }
 
 impl KeptBuckets {
@@ -158,7 +162,12 @@ impl KeptBuckets {
 
     /// What keeping it costs, roughly: its counters (the lines it sums are counted apart).
     fn bytes(&self) -> usize {
-        let entries: usize = self.cells.iter().map(|c| c.entries().len()).sum();
+        let entries: usize = self
+            .cells
+            .iter()
+            .map(|c| c.entries().len())
+            .chain(self.part_sum.iter().map(|s| s.cells().entries().len()))
+            .sum();
         entries * std::mem::size_of::<Entry>() + 64 * self.cells.len() + 32 * self.segs.len()
     }
 }
@@ -415,6 +424,7 @@ mod tests {
             bounds: bounds.clone(),
             segs,
             cells: vec![Rc::new(Cells::new())],
+            part_sum: None,
         };
         keep_buckets(tenant, sums);
         let got = buckets(tenant, &[(1, &first)], &bounds).unwrap();
@@ -436,6 +446,7 @@ mod tests {
             bounds: bounds.clone(),
             segs: Segments::new(),
             cells: Vec::new(),
+            part_sum: None,
         };
         keep_buckets(tenant, shape);
         assert!(buckets(tenant, &[(1, &again)], &bounds).is_some());
@@ -449,6 +460,7 @@ mod tests {
                     bounds,
                     segs: Segments::new(),
                     cells: Vec::new(),
+                    part_sum: None,
                 },
             );
         }
