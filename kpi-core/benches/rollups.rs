@@ -1,5 +1,6 @@
 //! Benchmarks: fold ten million responses and tickets into daily rollups, compute the full
-//! KPI set for a month with its previous month and daily series and write it as JSON, merge 365 daily rollups
+//! KPI set for a month with its previous month and daily series and write it as JSON, the
+//! same for a year of month buckets (with and without its closed months summed ahead), merge 365 daily rollups
 //! and read their counters once (what the merge cannot go below).
 //! Run with `cargo bench -p kpi-core`; it prints figures and never fails on a timing.
 // A benchmark: its own fixed inputs, unwrapped.
@@ -36,6 +37,19 @@ fn month_kpis(c: &mut Criterion) {
         "full KPI set for a month with previous and series (31 day buckets)",
         |b| b.iter(|| black_box(support::month_kpis(&span))),
     );
+    for (name, summed) in [
+        (
+            "full KPI set for a year with previous and series (12 month buckets)",
+            false,
+        ),
+        (
+            "the same, its 11 closed months summed ahead (the worker's kept part sum)",
+            true,
+        ),
+    ] {
+        let span = support::year_span(&history, summed);
+        c.bench_function(name, |b| b.iter(|| black_box(support::year_kpis(&span))));
+    }
     let reports = support::month_kpis(&span);
     c.bench_function("JSON of the full KPI set for a month", |b| {
         b.iter(|| black_box(support::month_json(&reports)))

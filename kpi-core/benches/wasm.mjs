@@ -27,6 +27,15 @@ const read10 = time("setup + read every counter of 365 daily rollups x10", () =>
 console.log(`read every counter of 365 daily rollups once (the merge's floor): ${((read10 - setup) / 10).toFixed(1)} ms`);
 const kpis10 = time("setup + full KPI set for a month x10", () => x.bench_month_kpis(10));
 console.log(`full KPI set for a month: ${((kpis10 - setup) / 10).toFixed(1)} ms`);
+// The year's KPI set, with and without its closed months summed ahead, alternated; the
+// setup (a month of days) timed alone in each round and taken off.
+for (let round = 0; round < 3; round++) {
+  for (const summed of [0, 1]) {
+    const y0 = time(`setup for a year (summed ahead: ${summed}) x0`, () => x.bench_year_kpis(0, summed));
+    const y50 = time(`setup + full KPI set for a year (summed ahead: ${summed}) x50`, () => x.bench_year_kpis(50, summed));
+    console.log(`full KPI set for a year, closed months summed ahead ${summed ? "yes" : "no"}: ${((y50 - y0) / 50).toFixed(2)} ms`);
+  }
+}
 const json1 = time("setup + KPI set + its JSON x1", () => x.bench_month_json(1));
 const json101 = time("setup + KPI set + its JSON x101", () => x.bench_month_json(101), 5);
 console.log(`JSON of the full KPI set for a month: ${((json101 - json1) / 100).toFixed(2)} ms`);

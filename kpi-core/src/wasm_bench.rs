@@ -23,6 +23,18 @@ pub extern "C" fn bench_month_kpis(times: u32) -> u32 {
         .sum()
 }
 
+/// Computes every KPI for a year of month buckets `times` times, its eleven closed months
+/// summed ahead when `summed` is 1 (the worker's kept part sum); returns the number of
+/// reports.
+#[no_mangle]
+pub extern "C" fn bench_year_kpis(times: u32, summed: u32) -> u32 {
+    let (_, history) = support::month_with_history();
+    let span = support::year_span(&history, summed == 1);
+    (0..times)
+        .map(|_| support::year_kpis(&span).len() as u32)
+        .sum()
+}
+
 /// Writes every KPI of a month as JSON `times` times (the reports computed once); returns
 /// the bytes written.
 #[no_mangle]

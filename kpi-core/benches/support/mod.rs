@@ -136,6 +136,40 @@ pub fn month_kpis(span: &Span) -> Vec<KpiReport> {
     report::reports(span, month(), true, &defs, &opts, &BTreeMap::new())
 }
 
+/// The span of a year report as the worker assembles it in December: the previous year and
+/// the twelve months as buckets (each a month of `history`'s counters), the stocks at the
+/// year's end; with `closed_summed`, the eleven closed months' sum made ahead, as the worker
+/// keeps it beside their kept sums (`report::PartSum`).
+pub fn year_span(history: &Rollup, closed_summed: bool) -> Span {
+    let period = year();
+    let prev = period.previous().expect("previous");
+    let mut b = SpanBuilder::new().bucket(prev.from, prev.to, history);
+    for p in period.series() {
+        b = b.bucket(p.from, p.to, history);
+    }
+    let mut span = b.closing(history).finish();
+    if closed_summed {
+        let closed: Vec<usize> = (1..12).collect();
+        span.part_sum = Some(report::PartSum::of(&span, &closed));
+    }
+    span
+}
+
+/// The year of the benchmarks.
+pub fn year() -> Period {
+    Period::parse_at(PeriodKind::Year, "2026").expect("year")
+}
+
+/// Every catalog KPI for the year, with the previous year, stocks and a monthly series.
+pub fn year_kpis(span: &Span) -> Vec<KpiReport> {
+    let opts = ReportOptions {
+        licensed_users: Some(10),
+        ..ReportOptions::default()
+    };
+    let defs: Vec<&Kpi> = kpi::catalog().collect();
+    report::reports(span, year(), true, &defs, &opts, &BTreeMap::new())
+}
+
 /// The reports as `GET /v1/kpis` writes its `kpis` array.
 pub fn month_json(reports: &[KpiReport]) -> String {
     let mut o = kpi_core::json::Out::default();
