@@ -412,7 +412,7 @@ pub struct Span {
     /// The sum of some of the buckets, when the reader keeps it from an earlier report over
     /// the same buckets (the worker's closed months of a year): the period's total then adds
     /// it and the period's other buckets, instead of every bucket. Ignored unless it holds
-    /// the very cells of the buckets it names.
+    /// the very cells of the buckets it names and every one of them lies in the period.
     pub part_sum: Option<PartSum>,
 }
 
@@ -427,8 +427,8 @@ pub struct PartSum {
 }
 
 impl PartSum {
-    /// The sum of the buckets of `span` at `indexes` (an index past the buckets, or given
-    /// twice, counts once or not at all).
+    /// The sum of the buckets of `span` at `indexes`: an index given twice counts once, one
+    /// past the buckets not at all.
     pub fn of(span: &Span, indexes: &[usize]) -> PartSum {
         let mut indexes = indexes.to_vec();
         indexes.sort_unstable();
@@ -558,23 +558,32 @@ impl<'a> Assembled<'a> {
                 && s.indexes()
                     .all(|i| span.buckets.get(i).is_some_and(in_period))
         });
-        let mut acc = Acc::new();
-        match part {
+        let cells = match part {
             Some(s) => {
-                acc.add_cells(&s.cells);
                 let mut summed = s.indexes().peekable();
-                for (i, b) in span.buckets.iter().enumerate() {
-                    if summed.next_if_eq(&i).is_none() && in_period(b) {
-                        acc.add_cells(&b.cells);
+                let rest: Vec<&Bucket> = (span.buckets.iter().enumerate())
+                    .filter(|(i, b)| summed.next_if_eq(i).is_none() && in_period(b))
+                    .map(|(_, b)| b)
+                    .collect();
+                match rest.is_empty() {
+                    // A closed period, every bucket kept: the sum as it is.
+                    true => Cow::Borrowed(&*s.cells),
+                    false => {
+                        let mut acc = Acc::new();
+                        acc.add_cells(&s.cells);
+                        rest.iter().for_each(|b| acc.add_cells(&b.cells));
+                        Cow::Owned(acc.finish())
                     }
                 }
             }
             None => {
+                let mut acc = Acc::new();
                 for p in &points {
                     acc.add_cells(&p.cells);
                 }
+                Cow::Owned(acc.finish())
             }
-        }
+        };
         let previous = if compare {
             period
                 .previous()
@@ -586,7 +595,7 @@ impl<'a> Assembled<'a> {
         Assembled {
             segs: Cow::Borrowed(&span.segs),
             period: Some(period),
-            cells: Cow::Owned(acc.finish()),
+            cells,
             previous,
             points,
             to_date: Some(Cow::Borrowed(&span.closing)),
@@ -1102,8 +1111,12 @@ mod tests {
             reports(&span, year, true, &defs, &opts, &data.targets),
             want
         );
-        let doubled = PartSum::of(&span, &[1, 1, 2]);
+        let doubled = PartSum::of(&span, &[1, 1, 2, 99]);
         assert!(doubled.indexes().eq([1, 2]));
+        let mut once = Acc::new();
+        once.add_cells(&span.buckets[1].cells);
+        once.add_cells(&span.buckets[2].cells);
+        assert_eq!(doubled.cells(), &once.finish());
         // Made to be wrong: twice the counters it stands for. In a span read again (the same
         // counters in other cells, not kept) it is not used.
         let mut again = data.span(year, true, &defs);
@@ -1123,6 +1136,18 @@ mod tests {
             reports(&span, year, true, &defs, &opts, &data.targets),
             want
         );
+        // Every bucket of the period summed ahead (a closed year): the sum as it is.
+        let all: Vec<usize> = (1..13).collect();
+        span.part_sum = Some(PartSum::of(&span, &all));
+        assert_eq!(
+            reports(&span, year, true, &defs, &opts, &data.targets),
+            want
+        );
+        // A span with fewer buckets than the sum names: not used.
+        let mut short = span.clone();
+        short.buckets.truncate(5);
+        short.part_sum = Some(PartSum::of(&span, &closed));
+        assert!(!short.part_sum.as_ref().is_some_and(|s| s.holds(&short)));
         // The previous year's bucket is outside the period: a sum holding it is not used.
         span.part_sum = Some(PartSum::of(&span, &[0, 1]));
         assert_eq!(

@@ -769,8 +769,8 @@ pub async fn span(
                 })
                 .collect(),
         };
-        // The sums kept before, or made now and kept once the span is built (with the
-        // period's part of them summed, `Span::part_sum`).
+        // The sums kept before, or made now and kept once the span is built, with the total
+        // of the period's buckets that are such sums as they are (`Span::part_sum`).
         let (mut matched, mut to_keep) = (None, None);
         let kept_sums: Option<Vec<Rc<Cells>>> = match summed.is_empty() {
             true => None,
@@ -895,7 +895,9 @@ pub async fn span(
                     // A bucket's kept sum as it is, or with the rest of its counters added.
                     let cells = match kept_sums.as_ref().and_then(|s| s.get(k)) {
                         Some(sum) if acc.is_empty() => {
-                            if period.from <= p.from && p.from < period.to {
+                            // An empty one (a month to come, the open month before its first
+                            // fact) adds nothing, and would not stay as it is.
+                            if period.from <= p.from && p.from < period.to && !sum.is_empty() {
                                 whole.push(k);
                             }
                             Rc::clone(sum)
@@ -927,7 +929,8 @@ pub async fn span(
         };
         // The period's buckets that are kept sums as they are (a year's closed months):
         // their total, kept with them, so that a report adds it and the open month rather
-        // than every month again.
+        // than every month again. Made again, not kept, if the kept sums are found with
+        // another such set of buckets.
         if whole.len() > 1 {
             let kept = matched
                 .as_ref()
