@@ -203,13 +203,14 @@ impl DayRollups {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::kpi;
     use crate::period::{CivilDate, PeriodKind};
     use crate::rollup::{key, Cell, CellKey, Dim};
 
-    fn nps_day(promoters: i64, detractors: i64) -> Rollup {
+    /// A day of NPS answers: `promoters` 10s and `detractors` 2s.
+    pub(crate) fn nps_day(promoters: i64, detractors: i64) -> Rollup {
         let mut r = Rollup::new();
         r.add(
             CellKey::total(Family::Nps, 10),

@@ -1039,29 +1039,11 @@ pub fn report(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::days::tests::nps_day as nps;
     use crate::days::DayRollups;
     use crate::kpi::{self, Kpi, ReportOptions};
     use crate::period::PeriodKind;
     use crate::rollup::{key, Cell, CellKey, Dim};
-
-    fn nps(promoters: i64, detractors: i64) -> Rollup {
-        let mut r = Rollup::new();
-        r.add(
-            CellKey::total(Family::Nps, 10),
-            Cell {
-                n: promoters,
-                sum: 0,
-            },
-        );
-        r.add(
-            CellKey::total(Family::Nps, 2),
-            Cell {
-                n: detractors,
-                sum: 0,
-            },
-        );
-        r
-    }
 
     /// A part of a span's buckets summed ahead ([`PartSum`]) gives the very reports
     /// of summing every bucket; one that does not hold the span's cells, or names a bucket

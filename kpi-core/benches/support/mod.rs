@@ -128,12 +128,17 @@ pub fn month_span(days: &[Rollup], history: &Rollup) -> Span {
 
 /// Every catalog KPI for the month, with the previous month, stocks and a daily series.
 pub fn month_kpis(span: &Span) -> Vec<KpiReport> {
+    catalog_kpis(span, month())
+}
+
+/// Every catalog KPI over `period`, with the previous period, stocks and a series.
+fn catalog_kpis(span: &Span, period: Period) -> Vec<KpiReport> {
     let opts = ReportOptions {
         licensed_users: Some(10),
         ..ReportOptions::default()
     };
     let defs: Vec<&Kpi> = kpi::catalog().collect();
-    report::reports(span, month(), true, &defs, &opts, &BTreeMap::new())
+    report::reports(span, period, true, &defs, &opts, &BTreeMap::new())
 }
 
 /// The span of a year report as the worker assembles it in December: the previous year and
@@ -162,12 +167,7 @@ pub fn year() -> Period {
 
 /// Every catalog KPI for the year, with the previous year, stocks and a monthly series.
 pub fn year_kpis(span: &Span) -> Vec<KpiReport> {
-    let opts = ReportOptions {
-        licensed_users: Some(10),
-        ..ReportOptions::default()
-    };
-    let defs: Vec<&Kpi> = kpi::catalog().collect();
-    report::reports(span, year(), true, &defs, &opts, &BTreeMap::new())
+    catalog_kpis(span, year())
 }
 
 /// The reports as `GET /v1/kpis` writes its `kpis` array.
