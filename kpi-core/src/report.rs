@@ -552,7 +552,7 @@ impl<'a> Assembled<'a> {
             .collect();
         // The period's total: every bucket whose first day lies in it (so every point's), a
         // part of them through their kept sum when the span carries one.
-        let in_period = |b: &Bucket| period.from <= b.from && b.from < period.to;
+        let in_period = |b: &Bucket| period.contains(b.from);
         let part = span.part_sum.as_ref().filter(|s| {
             s.holds(span)
                 && s.indexes()

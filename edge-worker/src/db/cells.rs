@@ -897,7 +897,7 @@ pub async fn span(
                         Some(sum) if acc.is_empty() => {
                             // An empty one (a month to come, the open month before its first
                             // fact) adds nothing, and would not stay as it is.
-                            if period.from <= p.from && p.from < period.to && !sum.is_empty() {
+                            if period.contains(p.from) && !sum.is_empty() {
                                 whole.push(k);
                             }
                             Rc::clone(sum)
