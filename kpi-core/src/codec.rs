@@ -138,27 +138,15 @@ const RETIRED_COMMENTS: u8 = 4;
 
 /// Encodes a rollup in the current version.
 pub fn encode(r: &Rollup) -> Vec<u8> {
-    let cells = r.cells().entries();
+    let runs: Vec<(Slot, &[Entry])> = r.cells().runs().collect();
     // The segment names the runs use, in name order.
-    let mut names: Vec<&str> = Vec::new();
-    let mut last = None;
-    for e in cells {
-        if last != Some(e.slot) {
-            last = Some(e.slot);
-            names.push(r.segs().name(e.slot.seg()));
-        }
-    }
+    let mut names: Vec<&str> = runs
+        .iter()
+        .map(|(slot, _)| r.segs().name(slot.seg()))
+        .collect();
     names.sort_unstable();
     names.dedup();
-    let mut runs: Vec<&[Entry]> = Vec::new();
-    let mut start = 0;
-    for i in 1..=cells.len() {
-        if i == cells.len() || cells[i].slot != cells[start].slot {
-            runs.push(&cells[start..i]);
-            start = i;
-        }
-    }
-    let mut out = Vec::with_capacity(8 + cells.len() * 4);
+    let mut out = Vec::with_capacity(8 + r.len() * 4);
     out.push(MAGIC);
     out.push(VERSION);
     put_u(&mut out, names.len() as u64);
@@ -167,15 +155,14 @@ pub fn encode(r: &Rollup) -> Vec<u8> {
         out.extend_from_slice(s.as_bytes());
     }
     put_u(&mut out, runs.len() as u64);
-    for run in &runs {
-        let slot = run[0].slot;
+    for &(slot, run) in &runs {
         out.push(slot.family().id());
         out.push(slot.dim().id());
         let name = r.segs().name(slot.seg());
         put_u(&mut out, names.binary_search(&name).unwrap_or(0) as u64);
         put_u(&mut out, run.len() as u64);
         let mut last = 0i64;
-        for e in *run {
+        for e in run {
             put_i(&mut out, e.key.wrapping_sub(last));
             last = e.key;
             put_i(&mut out, e.cell.n);

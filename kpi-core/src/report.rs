@@ -698,13 +698,11 @@ fn segments_of(def: &Kpi, a: &Assembled, dim: Dim) -> Vec<(SegId, String)> {
         }
         return out;
     }
-    let mut last = None;
-    for e in source.family_dim(primary, dim) {
-        if last != Some(e.slot) {
-            last = Some(e.slot);
-            out.push((e.slot.seg(), a.segs.name(e.slot.seg()).to_string()));
-        }
-    }
+    out.extend(
+        source
+            .family_dim_runs(primary, dim)
+            .map(|(slot, _)| (slot.seg(), a.segs.name(slot.seg()).to_string())),
+    );
     out
 }
 
@@ -864,22 +862,11 @@ impl SpanBuilder {
     }
 
     fn add_into(&mut self, acc: &mut Acc, r: &Rollup, families: Option<&[Family]>) {
-        let mut last: Option<(Slot, Slot)> = None;
-        for e in r.cells().entries() {
-            if families.is_some_and(|f| !f.contains(&e.slot.family())) {
-                continue;
-            }
-            let slot = match last {
-                Some((from, to)) if from == e.slot => to,
-                _ => {
-                    let seg = self.span.segs.intern(r.segs().name(e.slot.seg()));
-                    let to = e.slot.with_seg(seg);
-                    last = Some((e.slot, to));
-                    to
-                }
-            };
-            acc.add(slot, e.key, e.cell);
-        }
+        let segs = &mut self.span.segs;
+        acc.add_mapped(r.cells(), 1, |slot| {
+            let read = families.is_none_or(|f| f.contains(&slot.family()));
+            read.then(|| segs.adopt(r.segs(), slot))
+        });
     }
 
     /// Adds the counters of the days `[from, to)` (buckets must come in day order).

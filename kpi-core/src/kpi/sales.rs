@@ -57,13 +57,13 @@ fn stage_conversion(v: &View) -> Measure {
     };
     let mut m = proportion(num, den, v);
     if v.dim == Dim::All {
-        let named = v.cells.family_dim(StageReached, Dim::Stage);
         for e in all {
             // A position two stage names share is shown under the first name.
-            let name = named
-                .iter()
-                .filter(|s| s.key == e.key && s.key >= 0)
-                .map(|s| v.segs.name(s.slot.seg()))
+            let name = v
+                .cells
+                .family_dim_runs(StageReached, Dim::Stage)
+                .filter(|(_, run)| e.key >= 0 && run.iter().any(|s| s.key == e.key))
+                .map(|(slot, _)| v.segs.name(slot.seg()))
                 .min()
                 .map(String::from)
                 .unwrap_or_else(|| e.key.to_string());

@@ -320,19 +320,9 @@ impl Rollup {
 
     /// Adds `other`'s counters, times `sign`, into `acc` under this rollup's segment ids.
     fn remap_into(&mut self, other: &Rollup, acc: &mut Acc, sign: i64) {
-        let mut last: Option<(Slot, Slot)> = None;
-        for e in other.cells.entries() {
-            let slot = match last {
-                Some((from, to)) if from == e.slot => to,
-                _ => {
-                    let seg = self.segs.intern(other.segs.name(e.slot.seg()));
-                    let to = e.slot.with_seg(seg);
-                    last = Some((e.slot, to));
-                    to
-                }
-            };
-            acc.add(slot, e.key, e.cell.times(sign));
-        }
+        acc.add_mapped(&other.cells, sign, |slot| {
+            Some(self.segs.adopt(&other.segs, slot))
+        });
     }
 
     /// Adds every counter of `other` (the monoid operation).
@@ -390,15 +380,10 @@ impl Rollup {
 
     /// The distinct segment values present for a family and dimension.
     pub fn segments(&self, family: Family, dim: Dim) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        let mut last = None;
-        for e in self.cells.family_dim(family, dim) {
-            if last != Some(e.slot) {
-                last = Some(e.slot);
-                out.push(String::from(self.segs.name(e.slot.seg())));
-            }
-        }
-        out
+        self.cells
+            .family_dim_runs(family, dim)
+            .map(|(slot, _)| String::from(self.segs.name(slot.seg())))
+            .collect()
     }
 
     /// The counters of the given families only.
@@ -421,14 +406,9 @@ impl Rollup {
 
     /// Every counter with its key spelled out.
     pub fn iter(&self) -> impl Iterator<Item = (CellKey, Cell)> + '_ {
-        self.cells.entries().iter().map(|e| {
+        self.cells.iter().map(|(slot, e)| {
             (
-                CellKey::new(
-                    e.slot.family(),
-                    e.slot.dim(),
-                    self.segs.name(e.slot.seg()),
-                    e.key,
-                ),
+                CellKey::new(slot.family(), slot.dim(), self.segs.name(slot.seg()), e.key),
                 e.cell,
             )
         })
