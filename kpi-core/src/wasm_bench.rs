@@ -67,9 +67,3 @@ pub extern "C" fn bench_read_year(times: u32) -> u32 {
         .map(|_| support::read_year(core::hint::black_box(&year)).0 as u32)
         .fold(0, u32::wrapping_add)
 }
-
-/// Builds the month's daily rollups only, to subtract setup time from the figures above.
-#[no_mangle]
-pub extern "C" fn bench_setup() -> u32 {
-    support::month_of_days(3000).len() as u32
-}
