@@ -223,7 +223,11 @@ pub fn decode(bytes: &[u8]) -> Result<Rollup, DecodeError> {
             for _ in 0..runs {
                 let family = rd.family()?;
                 let dim = rd.dim()?;
-                let seg = *ids.get(rd.u()? as usize).ok_or(DecodeError::Corrupt)?;
+                // Not `as usize`: in wasm that keeps the low 32 bits of a corrupt index.
+                let seg = usize::try_from(rd.u()?)
+                    .ok()
+                    .and_then(|i| ids.get(i).copied())
+                    .ok_or(DecodeError::Corrupt)?;
                 let slot = family.map(|f| Slot::new(f, dim, seg));
                 let cells = rd.len()?;
                 let mut key = 0i64;

@@ -180,3 +180,27 @@ fn upsell_counts_each_customer_once_also_when_orders_arrive_late() {
     let quarter = t.kpi("upsell_rate", "period=quarter&at=2026-Q4");
     assert_near(&quarter["value"], 20.0, 0.001, "Q4");
 }
+
+/// A repeat order's key packs its previous order's day above bit 22: Lan's second order, after
+/// one on 26 January 2026 (day 20 479), has the key 20 × 2^32, whose low 32 bits are zero. In
+/// wasm, where an index is 32 bits wide, that key once landed in the cell of key 0 (first
+/// orders) whenever the month's counters were added after another first order, and Lan
+/// counted as two new customers instead of one returning. Q1 holds three orders from two
+/// customers, Lan's two of them: 50 % came back, ARPU is 1 500 000 over 2 customers.
+#[test]
+fn a_repeat_order_keeps_its_key_whatever_its_low_bits() {
+    let t = new_tenant("orders-wide-keys");
+    store(
+        &t,
+        json!([
+            order("o1", "lan", "2026-01-26T10:00:00+07:00"),
+            order("o2", "minh", "2026-02-05T10:00:00+07:00"),
+            order("o3", "lan", "2026-02-10T10:00:00+07:00")
+        ]),
+    );
+    for q in ["period=quarter&at=2026-Q1", "period=year&at=2026"] {
+        let k = t.kpis(&format!("metrics=repeat_purchase_rate,arpu&{q}"));
+        assert_near(&k["kpis"][0]["value"], 50.0, 0.001, q);
+        assert_near(&k["kpis"][1]["value"], 750_000.0, 0.001, q);
+    }
+}

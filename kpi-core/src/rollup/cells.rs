@@ -371,16 +371,21 @@ impl Run {
         }
     }
 
+    /// The cell of `key` in the dense array, when the array covers it. The offset is taken
+    /// in 64 bits: cast to a 32-bit `usize` (wasm), a wide key would keep only its low bits
+    /// and land in the cell of another key (a repeat order's key `20 << 32` in that of key 0).
+    #[inline]
+    fn dense_mut(&mut self, key: i64) -> Option<&mut Cell> {
+        let at = usize::try_from(key.checked_sub(self.base)?).ok()?;
+        self.dense.get_mut(at)
+    }
+
     /// Adds at a dense key, growing (or first making) the dense array to cover it.
     fn add_dense(&mut self, key: i64, cell: Cell) {
-        if self
-            .dense
-            .get(key.wrapping_sub(self.base) as usize)
-            .is_none()
-        {
+        if self.dense_mut(key).is_none() {
             self.cover(key, key);
         }
-        if let Some(c) = self.dense.get_mut(key.wrapping_sub(self.base) as usize) {
+        if let Some(c) = self.dense_mut(key) {
             *c = c.add(cell);
         }
     }
@@ -389,7 +394,7 @@ impl Run {
         // A key the dense array covers (always a dense key: the array only covers them) is
         // an index, without touching the sparse vector: in a fold the run's cells are cold,
         // and reading the sparse vector's last key first costs a cache miss of its own.
-        if let Some(c) = self.dense.get_mut(key.wrapping_sub(self.base) as usize) {
+        if let Some(c) = self.dense_mut(key) {
             *c = c.add(cell);
             return;
         }
@@ -422,7 +427,7 @@ impl Run {
         // left in the chunk (sorted: the last one bounds them), so the array grows at most
         // once a chunk; [`Run::add`] puts the rest (other keys go to the sparse vector).
         for (i, e) in chunk.iter().enumerate() {
-            if let Some(c) = self.dense.get_mut(e.key.wrapping_sub(self.base) as usize) {
+            if let Some(c) = self.dense_mut(e.key) {
                 *c = c.add(e.cell);
                 continue;
             }
