@@ -371,13 +371,18 @@ impl Run {
         }
     }
 
-    /// The cell of `key` in the dense array, when the array covers it. The offset is taken
-    /// in 64 bits: cast to a 32-bit `usize` (wasm), a wide key would keep only its low bits
-    /// and land in the cell of another key (a repeat order's key `20 << 32` in that of key 0).
+    /// The cell of `key` in the dense array, when the array covers it. The offset is compared
+    /// in 64 bits, unsigned (a key below the base wraps past any length): cast to a 32-bit
+    /// `usize` first (wasm), a wide key would keep only its low bits and land in the cell of
+    /// another key (a repeat order's key `20 << 32` in that of key 0).
     #[inline]
     fn dense_mut(&mut self, key: i64) -> Option<&mut Cell> {
-        let at = usize::try_from(key.checked_sub(self.base)?).ok()?;
-        self.dense.get_mut(at)
+        let at = (key as u64).wrapping_sub(self.base as u64);
+        if at < self.dense.len() as u64 {
+            self.dense.get_mut(at as usize)
+        } else {
+            None
+        }
     }
 
     /// Adds at a dense key, growing (or first making) the dense array to cover it.
