@@ -865,7 +865,7 @@ impl SpanBuilder {
         let segs = &mut self.span.segs;
         acc.add_mapped(r.cells(), 1, |slot| {
             let read = families.is_none_or(|f| f.contains(&slot.family()));
-            read.then(|| segs.adopt(r.segs(), slot))
+            read.then(|| slot.adopted(r.segs(), segs))
         });
     }
 

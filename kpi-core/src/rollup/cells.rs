@@ -11,7 +11,7 @@
 use alloc::vec::Vec;
 
 use super::family::{Dim, Family};
-use super::segments::SegId;
+use super::segments::{SegId, Segments};
 use super::Cell;
 
 const SEG_BITS: u32 = 23;
@@ -60,6 +60,12 @@ impl Slot {
     /// The same family and dimension with another segment.
     pub fn with_seg(self, seg: SegId) -> Slot {
         Slot((self.0 & !SEG_MASK) | seg.0.min(SEG_MASK))
+    }
+
+    /// This slot of a rollup whose segments are `from`, as a slot of one whose segments are
+    /// `into`: its segment's name interned there.
+    pub fn adopted(self, from: &Segments, into: &mut Segments) -> Slot {
+        self.with_seg(into.intern(from.name(self.seg())))
     }
 }
 

@@ -321,7 +321,7 @@ impl Rollup {
     /// Adds `other`'s counters, times `sign`, into `acc` under this rollup's segment ids.
     fn remap_into(&mut self, other: &Rollup, acc: &mut Acc, sign: i64) {
         acc.add_mapped(&other.cells, sign, |slot| {
-            Some(self.segs.adopt(&other.segs, slot))
+            Some(slot.adopted(&other.segs, &mut self.segs))
         });
     }
 

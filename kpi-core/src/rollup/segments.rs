@@ -4,8 +4,6 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::Slot;
-
 /// An interned segment name: an index into a [`Segments`] table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct SegId(pub u32);
@@ -63,11 +61,6 @@ impl Segments {
         self.names.push(String::from(name));
         self.place(name, id);
         SegId(id)
-    }
-
-    /// `slot` of a table `from` as a slot of this one: its segment's name interned here.
-    pub fn adopt(&mut self, from: &Segments, slot: Slot) -> Slot {
-        slot.with_seg(self.intern(from.name(slot.seg())))
     }
 
     /// The id of `name`, if interned.
