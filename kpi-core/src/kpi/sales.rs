@@ -57,12 +57,14 @@ fn stage_conversion(v: &View) -> Measure {
     };
     let mut m = proportion(num, den, v);
     if v.dim == Dim::All {
+        let named: Vec<_> = v.cells.family_dim_runs(StageReached, Dim::Stage).collect();
         for e in all {
             // A position two stage names share is shown under the first name.
-            let name = v
-                .cells
-                .family_dim_runs(StageReached, Dim::Stage)
-                .filter(|(_, run)| e.key >= 0 && run.iter().any(|s| s.key == e.key))
+            let name = named
+                .iter()
+                .filter(|(_, run)| {
+                    e.key >= 0 && run.binary_search_by_key(&e.key, |s| s.key).is_ok()
+                })
                 .map(|(slot, _)| v.segs.name(slot.seg()))
                 .min()
                 .map(String::from)
