@@ -1,6 +1,7 @@
 //! Sales: lead conversion, the pipeline (stage conversion, value, cycle length, lead response),
 //! orders (average value, revenue per rep, growth, cancellations) and appointments.
 use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 
 use super::measure::{
     duration, money_value, pick_currency, pos, proportion, ratio_money, round, Measure,
