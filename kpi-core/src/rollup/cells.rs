@@ -279,12 +279,11 @@ impl Cells {
             return None;
         }
         let mut out = Cells::new();
-        for run in counters.chunk_by(|a, b| a.0 == b.0) {
-            let entries: Vec<Entry> = run
-                .iter()
-                .map(|&(_, key, cell)| Entry { key, cell })
-                .collect();
-            out.push_run(run[0].0, &entries);
+        for &(slot, key, cell) in counters {
+            if out.runs.last().is_none_or(|r| r.0 != slot) {
+                out.runs.push((slot, out.entries.len() as u32));
+            }
+            out.entries.push(Entry { key, cell });
         }
         Some(out)
     }
