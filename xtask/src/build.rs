@@ -262,6 +262,10 @@ pub fn widget(t: &Tools) -> Result<Vec<PathBuf>> {
         Command::new("cargo").args([
             "build",
             "--release",
+            // The browser downloads these modules: kpi-core small first here, as the rest
+            // (Cargo.toml builds it for speed in the worker).
+            "--config",
+            "profile.release.package.kpi-core.opt-level=\"z\"",
             "--package",
             "web-widget",
             "--package",
