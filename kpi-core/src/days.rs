@@ -41,21 +41,18 @@ pub struct DayRollups {
 /// would round to the nearest double.
 mod wire {
     use alloc::string::String;
-    use base64::Engine as _;
     use serde::{de::Error, Deserialize, Deserializer, Serializer};
 
-    use crate::codec;
     use crate::rollup::Rollup;
+    use crate::{base64, codec};
 
     /// Standard alphabet with padding, strictly: `=` only at the end, as many as needed.
-    const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
-
     pub fn encode(r: &Rollup) -> String {
-        B64.encode(codec::encode(r))
+        base64::encode(&codec::encode(r))
     }
 
     pub fn decode(s: &str) -> Option<Rollup> {
-        let bytes = B64.decode(s).ok()?;
+        let bytes = base64::decode(s)?;
         codec::decode(&bytes).ok()
     }
 

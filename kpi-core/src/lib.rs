@@ -31,6 +31,7 @@ extern crate alloc;
 #[cfg(feature = "bench")]
 extern crate self as kpi_core;
 
+pub mod base64;
 pub mod calendar;
 pub mod codec;
 pub mod days;
