@@ -46,7 +46,7 @@ mod wire {
     use crate::rollup::Rollup;
     use crate::{base64, codec};
 
-    /// Standard alphabet with padding, strictly: `=` only at the end, as many as needed.
+    /// The rollup's codec bytes as standard, padded base64 ([`base64`]: decoded strictly).
     pub fn encode(r: &Rollup) -> String {
         base64::encode(&codec::encode(r))
     }
