@@ -31,7 +31,7 @@ extern crate alloc;
 #[cfg(feature = "bench")]
 extern crate self as kpi_core;
 
-pub mod base64;
+mod base64;
 pub mod calendar;
 pub mod codec;
 pub mod days;
