@@ -3,6 +3,8 @@
 //! link's cap of them; the row's triggers keep the rollup counters (migrations 0005, 0007,
 //! 0013), and an alert for the tenant's webhook joins the answer's own batch. The JSON route is
 //! `routes::responses`, the HTML page `routes::survey_page`; both end here.
+use std::rc::Rc;
+
 use kpi_core::fact::Alert;
 use kpi_core::period::{format_rfc3339, CivilDate};
 use kpi_core::{Channel, SurveyKind, SurveyResponse};
@@ -217,7 +219,7 @@ pub struct Link {
     /// The survey it asks.
     pub kind: SurveyKind,
     /// The tenant it belongs to.
-    pub tenant: TenantConfig,
+    pub tenant: Rc<TenantConfig>,
 }
 
 /// Verifies a token: forged → 401, expired → 410, revoked by the tenant → 410.
@@ -244,7 +246,7 @@ pub async fn answer_link(
     score: i64,
     comment: Option<String>,
     response_id: Option<String>,
-) -> ApiResult<(Answer, TenantConfig)> {
+) -> ApiResult<(Answer, Rc<TenantConfig>)> {
     let Link {
         claims,
         kind,

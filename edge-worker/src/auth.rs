@@ -5,6 +5,7 @@
 //! truth, and revoking a key deletes its cache entry ([`forget_key`]). Minting, rotating and
 //! revoking are `routes::keys`' job.
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -104,8 +105,9 @@ pub struct Principal {
     /// When the key stops working (Unix ms), if it expires: checked on cached entries too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<f64>,
-    /// The tenant's configuration.
-    pub tenant: TenantConfig,
+    /// The tenant's configuration, shared with this isolate's copy of it: a request takes
+    /// it from the memo without copying its strings, targets and settings.
+    pub tenant: Rc<TenantConfig>,
 }
 
 /// The key a request carries: `Authorization: Bearer …`, or a publishable key as `key=` in

@@ -4,6 +4,7 @@
 //! `routes::settings`' and `routes::targets`'.
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use kpi_core::calendar::BusinessHours;
 use kpi_core::period::TimeZone;
@@ -167,17 +168,18 @@ pub fn valid_origin(o: &str) -> bool {
 }
 
 thread_local! {
-    static MEMO: RefCell<Memo<TenantConfig>> = RefCell::new(Memo::new());
+    static MEMO: RefCell<Memo<Rc<TenantConfig>>> = RefCell::new(Memo::new());
 }
 
 /// The tenant's configuration: this isolate's copy, then KV's, then D1. Unknown → 404.
-pub async fn config(env: &Env, id: &str) -> ApiResult<TenantConfig> {
+pub async fn config(env: &Env, id: &str) -> ApiResult<Rc<TenantConfig>> {
     if let Some(c) = MEMO.with(|m| m.borrow().get(id)) {
         return Ok(c);
     }
     let kv = env.kv("KV")?;
     let cache_key = format!("tenant:{id}");
     if let Some(c) = crate::kv::get::<TenantConfig>(&kv, &cache_key).await {
+        let c = Rc::new(c);
         MEMO.with(|m| m.borrow_mut().put(id, c.clone()));
         return Ok(c);
     }
@@ -205,6 +207,7 @@ pub async fn config(env: &Env, id: &str) -> ApiResult<TenantConfig> {
         alerts: row.alerts.and_then(|a| serde_json::from_str(&a).ok()),
     };
     let _ = crate::kv::put(&kv, &cache_key, &cfg, Some(CONFIG_TTL_S)).await;
+    let cfg = Rc::new(cfg);
     MEMO.with(|m| m.borrow_mut().put(id, cfg.clone()));
     Ok(cfg)
 }

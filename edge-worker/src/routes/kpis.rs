@@ -161,9 +161,20 @@ async fn get(mut c: Call, p: Principal) -> ApiResult<Response> {
     Ok(resp)
 }
 
+thread_local! {
+    /// The catalog's JSON, written once an isolate: it is the build's, the same for every
+    /// request, and writing it (54 KPIs, both languages) is most of the route's work.
+    static CATALOG: Result<String, String> = catalog_json();
+}
+
 /// `GET /v1/kpis/catalog`: every KPI id with labels, unit, direction, default target (with the
 /// period it is meant for) and the rule mapping a target to periods of other lengths.
 fn catalog() -> ApiResult<Response> {
+    let text = CATALOG.with(Clone::clone).map_err(ApiError::Internal)?;
+    http::json_text(200, text)
+}
+
+fn catalog_json() -> Result<String, String> {
     let items: Vec<_> = kpi::catalog()
         .map(|d| {
             json!({"id": d.id, "label": {"en": d.label_en, "vi": d.label_vi}, "unit": d.unit,
@@ -173,7 +184,7 @@ fn catalog() -> ApiResult<Response> {
                    "needs": d.needs})
         })
         .collect();
-    http::json(200, &json!({"kpis": items}))
+    serde_json::to_string(&json!({"kpis": items})).map_err(|e| e.to_string())
 }
 
 /// The weighted scorecard (seed 002, step 12: expected against actual) as JSON: its score,

@@ -1,6 +1,8 @@
 //! `GET` and `PATCH /v1/settings` (secret key): what a tenant may change about itself after
 //! creation — name, locale, allowed origins, business hours and the webhook. The time zone is
 //! fixed at creation: stored days are cut in it. Targets have their own route.
+use std::rc::Rc;
+
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::{Env, Method, Response};
@@ -184,7 +186,7 @@ async fn patch(c: Call, p: Principal) -> ApiResult<Response> {
     let today = kpi_core::period::CivilDate::of_instant(crate::http::now_ms(), p.tenant.tz())?;
     let before = p.tenant.kpi_settings.service_targets();
     let alerts_before = p.tenant.alerts.clone();
-    let t = apply(env, p.tenant, body, &own, today)?;
+    let t = apply(env, Rc::unwrap_or_clone(p.tenant), body, &own, today)?;
     let db = crate::db::open(env)?;
     crate::tenant::save_settings(&db, &t).await?;
     // Other KPIs or another period: the statuses seen so far say nothing of the new watch.

@@ -2,6 +2,7 @@
 //! catalog defaults in `GET /v1/kpis` (and so decide each KPI's status). Stored in D1 with
 //! the tenant, served from the tenant's KV-cached configuration, which a write invalidates.
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use kpi_core::kpi;
 use kpi_core::target::{Target, TargetPeriod};
@@ -84,7 +85,7 @@ fn validate(body: TargetsBody) -> ApiResult<BTreeMap<String, Target>> {
 /// `PUT /v1/targets` (secret key): replaces the tenant's targets with the ones sent.
 async fn put(mut c: Call, p: Principal) -> ApiResult<Response> {
     let body: TargetsBody = json_body(&mut c.req, BODY_LIMIT).await?;
-    let mut tenant = p.tenant;
+    let mut tenant = Rc::unwrap_or_clone(p.tenant);
     tenant.targets = validate(body)?;
     crate::tenant::save_targets(&crate::db::open(&c.env)?, &tenant).await?;
     auth::invalidate(&c.env, &tenant.id).await?;

@@ -14,7 +14,7 @@
 //!   on day F, a customer's first order in the window is the one whose previous order is
 //!   before F, and the second is the one whose previous order is in the window and whose
 //!   second-previous is before F: exactly one of each per customer, so both counts are sums of
-//!   the window's rollup (key = [`key::repeat`] of the two days).
+//!   the window's rollup (key = [`crate::rollup::key::repeat`] of the two days).
 //! - *Distinct CRM users* (adoption, per-rep KPIs): few per tenant, so the key is a 48-bit
 //!   hash of the user id and distinct users are the keys with a count.
 //!
@@ -191,7 +191,7 @@ impl Event {
     }
 }
 
-/// 48-bit FNV-1a hash of a user id: the [`Family::ActiveUsers`] key.
+/// 48-bit FNV-1a hash of a user id: the [`crate::rollup::Family::ActiveUsers`] key.
 pub fn user_key(user: &str) -> i64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in user.bytes() {

@@ -1,6 +1,6 @@
 //! The wire shape of `POST /v1/events`: [`RawEvent`], and the one table of event type
 //! names ([`EventType`]) that validation matches on and that lists every type. Owns names and
-//! field shapes; not what a value means (see [`super::validate`]).
+//! field shapes; not what a value means (see [`Event::from_wire`](super::Event::from_wire)).
 use alloc::string::String;
 
 use serde::{Deserialize, Serialize};
