@@ -174,6 +174,7 @@ fn catalog() -> ApiResult<Response> {
     http::json_text(200, text)
 }
 
+/// The catalog as JSON text, for [`CATALOG`].
 fn catalog_json() -> Result<String, String> {
     let items: Vec<_> = kpi::catalog()
         .map(|d| {
