@@ -83,6 +83,23 @@ pub fn per_request(pids: &[u32], url: &str, key: Option<&str>, n: u32) -> Result
     Ok((cpu_seconds(pids) - before) * 1000.0 / n as f64)
 }
 
+/// Milliseconds of workerd CPU per request, and the bytes of the last reply: `n` sequential
+/// POSTs of the JSON `body` to `url` with the secret key `key`.
+pub fn per_post(pids: &[u32], url: &str, key: &str, body: &str, n: u32) -> Result<(f64, usize)> {
+    let before = cpu_seconds(pids);
+    let mut bytes = 0;
+    for _ in 0..n {
+        let resp = ureq::post(url)
+            .timeout(Duration::from_secs(60))
+            .set("authorization", &format!("Bearer {key}"))
+            .set("content-type", "application/json")
+            .send_string(body)
+            .map_err(|e| format!("POST {url}: {e}"))?;
+        bytes = resp.into_string().map_or(0, |t| t.len());
+    }
+    Ok(((cpu_seconds(pids) - before) * 1000.0 / n as f64, bytes))
+}
+
 /// The median of `v` (NaN when empty).
 pub fn median(v: &mut [f64]) -> f64 {
     if v.is_empty() {

@@ -391,6 +391,7 @@ pub fn measure(
         .flat_map(|(sk, _, kinds, _, _)| kinds.iter().map(move |(_, p)| (sk.as_str(), p.as_str())))
         .collect();
     let (above, floor) = cpu(&worker, &reqs, (plan.cpu_rounds, plan.cpu_requests))?;
+    rows.push(mint_cpu(&worker, kpi_sk, plan)?);
     if let Ok(dir) = std::env::var("KPI_PERF_OUT") {
         for (sk, _, kinds, _, tag) in &measured {
             perf(&worker, sk, kinds, tag, Path::new(&dir))?;
@@ -428,4 +429,35 @@ pub fn measure(
         }
     }
     Ok(worker)
+}
+
+/// `POST /v1/survey-links` of the most links one request mints (1000 NPS links, each with
+/// its eleven score URLs): workerd CPU per request above the `/healthz` floor, alternated
+/// round by round, on the tenant with no data.
+fn mint_cpu(w: &Worker, sk: &str, plan: &super::Plan) -> Result<super::Row> {
+    let pids = cpu::workerd_pids(w.pid());
+    let url = format!("{}/v1/survey-links", w.url);
+    let body = json!({"survey": "nps", "channel": "email", "count": 1000}).to_string();
+    let n = (plan.cpu_requests / 10).max(2);
+    cpu::per_post(&pids, &url, sk, &body, 2)?;
+    let (mut above, mut floors, mut bytes) = (Vec::new(), Vec::new(), 0);
+    for _ in 0..plan.cpu_rounds {
+        let floor = cpu::per_request(&pids, &format!("{}/healthz", w.url), None, n)?;
+        let (ms, b) = cpu::per_post(&pids, &url, sk, &body, n)?;
+        above.push(ms - floor);
+        floors.push(floor);
+        bytes = b;
+    }
+    Ok(super::row(
+        "POST /v1/survey-links, 1000 NPS links",
+        format!("+{:.1} ms CPU", cpu::median(&mut above)),
+        format!(
+            "workerd CPU per request above the /healthz floor of {:.2} ms (median of {} rounds \
+             × {n} requests, each round after its floor); a reply of {:.0} KB: each link with \
+             its eleven score URLs and its QR code's URL",
+            cpu::median(&mut floors),
+            plan.cpu_rounds,
+            bytes as f64 / 1024.0
+        ),
+    ))
 }
