@@ -245,8 +245,13 @@ pub fn now_ms() -> i64 {
 /// `n` bytes from the platform CSPRNG.
 pub fn random_bytes<const N: usize>() -> ApiResult<[u8; N]> {
     let mut b = [0u8; N];
-    getrandom::getrandom(&mut b).map_err(|e| ApiError::Internal(format!("no randomness: {e}")))?;
+    fill_random(&mut b)?;
     Ok(b)
+}
+
+/// Fills `buf` from the platform CSPRNG: one call into JavaScript however many ids it makes.
+pub fn fill_random(buf: &mut [u8]) -> ApiResult<()> {
+    getrandom::getrandom(buf).map_err(|e| ApiError::Internal(format!("no randomness: {e}")))
 }
 
 /// URL-safe base64 without padding.
