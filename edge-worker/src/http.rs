@@ -249,7 +249,8 @@ pub fn random_bytes<const N: usize>() -> ApiResult<[u8; N]> {
     Ok(b)
 }
 
-/// Fills `buf` from the platform CSPRNG: one call into JavaScript however many ids it makes.
+/// Fills `buf` from the platform CSPRNG (getrandom's Web Crypto back end: a few calls into
+/// JavaScript every 256 bytes, rather than every call).
 pub fn fill_random(buf: &mut [u8]) -> ApiResult<()> {
     getrandom::getrandom(buf).map_err(|e| ApiError::Internal(format!("no randomness: {e}")))
 }

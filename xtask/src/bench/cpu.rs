@@ -95,7 +95,10 @@ pub fn per_post(pids: &[u32], url: &str, key: &str, body: &str, n: u32) -> Resul
             .set("content-type", "application/json")
             .send_string(body)
             .map_err(|e| format!("POST {url}: {e}"))?;
-        bytes = resp.into_string().map_or(0, |t| t.len());
+        bytes = resp
+            .into_string()
+            .map_err(|e| format!("POST {url}: reading the reply: {e}"))?
+            .len();
     }
     Ok(((cpu_seconds(pids) - before) * 1000.0 / n as f64, bytes))
 }
