@@ -3,12 +3,12 @@
 //! /v1/survey-links/qr.svg` draws a link as a QR code; `POST /v1/survey-links/revoke` voids
 //! every link the tenant has minted so far. A link carries what its answer needs
 //! (`token::LinkClaims`), so answering reads no configuration but the tenant's (cached).
-use kpi_core::fact::links_issued;
-use kpi_core::period::{format_rfc3339, CivilDate};
-use kpi_core::{Channel, SurveyKind};
 use std::fmt::Write as _;
 
+use kpi_core::fact::links_issued;
 use kpi_core::json::Out;
+use kpi_core::period::{format_rfc3339, CivilDate};
+use kpi_core::{Channel, SurveyKind};
 use serde::Deserialize;
 use serde_json::json;
 use worker::{Env, Method, Request, Response};
@@ -190,10 +190,8 @@ async fn mint(c: Call, p: Principal) -> ApiResult<Response> {
             generation,
             open,
         };
-        let token = token::sign(&master, &claims)?;
         links.push(Minted {
-            url: format!("{base}/s/{token}"),
-            token,
+            token: token::sign(&master, &claims)?,
             link_id: claims.link,
         });
     }
@@ -214,11 +212,10 @@ async fn mint(c: Call, p: Principal) -> ApiResult<Response> {
     http::json_text(201, reply)
 }
 
-/// One minted link.
+/// One minted link; its URLs are the reply's base and its token ([`mint_reply`]).
 struct Minted {
     token: String,
     link_id: String,
-    url: String,
 }
 
 /// The scores `min..=max` as text, in the order of that text (`"0"`, `"1"`, `"10"`, `"2"`…).
@@ -260,11 +257,15 @@ fn mint_reply(
         let _ = write!(url, "{base}/v1/survey-links/qr.svg?token={}", l.token);
         o.key("qr_url");
         o.str(&url);
+        // The answer URL, then each score's: the same text with `?score=N` after it.
+        url.clear();
+        let _ = write!(url, "{base}/s/{}", l.token);
+        let plain = url.len();
         o.key("score_urls");
         o.open();
         for score in scores {
-            url.clear();
-            let _ = write!(url, "{}?score={score}", l.url);
+            url.truncate(plain);
+            let _ = write!(url, "?score={score}");
             o.key(score);
             o.str(&url);
         }
@@ -272,7 +273,7 @@ fn mint_reply(
         o.key("token");
         o.str(&l.token);
         o.key("url");
-        o.str(&l.url);
+        o.str(url.get(..plain).unwrap_or(""));
         o.close();
     }
     o.close_array();
@@ -327,10 +328,8 @@ mod tests {
     use super::*;
 
     fn link(i: usize) -> Minted {
-        let token = format!("tok{i}.sig");
         Minted {
-            url: format!("https://kpi.example/s/{token}"),
-            token,
+            token: format!("tok{i}.sig"),
             link_id: format!("id{i}"),
         }
     }
@@ -348,11 +347,12 @@ mod tests {
         let links: Vec<Value> = links
             .iter()
             .map(|l| {
+                let url = format!("{base}/s/{}", l.token);
                 let mut urls = Map::new();
                 for s in min..=max {
-                    urls.insert(s.to_string(), Value::from(format!("{}?score={s}", l.url)));
+                    urls.insert(s.to_string(), Value::from(format!("{url}?score={s}")));
                 }
-                let mut v = json!({"url": l.url, "token": l.token, "link_id": l.link_id,
+                let mut v = json!({"url": url, "token": l.token, "link_id": l.link_id,
                     "expires_at": expires_at, "score_urls": urls,
                     "qr_url": format!("{base}/v1/survey-links/qr.svg?token={}", l.token)});
                 if let (Some(cap), Some(o)) = (open, v.as_object_mut()) {

@@ -68,10 +68,18 @@ pub fn cpu_seconds(pids: &[u32]) -> f64 {
     ticks as f64 / ticks_per_second()
 }
 
-/// Milliseconds of workerd CPU per request: `n` sequential GETs of `url` (with `key`).
-pub fn per_request(pids: &[u32], url: &str, key: Option<&str>, n: u32) -> Result<f64> {
+/// Milliseconds of workerd CPU per call of `request`, over `n` sequential calls.
+fn per_call(pids: &[u32], n: u32, mut request: impl FnMut() -> Result<()>) -> Result<f64> {
     let before = cpu_seconds(pids);
     for _ in 0..n {
+        request()?;
+    }
+    Ok((cpu_seconds(pids) - before) * 1000.0 / n as f64)
+}
+
+/// Milliseconds of workerd CPU per request: `n` sequential GETs of `url` (with `key`).
+pub fn per_request(pids: &[u32], url: &str, key: Option<&str>, n: u32) -> Result<f64> {
+    per_call(pids, n, || {
         let mut req = ureq::get(url).timeout(Duration::from_secs(30));
         if let Some(k) = key {
             req = req.set("authorization", &format!("Bearer {k}"));
@@ -79,16 +87,15 @@ pub fn per_request(pids: &[u32], url: &str, key: Option<&str>, n: u32) -> Result
         let resp = req.call().map_err(|e| format!("GET {url}: {e}"))?;
         // Read the whole body: the request is over when the client has it.
         let _ = resp.into_string();
-    }
-    Ok((cpu_seconds(pids) - before) * 1000.0 / n as f64)
+        Ok(())
+    })
 }
 
 /// Milliseconds of workerd CPU per request, and the bytes of the last reply: `n` sequential
 /// POSTs of the JSON `body` to `url` with the secret key `key`.
 pub fn per_post(pids: &[u32], url: &str, key: &str, body: &str, n: u32) -> Result<(f64, usize)> {
-    let before = cpu_seconds(pids);
     let mut bytes = 0;
-    for _ in 0..n {
+    let ms = per_call(pids, n, || {
         let resp = ureq::post(url)
             .timeout(Duration::from_secs(60))
             .set("authorization", &format!("Bearer {key}"))
@@ -99,8 +106,9 @@ pub fn per_post(pids: &[u32], url: &str, key: &str, body: &str, n: u32) -> Resul
             .into_string()
             .map_err(|e| format!("POST {url}: reading the reply: {e}"))?
             .len();
-    }
-    Ok(((cpu_seconds(pids) - before) * 1000.0 / n as f64, bytes))
+        Ok(())
+    })?;
+    Ok((ms, bytes))
 }
 
 /// The median of `v` (NaN when empty).
