@@ -226,14 +226,27 @@ impl Sink for Rollup {
     }
 }
 
-/// A [`Sink`] that folds many facts into one rollup through the accumulator.
+/// A [`Sink`] that folds many facts into one rollup through the accumulator. Puts wait in a
+/// buffer and go into the accumulator [`PENDING`] at a time: a day's accumulator holds
+/// about 450 KB of dense cells, so when facts come in no order of day (a bulk fold into a
+/// month of builders) each put would land on a line of it that the other days' puts have
+/// evicted; a batch that large touches each of those lines several times while it is in
+/// cache. Each counter still takes its puts in the order they came, so the rollup is the
+/// same, saturation included.
 #[derive(Debug, Default)]
 pub struct Builder {
     segs: Segments,
     acc: Acc,
     /// Each channel's segment id + 1 once interned (0: not yet).
     channels: [u32; Channel::ALL.len()],
+    /// Puts not yet in `acc`, in the order they came.
+    pending: Vec<(Slot, i64, Cell)>,
 }
+
+/// Puts a [`Builder`] keeps before adding them (1 MB): fewer bring the day's cells back from
+/// memory for each batch (2 048 folded the 31 days of the criterion bench no faster than
+/// one at a time), more gain nothing (65 536: the same as 32 768).
+const PENDING: usize = 32_768;
 
 impl Builder {
     /// An empty builder.
@@ -241,8 +254,16 @@ impl Builder {
         Builder::default()
     }
 
+    /// Adds the waiting puts to the accumulator.
+    fn flush(&mut self) {
+        for (slot, key, cell) in self.pending.drain(..) {
+            self.acc.add(slot, key, cell);
+        }
+    }
+
     /// The rollup of everything put.
-    pub fn finish(self) -> Rollup {
+    pub fn finish(mut self) -> Rollup {
+        self.flush();
         Rollup {
             segs: self.segs,
             cells: self.acc.finish(),
@@ -271,7 +292,10 @@ impl Sink for Builder {
 
     #[inline]
     fn put(&mut self, family: Family, dim: Dim, seg: SegId, key: i64, cell: Cell) {
-        self.acc.add(Slot::new(family, dim, seg), key, cell);
+        self.pending.push((Slot::new(family, dim, seg), key, cell));
+        if self.pending.len() >= PENDING {
+            self.flush();
+        }
     }
 }
 

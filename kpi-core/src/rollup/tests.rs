@@ -307,11 +307,12 @@ fn recency_keys_name_the_previous_month_within_twelve() {
 fn a_builder_folds_facts_as_their_contributions_say() {
     // Answers and tickets of every channel in a mixed order, tickets with agents (one named
     // like a channel): the builder, which keeps each channel's segment id, holds what the
-    // facts' contributions hold, looked up by name.
+    // facts' contributions hold, looked up by name. Enough facts that the builder adds its
+    // waiting puts to its accumulator several times, the last time when it finishes.
     let mut b = Builder::new();
-    let mut by_name = Rollup::new();
+    let mut contributions = Vec::new();
     let mut x: u64 = 0x9e37_79b9;
-    for i in 0..600 {
+    for i in 0..6000 {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
@@ -329,13 +330,16 @@ fn a_builder_folds_facts_as_their_contributions_say() {
             .and_then(|t| t.with_agent(Some(agent)))
             .unwrap();
             t.contribute(&mut b);
-            by_name.extend(t.contributions());
+            contributions.extend(t.contributions());
         } else {
             let r = SurveyResponse::new(SurveyKind::Nps, (x >> 16) as i64 % 11, ch, i % 7 == 0)
                 .unwrap();
             r.contribute(&mut b);
-            by_name.extend(r.contributions());
+            contributions.extend(r.contributions());
         }
     }
+    assert!(contributions.len() > 2 * super::PENDING + 1);
+    let mut by_name = Rollup::new();
+    by_name.extend(contributions);
     assert_eq!(b.finish().canonical(), by_name.canonical());
 }
