@@ -227,12 +227,12 @@ impl Sink for Rollup {
 }
 
 /// A [`Sink`] that folds many facts into one rollup through the accumulator. Puts wait in a
-/// buffer and go into the accumulator [`PENDING`] at a time: a day's accumulator holds
-/// about 450 KB of dense cells, so when facts come in no order of day (a bulk fold into a
-/// month of builders) each put would land on a line of it that the other days' puts have
-/// evicted; a batch that large touches each of those lines several times while it is in
-/// cache. Each counter still takes its puts in the order they came, so the rollup is the
-/// same, saturation included.
+/// buffer and go into the accumulator [`PENDING`] at a time. When facts come in no order of
+/// day, into a builder a day (the criterion fold: 31 days of ~450 KB of dense cells each),
+/// a put added at once lands on a line of its day that the other days' puts have evicted; a
+/// batch that large touches each of those lines several times while it is in cache. Each
+/// counter still takes its puts in the order they came, so the rollup is the same,
+/// saturation included.
 #[derive(Debug, Default)]
 pub struct Builder {
     segs: Segments,

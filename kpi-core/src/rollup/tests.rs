@@ -338,8 +338,36 @@ fn a_builder_folds_facts_as_their_contributions_say() {
             contributions.extend(r.contributions());
         }
     }
-    assert!(contributions.len() > 2 * super::PENDING + 1);
+    assert!(contributions.len() > 2 * super::PENDING);
+    assert_ne!(
+        contributions.len() % super::PENDING,
+        0,
+        "a partial batch at the end"
+    );
     let mut by_name = Rollup::new();
     by_name.extend(contributions);
     assert_eq!(b.finish().canonical(), by_name.canonical());
+}
+
+#[test]
+fn a_builder_saturates_as_its_puts_came_across_batches() {
+    // Counters pushed against both ends of `i64` over more than two batches: the builder's
+    // counters are those of an accumulator given the same puts in the same order (another
+    // order saturates elsewhere).
+    let mut b = Builder::new();
+    let mut acc = Acc::new();
+    for i in 0..(2 * super::PENDING as i64 + 100) {
+        let n = match i % 7 {
+            0 => i64::MAX,
+            3 => i64::MIN,
+            _ => 1 - (i % 5),
+        };
+        let cell = Cell {
+            n,
+            sum: n.saturating_neg(),
+        };
+        b.put(Family::Nps, Dim::All, SegId::NONE, i % 11, cell);
+        acc.add(Slot::new(Family::Nps, Dim::All, SegId::NONE), i % 11, cell);
+    }
+    assert_eq!(b.finish().cells(), &acc.finish());
 }
