@@ -243,7 +243,7 @@ pub struct Builder {
     pending: Vec<(Slot, i64, Cell)>,
 }
 
-/// Puts a [`Builder`] keeps before adding them (1 MB): fewer bring the day's cells back from
+/// Puts a [`Builder`] keeps before adding them (1 MiB): fewer bring the day's cells back from
 /// memory for each batch (2 048 folded the 31 days of the criterion bench no faster than
 /// one at a time), more gain nothing (65 536: the same as 32 768).
 const PENDING: usize = 32_768;
