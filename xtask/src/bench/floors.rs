@@ -3,7 +3,9 @@
 //! one D1 `SELECT 1` (local D1 runs inside the same workerd processes, so its SQLite and its
 //! result's trip between isolates count in their CPU); and the product's `/healthz` with and
 //! without its `[assets]` (`Local::start_bare`), which splits the product's floor above the
-//! peer's into wrangler dev's asset router and the wasm entry.
+//! peer's into wrangler dev's asset router and the wasm entry; and the catalog (no key, no
+//! D1) from the product with and without `[assets]`, which shows what the router adds to a
+//! larger response beyond its hop.
 use std::path::Path;
 
 use super::{cpu, row, Plan, Row};
@@ -45,12 +47,14 @@ pub fn measure(
         (&bares, format!("{}/healthz", bare.url)),
         (&theirs, format!("{}/healthz", peer.url)),
         (&theirs, format!("{}/probe/d1", peer.url)),
+        (&ours, format!("{}/v1/kpis/catalog", product.url)),
+        (&bares, format!("{}/v1/kpis/catalog", bare.url)),
     ];
     for (pids, url) in &urls {
         cpu::per_request(pids, url, None, 20)?;
     }
     let n = plan.cpu_requests * PER_ROUND;
-    let mut ms: [Vec<f64>; 4] = Default::default();
+    let mut ms: [Vec<f64>; 6] = Default::default();
     for _ in 0..plan.cpu_rounds {
         for (i, (pids, url)) in urls.iter().enumerate() {
             ms[i].push(cpu::per_request(pids, url, None, n)?);
@@ -59,7 +63,15 @@ pub fn measure(
     let less =
         |a: usize, b: usize| -> Vec<f64> { ms[a].iter().zip(&ms[b]).map(|(x, y)| x - y).collect() };
     let (mut d1, mut router, mut entry) = (less(3, 2), less(0, 1), less(1, 2));
-    let [mut product_floor, mut bare_floor, mut peer_floor, _] = ms;
+    let (mut catalog, mut bare_catalog) = (less(4, 0), less(5, 1));
+    let catalog_kb = ureq::get(&urls[4].1)
+        .call()
+        .map_err(|e| format!("GET {}: {e}", urls[4].1))?
+        .into_string()
+        .map_err(|e| e.to_string())?
+        .len() as f64
+        / 1024.0;
+    let [mut product_floor, mut bare_floor, mut peer_floor, ..] = ms;
     let (product_floor, bare_floor, peer_floor) = (
         cpu::median(&mut product_floor),
         cpu::median(&mut bare_floor),
@@ -71,6 +83,20 @@ pub fn measure(
         plan.cpu_rounds
     );
     Ok(vec![
+        row(
+            "GET /v1/kpis/catalog (no key, no D1) above /healthz: the product, and the same \
+             worker without `[assets]`",
+            format!(
+                "{:+.2} / {:+.2} ms CPU",
+                cpu::median(&mut catalog),
+                cpu::median(&mut bare_catalog)
+            ),
+            format!(
+                "the same {catalog_kb:.1} KB of JSON, written once an isolate, each above its \
+                 own worker's /healthz ({how}): what wrangler dev's asset router adds to a \
+                 response of that size, beside the hop every request pays (the next rows)"
+            ),
+        ),
         row(
             "one D1 round trip (`SELECT 1`) from the plain JavaScript peer",
             format!("+{:.2} ms CPU", cpu::median(&mut d1)),
