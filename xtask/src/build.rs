@@ -92,10 +92,7 @@ pub fn worker(t: &Tools) -> Result<()> {
     // profile`); a marker says which kind is built, so the other kind is rebuilt.
     let keep_names = std::env::var("KPI_KEEP_NAMES").is_ok_and(|v| v == "1");
     let marker = dir.join("build/names-kept");
-    let entry = dir.join("entry.js");
-    let bundler = root().join("xtask/scripts/esbuild-entry.sh");
-    let mut inputs = rust_inputs("edge-worker");
-    inputs.extend([entry.clone(), bundler.clone()]);
+    let inputs = rust_inputs("edge-worker");
     let by_crate = dir.join("build/size-by-crate.txt");
     let stamp = Stamp::start("worker");
     if stamp.fresh(&out, &inputs) && marker.exists() == keep_names && by_crate.exists() {
@@ -103,17 +100,13 @@ pub fn worker(t: &Tools) -> Result<()> {
     }
     let _ = std::fs::remove_file(&marker);
     sh::run(
-        "building the worker (cargo release + wasm-bindgen + wasm-opt -Oz + esbuild of entry.js)",
+        "building the worker (cargo release + wasm-bindgen + wasm-opt -Oz + esbuild)",
         Command::new(&t.worker_build)
             .arg("--release")
             .current_dir(&dir)
             .env("WASM_BINDGEN_BIN", &t.wasm_bindgen)
             .env("WASM_OPT_BIN", &t.wasm_opt)
-            // Its esbuild step bundles the worker's own entry module (edge-worker/entry.js)
-            // in place of worker-build's.
-            .env("ESBUILD_BIN", &bundler)
-            .env("KPI_ESBUILD", &t.esbuild)
-            .env("KPI_WORKER_ENTRY", &entry)
+            .env("ESBUILD_BIN", &t.esbuild)
             .env("PATH", t.path_env()),
     )?;
     // The names section is still there: where the bytes go, by crate, for the bench.
