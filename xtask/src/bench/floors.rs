@@ -4,8 +4,8 @@
 //! result's trip between isolates count in their CPU); and the product's `/healthz` with and
 //! without its `[assets]` (`Local::start_bare`), which splits the product's floor above the
 //! peer's into wrangler dev's asset router and the wasm entry; and the catalog (no key, no
-//! D1) from the product with and without `[assets]`, which shows what the router adds to a
-//! larger response beyond its hop.
+//! D1) from the product with and without `[assets]`, which shows what wrangler dev's asset
+//! router adds to a larger response beyond its hop.
 use std::path::Path;
 
 use super::{cpu, row, Plan, Row};
@@ -19,7 +19,8 @@ use crate::tools::Tools;
 const PER_ROUND: u32 = 4;
 
 /// Rounds alternating the product's `/healthz`, the same worker's without its assets, the
-/// peer's `/healthz` and the peer's one D1 read; the medians as rows.
+/// peer's `/healthz`, the peer's one D1 read, and the catalog from the product and from the
+/// worker without its assets; the medians as rows.
 pub fn measure(
     t: &Tools,
     plan: &Plan,
@@ -93,8 +94,9 @@ pub fn measure(
             ),
             format!(
                 "the same {catalog_kb:.1} KB of JSON, written once an isolate, each above its \
-                 own worker's /healthz ({how}): what wrangler dev's asset router adds to a \
-                 response of that size, beside the hop every request pays (the next rows)"
+                 own worker's /healthz ({how}): the first above the second is what wrangler \
+                 dev's asset router adds to a response of that size, beyond the hop every \
+                 request pays (the asset router's row below)"
             ),
         ),
         row(
