@@ -82,6 +82,50 @@ fn product_rows_written(log: &Path, last: usize) -> Vec<u64> {
     out
 }
 
+/// The row of an answer's p50 at c=1 above its worker's `/healthz` p50 taken just before,
+/// from the rounds of each worker (product, peer, product without its assets).
+fn p50_above_floor(runs: &[Vec<Run>; 3], floors: &[Vec<f64>; 3]) -> Row {
+    let above = |who: usize| -> Vec<f64> {
+        runs[who]
+            .iter()
+            .zip(&floors[who])
+            .map(|(r, f)| r.p50 - f)
+            .collect()
+    };
+    let list = |v: &[f64]| {
+        v.iter()
+            .map(|x| format!("{x:+.1}"))
+            .collect::<Vec<_>>()
+            .join(" / ")
+    };
+    let mut notes = String::new();
+    for (who, name) in [
+        (0usize, "the product"),
+        (1, "the JavaScript peer"),
+        (2, "the product without its assets"),
+    ] {
+        let _ = write!(
+            notes,
+            "{}{name} {} ms above its /healthz p50 of {} ms",
+            if who == 0 { "" } else { "; " },
+            list(&above(who)),
+            floors[who]
+                .iter()
+                .map(|f| format!("{f:.1}"))
+                .collect::<Vec<_>>()
+                .join(" / ")
+        );
+    }
+    row(
+        "POST /v1/responses, c=1: p50 above the same worker's /healthz p50",
+        format!("{:+.1} ms", cpu::median(&mut above(0))),
+        format!(
+            "in each round of the c=1 rows above, a c=1 run of the worker's /healthz right \
+             before its answers; the median of the rounds; {notes}"
+        ),
+    )
+}
+
 /// The rows and the notes of the answers section.
 #[allow(clippy::too_many_arguments)]
 pub fn measure(
@@ -182,10 +226,18 @@ pub fn measure(
     }
     let mem_before = local::wasm_memory(&url)?;
     let mut mem_after = Vec::new();
+    // At c=1, each answer run follows a run of the same worker's `/healthz`: an answer's
+    // latency above the floor of the same worker at the same moment.
+    let mut floors_p50: [Vec<f64>; 3] = Default::default();
     for c in levels {
         let mut runs: [Vec<Run>; 3] = Default::default();
         for round in 0..2 {
             for (who, w) in [(0usize, &product), (1, &peer), (2, &bare)] {
+                if c == 1 {
+                    let secs = plan.load_seconds.div_ceil(3);
+                    let h = load::run_wrk(wrk, script, &w.url, 1, secs, &["get", "/healthz", "-"])?;
+                    floors_p50[who].push(h.p50_ms);
+                }
                 let file = token_file(c, round, who);
                 runs[who].push(run(wrk, script, &w.url, c, plan.load_seconds, &file)?);
             }
@@ -228,6 +280,9 @@ pub fn measure(
                 fmt(&runs[2])
             ),
         ));
+        if c == 1 {
+            rows.push(p50_above_floor(&runs, &floors_p50));
+        }
         mem_after.push(local::wasm_memory(&url)?);
     }
     rows.push(row(
