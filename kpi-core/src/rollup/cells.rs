@@ -436,11 +436,12 @@ impl Run {
         // is an index. The first dense key it does not cover makes it cover every dense key
         // left in the chunk (sorted: the last one bounds them), so the array grows at most
         // once a chunk; [`Run::add`] puts the rest (other keys go to the sparse vector).
-        for (i, e) in chunk.iter().enumerate() {
-            if let Some(c) = self.dense_mut(e.key) {
-                *c = c.add(e.cell);
-                continue;
-            }
+        let mut i = 0;
+        while i < chunk.len() {
+            i += self.add_covered(chunk.get(i..).unwrap_or(&[]));
+            let Some(e) = chunk.get(i) else {
+                break;
+            };
             if Run::is_dense_key(e.key) {
                 let hi = chunk
                     .iter()
@@ -452,7 +453,27 @@ impl Run {
                 self.cover(e.key, hi);
             }
             self.add(e.key, e.cell);
+            i += 1;
         }
+    }
+
+    /// Adds the entries of `chunk` up to the first whose key the dense array does not cover,
+    /// and returns how many it added: the merge's inner loop, with the array's base and
+    /// length read once rather than again for each entry.
+    #[inline(always)]
+    fn add_covered(&mut self, chunk: &[Entry]) -> usize {
+        let base = self.base as u64;
+        let dense = self.dense.as_mut_slice();
+        let len = dense.len() as u64;
+        for (i, e) in chunk.iter().enumerate() {
+            // As in `dense_mut`: the offset compared in 64 bits before any cast.
+            let at = (e.key as u64).wrapping_sub(base);
+            match dense.get_mut(at as usize) {
+                Some(c) if at < len => *c = c.add(e.cell),
+                _ => return i,
+            }
+        }
+        chunk.len()
     }
 }
 
