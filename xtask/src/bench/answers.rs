@@ -5,7 +5,6 @@
 //! rounds, alternated product, peer, third, twice at each concurrency: the product from a
 //! copy of its configuration without `[assets]` (`Local::start_bare`), which shows what
 //! wrangler dev's asset router, in front of the product and not of the peer, costs.
-use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
@@ -82,6 +81,23 @@ fn product_rows_written(log: &Path, last: usize) -> Vec<u64> {
     out
 }
 
+/// The workers of each round, in their order (0, 1, 2), as the rows name them.
+const WORKERS: [&str; 3] = [
+    "the product",
+    "the JavaScript peer",
+    "the product without its assets",
+];
+
+/// A note on each of the [`WORKERS`], joined with `; `.
+fn each_worker(mut note: impl FnMut(usize, &str) -> String) -> String {
+    WORKERS
+        .iter()
+        .enumerate()
+        .map(|(who, name)| note(who, name))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// The row of an answer's p50 at c=1 above its worker's `/healthz` p50 taken just before,
 /// from the rounds of each worker (product, peer, product without its assets).
 fn p50_above_floor(runs: &[Vec<Run>; 3], floors: &[Vec<f64>; 3]) -> Row {
@@ -98,24 +114,17 @@ fn p50_above_floor(runs: &[Vec<Run>; 3], floors: &[Vec<f64>; 3]) -> Row {
             .collect::<Vec<_>>()
             .join(" / ")
     };
-    let mut notes = String::new();
-    for (who, name) in [
-        (0usize, "the product"),
-        (1, "the JavaScript peer"),
-        (2, "the product without its assets"),
-    ] {
-        let _ = write!(
-            notes,
-            "{}{name} {} ms above its /healthz p50 of {} ms",
-            if who == 0 { "" } else { "; " },
+    let notes = each_worker(|who, name| {
+        format!(
+            "{name} {} ms above its /healthz p50 of {} ms",
             list(&above(who)),
             floors[who]
                 .iter()
                 .map(|f| format!("{f:.1}"))
                 .collect::<Vec<_>>()
                 .join(" / ")
-        );
-    }
+        )
+    });
     row(
         "POST /v1/responses, c=1: p50 above the same worker's /healthz p50",
         format!("{:+.1} ms", cpu::median(&mut above(0))),
@@ -325,20 +334,13 @@ pub fn measure(
             floors[who].push(floor);
         }
     }
-    let mut notes = String::new();
-    for (who, name) in [
-        (0usize, "the product"),
-        (1, "the JavaScript peer"),
-        (2, "the product without its assets"),
-    ] {
-        let _ = write!(
-            notes,
-            "{}{name}: +{:.2} ms over a floor of {:.2} ms",
-            if who == 0 { "" } else { "; " },
+    let notes = each_worker(|who, name| {
+        format!(
+            "{name}: +{:.2} ms over a floor of {:.2} ms",
             cpu::median(&mut above[who]),
             cpu::median(&mut floors[who])
-        );
-    }
+        )
+    });
     rows.push(row(
         "workerd CPU per first answer above the /healthz floor",
         format!("+{:.2} ms", cpu::median(&mut above[0].clone())),
