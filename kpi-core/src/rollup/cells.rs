@@ -466,11 +466,15 @@ impl Run {
         let dense = self.dense.as_mut_slice();
         let len = dense.len() as u64;
         for (i, e) in chunk.iter().enumerate() {
-            // As in `dense_mut`: the offset compared in 64 bits before any cast.
+            // As in `dense_mut`: the offset compared in 64 bits before any cast (on wasm32 a
+            // wide key's truncated offset could fall inside the array).
             let at = (e.key as u64).wrapping_sub(base);
+            if at >= len {
+                return i;
+            }
             match dense.get_mut(at as usize) {
-                Some(c) if at < len => *c = c.add(e.cell),
-                _ => return i,
+                Some(c) => *c = c.add(e.cell),
+                None => return i,
             }
         }
         chunk.len()

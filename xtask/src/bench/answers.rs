@@ -29,15 +29,9 @@ fn write_tokens(path: &Path, links: &[Link]) -> Result<()> {
     std::fs::write(path, text).map_err(|e| e.to_string())
 }
 
-fn run(wrk: &Path, script: &Path, url: &str, c: u32, secs: u32, tokens: &Path) -> Result<Run> {
-    let r = load::run_wrk(
-        wrk,
-        script,
-        url,
-        c,
-        secs,
-        &["submit", &tokens.to_string_lossy(), &c.min(2).to_string()],
-    )?;
+/// One wrk run of the bench script: answers (`submit`, the links of a tokens file) or a GET.
+fn run(wrk: &Path, script: &Path, url: &str, c: u32, secs: u32, args: &[&str]) -> Result<Run> {
+    let r = load::run_wrk(wrk, script, url, c, secs, args)?;
     Ok(Run {
         per_s: r.requests as f64 / r.seconds,
         p50: r.p50_ms,
@@ -100,17 +94,19 @@ fn each_worker(mut note: impl FnMut(usize, &str) -> String) -> String {
 
 /// The row of an answer's p50 at c=1 above its worker's `/healthz` p50 taken just before,
 /// from the rounds of each worker (product, peer, product without its assets).
-fn p50_above_floor(runs: &[Vec<Run>; 3], floors: &[Vec<f64>; 3]) -> Row {
-    let above = |who: usize| -> Vec<f64> {
+/// A round counts only when both its runs had no error.
+fn p50_above_floor(runs: &[Vec<Run>; 3], floors: &[Vec<Run>; 3]) -> Row {
+    let above = |who: usize| -> Vec<Option<f64>> {
         runs[who]
             .iter()
             .zip(&floors[who])
-            .map(|(r, f)| r.p50 - f)
+            .map(|(r, f)| (r.ok && f.ok).then_some(r.p50 - f.p50))
             .collect()
     };
-    let list = |v: &[f64]| {
+    let counted = |who: usize| -> Vec<f64> { above(who).into_iter().flatten().collect() };
+    let list = |v: &[Option<f64>]| {
         v.iter()
-            .map(|x| format!("{x:+.1}"))
+            .map(|x| x.map_or("ERRORS (does not count)".into(), |x| format!("{x:+.1}")))
             .collect::<Vec<_>>()
             .join(" / ")
     };
@@ -120,14 +116,14 @@ fn p50_above_floor(runs: &[Vec<Run>; 3], floors: &[Vec<f64>; 3]) -> Row {
             list(&above(who)),
             floors[who]
                 .iter()
-                .map(|f| format!("{f:.1}"))
+                .map(|f| format!("{:.1}", f.p50))
                 .collect::<Vec<_>>()
                 .join(" / ")
         )
     });
     row(
         "POST /v1/responses, c=1: p50 above the same worker's /healthz p50",
-        format!("{:+.1} ms", cpu::median(&mut above(0))),
+        format!("{:+.1} ms", cpu::median(&mut counted(0))),
         format!(
             "in each round of the c=1 rows above, a c=1 run of the worker's /healthz right \
              before its answers; the median of the rounds; {notes}"
@@ -235,20 +231,29 @@ pub fn measure(
     }
     let mem_before = local::wasm_memory(&url)?;
     let mut mem_after = Vec::new();
-    // At c=1, each answer run follows a run of the same worker's `/healthz`: an answer's
-    // latency above the floor of the same worker at the same moment.
-    let mut floors_p50: [Vec<f64>; 3] = Default::default();
+    // The `/healthz` runs before the c=1 answers: a third of their time.
+    let floor_secs = plan.load_seconds.div_ceil(3);
     for c in levels {
         let mut runs: [Vec<Run>; 3] = Default::default();
+        // At c=1, each answer run follows a run of the same worker's `/healthz`: an answer's
+        // latency above the floor of the same worker at the same moment.
+        let mut floors: [Vec<Run>; 3] = Default::default();
         for round in 0..2 {
             for (who, w) in [(0usize, &product), (1, &peer), (2, &bare)] {
                 if c == 1 {
-                    let secs = plan.load_seconds.div_ceil(3);
-                    let h = load::run_wrk(wrk, script, &w.url, 1, secs, &["get", "/healthz", "-"])?;
-                    floors_p50[who].push(h.p50_ms);
+                    let h = run(
+                        wrk,
+                        script,
+                        &w.url,
+                        1,
+                        floor_secs,
+                        &["get", "/healthz", "-"],
+                    )?;
+                    floors[who].push(h);
                 }
                 let file = token_file(c, round, who);
-                runs[who].push(run(wrk, script, &w.url, c, plan.load_seconds, &file)?);
+                let args = ["submit", &file.to_string_lossy(), &c.min(2).to_string()];
+                runs[who].push(run(wrk, script, &w.url, c, plan.load_seconds, &args)?);
             }
         }
         let sum = |who: usize| runs[who].iter().map(|r| r.per_s).sum::<f64>();
@@ -270,9 +275,16 @@ pub fn measure(
             format!("POST /v1/responses, distinct links, c={c}: product ÷ JavaScript peer"),
             format!("{:.2}", sum(0) / sum(1)),
             format!(
-                "alternated product, peer, product without its assets, and again, {} s each: \
+                "alternated product, peer, product without its assets, and again, {} s each{}: \
                  product {}; peer {}",
                 plan.load_seconds,
+                match c {
+                    1 => format!(
+                        ", each after {} s of its worker's /healthz (the p50 row below)",
+                        floor_secs
+                    ),
+                    _ => String::new(),
+                },
                 fmt(&runs[0]),
                 fmt(&runs[1])
             ),
@@ -290,7 +302,7 @@ pub fn measure(
             ),
         ));
         if c == 1 {
-            rows.push(p50_above_floor(&runs, &floors_p50));
+            rows.push(p50_above_floor(&runs, &floors));
         }
         mem_after.push(local::wasm_memory(&url)?);
     }
