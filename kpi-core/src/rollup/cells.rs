@@ -376,18 +376,21 @@ impl Run {
         }
     }
 
-    /// The cell of `key` in the dense array, when the array covers it. The offset is compared
-    /// in 64 bits, unsigned (a key below the base wraps past any length): cast to a 32-bit
-    /// `usize` first (wasm), a wide key would keep only its low bits and land in the cell of
-    /// another key (a repeat order's key `20 << 32` in that of key 0).
+    /// The index of `key` in a dense array of `len` cells from `base`, when the array covers
+    /// it. The offset is compared in 64 bits, unsigned (a key below the base wraps past any
+    /// length): cast to a 32-bit `usize` first (wasm), a wide key would keep only its low bits
+    /// and land in the cell of another key (a repeat order's key `20 << 32` in that of key 0).
+    #[inline(always)]
+    fn covered(base: i64, len: usize, key: i64) -> Option<usize> {
+        let at = (key as u64).wrapping_sub(base as u64);
+        (at < len as u64).then_some(at as usize)
+    }
+
+    /// The cell of `key` in the dense array, when the array covers it.
     #[inline]
     fn dense_mut(&mut self, key: i64) -> Option<&mut Cell> {
-        let at = (key as u64).wrapping_sub(self.base as u64);
-        if at < self.dense.len() as u64 {
-            self.dense.get_mut(at as usize)
-        } else {
-            None
-        }
+        let at = Run::covered(self.base, self.dense.len(), key)?;
+        self.dense.get_mut(at)
     }
 
     /// Adds at a dense key, growing (or first making) the dense array to cover it.
@@ -462,20 +465,14 @@ impl Run {
     /// length read once rather than again for each entry.
     #[inline(always)]
     fn add_covered(&mut self, chunk: &[Entry]) -> usize {
-        let base = self.base as u64;
+        let base = self.base;
         let dense = self.dense.as_mut_slice();
-        let len = dense.len() as u64;
+        let len = dense.len();
         for (i, e) in chunk.iter().enumerate() {
-            // As in `dense_mut`: the offset compared in 64 bits before any cast (on wasm32 a
-            // wide key's truncated offset could fall inside the array).
-            let at = (e.key as u64).wrapping_sub(base);
-            if at >= len {
+            let Some(c) = Run::covered(base, len, e.key).and_then(|at| dense.get_mut(at)) else {
                 return i;
-            }
-            match dense.get_mut(at as usize) {
-                Some(c) => *c = c.add(e.cell),
-                None => return i,
-            }
+            };
+            *c = c.add(e.cell);
         }
         chunk.len()
     }
